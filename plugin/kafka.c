@@ -1,0 +1,323 @@
+/**
+ * collectd-kafka-ml - plugin/kafka.c
+ * Copyright (C) 2026  collectd-kafka-ml authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The "kafka" read plugin: collectd glue around src/kafka. Each <Cluster>
+ * block gets its own Kafka client and its own read callback (so one slow
+ * cluster never delays another); a read collects one snapshot within the
+ * block's Timeout and dispatches it with the identifier scheme
+ *   host = cluster name, plugin = "kafka",
+ *   plugin_instance = "cluster" | "broker-<id>" | "topic-<name>" | "group-<id>",
+ *   type from kafka.types.db, type_instance = "<topic>-<partition>" or a name.
+ **/
+
+#include "collectd/core/daemon/collectd.h"
+#include "collectd/core/daemon/plugin.h"
+#include "collectd/core/utils/common/common.h"
+
+#include "kafka/collect.h"
+#include "kafka/report.h"
+#include "kml_str.h"
+
+#include <math.h>
+
+#define KAFKA_LOG "kafka plugin: "
+
+typedef struct {
+  char name[DATA_MAX_NAME_LEN]; /* the host field of every value */
+  char *brokers;
+  char **props; /* key, value, ... */
+  size_t n_props;
+  cdtime_t interval; /* 0 = global interval */
+  double timeout;    /* seconds */
+  kml_filter_t topics, groups;
+  bool partition_detail;
+  kml_client_t *client;
+  kml_report_t *report; /* memory across reads: rates, states */
+  int up;               /* -1 unknown, 0 down, 1 up: logs on change only */
+} cluster_t;
+
+static cluster_t **clusters;
+static size_t n_clusters;
+
+static void cluster_free(void *p) {
+  cluster_t *c = p;
+  if (c == NULL)
+    return;
+  kml_client_destroy(c->client);
+  kml_report_destroy(c->report);
+  for (size_t i = 0; i < 2 * c->n_props; i++)
+    free(c->props[i]);
+  free(c->props);
+  free(c->brokers);
+  kml_filter_free(&c->topics);
+  kml_filter_free(&c->groups);
+  free(c);
+}
+
+static void client_log(int level, const char *msg, void *ud) {
+  (void)ud;
+  if (level <= LOG_ERR) {
+    ERROR(KAFKA_LOG "%s", msg);
+  } else if (level == LOG_WARNING) {
+    WARNING(KAFKA_LOG "%s", msg);
+  } else {
+    DEBUG(KAFKA_LOG "%s", msg);
+  }
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+/* Sink for src/kafka/report: one value or one notification at a time. */
+static void emit_value(const kml_value_t *v, void *ud) {
+  cluster_t *c = ud;
+  value_list_t vl = VALUE_LIST_INIT;
+  value_t val;
+  if (v->is_counter)
+    val.derive = (derive_t)v->value;
+  else
+    val.gauge = v->value;
+  vl.values = &val;
+  vl.values_len = 1;
+  vl.time = DOUBLE_TO_CDTIME_T(v->time);
+  if (c->interval > 0)
+    vl.interval = c->interval;
+  sstrncpy(vl.host, c->name, sizeof(vl.host));
+  sstrncpy(vl.plugin, "kafka", sizeof(vl.plugin));
+  sstrncpy(vl.plugin_instance, v->plugin_instance, sizeof(vl.plugin_instance));
+  sstrncpy(vl.type, v->type, sizeof(vl.type));
+  sstrncpy(vl.type_instance, v->type_instance, sizeof(vl.type_instance));
+  if (v->raw_name != NULL) {
+    /* Sanitized identifiers lose bytes; keep the real name for consumers. */
+    vl.meta = meta_data_create();
+    if (vl.meta != NULL)
+      meta_data_add_string(vl.meta, "kafka_name", v->raw_name);
+  }
+  plugin_dispatch_values(&vl);
+  if (vl.meta != NULL)
+    meta_data_destroy(vl.meta);
+}
+
+static void emit_notification(const kml_event_t *e, void *ud) {
+  cluster_t *c = ud;
+  notification_t n = {
+      .severity = e->severity == KML_SEV_FAILURE   ? NOTIF_FAILURE
+                  : e->severity == KML_SEV_WARNING ? NOTIF_WARNING
+                                                   : NOTIF_OKAY,
+      .time = DOUBLE_TO_CDTIME_T(e->time),
+  };
+  sstrncpy(n.message, e->message, sizeof(n.message));
+  sstrncpy(n.host, c->name, sizeof(n.host));
+  sstrncpy(n.plugin, "kafka", sizeof(n.plugin));
+  sstrncpy(n.plugin_instance, e->plugin_instance, sizeof(n.plugin_instance));
+  sstrncpy(n.type, e->type, sizeof(n.type));
+  sstrncpy(n.type_instance, e->type_instance, sizeof(n.type_instance));
+  for (int i = 0; i < e->n_meta; i++) {
+    if (e->meta[i].text != NULL)
+      plugin_notification_meta_add_string(&n, e->meta[i].key, e->meta[i].text);
+    else
+      plugin_notification_meta_add_double(&n, e->meta[i].key,
+                                          e->meta[i].number);
+  }
+  if (e->severity == KML_SEV_OKAY)
+    INFO(KAFKA_LOG "cluster %s: %s", c->name, e->message);
+  else
+    WARNING(KAFKA_LOG "cluster %s: %s", c->name, e->message);
+  plugin_dispatch_notification(&n);
+  if (n.meta != NULL)
+    plugin_notification_meta_free(n.meta);
+}
+
+static int kafka_read(user_data_t *ud) {
+  cluster_t *c = ud->data;
+  kml_collect_opts_t o = {
+      .topics = &c->topics,
+      .groups = &c->groups,
+      .timeout_ms = (int)(c->timeout * 1000),
+  };
+  kml_snapshot_t *s = kml_collect(c->client, &o);
+  if (s == NULL) {
+    ERROR(KAFKA_LOG "cluster %s: out of memory", c->name);
+    return -1;
+  }
+  if (!s->ok && c->up != 0)
+    ERROR(KAFKA_LOG "cluster %s is unreachable: %s", c->name, s->error);
+  else if (s->ok && c->up == 0)
+    INFO(KAFKA_LOG "cluster %s is reachable again", c->name);
+  c->up = s->ok;
+  kml_report_sink_t sink = {.value = emit_value,
+                            .event = emit_notification,
+                            .ud = c};
+  kml_report_run(c->report, s, &sink);
+  kml_snapshot_free(s);
+  /* Returning an error would make collectd back off this read; a down
+   * cluster must keep being polled so recovery shows at the next interval. */
+  return 0;
+}
+
+/* ------------------------------------------------------------------ config */
+
+static int add_property(cluster_t *c, oconfig_item_t *ci) {
+  if (ci->values_num != 2 || ci->values[0].type != OCONFIG_TYPE_STRING ||
+      ci->values[1].type != OCONFIG_TYPE_STRING) {
+    ERROR(KAFKA_LOG "cluster %s: Property needs two strings: \"key\" \"value\"",
+          c->name);
+    return -1;
+  }
+  char **p = realloc(c->props, sizeof(*p) * 2 * (c->n_props + 1));
+  if (p == NULL)
+    return -1;
+  c->props = p;
+  p[2 * c->n_props] = strdup(ci->values[0].value.string);
+  p[2 * c->n_props + 1] = strdup(ci->values[1].value.string);
+  c->n_props++;
+  return p[2 * c->n_props - 2] && p[2 * c->n_props - 1] ? 0 : -1;
+}
+
+static int get_regex(cluster_t *c, kml_filter_t *f, int which,
+                     oconfig_item_t *ci) {
+  char pattern[1024];
+  char err[256];
+  if (cf_util_get_string_buffer(ci, pattern, sizeof(pattern)) != 0)
+    return -1;
+  if (kml_filter_set(f, which, pattern, err, sizeof(err)) != 0) {
+    ERROR(KAFKA_LOG "cluster %s: %s: %s", c->name, ci->key, err);
+    return -1;
+  }
+  return 0;
+}
+
+static int config_cluster(oconfig_item_t *ci) {
+  cluster_t *c = calloc(1, sizeof(*c));
+  if (c == NULL)
+    return -1;
+  c->timeout = 5.0;
+  c->partition_detail = true;
+  c->up = -1;
+  int status = cf_util_get_string_buffer(ci, c->name, sizeof(c->name));
+  if (status != 0 || c->name[0] == '\0') {
+    ERROR(KAFKA_LOG "<Cluster> needs a name, e.g. <Cluster \"prod\">");
+    goto errout;
+  }
+  if (strchr(c->name, '/') != NULL) {
+    ERROR(KAFKA_LOG "cluster name \"%s\" must not contain '/'", c->name);
+    goto errout;
+  }
+  for (int i = 0; i < ci->children_num; i++) {
+    oconfig_item_t *child = ci->children + i;
+    if (strcasecmp("Brokers", child->key) == 0)
+      status = cf_util_get_string(child, &c->brokers);
+    else if (strcasecmp("Interval", child->key) == 0)
+      status = cf_util_get_cdtime(child, &c->interval);
+    else if (strcasecmp("Timeout", child->key) == 0) {
+      status = cf_util_get_double(child, &c->timeout);
+      if (status == 0 && !(c->timeout > 0 && c->timeout <= 600)) {
+        ERROR(KAFKA_LOG "cluster %s: Timeout must be in (0, 600] seconds",
+              c->name);
+        status = -1;
+      }
+    } else if (strcasecmp("TopicsInclude", child->key) == 0)
+      status = get_regex(c, &c->topics, 0, child);
+    else if (strcasecmp("TopicsExclude", child->key) == 0)
+      status = get_regex(c, &c->topics, 1, child);
+    else if (strcasecmp("GroupsInclude", child->key) == 0)
+      status = get_regex(c, &c->groups, 0, child);
+    else if (strcasecmp("GroupsExclude", child->key) == 0)
+      status = get_regex(c, &c->groups, 1, child);
+    else if (strcasecmp("Property", child->key) == 0)
+      status = add_property(c, child);
+    else if (strcasecmp("PartitionDetail", child->key) == 0)
+      status = cf_util_get_boolean(child, &c->partition_detail);
+    else {
+      ERROR(KAFKA_LOG "cluster %s: unknown option \"%s\"", c->name, child->key);
+      status = -1;
+    }
+    if (status != 0)
+      goto errout;
+  }
+  if (c->brokers == NULL) {
+    ERROR(KAFKA_LOG "cluster %s: Brokers is required", c->name);
+    goto errout;
+  }
+  for (size_t i = 0; i < n_clusters; i++)
+    if (strcmp(clusters[i]->name, c->name) == 0) {
+      ERROR(KAFKA_LOG "cluster %s is configured twice", c->name);
+      goto errout;
+    }
+  cluster_t **l = realloc(clusters, sizeof(*l) * (n_clusters + 1));
+  if (l == NULL)
+    goto errout;
+  clusters = l;
+  clusters[n_clusters++] = c;
+  return 0;
+
+errout:
+  ERROR(KAFKA_LOG "cluster \"%s\" disabled because of the errors above",
+        c->name);
+  cluster_free(c);
+  return 0; /* the daemon and the other blocks keep running */
+}
+
+static int kafka_config(oconfig_item_t *ci) {
+  for (int i = 0; i < ci->children_num; i++) {
+    oconfig_item_t *child = ci->children + i;
+    if (strcasecmp("Cluster", child->key) == 0)
+      config_cluster(child);
+    else
+      ERROR(KAFKA_LOG "unknown option \"%s\" (expected <Cluster>)",
+            child->key);
+  }
+  return 0;
+}
+
+/* Clients are created at init, after collectd forked: librdkafka threads do
+ * not survive a fork. A cluster whose client cannot be made is logged and
+ * left out; the others run. */
+static int kafka_init(void) {
+  size_t started = 0;
+  for (size_t i = 0; i < n_clusters; i++) {
+    cluster_t *c = clusters[i];
+    char err[512];
+    kml_client_conf_t cc = {
+        .name = c->name,
+        .brokers = c->brokers,
+        .props = (const char *const *)c->props,
+        .n_props = c->n_props,
+        .log = client_log,
+    };
+    c->client = kml_client_new(&cc, err, sizeof(err));
+    c->report = kml_report_new(&(kml_report_opts_t){
+        .partition_detail = c->partition_detail});
+    if (c->client == NULL || c->report == NULL) {
+      ERROR(KAFKA_LOG "cluster %s disabled: %s", c->name,
+            c->client ? "out of memory" : err);
+      cluster_free(c);
+      clusters[i] = NULL;
+      continue;
+    }
+    char cb_name[DATA_MAX_NAME_LEN + 8];
+    ssnprintf(cb_name, sizeof(cb_name), "kafka/%s", c->name);
+    int rc = plugin_register_complex_read(
+        "kafka", cb_name, kafka_read, c->interval,
+        &(user_data_t){.data = c, .free_func = cluster_free});
+    if (rc != 0) {
+      ERROR(KAFKA_LOG "cluster %s: registering the read callback failed",
+            c->name);
+      cluster_free(c);
+    } else
+      started++;
+    clusters[i] = NULL; /* owned by collectd's read list now */
+  }
+  free(clusters);
+  clusters = NULL;
+  n_clusters = 0;
+  if (started == 0)
+    WARNING(KAFKA_LOG "no usable <Cluster> block: nothing to collect");
+  return 0;
+}
+
+void module_register(void) {
+  plugin_register_complex_config("kafka", kafka_config);
+  plugin_register_init("kafka", kafka_init);
+}

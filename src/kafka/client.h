@@ -1,0 +1,42 @@
+/* client: one librdkafka handle per configured cluster, set up for
+ * monitoring (no group membership, no auto commit, read_uncommitted so
+ * ListOffsets returns high-water marks). Properties from the configuration
+ * pass through; values of secret-looking keys never reach a log line.
+ *
+ * A client is used by one collection at a time (the plugin's read callback
+ * for that cluster); librdkafka's own threads run in the background. */
+#ifndef KML_KAFKA_CLIENT_H
+#define KML_KAFKA_CLIENT_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+/* Log sink: level is syslog-like (3 error, 4 warning, 6 info, 7 debug). */
+typedef void (*kml_log_fn)(int level, const char *msg, void *ud);
+
+typedef struct {
+  const char *name;     /* cluster name, used in messages and client.id */
+  const char *brokers;  /* bootstrap.servers */
+  const char *const *props; /* key, value, key, value, ... */
+  size_t n_props;       /* number of pairs */
+  kml_log_fn log;       /* may be NULL */
+  void *log_ud;
+} kml_client_conf_t;
+
+typedef struct kml_client kml_client_t;
+
+/* Create a client; NULL with a reason in err (a bad property names the key,
+ * never the value of a secret). Caller frees with kml_client_destroy. */
+kml_client_t *kml_client_new(const kml_client_conf_t *conf, char *err,
+                             size_t errlen);
+/* Destroy the handle; waits at most ~1 s for librdkafka to stop. */
+void kml_client_destroy(kml_client_t *c);
+/* The underlying handle, owned by c. */
+rd_kafka_t *kml_client_rk(kml_client_t *c);
+/* Cluster name given at creation, owned by c. */
+const char *kml_client_name(const kml_client_t *c);
+/* Average round-trip time in ms to broker id from the latest statistics,
+ * NaN when unknown. Thread-safe (statistics arrive on librdkafka's thread). */
+double kml_client_broker_rtt(kml_client_t *c, int32_t id);
+
+#endif

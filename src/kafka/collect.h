@@ -1,0 +1,37 @@
+/* collect: one bounded collection of a cluster into a snapshot.
+ *
+ * Requests per collection grow with brokers and groups, never with
+ * partitions: one Metadata request, one ListOffsets per leader for the
+ * latest and one for the earliest offsets, DescribeConfigs for the selected
+ * topics in one batch, ListGroups, DescribeGroups in batches and the
+ * committed offsets of all groups pipelined on one queue. Committed offsets
+ * are fetched before the high-water marks so that lag is never negative. */
+#ifndef KML_KAFKA_COLLECT_H
+#define KML_KAFKA_COLLECT_H
+
+#include "client.h"
+#include "filter.h"
+#include "snapshot.h"
+
+typedef struct {
+  const kml_filter_t *topics; /* NULL selects all */
+  const kml_filter_t *groups; /* NULL selects all */
+  int timeout_ms;             /* the whole collection's budget */
+} kml_collect_opts_t;
+
+/* Collect into a new snapshot (never NULL unless out of memory). When the
+ * cluster does not answer, the snapshot has ok = 0 and error set. Returns
+ * within about timeout_ms. The caller frees with kml_snapshot_free.
+ * Not thread-safe for one client; different clients may run in parallel. */
+kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o);
+
+/* Steps, exposed for tests and benchmarks; each returns the number of
+ * requests it sent (or -1 when the step failed as a whole, reason in s). */
+int kml_collect_metadata(rd_kafka_t *rk, kml_snapshot_t *s,
+                         const kml_filter_t *topics, int timeout_ms);
+int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s, int timeout_ms);
+
+/* Monotonic clock in milliseconds. */
+double kml_now_ms(void);
+
+#endif

@@ -1,0 +1,65 @@
+/* report: turn snapshots into values and state-change events.
+ *
+ * The plugin hands each snapshot of a cluster to its report object, which
+ * remembers what it needs across intervals (previous offsets for rates,
+ * alert states) and calls the sink once per value and once per event. No
+ * collectd types here: the plugin maps kml_value_t / kml_event_t onto
+ * value_list_t / notification_t. One report per cluster; not thread-safe. */
+#ifndef KML_KAFKA_REPORT_H
+#define KML_KAFKA_REPORT_H
+
+#include "snapshot.h"
+
+typedef struct {
+  const char *plugin_instance; /* "cluster", "broker-1", "topic-x", ... */
+  const char *type;            /* a type of kafka.types.db */
+  const char *type_instance;   /* "" or "<topic>-<partition>" or a name */
+  double value;
+  int is_counter;              /* DERIVE type: value is a whole number */
+  double time;                 /* seconds since the epoch */
+  const char *raw_name;        /* unsanitized Kafka name, or NULL */
+} kml_value_t;
+
+typedef enum {
+  KML_SEV_OKAY = 0,
+  KML_SEV_WARNING = 1,
+  KML_SEV_FAILURE = 2,
+} kml_severity_t;
+
+typedef struct {
+  const char *key;
+  const char *text; /* NULL: number holds the value */
+  double number;
+} kml_meta_t;
+
+#define KML_EVENT_META_MAX 8
+
+typedef struct {
+  kml_severity_t severity;
+  double time;
+  char message[256];
+  const char *plugin_instance, *type, *type_instance;
+  kml_meta_t meta[KML_EVENT_META_MAX];
+  int n_meta;
+} kml_event_t;
+
+typedef struct {
+  void (*value)(const kml_value_t *v, void *ud);
+  void (*event)(const kml_event_t *e, void *ud);
+  void *ud;
+} kml_report_sink_t;
+
+typedef struct {
+  int partition_detail; /* per-partition values (cardinality!) */
+} kml_report_opts_t;
+
+typedef struct kml_report kml_report_t;
+
+/* New report; NULL when out of memory. Free with kml_report_destroy. */
+kml_report_t *kml_report_new(const kml_report_opts_t *o);
+void kml_report_destroy(kml_report_t *r);
+/* Emit the values of snapshot s and the events its changes cause. */
+void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
+                    const kml_report_sink_t *sink);
+
+#endif

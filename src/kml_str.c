@@ -1,0 +1,93 @@
+/* String helpers. Identifier sanitizing follows collectd's rules: fields hold
+ * at most 127 bytes and plugin/type must not contain '-' or '/'; Kafka names
+ * (group ids above all) may contain any byte, so they are mapped here and the
+ * raw name travels in meta data. */
+#include "kml_str.h"
+#include "kml_hash.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+size_t kml_strlcpy(char *dst, const char *src, size_t dstlen) {
+  size_t n = strlen(src);
+  if (dstlen > 0) {
+    size_t c = n < dstlen - 1 ? n : dstlen - 1;
+    memcpy(dst, src, c);
+    dst[c] = '\0';
+  }
+  return n;
+}
+
+static int ident_ok(unsigned char c, int no_dash) {
+  if (isalnum(c) || c == '_' || c == '.')
+    return 1;
+  return c == '-' && !no_dash;
+}
+
+char *kml_str_sanitize(char *dst, size_t dstlen, const char *src,
+                       int no_dash) {
+  if (dstlen == 0)
+    return dst;
+  size_t n = strlen(src);
+  size_t i;
+  for (i = 0; i < n && i < dstlen - 1; i++)
+    dst[i] = ident_ok((unsigned char)src[i], no_dash) ? src[i] : '_';
+  dst[i] = '\0';
+  if (n > dstlen - 1 && dstlen > 10) {
+    char tail[10];
+    snprintf(tail, sizeof(tail), "~%08x",
+             (unsigned)(kml_hash_str(src) & 0xffffffffu));
+    memcpy(dst + dstlen - 1 - 9, tail, 10); /* includes the NUL */
+  }
+  return dst;
+}
+
+int kml_str_duration(const char *s, double *seconds) {
+  if (s == NULL || *s == '\0')
+    return -1;
+  char *end = NULL;
+  double v = strtod(s, &end);
+  if (end == s || !isfinite(v) || v < 0)
+    return -1;
+  double mul = 1;
+  if (*end != '\0') {
+    if (end[1] != '\0')
+      return -1;
+    switch (*end) {
+    case 's':
+      break;
+    case 'm':
+      mul = 60;
+      break;
+    case 'h':
+      mul = 3600;
+      break;
+    case 'd':
+      mul = 86400;
+      break;
+    case 'w':
+      mul = 7 * 86400;
+      break;
+    default:
+      return -1;
+    }
+  }
+  *seconds = v * mul;
+  return 0;
+}
+
+int kml_str_is_secret_key(const char *key) {
+  static const char *const words[] = {"password", "secret", "token", "key",
+                                      "jaas", "credential"};
+  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+    size_t wl = strlen(words[i]);
+    for (const char *p = key; *p; p++)
+      if (strncasecmp(p, words[i], wl) == 0)
+        return 1;
+  }
+  return 0;
+}

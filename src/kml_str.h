@@ -1,0 +1,30 @@
+/* kml_str: string helpers shared by the plugins and the command line:
+ * identifier sanitizing, bounded copies and duration parsing. */
+#ifndef KML_STR_H
+#define KML_STR_H
+
+#include <stddef.h>
+
+/* Longest collectd identifier field without its NUL (DATA_MAX_NAME_LEN - 1). */
+#define KML_NAME_MAX 127
+
+/* Copy src into dst (size dstlen > 0), always NUL-terminated; returns strlen(src)
+ * so truncation shows as a result >= dstlen. Thread-safe. */
+size_t kml_strlcpy(char *dst, const char *src, size_t dstlen);
+
+/* Make src usable as a collectd identifier field: bytes other than
+ * [A-Za-z0-9._-] become '_' (or '-' is also replaced when no_dash is set).
+ * A result longer than dstlen-1 keeps a prefix and ends in "~" plus 8 hex
+ * digits of the hash of the whole src, so distinct long names stay distinct.
+ * Writes at most dstlen bytes into dst; returns dst. Thread-safe. */
+char *kml_str_sanitize(char *dst, size_t dstlen, const char *src, int no_dash);
+
+/* Parse a duration such as "90", "90s", "30m", "2h", "1d", "1.5h" into seconds.
+ * Returns 0 on success, -1 (and leaves *seconds alone) on bad input. Pure. */
+int kml_str_duration(const char *s, double *seconds);
+
+/* Does s contain a secret-looking key (password, secret, token, key)? Used to
+ * keep librdkafka properties out of logs. Pure. */
+int kml_str_is_secret_key(const char *key);
+
+#endif

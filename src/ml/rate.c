@@ -1,0 +1,59 @@
+/* rate: a COUNTER that goes down either wrapped or was reset by a restart.
+ * Like collectd's own uc_update, a wrap is assumed at 2^32 when the old
+ * value fit in 32 bits, else at 2^64; if the wrapped rise is implausibly
+ * large (more than a quarter of the range in one step) it was a reset, and the sample only
+ * re-bases the counter. A DERIVE that goes down is always a reset. */
+#include "rate.h"
+
+#include <math.h>
+
+kml_rate_result_t kml_rate_update(kml_rate_t *r, kml_ds_kind_t k, double t,
+                                  double raw, double *out) {
+  if (!isfinite(raw) || !isfinite(t))
+    return KML_RATE_NAN;
+  if (r->last_time > 0 && t <= r->last_time)
+    return KML_RATE_OLD;
+  double dt = r->last_time > 0 ? t - r->last_time : 0;
+
+  switch (k) {
+  case KML_DS_GAUGE:
+    r->last_time = t;
+    *out = raw;
+    return KML_RATE_OK;
+  case KML_DS_ABSOLUTE:
+    r->last_time = t;
+    if (dt <= 0)
+      return KML_RATE_FIRST;
+    *out = raw / dt;
+    return KML_RATE_OK;
+  case KML_DS_COUNTER:
+  case KML_DS_DERIVE:
+    break;
+  }
+
+  if (!r->have_raw) {
+    r->have_raw = 1;
+    r->last_raw = raw;
+    r->last_time = t;
+    return KML_RATE_FIRST;
+  }
+  double d = raw - r->last_raw;
+  kml_rate_result_t res = KML_RATE_OK;
+  if (d < 0) {
+    if (k == KML_DS_COUNTER) {
+      double range = r->last_raw <= 4294967295.0 ? 4294967296.0
+                                                  : 18446744073709551616.0;
+      d += range;
+      if (d > range / 4)
+        res = KML_RATE_RESET;
+    } else {
+      res = KML_RATE_RESET;
+    }
+  }
+  r->last_raw = raw;
+  r->last_time = t;
+  if (res != KML_RATE_OK)
+    return res;
+  *out = d / dt;
+  return KML_RATE_OK;
+}

@@ -1,0 +1,135 @@
+"""The first slice through real parts: a real broker, the built plugins in a
+real collectd, exact high-water marks read back from the csv plugin, and
+bad configuration that disables only the block it is in."""
+import os
+import subprocess
+import uuid
+
+from harness import BUILD, Collectd, bootstrap, kafkactl
+
+
+def topic_name(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+
+
+def test_plugins_export_only_module_register():
+    for name in ("kafka", "ml"):
+        so = os.path.join(BUILD, "plugin", ".libs", name + ".so")
+        out = subprocess.check_output(["nm", "-D", "--defined-only", so], text=True)
+        exported = [l.split()[-1] for l in out.splitlines() if " T " in l]
+        assert exported == ["module_register"], (name, exported)
+
+
+def test_exact_high_water_marks_through_collectd():
+    topic = topic_name("hwm")
+    kafkactl("create-topic", topic, 3, 1)
+    counts = {0: 5, 1: 7, 2: 11}
+    for p, n in counts.items():
+        kafkactl("produce", topic, p, n)
+    body = """
+<Plugin kafka>
+  <Cluster "itest">
+    Brokers "%s"
+    Timeout 3
+    TopicsInclude "^%s$"
+  </Cluster>
+</Plugin>
+""" % (bootstrap(), topic)
+    with Collectd(body) as cd:
+        for p, n in counts.items():
+            v = cd.wait_value("itest", "kafka", "kafka_offset", "topic-" + topic,
+                              "%s-%d" % (topic, p))
+            assert v == n, (p, v, n)
+            assert cd.wait_value("itest", "kafka", "kafka_offset_low", "topic-" + topic,
+                                 "%s-%d" % (topic, p)) == 0
+        assert cd.wait_value("itest", "kafka", "kafka_up", "cluster") == 1
+        assert cd.wait_value("itest", "kafka", "kafka_brokers", "cluster") == 1
+        # TopicsInclude selects exactly one topic.
+        assert cd.wait_value("itest", "kafka", "kafka_topics", "cluster") == 1
+        assert cd.wait_value("itest", "kafka", "kafka_partitions", "cluster") == 3
+        assert cd.wait_value("itest", "kafka", "kafka_partitions", "topic-" + topic) == 3
+        # More messages show up at the next read.
+        kafkactl("produce", topic, 1, 3)
+        assert cd.wait_value("itest", "kafka", "kafka_offset", "topic-" + topic,
+                             "%s-1" % topic, pred=lambda v: v == 10, timeout=15) == 10
+
+
+def test_bad_cluster_block_is_disabled_and_others_run():
+    body = """
+<Plugin kafka>
+  <Cluster "nobrokers">
+    Timeout 2
+  </Cluster>
+  <Cluster "badregex">
+    Brokers "%s"
+    TopicsInclude "([a-"
+  </Cluster>
+  <Cluster "typo">
+    Brokers "%s"
+    Tiemout 3
+  </Cluster>
+  <Cluster "badprop">
+    Brokers "%s"
+    Property "sasl.password" "hunter2-secret"
+    Property "no.such.property" "1"
+  </Cluster>
+  <Cluster "good">
+    Brokers "%s"
+    Timeout 3
+  </Cluster>
+</Plugin>
+""" % ((bootstrap(),) * 4)
+    with Collectd(body) as cd:
+        assert cd.wait_value("good", "kafka", "kafka_up", "cluster") == 1
+        log = cd.log_text()
+        assert "cluster nobrokers: Brokers is required" in log
+        assert "([a-" in log and "badregex" in log
+        assert 'unknown option "Tiemout"' in log
+        assert "no.such.property" in log
+        assert "hunter2-secret" not in log  # secrets never reach a log line
+        for name in ("nobrokers", "badregex", "typo", "badprop"):
+            assert not os.path.exists(os.path.join(cd.data, name)), name
+
+
+def test_down_cluster_reports_up_zero_quickly():
+    # Nothing listens on port 1: the read must return within Timeout.
+    body = """
+<Plugin kafka>
+  <Cluster "down">
+    Brokers "127.0.0.1:1"
+    Timeout 2
+  </Cluster>
+</Plugin>
+"""
+    with Collectd(body) as cd:
+        assert cd.wait_value("down", "kafka", "kafka_up", "cluster", timeout=20) == 0
+        secs = cd.wait_value("down", "kafka", "kafka_collect_seconds", "cluster")
+        assert secs <= 3.0, secs
+        assert "cluster down is unreachable" in cd.log_text()
+
+
+def test_ml_plugin_loads_and_refuses_bad_config():
+    body = """
+<Plugin ml>
+  MaxSeries 1000
+  <Match "bad-regex">
+    Plugin "(["
+  </Match>
+  <Match "bad-model">
+    Plugin "^kafka$"
+    Models "crystal-ball"
+  </Match>
+  <Match "good">
+    Plugin "^kafka$"
+    Models "anomaly"
+  </Match>
+</Plugin>
+"""
+    cd = Collectd(body, plugins=("ml",))
+    rc, out = cd.check()
+    assert rc == 0, out
+    with cd:
+        log = cd.log_text()
+        assert "Match bad-regex" in log and "not a valid regex" in log
+        assert 'unknown model "crystal-ball"' in log
+        assert "ml plugin: 1 match block(s)" in log

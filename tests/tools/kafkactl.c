@@ -1,0 +1,300 @@
+/* kafkactl: the precise Kafka operations tests, benchmarks and the demo
+ * need, on librdkafka (kcat cannot commit chosen offsets or delete records).
+ *
+ *   kafkactl BOOT create-topic TOPIC PARTITIONS RF [key=value ...]
+ *   kafkactl BOOT delete-topic TOPIC
+ *   kafkactl BOOT produce TOPIC PARTITION COUNT     (PARTITION -1: spread)
+ *   kafkactl BOOT produce-rate TOPIC RATE SECONDS   (RATE msgs/s, spread)
+ *   kafkactl BOOT commit GROUP TOPIC PARTITION OFFSET [PARTITION OFFSET ...]
+ *   kafkactl BOOT consume-rate GROUP TOPIC RATE SECONDS
+ *   kafkactl BOOT delete-records TOPIC PARTITION OFFSET
+ *
+ * Exit status 0 on success, 1 on a Kafka error (printed), 2 on bad usage. */
+#include <librdkafka/rdkafka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+static void on_signal(int s) { stop = 1; }
+
+static void die(const char *what, const char *why) {
+  fprintf(stderr, "kafkactl: %s: %s\n", what, why);
+  exit(1);
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static rd_kafka_t *client(const char *boot, rd_kafka_type_t type,
+                          const char *group) {
+  char err[512];
+  rd_kafka_conf_t *c = rd_kafka_conf_new();
+  rd_kafka_conf_set(c, "bootstrap.servers", boot, NULL, 0);
+  rd_kafka_conf_set(c, "log_level", "3", NULL, 0);
+  if (type == RD_KAFKA_PRODUCER) {
+    rd_kafka_conf_set(c, "linger.ms", "5", NULL, 0);
+    rd_kafka_conf_set(c, "acks", "all", NULL, 0);
+  }
+  if (group != NULL) {
+    rd_kafka_conf_set(c, "group.id", group, NULL, 0);
+    rd_kafka_conf_set(c, "enable.auto.commit", "false", NULL, 0);
+    rd_kafka_conf_set(c, "auto.offset.reset", "earliest", NULL, 0);
+  }
+  rd_kafka_t *rk = rd_kafka_new(type, c, err, sizeof(err));
+  if (rk == NULL)
+    die("client", err);
+  return rk;
+}
+
+static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q) {
+  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+  if (ev == NULL)
+    die("admin", "no answer within 60 s");
+  if (rd_kafka_event_error(ev))
+    die("admin", rd_kafka_event_error_string(ev));
+  return ev;
+}
+
+static int create_topic(const char *boot, int argc, char **argv) {
+  if (argc < 3)
+    return 2;
+  rd_kafka_t *rk = client(boot, RD_KAFKA_PRODUCER, NULL);
+  char err[512];
+  rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(argv[0], atoi(argv[1]),
+                                                  atoi(argv[2]), err,
+                                                  sizeof(err));
+  if (nt == NULL)
+    die("create-topic", err);
+  for (int i = 3; i < argc; i++) {
+    char *eq = strchr(argv[i], '=');
+    if (eq == NULL)
+      return 2;
+    *eq = '\0';
+    rd_kafka_NewTopic_set_config(nt, argv[i], eq + 1);
+  }
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+  rd_kafka_event_t *ev = admin_wait(q);
+  size_t n;
+  const rd_kafka_topic_result_t **r =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+  for (size_t i = 0; i < n; i++)
+    if (rd_kafka_topic_result_error(r[i]))
+      die(argv[0], rd_kafka_topic_result_error_string(r[i]));
+  rd_kafka_event_destroy(ev);
+  rd_kafka_NewTopic_destroy(nt);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
+static int delete_topic(const char *boot, int argc, char **argv) {
+  if (argc < 1)
+    return 2;
+  rd_kafka_t *rk = client(boot, RD_KAFKA_PRODUCER, NULL);
+  rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(argv[0]);
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_DeleteTopics(rk, &dt, 1, NULL, q);
+  rd_kafka_event_t *ev = admin_wait(q);
+  size_t n;
+  const rd_kafka_topic_result_t **r =
+      rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+  for (size_t i = 0; i < n; i++)
+    if (rd_kafka_topic_result_error(r[i]))
+      die(argv[0], rd_kafka_topic_result_error_string(r[i]));
+  rd_kafka_event_destroy(ev);
+  rd_kafka_DeleteTopic_destroy(dt);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
+static int delivery_errors;
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                        void *opaque) {
+  if (m->err) {
+    delivery_errors++;
+    fprintf(stderr, "kafkactl: delivery failed: %s\n", rd_kafka_err2str(m->err));
+  }
+}
+
+static void send_one(rd_kafka_t *rk, const char *topic, int partition,
+                     long i) {
+  char payload[64];
+  int len = snprintf(payload, sizeof(payload), "message-%ld", i);
+  for (;;) {
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        rk, RD_KAFKA_V_TOPIC(topic),
+        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+        RD_KAFKA_V_VALUE(payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_END);
+    if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(rk, 50);
+      continue;
+    }
+    if (e)
+      die("produce", rd_kafka_err2str(e));
+    break;
+  }
+  rd_kafka_poll(rk, 0);
+}
+
+static rd_kafka_t *producer(const char *boot) {
+  char err[512];
+  rd_kafka_conf_t *c = rd_kafka_conf_new();
+  rd_kafka_conf_set(c, "bootstrap.servers", boot, NULL, 0);
+  rd_kafka_conf_set(c, "linger.ms", "5", NULL, 0);
+  rd_kafka_conf_set(c, "log_level", "3", NULL, 0);
+  rd_kafka_conf_set(c, "enable.idempotence", "true", NULL, 0);
+  rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err));
+  if (rk == NULL)
+    die("producer", err);
+  return rk;
+}
+
+static int finish_producer(rd_kafka_t *rk) {
+  if (rd_kafka_flush(rk, 60000) != 0)
+    die("produce", "messages still undelivered after 60 s");
+  rd_kafka_destroy(rk);
+  return delivery_errors ? 1 : 0;
+}
+
+static int produce(const char *boot, int argc, char **argv) {
+  if (argc < 3)
+    return 2;
+  rd_kafka_t *rk = producer(boot);
+  long n = atol(argv[2]);
+  for (long i = 0; i < n; i++)
+    send_one(rk, argv[0], atoi(argv[1]), i);
+  return finish_producer(rk);
+}
+
+static int produce_rate(const char *boot, int argc, char **argv) {
+  if (argc < 3)
+    return 2;
+  rd_kafka_t *rk = producer(boot);
+  double rate = atof(argv[1]), secs = atof(argv[2]), t0 = now();
+  long sent = 0;
+  while (!stop && now() - t0 < secs) {
+    long due = (long)((now() - t0) * rate);
+    while (sent < due)
+      send_one(rk, argv[0], -1, sent++);
+    rd_kafka_poll(rk, 10);
+  }
+  return finish_producer(rk);
+}
+
+static int commit(const char *boot, int argc, char **argv) {
+  if (argc < 4 || (argc - 2) % 2 != 0)
+    return 2;
+  rd_kafka_t *rk = client(boot, RD_KAFKA_CONSUMER, argv[0]);
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+  for (int i = 2; i < argc; i += 2)
+    rd_kafka_topic_partition_list_add(l, argv[1], atoi(argv[i]))->offset =
+        atoll(argv[i + 1]);
+  rd_kafka_resp_err_t e = rd_kafka_commit(rk, l, 0);
+  if (e)
+    die("commit", rd_kafka_err2str(e));
+  for (int i = 0; i < l->cnt; i++)
+    if (l->elems[i].err)
+      die("commit", rd_kafka_err2str(l->elems[i].err));
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
+static int consume_rate(const char *boot, int argc, char **argv) {
+  if (argc < 4)
+    return 2;
+  rd_kafka_t *rk = client(boot, RD_KAFKA_CONSUMER, argv[0]);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, argv[1], RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  double rate = atof(argv[2]), secs = atof(argv[3]), t0 = now(),
+         last_commit = t0;
+  long got = 0;
+  while (!stop && now() - t0 < secs) {
+    if (got >= (long)((now() - t0) * rate)) {
+      usleep(20000);
+      continue;
+    }
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (m == NULL)
+      continue;
+    if (!m->err) {
+      got++;
+      rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(1);
+      rd_kafka_topic_partition_list_add(c, rd_kafka_topic_name(m->rkt),
+                                        m->partition)
+          ->offset = m->offset + 1;
+      if (now() - last_commit > 1.0) {
+        rd_kafka_commit(rk, c, 1);
+        last_commit = now();
+      }
+      rd_kafka_topic_partition_list_destroy(c);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
+static int delete_records(const char *boot, int argc, char **argv) {
+  if (argc < 3)
+    return 2;
+  rd_kafka_t *rk = client(boot, RD_KAFKA_PRODUCER, NULL);
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, argv[0], atoi(argv[1]))->offset =
+      atoll(argv[2]);
+  rd_kafka_DeleteRecords_t *d = rd_kafka_DeleteRecords_new(l);
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_DeleteRecords(rk, &d, 1, NULL, q);
+  rd_kafka_event_t *ev = admin_wait(q);
+  const rd_kafka_topic_partition_list_t *r = rd_kafka_DeleteRecords_result_offsets(
+      rd_kafka_event_DeleteRecords_result(ev));
+  for (int i = 0; r && i < r->cnt; i++)
+    if (r->elems[i].err)
+      die("delete-records", rd_kafka_err2str(r->elems[i].err));
+  rd_kafka_event_destroy(ev);
+  rd_kafka_DeleteRecords_destroy(d);
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  static const struct {
+    const char *name;
+    int (*fn)(const char *, int, char **);
+  } cmds[] = {
+      {"create-topic", create_topic},   {"delete-topic", delete_topic},
+      {"produce", produce},             {"produce-rate", produce_rate},
+      {"commit", commit},               {"consume-rate", consume_rate},
+      {"delete-records", delete_records},
+  };
+  if (argc >= 3)
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+      if (strcmp(argv[2], cmds[i].name) == 0) {
+        int rc = cmds[i].fn(argv[1], argc - 3, argv + 3);
+        if (rc == 2)
+          fprintf(stderr, "kafkactl: bad arguments for %s\n", argv[2]);
+        return rc;
+      }
+  fprintf(stderr, "usage: kafkactl BOOTSTRAP COMMAND ARGS (see the source)\n");
+  return 2;
+}

@@ -1,0 +1,93 @@
+/* Unit tests for src/kml_str.c and src/kml_hash.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "kml_hash.h"
+#include "kml_str.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void sanitize_replaces_bad_bytes(void **state) {
+  char out[128];
+  kml_str_sanitize(out, sizeof(out), "svc/a b\tc-1.x", 0);
+  assert_string_equal(out, "svc_a_b_c-1.x");
+  kml_str_sanitize(out, sizeof(out), "svc-a", 1);
+  assert_string_equal(out, "svc_a");
+}
+
+static void sanitize_long_names_stay_distinct(void **state) {
+  char a[300], b[300], oa[128], ob[128];
+  memset(a, 'x', 299);
+  a[299] = '\0';
+  memcpy(b, a, sizeof(a));
+  b[298] = 'y'; /* differs only past the kept prefix */
+  kml_str_sanitize(oa, sizeof(oa), a, 0);
+  kml_str_sanitize(ob, sizeof(ob), b, 0);
+  assert_int_equal(strlen(oa), 127);
+  assert_int_equal(strlen(ob), 127);
+  assert_int_equal(oa[127 - 9], '~');
+  assert_string_not_equal(oa, ob);
+}
+
+static void duration_parses_units(void **state) {
+  double s = -1;
+  assert_int_equal(kml_str_duration("90", &s), 0);
+  assert_true(s == 90);
+  assert_int_equal(kml_str_duration("30m", &s), 0);
+  assert_true(s == 1800);
+  assert_int_equal(kml_str_duration("1.5h", &s), 0);
+  assert_true(s == 5400);
+  assert_int_equal(kml_str_duration("2d", &s), 0);
+  assert_true(s == 172800);
+  s = 7;
+  assert_int_equal(kml_str_duration("10x", &s), -1);
+  assert_int_equal(kml_str_duration("", &s), -1);
+  assert_int_equal(kml_str_duration("-5", &s), -1);
+  assert_int_equal(kml_str_duration("5mm", &s), -1);
+  assert_true(s == 7);
+}
+
+static void secret_keys_are_recognised(void **state) {
+  assert_true(kml_str_is_secret_key("sasl.password"));
+  assert_true(kml_str_is_secret_key("ssl.key.password"));
+  assert_true(kml_str_is_secret_key("sasl.oauthbearer.client.secret"));
+  assert_false(kml_str_is_secret_key("security.protocol"));
+  assert_false(kml_str_is_secret_key("client.id"));
+}
+
+static void strlcpy_truncates(void **state) {
+  char b[4];
+  assert_int_equal(kml_strlcpy(b, "abcdef", sizeof(b)), 6);
+  assert_string_equal(b, "abc");
+}
+
+static void hash_is_stable_and_spreads(void **state) {
+  assert_true(kml_hash_str("a") != kml_hash_str("b"));
+  assert_true(kml_hash_str("") == kml_hash_bytes("", 0));
+  assert_true(kml_hash_str("abcd") == kml_hash_bytes("abcdef", 4));
+  /* Keys that differ only at the end spread over the high bits (shards). */
+  int seen[64] = {0}, distinct = 0;
+  char key[32];
+  for (int i = 0; i < 256; i++) {
+    snprintf(key, sizeof(key), "series-%d", i);
+    int shard = (int)((kml_hash_str(key) >> 32) % 64);
+    distinct += !seen[shard];
+    seen[shard] = 1;
+  }
+  assert_true(distinct >= 56);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(sanitize_replaces_bad_bytes),
+      cmocka_unit_test(sanitize_long_names_stay_distinct),
+      cmocka_unit_test(duration_parses_units),
+      cmocka_unit_test(secret_keys_are_recognised),
+      cmocka_unit_test(strlcpy_truncates),
+      cmocka_unit_test(hash_is_stable_and_spreads),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,110 @@
+"""Orchestration of tools/demo (see there). Uses the same Collectd runner as
+the integration tests, so what the demo shows is what the tests check."""
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+from harness import CLUSTER, KAFKACTL, Collectd  # noqa: E402
+
+TOPIC = "orders"
+GROUP = "svc-billing"
+
+
+def example_config(boot, interval):
+    """The shipped snippets, pointed at the demo broker."""
+    parts = []
+    for name in ("kafka.conf", "ml.conf"):
+        with open(os.path.join(TOP, "collectd.conf.d", name)) as f:
+            text = f.read()
+        text = re.sub(r"^LoadPlugin .*$", "", text, flags=re.M)
+        text = text.replace('Brokers "127.0.0.1:9092"', 'Brokers "%s"' % boot)
+        text = re.sub(r'<Cluster "[^"]*">', '<Cluster "demo">', text)
+        text = re.sub(r"^(\s*)Interval \d+", r"\1Interval %d" % interval, text, flags=re.M)
+        parts.append(text)
+    return "\n".join(parts)
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="tools/demo")
+    ap.add_argument("--duration", type=float, default=0, help="stop after this many seconds (default: until Ctrl-C)")
+    ap.add_argument("--interval", type=int, default=5, help="collection interval in seconds (default 5)")
+    ap.add_argument("--rate", type=float, default=200, help="messages per second produced (default 200)")
+    a = ap.parse_args()
+
+    kdir = tempfile.mkdtemp(prefix="kml-demo-kafka.")
+    procs = []
+    cd = None
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("starting Kafka 3.9.1 on 127.0.0.1 ...", flush=True)
+        boot = subprocess.check_output([CLUSTER, "start", "--brokers", "1", "--dir", kdir], text=True).strip()
+        print("  bootstrap:", boot)
+        subprocess.check_call([KAFKACTL, boot, "create-topic", TOPIC, "6", "1", "retention.ms=3600000"])
+        print("producer: %g msg/s into %s; consumer group %s reads at half that rate" % (a.rate, TOPIC, GROUP))
+        forever = str(a.duration + 60 if a.duration else 10 ** 7)
+        procs.append(subprocess.Popen([KAFKACTL, boot, "produce-rate", TOPIC, str(a.rate), forever]))
+        procs.append(subprocess.Popen([KAFKACTL, boot, "consume-rate", GROUP, TOPIC, str(a.rate / 2), forever]))
+        cd = Collectd(example_config(boot, a.interval), interval=a.interval, notify_exec=False)
+        cd.start()
+        print("collectd running with both plugins (config %s)\n" % cd.conf, flush=True)
+        t0 = time.time()
+        shown = 0
+        while not stop["now"] and (not a.duration or time.time() - t0 < a.duration):
+            time.sleep(1)
+            log = cd.log_text().splitlines()
+            for line in log[shown:]:
+                if "Notification:" in line or "kafka plugin" in line or "ml plugin" in line:
+                    print("  log  ", line)
+            shown = len(log)
+            if int(time.time() - t0) % a.interval == 0:
+                show_values(cd)
+    finally:
+        print("\nstopping ...", flush=True)
+        if cd is not None:
+            cd.cleanup()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        subprocess.call([CLUSTER, "stop", "--dir", kdir])
+        subprocess.call(["rm", "-rf", kdir])
+        print("stopped; no process left running.")
+
+
+def show_values(cd):
+    """One line per interesting identifier, latest value."""
+    host = "demo"
+    up = cd.last(host, "kafka", "kafka_up", "cluster")
+    if up is None:
+        return
+    parts = ["up=%d" % up]
+    for t in ("kafka_brokers", "kafka_topics", "kafka_partitions", "kafka_collect_seconds"):
+        v = cd.last(host, "kafka", t, "cluster")
+        if v is not None:
+            parts.append("%s=%g" % (t[6:], v))
+    print(time.strftime("%H:%M:%S"), "cluster", " ".join(parts))
+    total = 0
+    for p in range(6):
+        v = cd.last(host, "kafka", "kafka_offset", "topic-" + TOPIC, "%s-%d" % (TOPIC, p))
+        total += v or 0
+    print(time.strftime("%H:%M:%S"), "topic %s: high-water marks sum %d" % (TOPIC, total), flush=True)
+
+
+if __name__ == "__main__":
+    main()
