@@ -3,34 +3,50 @@
  * A kml_model_t is a fixed-size value (no pointers) so it can live inside
  * the series store, be copied into a state file and be restored as is.
  * kml_model_update() converts the raw sample (rate.h), then runs the models
- * enabled in the shared kml_model_cfg_t and fills a kml_output_t.
+ * and fills a kml_output_t. The plugin and `kafka-ml replay` call exactly
+ * this function, so a replay shows what the plugin would have done.
  * One series is updated by one thread at a time (the store's shard lock). */
 #ifndef KML_ML_MODEL_H
 #define KML_ML_MODEL_H
 
+#include "alert.h"
+#include "detector.h"
 #include "rate.h"
 
 #include <stdint.h>
 
 typedef struct {
-  double holdoff_points; /* reserved for the detector */
+  kml_detector_cfg_t detector;
+  kml_alert_cfg_t alert;
+  double band_z; /* half-width of the expected band in residual sds (3) */
 } kml_model_cfg_t;
 
 typedef struct {
   uint32_t version; /* KML_MODEL_VERSION; state files check it */
   uint32_t flags;
   kml_rate_t rate;
-  uint64_t n;     /* values modeled */
-  double mean, m2; /* running mean and sum of squared deviations */
+  uint64_t n; /* values modeled */
+  kml_detector_t det;
+  kml_alert_t alert;
 } kml_model_t;
 
-#define KML_MODEL_VERSION 1u
+#define KML_MODEL_VERSION 2u
 
 typedef struct {
+  double time;     /* sample time */
   double value;    /* model input after rate conversion */
-  double n;        /* values seen so far */
+  double score;    /* anomaly score 0..1 */
+  double p;        /* tail probability behind the score */
+  const char *view; /* which view was most surprised ("level", ...) */
+  double expected, lower, upper;
+  int detection;   /* 1 when this value starts a new detection */
+  int alert_changed; /* 1 when the alert state changed: notify */
+  kml_alert_state_t alert; /* alert state after this value */
+  double evidence; /* accumulated surprise (alert.h) */
 } kml_output_t;
 
+/* Default configuration. */
+kml_model_cfg_t kml_model_defaults(void);
 /* Reset m to an empty model. */
 void kml_model_init(kml_model_t *m);
 /* Feed one raw sample; returns KML_RATE_OK when out was filled, another

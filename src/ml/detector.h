@@ -1,0 +1,71 @@
+/* detector: causal streaming anomaly score in [0, 1] for one series.
+ *
+ * Several views of each value give a non-negative surprise statistic:
+ *   level   |x - long mean| / long sd           (value unusual overall)
+ *   jump    |x - previous| / mean |step|          (sudden step or spike)
+ *   season  |x - daily profile| / residual sd      (unusual for the time of day)
+ *   shift   |short mean - long mean| / long sd     (level change, ~4 values)
+ *   drift   |slow mean - long mean| / long sd      (level change, ~20 values)
+ *   vol     short mean |step| / long mean |step|   (noise or spike density change)
+ * Each statistic is calibrated against its own decayed history (a log-bin
+ * histogram): its tail probability says how rare the value is *for this
+ * series*, which makes scores comparable across series of any scale or
+ * noise. score = 1 - min_i(p_i) * n_views, and after a detection a
+ * refractory period keeps one incident from raising many alerts.
+ *
+ * Fixed size, no pointers: lives in the series store and in state files.
+ * Not thread-safe for one detector. */
+#ifndef KML_ML_DETECTOR_H
+#define KML_ML_DETECTOR_H
+
+#include <stdint.h>
+
+#define KML_DET_VIEWS 6
+#define KML_DET_BINS 48
+#define KML_DET_SEASON_BINS 96
+
+typedef struct {
+  double warmup;     /* values before any score is given (default 64) */
+  double memory;     /* effective history length in values (default 3000) */
+  double refractory; /* values a detection suppresses further ones (200) */
+  double alert_p;    /* tail probability that counts as a detection (1e-2) */
+} kml_detector_cfg_t;
+
+typedef struct {
+  uint32_t n;
+  uint32_t since_alert; /* values since the last detection */
+  double prev;
+  double mean_l, var_l; /* long mean / variance of x */
+  double step_l;        /* long mean |x - prev| */
+  double step_s;        /* short mean |x - prev| */
+  double mean_s;        /* short mean of x */
+  double mean_m;        /* medium mean of x */
+  double season_var;    /* mean squared residual against the profile */
+  double hist_w;        /* weight of the newest histogram entry */
+  double hist_total[KML_DET_VIEWS];
+  float hist[KML_DET_VIEWS][KML_DET_BINS];
+  float prof[KML_DET_SEASON_BINS];
+  uint8_t prof_seen[KML_DET_SEASON_BINS / 8];
+} kml_detector_t;
+
+typedef struct {
+  double score;     /* 0..1 anomaly score, after the refractory rule */
+  double raw_score; /* 0..1 before it */
+  double p;         /* combined tail probability */
+  int view;         /* index of the most surprised view */
+  double expected;  /* what the models expected */
+  double scale;     /* residual standard deviation around expected */
+  int detection;    /* 1 when this value is a new detection */
+} kml_detector_out_t;
+
+/* Default configuration. */
+kml_detector_cfg_t kml_detector_defaults(void);
+/* Reset d to an empty detector. */
+void kml_detector_init(kml_detector_t *d);
+/* Score value x at time t (seconds since the epoch), then learn from it. */
+void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
+                         double t, double x, kml_detector_out_t *out);
+/* Name of view i ("level", "jump", ...). */
+const char *kml_detector_view_name(int i);
+
+#endif
