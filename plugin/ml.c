@@ -8,14 +8,24 @@
  * source at a time, to the models of their series in the sharded store.
  * Slow work (expiry, state files) runs in this plugin's read callback so
  * that the write path stays a hash lookup and a few hundred flops.
+ *
+ * The same processing is available as a filter-chain target "ml" for users
+ * who want to place it in a chain (<Target "ml"> with no options). Alert
+ * state changes become notifications (WARNING / FAILURE / OKAY, identifier
+ * of the series, numbers in meta data); with DerivedValues the score,
+ * expected value and band are dispatched as plugin "ml" value lists tagged
+ * "ml:derived" so they are never modeled again.
  **/
 
 #include "collectd/core/daemon/collectd.h"
 #include "collectd/core/daemon/plugin.h"
 #include "collectd/core/utils/common/common.h"
 
+#include "collectd/core/daemon/filter_chain.h"
+
 #include "kml_str.h"
 #include "ml/model.h"
+#include "ml/persist.h"
 #include "ml/series.h"
 
 #include <regex.h>
@@ -37,6 +47,7 @@ typedef struct {
   unsigned models;
   double forecast_horizon; /* seconds */
   double threshold;        /* NaN: none */
+  bool derived;            /* dispatch score/expected/band values */
   kml_model_cfg_t cfg;
 } match_t;
 
@@ -46,6 +57,9 @@ static char *state_file;
 static size_t max_series = 100000;
 static double idle_timeout = 86400;
 static kml_store_t *store;
+static double state_interval = 300;
+static double last_save;
+static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void match_free(match_t *m) {
   if (m == NULL)
@@ -93,19 +107,106 @@ static double raw_value(int type, value_t v) {
   }
 }
 
+/* Identifier text of a value list's data source: the store key. */
+static void series_key(char *buf, size_t len, const value_list_t *vl,
+                       const char *ds_name) {
+  ssnprintf(buf, len, "%s/%s%s%s/%s%s%s/%s", vl->host, vl->plugin,
+            vl->plugin_instance[0] ? "-" : "", vl->plugin_instance, vl->type,
+            vl->type_instance[0] ? "-" : "", vl->type_instance, ds_name);
+}
+
+static void notify(const value_list_t *vl, const char *ds_name,
+                   const kml_output_t *o) {
+  notification_t n = {
+      .severity = o->alert == KML_ALERT_FAILURE   ? NOTIF_FAILURE
+                  : o->alert == KML_ALERT_WARNING ? NOTIF_WARNING
+                                                  : NOTIF_OKAY,
+      .time = vl->time,
+  };
+  sstrncpy(n.host, vl->host, sizeof(n.host));
+  sstrncpy(n.plugin, vl->plugin, sizeof(n.plugin));
+  sstrncpy(n.plugin_instance, vl->plugin_instance, sizeof(n.plugin_instance));
+  sstrncpy(n.type, vl->type, sizeof(n.type));
+  sstrncpy(n.type_instance, vl->type_instance, sizeof(n.type_instance));
+  char what[96];
+  ssnprintf(what, sizeof(what), "%s%s%s%s%s", vl->type,
+            vl->type_instance[0] ? " " : "", vl->type_instance,
+            strcmp(ds_name, "value") != 0 ? "." : "",
+            strcmp(ds_name, "value") != 0 ? ds_name : "");
+  if (o->alert == KML_ALERT_OKAY)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.90s is back to normal: value %.6g, expected %.6g", what,
+              o->value, o->expected);
+  else
+    ssnprintf(n.message, sizeof(n.message),
+              "anomaly in %.90s: value %.6g, expected %.6g (%.6g..%.6g), "
+              "score %.5f, %s view",
+              what, o->value, o->expected, o->lower, o->upper, o->score,
+              o->view);
+  plugin_notification_meta_add_string(&n, "model", "anomaly");
+  plugin_notification_meta_add_string(&n, "data_source", ds_name);
+  plugin_notification_meta_add_double(&n, "value", o->value);
+  plugin_notification_meta_add_double(&n, "score", 1.0 - o->p);
+  plugin_notification_meta_add_double(&n, "p", o->p);
+  plugin_notification_meta_add_double(&n, "evidence", o->evidence);
+  plugin_notification_meta_add_double(&n, "expected", o->expected);
+  plugin_notification_meta_add_double(&n, "lower", o->lower);
+  plugin_notification_meta_add_double(&n, "upper", o->upper);
+  plugin_notification_meta_add_string(&n, "view", o->view);
+  plugin_dispatch_notification(&n);
+  if (n.meta != NULL)
+    plugin_notification_meta_free(n.meta);
+}
+
+/* Dispatch score, expected and band as plugin "ml" values. The source's
+ * plugin[-instance] becomes the plugin_instance and type[-instance][-ds]
+ * the type_instance, so the series they describe stays recognisable. */
+static void derive(const value_list_t *vl, const char *ds_name,
+                   const kml_output_t *o) {
+  value_list_t d = VALUE_LIST_INIT;
+  char tmp[3 * DATA_MAX_NAME_LEN];
+  sstrncpy(d.host, vl->host, sizeof(d.host));
+  sstrncpy(d.plugin, "ml", sizeof(d.plugin));
+  ssnprintf(tmp, sizeof(tmp), "%s%s%s", vl->plugin,
+            vl->plugin_instance[0] ? "-" : "", vl->plugin_instance);
+  kml_str_sanitize(d.plugin_instance, sizeof(d.plugin_instance), tmp, 0);
+  ssnprintf(tmp, sizeof(tmp), "%s%s%s%s%s", vl->type,
+            vl->type_instance[0] ? "-" : "", vl->type_instance,
+            strcmp(ds_name, "value") != 0 ? "-" : "",
+            strcmp(ds_name, "value") != 0 ? ds_name : "");
+  kml_str_sanitize(d.type_instance, sizeof(d.type_instance), tmp, 0);
+  d.time = vl->time;
+  d.interval = vl->interval;
+  d.meta = meta_data_create();
+  if (d.meta == NULL)
+    return;
+  meta_data_add_boolean(d.meta, ML_DERIVED_META, true);
+  value_t v[2];
+  d.values = v;
+  d.values_len = 1;
+  v[0].gauge = o->score;
+  sstrncpy(d.type, "ml_score", sizeof(d.type));
+  plugin_dispatch_values(&d);
+  v[0].gauge = o->expected;
+  sstrncpy(d.type, "ml_expected", sizeof(d.type));
+  plugin_dispatch_values(&d);
+  v[0].gauge = o->lower;
+  v[1].gauge = o->upper;
+  d.values_len = 2;
+  sstrncpy(d.type, "ml_band", sizeof(d.type));
+  plugin_dispatch_values(&d);
+  meta_data_destroy(d.meta);
+}
+
 static void feed(const match_t *m, const data_set_t *ds,
                  const value_list_t *vl) {
   char id[6 * DATA_MAX_NAME_LEN];
   double t = CDTIME_T_TO_DOUBLE(vl->time);
   for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++) {
-    /* host/plugin[-pi]/type[-ti]/ds: collectd's identifier plus the source */
-    ssnprintf(id, sizeof(id), "%s/%s%s%s/%s%s%s/%s", vl->host, vl->plugin,
-              vl->plugin_instance[0] ? "-" : "", vl->plugin_instance, vl->type,
-              vl->type_instance[0] ? "-" : "", vl->type_instance,
-              ds->ds[i].name);
+    series_key(id, sizeof(id), vl, ds->ds[i].name);
     int created;
-    kml_model_t *model = kml_store_acquire(store, id, CDTIME_T_TO_DOUBLE(cdtime()),
-                                           &created);
+    kml_model_t *model =
+        kml_store_acquire(store, id, CDTIME_T_TO_DOUBLE(cdtime()), &created);
     if (model == NULL) {
       ERROR(ML_LOG "out of memory for series %s", id);
       return;
@@ -114,36 +215,94 @@ static void feed(const match_t *m, const data_set_t *ds,
     int rc = kml_model_update(model, &m->cfg, ds_kind(ds->ds[i].type), t,
                               raw_value(ds->ds[i].type, vl->values[i]), &out);
     kml_store_release(store, model);
-    if (rc == KML_RATE_OLD) {
+    /* Dispatch with no lock held: notification callbacks may be slow. */
+    if (rc == KML_RATE_OK) {
+      if (out.alert_changed)
+        notify(vl, ds->ds[i].name, &out);
+      if (m->derived)
+        derive(vl, ds->ds[i].name, &out);
+    } else if (rc == KML_RATE_OLD) {
       DEBUG(ML_LOG "%s: sample not newer than the last one, skipped", id);
     }
   }
 }
 
-static int ml_write(const data_set_t *ds, const value_list_t *vl,
-                    user_data_t *ud) {
-  (void)ud;
+static void process(const data_set_t *ds, const value_list_t *vl) {
   if (store == NULL)
-    return 0;
+    return;
   if (vl->meta != NULL && meta_data_exists(vl->meta, ML_DERIVED_META))
-    return 0;
+    return;
   for (size_t i = 0; i < n_matches; i++)
     if (match_vl(matches[i], vl)) {
       feed(matches[i], ds, vl);
       break; /* first matching block wins, like a filter chain rule */
     }
+}
+
+/* Set when a filter chain uses target "ml": then the chain feeds the
+ * models and the write callback stays idle, so nothing is modeled twice. */
+static bool target_in_use;
+
+static int ml_write(const data_set_t *ds, const value_list_t *vl,
+                    user_data_t *ud) {
+  (void)ud;
+  if (!target_in_use)
+    process(ds, vl);
   return 0;
+}
+
+
+/* Filter-chain target: same processing, then the chain continues. */
+static int ml_target_create(const oconfig_item_t *ci, void **ud) {
+  if (ci->children_num > 0)
+    WARNING(ML_LOG "target \"ml\" takes no options; <Match> blocks of "
+                   "<Plugin ml> select the series");
+  target_in_use = true;
+  *ud = NULL;
+  return 0;
+}
+
+static int ml_target_destroy(void **ud) {
+  (void)ud;
+  return 0;
+}
+
+static int ml_target_invoke(const data_set_t *ds, value_list_t *vl,
+                            notification_meta_t **meta, void **ud) {
+  (void)meta;
+  (void)ud;
+  process(ds, vl);
+  return FC_TARGET_CONTINUE;
 }
 
 /* ------------------------------------------------------------ read path */
 
+static void save_state(void) {
+  if (state_file == NULL || store == NULL)
+    return;
+  char err[512];
+  pthread_mutex_lock(&save_lock);
+  long n = kml_persist_save(store, sizeof(kml_model_t), state_file, err,
+                            sizeof(err));
+  pthread_mutex_unlock(&save_lock);
+  if (n < 0)
+    ERROR(ML_LOG "saving state failed: %s", err);
+  else {
+    DEBUG(ML_LOG "saved %ld series to %s", n, state_file);
+  }
+}
+
 static int ml_read(void) {
   if (store == NULL)
     return 0;
-  size_t dropped =
-      kml_store_expire(store, CDTIME_T_TO_DOUBLE(cdtime()) - idle_timeout);
+  double now = CDTIME_T_TO_DOUBLE(cdtime());
+  size_t dropped = kml_store_expire(store, now - idle_timeout);
   if (dropped > 0) {
     DEBUG(ML_LOG "dropped %zu idle series", dropped);
+  }
+  if (state_file != NULL && now - last_save >= state_interval) {
+    last_save = now;
+    save_state();
   }
   return 0;
 }
@@ -195,6 +354,7 @@ static int config_match(oconfig_item_t *ci) {
   m->models = MODEL_ANOMALY;
   m->forecast_horizon = 1800;
   m->threshold = NAN;
+  m->cfg = kml_model_defaults();
   if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_STRING)
     sstrncpy(m->name, ci->values[0].value.string, sizeof(m->name));
   else
@@ -230,6 +390,8 @@ static int config_match(oconfig_item_t *ci) {
       status = isnan(m->forecast_horizon) || m->forecast_horizon <= 0 ? -1 : 0;
     } else if (strcasecmp("Threshold", c->key) == 0)
       status = cf_util_get_double(c, &m->threshold);
+    else if (strcasecmp("DerivedValues", c->key) == 0)
+      status = cf_util_get_boolean(c, &m->derived);
     else {
       ERROR(ML_LOG "Match %s: unknown option \"%s\"", m->name, c->key);
       status = -1;
@@ -267,6 +429,10 @@ static int ml_config(oconfig_item_t *ci) {
               max_series);
       else
         max_series = (size_t)v;
+    } else if (strcasecmp("StateInterval", c->key) == 0) {
+      double v = to_seconds(c, "StateInterval", "Plugin ml");
+      if (!isnan(v) && v > 0)
+        state_interval = v;
     } else if (strcasecmp("IdleTimeout", c->key) == 0) {
       double v = to_seconds(c, "IdleTimeout", "Plugin ml");
       if (!isnan(v) && v > 0)
@@ -282,6 +448,10 @@ static void model_init_cb(void *p, void *ud) {
   kml_model_init(p);
 }
 
+static int model_valid(const void *p) {
+  return ((const kml_model_t *)p)->version == KML_MODEL_VERSION;
+}
+
 static int ml_init(void) {
   if (store != NULL)
     return 0;
@@ -291,6 +461,17 @@ static int ml_init(void) {
     ERROR(ML_LOG "out of memory creating the series store");
     return -1;
   }
+  if (state_file != NULL) {
+    char err[512];
+    long n = kml_persist_load(store, sizeof(kml_model_t), state_file,
+                              model_valid, CDTIME_T_TO_DOUBLE(cdtime()), err,
+                              sizeof(err));
+    if (n < 0)
+      WARNING(ML_LOG "%s; starting with fresh models", err);
+    else
+      INFO(ML_LOG "restored %ld series from %s", n, state_file);
+    last_save = CDTIME_T_TO_DOUBLE(cdtime());
+  }
   if (n_matches == 0)
     WARNING(ML_LOG "no <Match> block: no series will be modeled");
   INFO(ML_LOG "%zu match block(s), at most %zu series", n_matches, max_series);
@@ -298,6 +479,7 @@ static int ml_init(void) {
 }
 
 static int ml_shutdown(void) {
+  save_state();
   kml_store_destroy(store);
   store = NULL;
   for (size_t i = 0; i < n_matches; i++)
@@ -316,4 +498,7 @@ void module_register(void) {
   plugin_register_write("ml", ml_write, NULL);
   plugin_register_read("ml", ml_read);
   plugin_register_shutdown("ml", ml_shutdown);
+  fc_register_target("ml", (target_proc_t){.create = ml_target_create,
+                                           .destroy = ml_target_destroy,
+                                           .invoke = ml_target_invoke});
 }

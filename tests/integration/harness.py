@@ -65,7 +65,7 @@ class Collectd:
     csv, logfile and, when notify_exec is set, exec with a recorder script).
     """
 
-    def __init__(self, body, interval=1, notify_exec=False, plugins=("kafka", "ml")):
+    def __init__(self, body, interval=1, notify_exec=False, plugins=("kafka", "ml"), write_threads=None):
         self.dir = tempfile.mkdtemp(prefix="kml-collectd.")
         os.chmod(self.dir, 0o755)
         self.data = os.path.join(self.dir, "csv")
@@ -89,6 +89,8 @@ class Collectd:
             "TypesDB " + " ".join('"%s"' % t for t in TYPES),
             "Interval %s" % interval,
             "AutoLoadPlugin false",
+            # bursts of values (exec feeders) keep their order with one writer
+            "WriteThreads %d" % (write_threads or 5),
             "FQDNLookup false",
             'Hostname "testhost"',
             "LoadPlugin logfile",

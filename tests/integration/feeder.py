@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""An exec-plugin feeder for the ml integration tests: prints PUTVAL lines
+for one gauge series with explicit timestamps, then idles (so collectd's
+exec plugin does not restart it).
+
+usage: feeder.py SPEC...   where SPEC is  COUNT:LEVEL[:NOISE]
+  values start at time T0 (env KML_T0, default now - total*STEP) and are STEP
+  (env KML_STEP, default 60) seconds apart; noise is seeded and reproducible.
+"""
+import os
+import random
+import sys
+import time
+
+specs = [s.split(":") for s in sys.argv[1:]]
+total = sum(int(s[0]) for s in specs)
+step = float(os.environ.get("KML_STEP", "60"))
+t = float(os.environ.get("KML_T0", time.time() - total * step))
+rnd = random.Random(7)
+ident = os.environ.get("KML_IDENT", "feeder/exec-test/gauge-signal")
+for s in specs:
+    count, level = int(s[0]), float(s[1])
+    noise = float(s[2]) if len(s) > 2 else 1.0
+    for _ in range(count):
+        v = level + noise * rnd.gauss(0, 1)
+        sys.stdout.write("PUTVAL %s interval=%g %d:%.6f\n" % (ident, step, int(t), v))
+        t += step
+sys.stdout.flush()
+sys.stderr.write("feeder done, last time %d\n" % int(t - step))
+while True:
+    time.sleep(3600)

@@ -1,0 +1,112 @@
+"""The ml plugin through a real collectd: a series fed by the exec plugin,
+notifications in the log and at an exec NotificationExec script, OKAY after
+recovery, derived values, and learned state kept across kill -9."""
+import os
+import time
+
+from harness import SRC, Collectd, wait_for
+
+FEEDER = os.path.join(SRC, "tests", "integration", "feeder.py")
+
+
+def ml_config(state_file, feed_args, t0=None, extra=""):
+    env = ""
+    return """
+<Plugin exec>
+  Exec "nobody" "/usr/bin/env" %s"KML_STEP=60" "/usr/bin/python3" "%s" %s
+</Plugin>
+<Plugin ml>
+  StateFile "%s"
+  StateInterval 1
+  <Match "test">
+    Plugin "^exec$"
+    Models "anomaly"
+    DerivedValues true
+  </Match>
+  %s
+</Plugin>
+""" % (('"KML_T0=%d" ' % t0) if t0 else "", FEEDER, " ".join('"%s"' % a for a in feed_args), state_file, extra)
+
+
+def anomaly_notifications(cd, severity=None):
+    out = []
+    for n in cd.notifications():
+        if n.get("Plugin") != "exec":
+            continue
+        if severity and n.get("Severity") != severity:
+            continue
+        out.append(n)
+    return out
+
+
+def test_anomaly_notification_then_okay_and_derived_values(tmp_path):
+    state = str(tmp_path / "ml.state")
+    os.chmod(str(tmp_path), 0o777)
+    # 1500 calm values, 4 far off, then calm again.
+    cfg = ml_config(state, ["1500:50:2", "4:120:1", "300:50:2"])
+    with Collectd(cfg, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        bad = wait_for(lambda: [n for n in anomaly_notifications(cd)
+                                if n["Severity"] in ("WARNING", "FAILURE")], 60,
+                       "an anomaly notification at NotificationExec")
+        n = bad[0]
+        assert n["Host"] == "feeder" and n["Type"] == "gauge", n
+        assert n["TypeInstance"] == "signal", n
+        assert "anomaly in gauge signal" in n["message"], n
+        assert len(n["message"].encode()) <= 256
+        assert float(n["meta"]["value"]) > 100, n
+        assert abs(float(n["meta"]["expected"]) - 50) < 5, n
+        assert float(n["meta"]["p"]) < 1e-3, n
+        ok = wait_for(lambda: anomaly_notifications(cd, "OKAY"), 60, "the OKAY notification")
+        assert "back to normal" in ok[0]["message"]
+        # Exactly one incident: one problem notification (maybe escalated
+        # WARNING -> FAILURE) and one OKAY, not one per value.
+        probs = [x for x in anomaly_notifications(cd) if x["Severity"] != "OKAY"]
+        assert 1 <= len(probs) <= 2, probs
+        assert len(anomaly_notifications(cd, "OKAY")) == 1
+        # logfile shows it too.
+        assert "anomaly in gauge signal" in cd.log_text()
+        # Derived values exist and are not modeled again.
+        wait_for(lambda: cd.values("feeder", "ml", "ml_score", "exec-test", "gauge-signal"), 20,
+                 "derived ml_score values")
+        band = cd.values("feeder", "ml", "ml_band", "exec-test", "gauge-signal")
+        assert band and all(lo <= hi for _, (lo, hi) in band)
+        assert "feeder/ml-exec-test" not in cd.log_text()
+
+
+def test_learned_state_survives_kill9(tmp_path):
+    state = str(tmp_path / "ml.state")
+    os.chmod(str(tmp_path), 0o777)
+    step = 60
+    t0 = int(time.time()) - 3000 * step
+    cd = Collectd(ml_config(state, ["1500:50:2"], t0=t0), notify_exec=True, plugins=("ml",), write_threads=1)
+    with cd:
+        wait_for(lambda: "feeder done" in cd.log_text() or
+                 len(cd.values("feeder", "exec", "gauge", "test", "signal")) >= 1500, 60,
+                 "the feeder to finish")
+        # the state file is rewritten every second; wait for one with the series
+        wait_for(lambda: os.path.exists(state) and os.path.getsize(state) > 1000, 20, "a state file")
+        time.sleep(2.5)
+        cd.kill9()
+        assert not anomaly_notifications(cd)
+    # A new daemon: the very first values after the restart are anomalous.
+    # A fresh model stays silent during its warm-up; a restored one alerts.
+    t1 = t0 + 1500 * step
+    cd2 = Collectd(ml_config(state, ["3:120:1", "100:50:2"], t0=t1), notify_exec=True, plugins=("ml",), write_threads=1)
+    with cd2:
+        assert wait_for(lambda: "restored 1 series" in cd2.log_text(), 20, "state restore")
+        bad = wait_for(lambda: [n for n in anomaly_notifications(cd2) if n["Severity"] != "OKAY"], 60,
+                       "an anomaly right after the restart")
+        assert float(bad[0]["meta"]["value"]) > 100
+
+
+def test_corrupt_state_file_gives_warning_and_fresh_start(tmp_path):
+    state = str(tmp_path / "ml.state")
+    os.chmod(str(tmp_path), 0o777)
+    with open(state, "wb") as f:
+        f.write(b"KMLSTATE" + os.urandom(200))
+    cd = Collectd(ml_config(state, ["200:50:2"]), notify_exec=True, plugins=("ml",), write_threads=1)
+    with cd:
+        wait_for(lambda: "starting with fresh models" in cd.log_text(), 20, "the warning")
+        assert "corrupt" in cd.log_text() or "another version" in cd.log_text()
+        # and it keeps working: the file is replaced by a valid one
+        wait_for(lambda: os.path.getsize(state) > 1000, 30, "a new state file")
