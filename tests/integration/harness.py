@@ -18,7 +18,7 @@ import tempfile
 import time
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("KML_BUILD", SRC)
+BUILD = os.environ.get("KML_BUILD") or (os.path.join(SRC, "build") if os.path.isdir(os.path.join(SRC, "build", "plugin")) else SRC)
 COLLECTD = shutil.which("collectd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 CLUSTER = os.path.join(SRC, "tests", "kafka", "cluster")
 KAFKACTL = os.path.join(BUILD, "tests", "tools", "kafkactl")
