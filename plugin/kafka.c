@@ -33,6 +33,9 @@ typedef struct {
   double timeout;    /* seconds */
   kml_filter_t topics, groups;
   bool partition_detail;
+  bool groups_enabled;
+  double lag_sla;   /* seconds; 0 = none */
+  int status_window; /* collections for STALL/STOP/WARN */
   kml_client_t *client;
   kml_report_t *report; /* memory across reads: rates, states */
   int up;               /* -1 unknown, 0 down, 1 up: logs on change only */
@@ -135,6 +138,8 @@ static int kafka_read(user_data_t *ud) {
       .topics = &c->topics,
       .groups = &c->groups,
       .timeout_ms = (int)(c->timeout * 1000),
+      .groups_enabled = c->groups_enabled,
+      .configs_enabled = 1,
   };
   kml_snapshot_t *s = kml_collect(c->client, &o);
   if (s == NULL) {
@@ -194,6 +199,8 @@ static int config_cluster(oconfig_item_t *ci) {
     return -1;
   c->timeout = 5.0;
   c->partition_detail = true;
+  c->groups_enabled = true;
+  c->status_window = 5;
   c->up = -1;
   int status = cf_util_get_string_buffer(ci, c->name, sizeof(c->name));
   if (status != 0 || c->name[0] == '\0') {
@@ -229,6 +236,21 @@ static int config_cluster(oconfig_item_t *ci) {
       status = add_property(c, child);
     else if (strcasecmp("PartitionDetail", child->key) == 0)
       status = cf_util_get_boolean(child, &c->partition_detail);
+    else if (strcasecmp("Groups", child->key) == 0)
+      status = cf_util_get_boolean(child, &c->groups_enabled);
+    else if (strcasecmp("LagSLASeconds", child->key) == 0) {
+      status = cf_util_get_double(child, &c->lag_sla);
+      if (status == 0 && !(c->lag_sla >= 0)) {
+        ERROR(KAFKA_LOG "cluster %s: LagSLASeconds must be >= 0", c->name);
+        status = -1;
+      }
+    } else if (strcasecmp("StatusWindow", child->key) == 0) {
+      status = cf_util_get_int(child, &c->status_window);
+      if (status == 0 && (c->status_window < 2 || c->status_window > 10)) {
+        ERROR(KAFKA_LOG "cluster %s: StatusWindow must be 2..10", c->name);
+        status = -1;
+      }
+    }
     else {
       ERROR(KAFKA_LOG "cluster %s: unknown option \"%s\"", c->name, child->key);
       status = -1;
@@ -287,8 +309,10 @@ static int kafka_init(void) {
         .log = client_log,
     };
     c->client = kml_client_new(&cc, err, sizeof(err));
-    c->report = kml_report_new(&(kml_report_opts_t){
-        .partition_detail = c->partition_detail});
+    c->report = kml_report_new(
+        &(kml_report_opts_t){.partition_detail = c->partition_detail,
+                             .lag_sla_seconds = c->lag_sla,
+                             .status_window = c->status_window});
     if (c->client == NULL || c->report == NULL) {
       ERROR(KAFKA_LOG "cluster %s disabled: %s", c->name,
             c->client ? "out of memory" : err);

@@ -41,7 +41,15 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
   for (int i = 0; i < s->n_brokers; i++)
     s->brokers[i].rtt_avg_ms = kml_client_broker_rtt(c, s->brokers[i].id);
 
+  if (o->configs_enabled)
+    s->requests += kml_collect_configs(rk, s, left_ms(t0, o->timeout_ms));
+  /* Committed offsets before high-water marks: lag is never negative. */
+  if (o->groups_enabled) {
+    int g = kml_collect_groups(rk, s, o->groups, left_ms(t0, o->timeout_ms));
+    s->requests += g > 0 ? g : 0;
+  }
   s->requests += kml_collect_watermarks(rk, s, left_ms(t0, o->timeout_ms));
+  kml_snapshot_sort(s);
 
 done:
   s->duration = (kml_now_ms() - t0) / 1e3;

@@ -16,6 +16,8 @@
 typedef struct {
   const kml_filter_t *topics; /* NULL selects all */
   const kml_filter_t *groups; /* NULL selects all */
+  int groups_enabled;         /* consumer groups and committed offsets */
+  int configs_enabled;        /* retention settings (DescribeConfigs) */
   int timeout_ms;             /* the whole collection's budget */
 } kml_collect_opts_t;
 
@@ -30,6 +32,9 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o);
 int kml_collect_metadata(rd_kafka_t *rk, kml_snapshot_t *s,
                          const kml_filter_t *topics, int timeout_ms);
 int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s, int timeout_ms);
+int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
+                       const kml_filter_t *groups, int timeout_ms);
+int kml_collect_configs(rd_kafka_t *rk, kml_snapshot_t *s, int timeout_ms);
 
 /* Monotonic clock in milliseconds. */
 double kml_now_ms(void);

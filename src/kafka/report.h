@@ -50,7 +50,9 @@ typedef struct {
 } kml_report_sink_t;
 
 typedef struct {
-  int partition_detail; /* per-partition values (cardinality!) */
+  int partition_detail;   /* per-partition values (cardinality!) */
+  double lag_sla_seconds; /* WARNING above this lag in seconds; 0 = none */
+  int status_window;      /* collections a STALL/STOP/WARN verdict needs (5) */
 } kml_report_opts_t;
 
 typedef struct kml_report kml_report_t;

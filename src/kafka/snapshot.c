@@ -8,8 +8,10 @@
 
 kml_snapshot_t *kml_snapshot_new(void) {
   kml_snapshot_t *s = calloc(1, sizeof(*s));
-  if (s != NULL)
+  if (s != NULL) {
     s->controller = -1;
+    s->offsets_retention_s = -1;
+  }
   return s;
 }
 

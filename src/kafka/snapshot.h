@@ -69,6 +69,7 @@ typedef struct {
   int n_topics;
   kml_group_t *groups;   /* sorted by id */
   int n_groups;
+  double offsets_retention_s; /* broker offsets.retention.minutes; -1 unknown */
   int requests;     /* Kafka requests this collection sent */
   int errors;       /* partial failures (offsets, groups, configs) */
 } kml_snapshot_t;

@@ -1,0 +1,254 @@
+/* groups: consumer groups, their members and committed offsets.
+ *
+ * ListConsumerGroups once; DescribeConsumerGroups in batches of 64 groups,
+ * all batches in flight at once on one queue; ListConsumerGroupOffsets
+ * takes exactly one group per call in librdkafka 2.0, so every group's call
+ * is issued before any result is awaited (pipelined on the same queue).
+ * ListConsumerGroups may name a group twice (one answer per broker): the
+ * list is de-duplicated. A group whose description or offsets fail (for
+ * example authorization) keeps err set and is reported once by the plugin. */
+#include "../kml_hash.h"
+#include "collect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DESCRIBE_BATCH 64
+
+static int id_cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static rd_kafka_AdminOptions_t *options(rd_kafka_t *rk,
+                                        rd_kafka_admin_op_t op, int timeout_ms,
+                                        void *opaque) {
+  char err[256];
+  rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
+  rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, err, sizeof(err));
+  rd_kafka_AdminOptions_set_opaque(o, opaque);
+  return o;
+}
+
+static rd_kafka_event_t *wait_event(rd_kafka_queue_t *q, double deadline) {
+  int left = (int)(deadline - kml_now_ms());
+  return rd_kafka_queue_poll(q, left > 0 ? left : 0);
+}
+
+/* Step 1: list, filter, de-duplicate. Returns the number of ids. */
+static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q,
+                       const kml_filter_t *filter, double deadline,
+                       kml_snapshot_t *s, char ***ids_out, int *requests) {
+  rd_kafka_AdminOptions_t *o =
+      options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
+              (int)(deadline - kml_now_ms()), NULL);
+  rd_kafka_ListConsumerGroups(rk, o, q);
+  rd_kafka_AdminOptions_destroy(o);
+  *requests += 1; /* librdkafka asks every broker; counted once */
+  rd_kafka_event_t *ev = wait_event(q, deadline);
+  if (ev == NULL) {
+    snprintf(s->error, sizeof(s->error), "ListConsumerGroups timed out");
+    s->errors++;
+    return -1;
+  }
+  if (rd_kafka_event_error(ev)) {
+    snprintf(s->error, sizeof(s->error), "ListConsumerGroups failed: %s",
+             rd_kafka_event_error_string(ev));
+    s->errors++;
+    rd_kafka_event_destroy(ev);
+    return -1;
+  }
+  const rd_kafka_ListConsumerGroups_result_t *r =
+      rd_kafka_event_ListConsumerGroups_result(ev);
+  size_t n = 0, nerr = 0;
+  const rd_kafka_ConsumerGroupListing_t **l =
+      rd_kafka_ListConsumerGroups_result_valid(r, &n);
+  rd_kafka_ListConsumerGroups_result_errors(r, &nerr);
+  s->errors += (int)nerr;
+  char **ids = calloc(n ? n : 1, sizeof(char *));
+  int k = 0;
+  for (size_t i = 0; ids && i < n; i++) {
+    const char *id = rd_kafka_ConsumerGroupListing_group_id(l[i]);
+    if (filter != NULL && !kml_filter_match(filter, id))
+      continue;
+    ids[k++] = strdup(id);
+  }
+  rd_kafka_event_destroy(ev);
+  if (ids == NULL)
+    return -1;
+  qsort(ids, k, sizeof(char *), id_cmp);
+  int u = 0;
+  for (int i = 0; i < k; i++) {
+    if (u > 0 && strcmp(ids[u - 1], ids[i]) == 0) {
+      free(ids[i]);
+      continue;
+    }
+    ids[u++] = ids[i];
+  }
+  *ids_out = ids;
+  return u;
+}
+
+static kml_group_t *find(kml_snapshot_t *s, const char *id) {
+  return (kml_group_t *)kml_snapshot_group(s, id);
+}
+
+static uint64_t members_hash(const rd_kafka_ConsumerGroupDescription_t *d) {
+  /* Order-independent: XOR of member hashes, so only membership matters. */
+  uint64_t h = 0;
+  size_t n = rd_kafka_ConsumerGroupDescription_member_count(d);
+  for (size_t i = 0; i < n; i++) {
+    const rd_kafka_MemberDescription_t *m =
+        rd_kafka_ConsumerGroupDescription_member(d, i);
+    h ^= kml_hash_str(rd_kafka_MemberDescription_consumer_id(m));
+  }
+  return h;
+}
+
+static void take_description(kml_snapshot_t *s,
+                             const rd_kafka_ConsumerGroupDescription_t *d) {
+  kml_group_t *g = find(s, rd_kafka_ConsumerGroupDescription_group_id(d));
+  if (g == NULL)
+    return;
+  const rd_kafka_error_t *e = rd_kafka_ConsumerGroupDescription_error(d);
+  if (e != NULL) {
+    g->err = rd_kafka_error_code(e);
+    s->errors++;
+    return;
+  }
+  g->state = (int)rd_kafka_ConsumerGroupDescription_state(d);
+  g->members = (int)rd_kafka_ConsumerGroupDescription_member_count(d);
+  g->members_hash = members_hash(d);
+  g->simple = rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(d);
+  const char *a = rd_kafka_ConsumerGroupDescription_partition_assignor(d);
+  free(g->protocol);
+  g->protocol = strdup(a ? a : "");
+}
+
+static void take_offsets(kml_snapshot_t *s, const rd_kafka_group_result_t *r) {
+  kml_group_t *g = find(s, rd_kafka_group_result_name(r));
+  if (g == NULL)
+    return;
+  const rd_kafka_error_t *e = rd_kafka_group_result_error(r);
+  if (e != NULL) {
+    g->err = rd_kafka_error_code(e);
+    s->errors++;
+    return;
+  }
+  const rd_kafka_topic_partition_list_t *l = rd_kafka_group_result_partitions(r);
+  if (l == NULL || l->cnt == 0)
+    return;
+  g->offsets = calloc(l->cnt, sizeof(*g->offsets));
+  if (g->offsets == NULL)
+    return;
+  for (int i = 0; i < l->cnt; i++) {
+    const rd_kafka_topic_partition_t *p = &l->elems[i];
+    /* Only topics in the snapshot: a filtered-out or deleted topic has no
+     * high-water mark to compare with. */
+    if (kml_snapshot_topic(s, p->topic) == NULL)
+      continue;
+    kml_group_offset_t *o = &g->offsets[g->n_offsets];
+    o->topic = strdup(p->topic);
+    if (o->topic == NULL)
+      continue;
+    o->partition = p->partition;
+    o->committed = p->err == 0 && p->offset >= 0 ? p->offset : -1;
+    g->n_offsets++;
+  }
+}
+
+int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
+                       const kml_filter_t *filter, int timeout_ms) {
+  double deadline = kml_now_ms() + timeout_ms;
+  int requests = 0;
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  char **ids = NULL;
+  int n = list_groups(rk, q, filter, deadline, s, &ids, &requests);
+  if (n <= 0) {
+    free(ids);
+    rd_kafka_queue_destroy(q);
+    return n < 0 ? -1 : requests;
+  }
+  s->groups = calloc(n, sizeof(*s->groups));
+  if (s->groups == NULL)
+    goto out;
+  for (int i = 0; i < n; i++) {
+    s->groups[i].id = ids[i]; /* ownership moves to the snapshot */
+    ids[i] = NULL;
+    s->groups[i].state = RD_KAFKA_CONSUMER_GROUP_STATE_UNKNOWN;
+  }
+  s->n_groups = n; /* sorted: ids were */
+
+  /* Issue every request, then collect every answer until the deadline. */
+  int pending = 0;
+  const char *batch[DESCRIBE_BATCH];
+  for (int i = 0; i < n; i += DESCRIBE_BATCH) {
+    int k = 0;
+    for (int j = i; j < n && k < DESCRIBE_BATCH; j++)
+      batch[k++] = s->groups[j].id;
+    rd_kafka_AdminOptions_t *o =
+        options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
+                (int)(deadline - kml_now_ms()), NULL);
+    rd_kafka_DescribeConsumerGroups(rk, batch, k, o, q);
+    rd_kafka_AdminOptions_destroy(o);
+    pending++;
+    requests++;
+  }
+  for (int i = 0; i < n; i++) {
+    rd_kafka_ListConsumerGroupOffsets_t *lo =
+        rd_kafka_ListConsumerGroupOffsets_new(s->groups[i].id, NULL);
+    rd_kafka_AdminOptions_t *o =
+        options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
+                (int)(deadline - kml_now_ms()), NULL);
+    rd_kafka_ListConsumerGroupOffsets(rk, &lo, 1, o, q);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_ListConsumerGroupOffsets_destroy(lo);
+    pending++;
+    requests++;
+  }
+  while (pending > 0) {
+    rd_kafka_event_t *ev = wait_event(q, deadline);
+    if (ev == NULL) {
+      snprintf(s->error, sizeof(s->error),
+               "%d group request(s) unanswered within the timeout", pending);
+      s->errors += pending;
+      break;
+    }
+    pending--;
+    size_t cnt = 0;
+    switch (rd_kafka_event_type(ev)) {
+    case RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT: {
+      const rd_kafka_ConsumerGroupDescription_t **d =
+          rd_kafka_DescribeConsumerGroups_result_groups(
+              rd_kafka_event_DescribeConsumerGroups_result(ev), &cnt);
+      for (size_t i = 0; i < cnt; i++)
+        take_description(s, d[i]);
+      break;
+    }
+    case RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT: {
+      const rd_kafka_group_result_t **g =
+          rd_kafka_ListConsumerGroupOffsets_result_groups(
+              rd_kafka_event_ListConsumerGroupOffsets_result(ev), &cnt);
+      for (size_t i = 0; i < cnt; i++)
+        take_offsets(s, g[i]);
+      break;
+    }
+    default:
+      break;
+    }
+    if (rd_kafka_event_error(ev))
+      s->errors++;
+    rd_kafka_event_destroy(ev);
+  }
+  for (int i = 0; i < s->n_groups; i++)
+    if (s->groups[i].protocol == NULL)
+      s->groups[i].protocol = strdup("");
+
+out:
+  for (int i = 0; i < n; i++)
+    free(ids[i]);
+  free(ids);
+  /* Unanswered requests die with the queue; their events are discarded. */
+  rd_kafka_queue_destroy(q);
+  return requests;
+}

@@ -1,0 +1,27 @@
+/* kml_map: string-keyed hash map of owned values, with sweep of entries not
+ * touched since a given round. Used by the kafka report for memory across
+ * intervals (offset histories, group states, alert states). Not
+ * thread-safe; one owner. */
+#ifndef KML_MAP_H
+#define KML_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct kml_map kml_map_t;
+
+/* New map whose values are blocks of value_size zeroed bytes. */
+kml_map_t *kml_map_new(size_t value_size);
+/* Free the map and its values. */
+void kml_map_destroy(kml_map_t *m);
+/* Value for key, created zeroed when absent (*created = 1). Marks the entry
+ * as touched in round. NULL only when out of memory. The pointer stays
+ * valid until the entry is swept or the map destroyed. */
+void *kml_map_get(kml_map_t *m, const char *key, uint64_t round, int *created);
+/* Value for key or NULL; does not touch. */
+void *kml_map_find(const kml_map_t *m, const char *key);
+/* Remove entries last touched before round; returns how many. */
+size_t kml_map_sweep(kml_map_t *m, uint64_t round);
+size_t kml_map_size(const kml_map_t *m);
+
+#endif

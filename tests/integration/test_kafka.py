@@ -1,0 +1,136 @@
+"""The kafka plugin against a real broker through a real collectd: exact
+lag, lag in seconds, data lost to retention, stopped groups, deleted
+groups, and the notifications they raise."""
+import time
+import uuid
+
+from harness import Collectd, bootstrap, kafkactl, wait_for
+
+
+def uniq(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+
+
+def plugin_conf(topic, group_re, extra=""):
+    return """
+<Plugin kafka>
+  <Cluster "lagtest">
+    Brokers "%s"
+    Timeout 3
+    TopicsInclude "^%s$"
+    GroupsInclude "%s"
+    StatusWindow 2
+    %s
+  </Cluster>
+</Plugin>
+""" % (bootstrap(), topic, group_re, extra)
+
+
+def test_exact_lag_per_partition_and_total():
+    topic, group = uniq("lag"), uniq("g-exact")
+    kafkactl("create-topic", topic, 3, 1)
+    produced = {0: 10, 1: 20, 2: 30}
+    committed = {0: 3, 1: 20, 2: 0}
+    for p, n in produced.items():
+        kafkactl("produce", topic, p, n)
+    kafkactl("commit", group, topic, 0, 3, 1, 20, 2, 0)
+    with Collectd(plugin_conf(topic, "^" + group + "$")) as cd:
+        pi = "group-" + group
+        for p in produced:
+            ti = "%s-%d" % (topic, p)
+            lag = cd.wait_value("lagtest", "kafka", "kafka_lag", pi, ti)
+            assert lag == produced[p] - committed[p], (p, lag)
+            assert cd.wait_value("lagtest", "kafka", "kafka_committed", pi, ti) == committed[p]
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total") == 37
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "max") == 30
+        assert cd.wait_value("lagtest", "kafka", "kafka_members", pi) == 0
+        # Only the selected group is reported.
+        assert cd.wait_value("lagtest", "kafka", "kafka_groups", "cluster") == 1
+        # Consuming more lowers the lag at the next interval.
+        kafkactl("commit", group, topic, 2, 25)
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "%s-2" % topic,
+                             pred=lambda v: v == 5, timeout=15) == 5
+
+
+def test_lag_seconds_tracks_age_and_grows_when_stopped():
+    topic, group = uniq("age"), uniq("g-age")
+    kafkactl("create-topic", topic, 1, 1)
+    kafkactl("produce", topic, 0, 5)
+    kafkactl("commit", group, topic, 0, 5)
+    with Collectd(plugin_conf(topic, "^" + group + "$", "LagSLASeconds 4"), notify_exec=True) as cd:
+        pi, ti = "group-" + group, topic + "-0"
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, ti) == 0
+        produced_at = time.time()
+        kafkactl("produce", topic, 0, 5)          # offsets 5..9 unconsumed
+        time.sleep(3)
+        kafkactl("produce", topic, 0, 5)          # newer messages do not matter
+        time.sleep(3)
+        age = cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, ti,
+                            pred=lambda v: v > 0)
+        real = time.time() - produced_at
+        # within two collection intervals plus the commit/produce round trips
+        assert abs(age - real) <= 3.0, (age, real)
+        assert cd.last("lagtest", "kafka", "kafka_lag", pi, ti) == 10
+        # The consumer stays stopped: the age keeps growing with the clock.
+        a1 = cd.last("lagtest", "kafka", "kafka_lag_seconds", pi, ti)
+        time.sleep(3)
+        a2 = cd.last("lagtest", "kafka", "kafka_lag_seconds", pi, ti)
+        assert 1.5 <= a2 - a1 <= 4.5, (a1, a2)
+        # Over the SLA: one WARNING naming the group.
+        sla = wait_for(lambda: [n for n in cd.notifications()
+                                if n.get("Type") == "kafka_lag_seconds" and n["Severity"] == "WARNING"],
+                       20, "the lag SLA warning")
+        assert group in sla[0]["message"] and len(sla) == 1
+        # Stopped: no members, lag > 0, no progress for StatusWindow intervals.
+        assert cd.wait_value("lagtest", "kafka", "kafka_group_status", pi, "total",
+                             pred=lambda v: v == 3) == 3
+        wait_for(lambda: [n for n in cd.notifications()
+                          if n.get("Type") == "kafka_group_status" and "stopped" in n["message"]],
+                 20, "the stopped-group warning")
+        # Catching up clears both.
+        kafkactl("commit", group, topic, 0, 15)
+        wait_for(lambda: [n for n in cd.notifications()
+                          if n.get("Type") == "kafka_lag_seconds" and n["Severity"] == "OKAY"],
+                 20, "the SLA OKAY")
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, ti,
+                             pred=lambda v: v == 0) == 0
+
+
+def test_commit_below_log_start_is_data_loss():
+    topic, group = uniq("lost"), uniq("g-lost")
+    kafkactl("create-topic", topic, 1, 1)
+    kafkactl("produce", topic, 0, 100)
+    kafkactl("commit", group, topic, 0, 10)
+    with Collectd(plugin_conf(topic, "^" + group + "$"), notify_exec=True) as cd:
+        pi = "group-" + group
+        assert cd.wait_value("lagtest", "kafka", "kafka_lost_partitions", pi) == 0
+        kafkactl("delete-records", topic, 0, 50)
+        assert cd.wait_value("lagtest", "kafka", "kafka_lost_messages", pi,
+                             pred=lambda v: v > 0, timeout=15) == 40
+        assert cd.last("lagtest", "kafka", "kafka_lost_partitions", pi) == 1
+        assert cd.wait_value("lagtest", "kafka", "kafka_offset_low", "topic-" + topic,
+                             topic + "-0") == 50
+        fail = wait_for(lambda: [n for n in cd.notifications()
+                                 if n.get("Type") == "kafka_lost_messages"], 20,
+                        "the data-lost notification")
+        assert fail[0]["Severity"] == "FAILURE"
+        assert group in fail[0]["message"] and "40" in fail[0]["message"]
+        assert float(fail[0]["meta"]["lost_messages"]) == 40
+        assert len(fail[0]["message"].encode()) <= 256
+
+
+def test_deleted_group_stops_being_reported():
+    topic, group = uniq("gone"), uniq("g-gone")
+    kafkactl("create-topic", topic, 1, 1)
+    kafkactl("produce", topic, 0, 10)
+    kafkactl("commit", group, topic, 0, 4)
+    with Collectd(plugin_conf(topic, "^" + group + "$")) as cd:
+        pi = "group-" + group
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total") == 6
+        kafkactl("delete-topic", topic)
+        # The topic is gone: its partitions and the group's lag stop.
+        assert cd.wait_value("lagtest", "kafka", "kafka_topics", "cluster",
+                             pred=lambda v: v == 0, timeout=20) == 0
+        n_before = len(cd.values("lagtest", "kafka", "kafka_lag", pi, "total"))
+        time.sleep(3)
+        assert len(cd.values("lagtest", "kafka", "kafka_lag", pi, "total")) == n_before
