@@ -158,11 +158,55 @@ static void notify(const value_list_t *vl, const char *ds_name,
     plugin_notification_meta_free(n.meta);
 }
 
+static void notify_forecast(const value_list_t *vl, const char *ds_name,
+                            const match_t *m, const kml_output_t *o) {
+  notification_t n = {
+      .severity = o->fc_alert == KML_ALERT_FAILURE   ? NOTIF_FAILURE
+                  : o->fc_alert == KML_ALERT_WARNING ? NOTIF_WARNING
+                                                     : NOTIF_OKAY,
+      .time = vl->time,
+  };
+  sstrncpy(n.host, vl->host, sizeof(n.host));
+  sstrncpy(n.plugin, vl->plugin, sizeof(n.plugin));
+  sstrncpy(n.plugin_instance, vl->plugin_instance, sizeof(n.plugin_instance));
+  sstrncpy(n.type, vl->type, sizeof(n.type));
+  sstrncpy(n.type_instance, vl->type_instance, sizeof(n.type_instance));
+  char what[200];
+  ssnprintf(what, sizeof(what), "%s%s%s of %s%s%s", vl->type,
+            vl->type_instance[0] ? " " : "", vl->type_instance, vl->plugin,
+            vl->plugin_instance[0] ? " " : "", vl->plugin_instance);
+  if (o->fc_alert == KML_ALERT_FAILURE)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.150s is %.6g, above the threshold %.6g", what, o->value,
+              m->threshold);
+  else if (o->fc_alert == KML_ALERT_WARNING)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.150s will exceed %.6g in ~%.0f min (forecast 95%% band; now "
+              "%.6g)",
+              what, m->threshold, o->eta / 60.0, o->value);
+  else
+    ssnprintf(n.message, sizeof(n.message),
+              "%.150s is no longer forecast to exceed %.6g (now %.6g)", what,
+              m->threshold, o->value);
+  plugin_notification_meta_add_string(&n, "model", "forecast");
+  plugin_notification_meta_add_string(&n, "data_source", ds_name);
+  plugin_notification_meta_add_double(&n, "value", o->value);
+  plugin_notification_meta_add_double(&n, "threshold", m->threshold);
+  plugin_notification_meta_add_double(&n, "eta_seconds", o->eta);
+  plugin_notification_meta_add_double(&n, "forecast", o->forecast);
+  plugin_notification_meta_add_double(&n, "upper", o->forecast_upper);
+  plugin_notification_meta_add_double(&n, "forecast_at",
+                                      o->time + m->forecast_horizon);
+  plugin_dispatch_notification(&n);
+  if (n.meta != NULL)
+    plugin_notification_meta_free(n.meta);
+}
+
 /* Dispatch score, expected and band as plugin "ml" values. The source's
  * plugin[-instance] becomes the plugin_instance and type[-instance][-ds]
  * the type_instance, so the series they describe stays recognisable. */
 static void derive(const value_list_t *vl, const char *ds_name,
-                   const kml_output_t *o) {
+                   const match_t *m, const kml_output_t *o) {
   value_list_t d = VALUE_LIST_INIT;
   char tmp[3 * DATA_MAX_NAME_LEN];
   sstrncpy(d.host, vl->host, sizeof(d.host));
@@ -195,6 +239,18 @@ static void derive(const value_list_t *vl, const char *ds_name,
   d.values_len = 2;
   sstrncpy(d.type, "ml_band", sizeof(d.type));
   plugin_dispatch_values(&d);
+  d.values_len = 1;
+  if ((m->models & MODEL_FORECAST) && isfinite(o->forecast)) {
+    v[0].gauge = o->forecast;
+    sstrncpy(d.type, "ml_forecast", sizeof(d.type));
+    plugin_dispatch_values(&d);
+    if (isfinite(m->threshold)) {
+      /* -1: no breach within the horizon */
+      v[0].gauge = o->eta;
+      sstrncpy(d.type, "ml_eta", sizeof(d.type));
+      plugin_dispatch_values(&d);
+    }
+  }
   meta_data_destroy(d.meta);
 }
 
@@ -217,10 +273,12 @@ static void feed(const match_t *m, const data_set_t *ds,
     kml_store_release(store, model);
     /* Dispatch with no lock held: notification callbacks may be slow. */
     if (rc == KML_RATE_OK) {
-      if (out.alert_changed)
+      if ((m->models & MODEL_ANOMALY) && out.alert_changed)
         notify(vl, ds->ds[i].name, &out);
+      if ((m->models & MODEL_FORECAST) && out.fc_changed)
+        notify_forecast(vl, ds->ds[i].name, m, &out);
       if (m->derived)
-        derive(vl, ds->ds[i].name, &out);
+        derive(vl, ds->ds[i].name, m, &out);
     } else if (rc == KML_RATE_OLD) {
       DEBUG(ML_LOG "%s: sample not newer than the last one, skipped", id);
     }
@@ -402,6 +460,12 @@ static int config_match(oconfig_item_t *ci) {
       return 0;
     }
   }
+  if ((m->models & MODEL_FORECAST) && isnan(m->threshold))
+    INFO(ML_LOG "Match %s: forecast without Threshold: forecasts are "
+                "computed (DerivedValues) but no breach is notified",
+         m->name);
+  m->cfg.threshold = (m->models & MODEL_FORECAST) ? m->threshold : NAN;
+  m->cfg.horizon = m->forecast_horizon;
   match_t **l = realloc(matches, sizeof(*l) * (n_matches + 1));
   if (l == NULL) {
     match_free(m);

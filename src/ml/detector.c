@@ -88,6 +88,12 @@ static int seen(const kml_detector_t *d, int b) {
   return d->prof_seen[b / 8] & (1u << (b % 8));
 }
 
+double kml_detector_season(const kml_detector_t *d, double t) {
+  if (d->bins_ready < KML_DET_SEASON_BINS || !(d->season_var < 0.5 * d->var_l))
+    return 0;
+  return d->prof[season_bin(t)] - d->prof_sum / KML_DET_SEASON_BINS;
+}
+
 void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
                          double t, double x, kml_detector_out_t *out) {
   memset(out, 0, sizeof(*out));
@@ -169,11 +175,20 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
   d->mean_m = mean_m_new;
   double r = x - prof;
   d->season_var += lambda * (r * r - d->season_var);
+  float before = d->prof[sb];
   if (seen(d, sb))
     d->prof[sb] += (float)(0.3 * (x - d->prof[sb]));
   else {
+    before = 0;
     d->prof[sb] = (float)x;
     d->prof_seen[sb / 8] |= (uint8_t)(1u << (sb % 8));
+  }
+  d->prof_sum += d->prof[sb] - before;
+  uint8_t day = (uint8_t)((long)floor(t / 86400.0) % 255 + 1);
+  if (d->prof_day[sb] != day) {
+    d->prof_day[sb] = day;
+    if (d->prof_days[sb] < 255 && ++d->prof_days[sb] == 2)
+      d->bins_ready++;
   }
   d->prev = x;
   d->n++;

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define KML_DET_VIEWS 6
-#define KML_DET_BINS 48
+#define KML_DET_BINS 40
 #define KML_DET_SEASON_BINS 96
 
 typedef struct {
@@ -46,6 +46,10 @@ typedef struct {
   float hist[KML_DET_VIEWS][KML_DET_BINS];
   float prof[KML_DET_SEASON_BINS];
   uint8_t prof_seen[KML_DET_SEASON_BINS / 8];
+  uint8_t prof_day[KML_DET_SEASON_BINS];  /* day of the last visit, mod 256 */
+  uint8_t prof_days[KML_DET_SEASON_BINS]; /* distinct days seen (max 255) */
+  uint32_t bins_ready; /* bins seen on at least two days */
+  double prof_sum;     /* sum of prof[] over seen bins */
 } kml_detector_t;
 
 typedef struct {
@@ -65,6 +69,11 @@ void kml_detector_init(kml_detector_t *d);
 /* Score value x at time t (seconds since the epoch), then learn from it. */
 void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
                          double t, double x, kml_detector_out_t *out);
+/* Seasonal offset the daily profile expects at time t (profile minus its
+ * daily mean), or 0 until every time of day was seen on two days, or when
+ * the profile does not explain the series (residual variance not below half
+ * the variance: a trend is not a season). O(1). */
+double kml_detector_season(const kml_detector_t *d, double t);
 /* Name of view i ("level", "jump", ...). */
 const char *kml_detector_view_name(int i);
 

@@ -1,11 +1,19 @@
 /* model: glue between rate conversion and the individual models. */
 #include "model.h"
 
+#include <math.h>
 #include <string.h>
+
+static double season_cb(const void *ctx, double t) {
+  return kml_detector_season(ctx, t);
+}
 
 kml_model_cfg_t kml_model_defaults(void) {
   return (kml_model_cfg_t){.detector = kml_detector_defaults(),
                            .alert = kml_alert_defaults(),
+                           .forecast = kml_forecast_defaults(),
+                           .threshold = NAN,
+                           .horizon = 1800,
                            .band_z = 3};
 }
 
@@ -13,6 +21,7 @@ void kml_model_init(kml_model_t *m) {
   memset(m, 0, sizeof(*m));
   m->version = KML_MODEL_VERSION;
   kml_detector_init(&m->det);
+  kml_forecast_init(&m->fc);
 }
 
 int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
@@ -38,5 +47,44 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   out->alert_changed = kml_alert_update(&m->alert, &cfg->alert, d.p, &st);
   out->alert = st;
   out->evidence = m->alert.evidence;
+
+  double season = kml_detector_season(&m->det, t);
+  kml_forecast_update(&m->fc, &cfg->forecast, t, x, season);
+  double lo;
+  out->forecast = out->forecast_upper = NAN;
+  if (kml_forecast_at(&m->fc, &cfg->forecast, cfg->horizon,
+                      kml_detector_season(&m->det, t + cfg->horizon),
+                      &out->forecast, &lo, &out->forecast_upper) != 0)
+    out->forecast = out->forecast_upper = NAN;
+  out->eta = -1;
+  out->fc_changed = 0;
+  out->fc_alert = (kml_alert_state_t)m->fc_state;
+  if (isfinite(cfg->threshold)) {
+    kml_alert_state_t next;
+    if (x >= cfg->threshold) {
+      out->eta = 0;
+      next = KML_ALERT_FAILURE;
+    } else {
+      out->eta = kml_forecast_breach(&m->fc, &cfg->forecast, cfg->threshold,
+                                     cfg->horizon, season_cb, &m->det);
+      next = out->eta >= 0 ? KML_ALERT_WARNING : KML_ALERT_OKAY;
+    }
+    /* Hysteresis: three values without a predicted breach end an alert;
+     * a FAILURE (threshold crossed) steps down only to OKAY. */
+    if (next == KML_ALERT_OKAY && m->fc_state != KML_ALERT_OKAY) {
+      if (++m->fc_calm < 3)
+        next = (kml_alert_state_t)m->fc_state;
+    } else {
+      m->fc_calm = 0;
+    }
+    if (m->fc_state == KML_ALERT_FAILURE && next == KML_ALERT_WARNING)
+      next = KML_ALERT_FAILURE;
+    if (next != m->fc_state) {
+      m->fc_state = (uint8_t)next;
+      m->fc_calm = 0;
+      out->fc_changed = 1;
+    }
+    out->fc_alert = next;
+  }
   return KML_RATE_OK;
 }

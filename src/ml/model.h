@@ -11,6 +11,7 @@
 
 #include "alert.h"
 #include "detector.h"
+#include "forecast.h"
 #include "rate.h"
 
 #include <stdint.h>
@@ -18,6 +19,9 @@
 typedef struct {
   kml_detector_cfg_t detector;
   kml_alert_cfg_t alert;
+  kml_forecast_cfg_t forecast;
+  double threshold; /* forecast breach level; NAN = no forecast alerts */
+  double horizon;   /* seconds ahead the forecast looks (1800) */
   double band_z; /* half-width of the expected band in residual sds (3) */
 } kml_model_cfg_t;
 
@@ -28,9 +32,12 @@ typedef struct {
   uint64_t n; /* values modeled */
   kml_detector_t det;
   kml_alert_t alert;
+  kml_forecast_t fc;
+  uint8_t fc_state;  /* kml_alert_state_t of the threshold forecast */
+  uint8_t fc_calm;   /* values without a predicted breach while alerting */
 } kml_model_t;
 
-#define KML_MODEL_VERSION 2u
+#define KML_MODEL_VERSION 3u
 
 typedef struct {
   double time;     /* sample time */
@@ -43,6 +50,11 @@ typedef struct {
   int alert_changed; /* 1 when the alert state changed: notify */
   kml_alert_state_t alert; /* alert state after this value */
   double evidence; /* accumulated surprise (alert.h) */
+  double forecast;   /* value expected `horizon` seconds ahead (NAN early) */
+  double forecast_upper;
+  double eta;        /* seconds until the threshold breach, -1 none */
+  int fc_changed;    /* 1 when the forecast alert state changed: notify */
+  kml_alert_state_t fc_alert; /* OKAY, WARNING (breach ahead), FAILURE */
 } kml_output_t;
 
 /* Default configuration. */
