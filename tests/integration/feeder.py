@@ -4,6 +4,7 @@ for one gauge series with explicit timestamps, then idles (so collectd's
 exec plugin does not restart it).
 
 usage: feeder.py SPEC...   where SPEC is  COUNT:LEVEL[:NOISE]
+                           or ramp:COUNT:FROM:TO[:NOISE]
   values start at time T0 (env KML_T0, default now - total*STEP) and are STEP
   (env KML_STEP, default 60) seconds apart; noise is seeded and reproducible.
 """
@@ -13,16 +14,20 @@ import sys
 import time
 
 specs = [s.split(":") for s in sys.argv[1:]]
-total = sum(int(s[0]) for s in specs)
+total = sum(int(s[1] if s[0] == "ramp" else s[0]) for s in specs)
 step = float(os.environ.get("KML_STEP", "60"))
 t = float(os.environ.get("KML_T0", time.time() - total * step))
 rnd = random.Random(7)
 ident = os.environ.get("KML_IDENT", "feeder/exec-test/gauge-signal")
 for s in specs:
+    ramp = s[0] == "ramp"
+    if ramp:
+        s = s[1:]
     count, level = int(s[0]), float(s[1])
-    noise = float(s[2]) if len(s) > 2 else 1.0
-    for _ in range(count):
-        v = level + noise * rnd.gauss(0, 1)
+    end = float(s[2]) if ramp else level
+    noise = float(s[3 if ramp else 2]) if len(s) > (3 if ramp else 2) else 1.0
+    for i in range(count):
+        v = level + (end - level) * i / max(1, count - 1) + noise * rnd.gauss(0, 1)
         sys.stdout.write("PUTVAL %s interval=%g %d:%.6f\n" % (ident, step, int(t), v))
         t += step
 sys.stdout.flush()

@@ -110,3 +110,41 @@ def test_corrupt_state_file_gives_warning_and_fresh_start(tmp_path):
         assert "corrupt" in cd.log_text() or "another version" in cd.log_text()
         # and it keeps working: the file is replaced by a valid one
         wait_for(lambda: os.path.getsize(state) > 1000, 30, "a new state file")
+
+
+def test_forecast_warning_precedes_threshold_crossing(tmp_path):
+    os.chmod(str(tmp_path), 0o777)
+    state = str(tmp_path / "ml.state")
+    # 200 calm values, then a ramp from 100 to 1100 over 500 values (one a
+    # minute): the series crosses 1000 at about value 650.
+    body = """
+<Plugin exec>
+  Exec "nobody" "/usr/bin/env" "KML_STEP=60" "KML_IDENT=feeder/exec-lag/gauge-growing" "/usr/bin/python3" "%s" "200:100:2" "ramp:500:100:1100:2"
+</Plugin>
+<Plugin ml>
+  StateFile "%s"
+  <Match "lag">
+    Plugin "^exec$"
+    Models "forecast"
+    Forecast "30m"
+    Threshold 1000
+    DerivedValues true
+  </Match>
+</Plugin>
+""" % (FEEDER, state)
+    with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        fails = wait_for(lambda: [n for n in cd.notifications() if n["Severity"] == "FAILURE"], 60,
+                         "the threshold FAILURE")
+        warns = [n for n in cd.notifications() if n["Severity"] == "WARNING"]
+        assert warns, cd.notifications()
+        w, f = warns[0], fails[0]
+        assert w["meta"]["model"] == "forecast"
+        assert "will exceed 1000" in w["message"], w
+        # The warning came at least 15 minutes (of series time) before the
+        # crossing, and its ETA pointed at the horizon or sooner.
+        assert float(f["Time"]) - float(w["Time"]) >= 15 * 60, (w["Time"], f["Time"])
+        assert 0 < float(w["meta"]["eta_seconds"]) <= 1800
+        # anomaly model not enabled: no anomaly notifications
+        assert not [n for n in cd.notifications() if n["meta"].get("model") == "anomaly"]
+        eta = cd.values("feeder", "ml", "ml_eta", "exec-lag", "gauge-growing")
+        assert eta and any(v[0] > 0 for _, v in eta)
