@@ -24,7 +24,9 @@
 #include "collectd/core/daemon/filter_chain.h"
 
 #include "kml_str.h"
+#include "kml_map.h"
 #include "ml/model.h"
+#include "ml/peers.h"
 #include "ml/persist.h"
 #include "ml/series.h"
 
@@ -53,6 +55,33 @@ typedef struct {
 
 static match_t **matches;
 static size_t n_matches;
+
+/* A <Peers> block: a population selected by regexes, split into groups by
+ * the GroupBy fields; members' latest values (as rates for counters) are
+ * kept by the write path and compared in the read callback. */
+typedef struct {
+  char id[5][DATA_MAX_NAME_LEN]; /* host, plugin, pi, type, ti */
+  char ds[DATA_MAX_NAME_LEN];
+  char population[6 * DATA_MAX_NAME_LEN];
+  kml_rate_t rate;
+  double value, time;
+  int have;
+  int outlier; /* state: notified as outlier */
+} member_t;
+
+typedef struct {
+  char name[64];
+  regex_t re[F_MAX];
+  bool has[F_MAX];
+  unsigned group_by; /* bit f: field f separates populations */
+  kml_peers_cfg_t cfg;
+  pthread_mutex_t lock;
+  kml_map_t *members; /* "population\x1fseries" -> member_t */
+  uint64_t round;
+} peers_t;
+
+static peers_t **peers;
+static size_t n_peers;
 static char *state_file;
 static size_t max_series = 100000;
 static double idle_timeout = 86400;
@@ -70,13 +99,18 @@ static void match_free(match_t *m) {
   free(m);
 }
 
-static bool match_vl(const match_t *m, const value_list_t *vl) {
+static bool match_fields(const regex_t *re, const bool *has,
+                         const value_list_t *vl) {
   const char *fields[F_MAX] = {vl->host, vl->plugin, vl->plugin_instance,
                                vl->type, vl->type_instance};
   for (int f = 0; f < F_MAX; f++)
-    if (m->has[f] && regexec(&m->re[f], fields[f], 0, NULL, 0) != 0)
+    if (has[f] && regexec(&re[f], fields[f], 0, NULL, 0) != 0)
       return false;
   return true;
+}
+
+static bool match_vl(const match_t *m, const value_list_t *vl) {
+  return match_fields(m->re, m->has, vl);
 }
 
 /* ------------------------------------------------------------ write path */
@@ -285,11 +319,53 @@ static void feed(const match_t *m, const data_set_t *ds,
   }
 }
 
+static void peers_feed(peers_t *pp, const data_set_t *ds,
+                       const value_list_t *vl) {
+  const char *fields[F_MAX] = {vl->host, vl->plugin, vl->plugin_instance,
+                               vl->type, vl->type_instance};
+  char pop[6 * DATA_MAX_NAME_LEN], key[12 * DATA_MAX_NAME_LEN];
+  size_t off = 0;
+  pop[0] = '\0';
+  for (int f = 0; f < F_MAX; f++)
+    if (pp->group_by & (1u << f))
+      off += ssnprintf(pop + off, sizeof(pop) - off, "%s%s", off ? "/" : "",
+                       fields[f]);
+  pthread_mutex_lock(&pp->lock);
+  for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++) {
+    char id[6 * DATA_MAX_NAME_LEN];
+    series_key(id, sizeof(id), vl, ds->ds[i].name);
+    ssnprintf(key, sizeof(key), "%s\x1f%s", pop, id);
+    int created;
+    member_t *m = kml_map_get(pp->members, key, pp->round, &created);
+    if (m == NULL)
+      break;
+    if (created) {
+      for (int f = 0; f < F_MAX; f++)
+        sstrncpy(m->id[f], fields[f], sizeof(m->id[f]));
+      sstrncpy(m->ds, ds->ds[i].name, sizeof(m->ds));
+      sstrncpy(m->population, pop, sizeof(m->population));
+    }
+    double x;
+    if (kml_rate_update(&m->rate, ds_kind(ds->ds[i].type),
+                        CDTIME_T_TO_DOUBLE(vl->time),
+                        raw_value(ds->ds[i].type, vl->values[i]),
+                        &x) == KML_RATE_OK) {
+      m->value = x;
+      m->time = CDTIME_T_TO_DOUBLE(vl->time);
+      m->have = 1;
+    }
+  }
+  pthread_mutex_unlock(&pp->lock);
+}
+
 static void process(const data_set_t *ds, const value_list_t *vl) {
   if (store == NULL)
     return;
   if (vl->meta != NULL && meta_data_exists(vl->meta, ML_DERIVED_META))
     return;
+  for (size_t i = 0; i < n_peers; i++)
+    if (match_fields(peers[i]->re, peers[i]->has, vl))
+      peers_feed(peers[i], ds, vl);
   for (size_t i = 0; i < n_matches; i++)
     if (match_vl(matches[i], vl)) {
       feed(matches[i], ds, vl);
@@ -350,6 +426,130 @@ static void save_state(void) {
   }
 }
 
+typedef struct {
+  member_t **v;
+  size_t n, cap;
+  double fresh_after;
+} collect_t;
+
+static void collect_member(const char *key, void *value, void *ud) {
+  collect_t *c = ud;
+  member_t *m = value;
+  if (!m->have || m->time < c->fresh_after)
+    return;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 64;
+    member_t **v = realloc(c->v, cap * sizeof(*v));
+    if (v == NULL)
+      return;
+    c->v = v;
+    c->cap = cap;
+  }
+  c->v[c->n++] = m;
+}
+
+static int member_cmp(const void *a, const void *b) {
+  return strcmp((*(member_t *const *)a)->population,
+                (*(member_t *const *)b)->population);
+}
+
+static void peers_notify(const peers_t *pp, const member_t *m, int outlier,
+                         double z, const kml_peers_summary_t *s, int n) {
+  notification_t nt = {.severity = outlier ? NOTIF_WARNING : NOTIF_OKAY,
+                       .time = cdtime()};
+  sstrncpy(nt.host, m->id[F_HOST], sizeof(nt.host));
+  sstrncpy(nt.plugin, m->id[F_PLUGIN], sizeof(nt.plugin));
+  sstrncpy(nt.plugin_instance, m->id[F_PLUGIN_INSTANCE],
+           sizeof(nt.plugin_instance));
+  sstrncpy(nt.type, m->id[F_TYPE], sizeof(nt.type));
+  sstrncpy(nt.type_instance, m->id[F_TYPE_INSTANCE], sizeof(nt.type_instance));
+  const char *who = m->id[F_TYPE_INSTANCE][0] ? m->id[F_TYPE_INSTANCE]
+                    : m->id[F_PLUGIN_INSTANCE][0] ? m->id[F_PLUGIN_INSTANCE]
+                                                  : m->id[F_HOST];
+  if (outlier)
+    ssnprintf(nt.message, sizeof(nt.message),
+              "%.60s is an outlier among %d peers (%.40s): %.6g vs median "
+              "%.6g (robust z %.1f)",
+              who, n, m->id[F_TYPE], m->value, s->median, z);
+  else
+    ssnprintf(nt.message, sizeof(nt.message),
+              "%.60s is back in line with its %d peers (%.40s): %.6g vs "
+              "median %.6g",
+              who, n, m->id[F_TYPE], m->value, s->median);
+  plugin_notification_meta_add_string(&nt, "model", "peers");
+  plugin_notification_meta_add_string(&nt, "peers", pp->name);
+  plugin_notification_meta_add_string(&nt, "population", m->population);
+  plugin_notification_meta_add_double(&nt, "value", m->value);
+  plugin_notification_meta_add_double(&nt, "median", s->median);
+  plugin_notification_meta_add_double(&nt, "mad", s->mad);
+  plugin_notification_meta_add_double(&nt, "z", z);
+  plugin_notification_meta_add_signed_int(&nt, "members", n);
+  plugin_dispatch_notification(&nt);
+  if (nt.meta != NULL)
+    plugin_notification_meta_free(nt.meta);
+}
+
+/* One pass over a Peers block: group fresh members by population, apply
+ * the robust rules, notify state changes. Members not updated for
+ * IdleTimeout are forgotten. */
+static void peers_eval(peers_t *pp, double now, double fresh) {
+  collect_t c = {.fresh_after = now - fresh};
+  pthread_mutex_lock(&pp->lock);
+  kml_map_foreach(pp->members, collect_member, &c);
+  qsort(c.v, c.n, sizeof(*c.v), member_cmp);
+  double *x = malloc(sizeof(double) * (c.n * 4 + 1));
+  int *out = malloc(sizeof(int) * (c.n + 1));
+  typedef struct {
+    member_t *m;
+    int outlier;
+    double z;
+    kml_peers_summary_t s;
+    int n;
+  } change_t;
+  change_t *changes = malloc(sizeof(change_t) * (c.n + 1));
+  size_t n_changes = 0;
+  for (size_t i = 0; x && out && changes && i < c.n;) {
+    size_t j = i;
+    while (j < c.n && strcmp(c.v[j]->population, c.v[i]->population) == 0)
+      j++;
+    int n = (int)(j - i);
+    for (int k = 0; k < n; k++)
+      x[k] = c.v[i + k]->value;
+    kml_peers_summary_t s;
+    double *z = x + n, *scratch = x + 2 * n;
+    kml_peers_eval(&pp->cfg, x, n, z, out, scratch, &s);
+    for (int k = 0; k < n; k++) {
+      member_t *m = c.v[i + k];
+      if (out[k] != m->outlier) {
+        m->outlier = out[k];
+        changes[n_changes++] =
+            (change_t){.m = m, .outlier = out[k], .z = z[k], .s = s, .n = n};
+      }
+    }
+    i = j;
+  }
+  /* Copies: members may be swept once the lock is released. */
+  member_t *copies = malloc(sizeof(member_t) * (n_changes + 1));
+  for (size_t i = 0; copies && i < n_changes; i++)
+    copies[i] = *changes[i].m;
+  pthread_mutex_unlock(&pp->lock);
+  for (size_t i = 0; copies && i < n_changes; i++)
+    peers_notify(pp, &copies[i], changes[i].outlier, changes[i].z,
+                 &changes[i].s, changes[i].n);
+  free(copies);
+  free(changes);
+  free(out);
+  free(x);
+  free(c.v);
+  /* Forget members not seen for IdleTimeout (in read rounds). */
+  pthread_mutex_lock(&pp->lock);
+  pp->round++;
+  uint64_t keep = (uint64_t)(idle_timeout / (fresh / 3) + 3);
+  if (pp->round > keep)
+    kml_map_sweep(pp->members, pp->round - keep);
+  pthread_mutex_unlock(&pp->lock);
+}
+
 static int ml_read(void) {
   if (store == NULL)
     return 0;
@@ -358,6 +558,9 @@ static int ml_read(void) {
   if (dropped > 0) {
     DEBUG(ML_LOG "dropped %zu idle series", dropped);
   }
+  double fresh = 3 * CDTIME_T_TO_DOUBLE(plugin_get_interval());
+  for (size_t i = 0; i < n_peers; i++)
+    peers_eval(peers[i], now, fresh);
   if (state_file != NULL && now - last_save >= state_interval) {
     last_save = now;
     save_state();
@@ -476,11 +679,104 @@ static int config_match(oconfig_item_t *ci) {
   return 0;
 }
 
+static void peers_free(peers_t *pp) {
+  if (pp == NULL)
+    return;
+  for (int f = 0; f < F_MAX; f++)
+    if (pp->has[f])
+      regfree(&pp->re[f]);
+  kml_map_destroy(pp->members);
+  pthread_mutex_destroy(&pp->lock);
+  free(pp);
+}
+
+static int field_of(const char *s) {
+  for (int f = 0; f < F_MAX; f++)
+    if (strcasecmp(field_keys[f], s) == 0)
+      return f;
+  return -1;
+}
+
+static int config_peers(oconfig_item_t *ci) {
+  peers_t *pp = calloc(1, sizeof(*pp));
+  if (pp == NULL)
+    return -1;
+  pthread_mutex_init(&pp->lock, NULL);
+  pp->cfg = kml_peers_defaults();
+  pp->members = kml_map_new(sizeof(member_t));
+  pp->group_by = (1u << F_HOST) | (1u << F_PLUGIN) | (1u << F_TYPE);
+  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_STRING)
+    sstrncpy(pp->name, ci->values[0].value.string, sizeof(pp->name));
+  else
+    ssnprintf(pp->name, sizeof(pp->name), "#%zu", n_peers + 1);
+  int status = pp->members ? 0 : -1;
+  for (int i = 0; status == 0 && i < ci->children_num; i++) {
+    oconfig_item_t *c = ci->children + i;
+    int field = field_of(c->key);
+    if (field >= 0) {
+      char pattern[1024];
+      status = cf_util_get_string_buffer(c, pattern, sizeof(pattern));
+      if (status == 0) {
+        int rc = regcomp(&pp->re[field], pattern, REG_EXTENDED | REG_NOSUB);
+        pp->has[field] = rc == 0;
+        if (rc != 0) {
+          ERROR(ML_LOG "Peers %s: %s \"%s\" is not a valid regex", pp->name,
+                c->key, pattern);
+          status = -1;
+        }
+      }
+    } else if (strcasecmp("GroupBy", c->key) == 0) {
+      pp->group_by = 0;
+      for (int k = 0; k < c->values_num; k++) {
+        int f = c->values[k].type == OCONFIG_TYPE_STRING
+                    ? field_of(c->values[k].value.string)
+                    : -1;
+        if (f < 0) {
+          ERROR(ML_LOG "Peers %s: GroupBy takes field names (Host, Plugin, "
+                       "PluginInstance, Type, TypeInstance)",
+                pp->name);
+          status = -1;
+          break;
+        }
+        pp->group_by |= 1u << f;
+      }
+    } else if (strcasecmp("ZThreshold", c->key) == 0) {
+      status = cf_util_get_double(c, &pp->cfg.z_threshold);
+      if (status == 0 && !(pp->cfg.z_threshold > 0))
+        status = -1;
+    } else if (strcasecmp("MinMembers", c->key) == 0) {
+      status = cf_util_get_int(c, &pp->cfg.min_members);
+      if (status == 0 && pp->cfg.min_members < 3) {
+        ERROR(ML_LOG "Peers %s: MinMembers must be at least 3", pp->name);
+        status = -1;
+      }
+    } else {
+      ERROR(ML_LOG "Peers %s: unknown option \"%s\"", pp->name, c->key);
+      status = -1;
+    }
+  }
+  if (status != 0) {
+    ERROR(ML_LOG "Peers %s disabled because of the error above", pp->name);
+    peers_free(pp);
+    return 0;
+  }
+  peers_t **l = realloc(peers, sizeof(*l) * (n_peers + 1));
+  if (l == NULL) {
+    peers_free(pp);
+    return -1;
+  }
+  peers = l;
+  peers[n_peers++] = pp;
+  return 0;
+}
+
 static int ml_config(oconfig_item_t *ci) {
   for (int i = 0; i < ci->children_num; i++) {
     oconfig_item_t *c = ci->children + i;
     if (strcasecmp("Match", c->key) == 0)
       config_match(c);
+    else if (strcasecmp("Peers", c->key) == 0)
+      config_peers(c);
     else if (strcasecmp("StateFile", c->key) == 0) {
       free(state_file);
       state_file = NULL;
@@ -536,9 +832,10 @@ static int ml_init(void) {
       INFO(ML_LOG "restored %ld series from %s", n, state_file);
     last_save = CDTIME_T_TO_DOUBLE(cdtime());
   }
-  if (n_matches == 0)
-    WARNING(ML_LOG "no <Match> block: no series will be modeled");
-  INFO(ML_LOG "%zu match block(s), at most %zu series", n_matches, max_series);
+  if (n_matches == 0 && n_peers == 0)
+    WARNING(ML_LOG "no <Match> or <Peers> block: nothing will be modeled");
+  INFO(ML_LOG "%zu match block(s), %zu peers block(s), at most %zu series",
+       n_matches, n_peers, max_series);
   return 0;
 }
 
@@ -551,6 +848,11 @@ static int ml_shutdown(void) {
   free(matches);
   matches = NULL;
   n_matches = 0;
+  for (size_t i = 0; i < n_peers; i++)
+    peers_free(peers[i]);
+  free(peers);
+  peers = NULL;
+  n_peers = 0;
   free(state_file);
   state_file = NULL;
   return 0;

@@ -136,3 +136,11 @@ size_t kml_map_sweep(kml_map_t *m, uint64_t round) {
 }
 
 size_t kml_map_size(const kml_map_t *m) { return m->count; }
+
+void kml_map_foreach(kml_map_t *m, void (*fn)(const char *key, void *value,
+                                              void *ud),
+                     void *ud) {
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->slots[i].key)
+      fn(m->slots[i].key, m->slots[i].value, ud);
+}

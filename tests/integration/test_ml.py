@@ -2,6 +2,7 @@
 notifications in the log and at an exec NotificationExec script, OKAY after
 recovery, derived values, and learned state kept across kill -9."""
 import os
+import tempfile
 import time
 
 from harness import SRC, Collectd, wait_for
@@ -148,3 +149,55 @@ def test_forecast_warning_precedes_threshold_crossing(tmp_path):
         assert not [n for n in cd.notifications() if n["meta"].get("model") == "anomaly"]
         eta = cd.values("feeder", "ml", "ml_eta", "exec-lag", "gauge-growing")
         assert eta and any(v[0] > 0 for _, v in eta)
+
+
+PEERS_FEEDER = r"""#!/bin/sh
+# five brokers' message rates, one line each per second; broker 3 runs hot
+# from the 6th second to the 12th, then falls back in line
+i=0
+while true; do
+  now=$(date +%s)
+  for b in 1 2 3 4 5; do
+    v=$((1000 + b * 7))
+    if [ $b -eq 3 ] && [ $i -ge 6 ] && [ $i -lt 12 ]; then v=6000; fi
+    echo "PUTVAL cluster/kafka-broker-$b/kafka_messages_in interval=1 $now:$v"
+  done
+  i=$((i + 1))
+  sleep 1
+done
+"""
+
+
+def test_peer_outlier_is_named_and_recovers(tmp_path):
+    # exec runs the script as nobody: it must live where nobody can read
+    d = tempfile.mkdtemp(prefix="kml-peers.")
+    os.chmod(d, 0o755)
+    script = os.path.join(d, "peers.sh")
+    with open(script, "w") as f:
+        f.write(PEERS_FEEDER)
+    os.chmod(script, 0o755)
+    body = """
+<Plugin exec>
+  Exec "nobody" "%s"
+</Plugin>
+<Plugin ml>
+  <Peers "brokers">
+    Plugin "^kafka$"
+    Type "^kafka_messages_in$"
+    GroupBy "Host" "Type"
+  </Peers>
+</Plugin>
+""" % script
+    with Collectd(body, notify_exec=True, plugins=("ml",)) as cd:
+        bad = wait_for(lambda: [n for n in cd.notifications() if n["meta"].get("model") == "peers"
+                                and n["Severity"] == "WARNING"], 30, "a peer outlier warning")
+        n = bad[0]
+        assert n["PluginInstance"] == "broker-3", n
+        assert "outlier among 5 peers" in n["message"], n
+        assert float(n["meta"]["z"]) > 3.5
+        assert abs(float(n["meta"]["median"]) - 1021) < 15
+        ok = wait_for(lambda: [n for n in cd.notifications() if n["meta"].get("model") == "peers"
+                               and n["Severity"] == "OKAY"], 30, "the peer OKAY")
+        assert ok[0]["PluginInstance"] == "broker-3"
+        # nobody else was ever named
+        assert {n["PluginInstance"] for n in cd.notifications()} == {"broker-3"}
