@@ -25,6 +25,7 @@
 
 #include "kml_str.h"
 #include "kml_map.h"
+#include "ml/correlate.h"
 #include "ml/model.h"
 #include "ml/peers.h"
 #include "ml/persist.h"
@@ -150,7 +151,7 @@ static void series_key(char *buf, size_t len, const value_list_t *vl,
 }
 
 static void notify(const value_list_t *vl, const char *ds_name,
-                   const kml_output_t *o) {
+                   const kml_output_t *o, const char *correlated) {
   notification_t n = {
       .severity = o->alert == KML_ALERT_FAILURE   ? NOTIF_FAILURE
                   : o->alert == KML_ALERT_WARNING ? NOTIF_WARNING
@@ -187,6 +188,8 @@ static void notify(const value_list_t *vl, const char *ds_name,
   plugin_notification_meta_add_double(&n, "lower", o->lower);
   plugin_notification_meta_add_double(&n, "upper", o->upper);
   plugin_notification_meta_add_string(&n, "view", o->view);
+  if (correlated != NULL && correlated[0] != '\0')
+    plugin_notification_meta_add_string(&n, "correlated", correlated);
   plugin_dispatch_notification(&n);
   if (n.meta != NULL)
     plugin_notification_meta_free(n.meta);
@@ -288,6 +291,121 @@ static void derive(const value_list_t *vl, const char *ds_name,
   meta_data_destroy(d.meta);
 }
 
+/* Anomaly notifications wait for the read callback, which ranks the other
+ * series of the same host by correlation with the anomalous one (heavy
+ * work stays off the write path). OKAY notifications queue behind them so
+ * the order of a series' notifications is kept. */
+#define PENDING_MAX 256
+typedef struct {
+  value_list_t vl; /* identifier fields and time only */
+  char ds[DATA_MAX_NAME_LEN];
+  char key[6 * DATA_MAX_NAME_LEN];
+  kml_output_t out;
+} pending_t;
+static pending_t pending[PENDING_MAX];
+static size_t n_pending;
+static uint64_t pending_dropped;
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void defer_notify(const value_list_t *vl, const char *ds,
+                         const char *key, const kml_output_t *o) {
+  pthread_mutex_lock(&pending_lock);
+  if (n_pending < PENDING_MAX) {
+    pending_t *p = &pending[n_pending++];
+    memset(&p->vl, 0, sizeof(p->vl));
+    sstrncpy(p->vl.host, vl->host, sizeof(p->vl.host));
+    sstrncpy(p->vl.plugin, vl->plugin, sizeof(p->vl.plugin));
+    sstrncpy(p->vl.plugin_instance, vl->plugin_instance,
+             sizeof(p->vl.plugin_instance));
+    sstrncpy(p->vl.type, vl->type, sizeof(p->vl.type));
+    sstrncpy(p->vl.type_instance, vl->type_instance,
+             sizeof(p->vl.type_instance));
+    p->vl.time = vl->time;
+    sstrncpy(p->ds, ds, sizeof(p->ds));
+    sstrncpy(p->key, key, sizeof(p->key));
+    p->out = *o;
+  } else {
+    pending_dropped++;
+  }
+  pthread_mutex_unlock(&pending_lock);
+}
+
+typedef struct {
+  const char *own;
+  size_t prefix_len; /* "host/" */
+  float win[KML_MODEL_WINDOW];
+  int n;
+  struct {
+    char key[6 * DATA_MAX_NAME_LEN];
+    double r;
+    int lag;
+  } top[3];
+} corr_ctx_t;
+
+static void corr_visit(const char *key, void *payload, void *ud) {
+  corr_ctx_t *c = ud;
+  if (strncmp(key, c->own, c->prefix_len) != 0 || strcmp(key, c->own) == 0)
+    return;
+  float w[KML_MODEL_WINDOW];
+  int n = kml_model_window(payload, w);
+  if (n < c->n)
+    return;
+  int lag;
+  /* align the newest values of both windows */
+  double r = kml_corr_best(c->win, w + (n - c->n), c->n, 2, &lag);
+  if (!isfinite(r) || fabs(r) < 0.5)
+    return;
+  int slot = -1;
+  for (int i = 0; i < 3; i++)
+    if (c->top[i].key[0] == '\0' || fabs(r) > fabs(c->top[i].r)) {
+      slot = i;
+      break;
+    }
+  if (slot < 0)
+    return;
+  for (int i = 2; i > slot; i--)
+    c->top[i] = c->top[i - 1];
+  sstrncpy(c->top[slot].key, key, sizeof(c->top[slot].key));
+  c->top[slot].r = r;
+  c->top[slot].lag = lag;
+}
+
+static void flush_pending(void) {
+  static pending_t local[PENDING_MAX];
+  pthread_mutex_lock(&pending_lock);
+  size_t n = n_pending;
+  memcpy(local, pending, n * sizeof(pending_t));
+  n_pending = 0;
+  uint64_t dropped = pending_dropped;
+  pending_dropped = 0;
+  pthread_mutex_unlock(&pending_lock);
+  if (dropped > 0)
+    WARNING(ML_LOG "%" PRIu64 " anomaly notification(s) dropped: more than "
+                   "%d in one interval",
+            dropped, PENDING_MAX);
+  for (size_t i = 0; i < n; i++) {
+    pending_t *p = &local[i];
+    corr_ctx_t c = {.own = p->key};
+    const char *slash = strchr(p->key, '/');
+    c.prefix_len = slash ? (size_t)(slash - p->key) + 1 : strlen(p->key);
+    kml_model_t *m = kml_store_find(store, p->key);
+    if (m != NULL) {
+      c.n = kml_model_window(m, c.win);
+      kml_store_release(store, m);
+    }
+    char hint[512] = "";
+    if (c.n >= 8 && p->out.alert != KML_ALERT_OKAY) {
+      kml_store_foreach(store, corr_visit, &c);
+      size_t off = 0;
+      for (int k = 0; k < 3 && c.top[k].key[0]; k++)
+        off += ssnprintf(hint + off, sizeof(hint) - off, "%s%s (r=%.2f, lag %d)",
+                         k ? "; " : "", c.top[k].key, c.top[k].r,
+                         c.top[k].lag);
+    }
+    notify(&p->vl, p->ds, &p->out, hint);
+  }
+}
+
 static void feed(const match_t *m, const data_set_t *ds,
                  const value_list_t *vl) {
   char id[6 * DATA_MAX_NAME_LEN];
@@ -308,7 +426,7 @@ static void feed(const match_t *m, const data_set_t *ds,
     /* Dispatch with no lock held: notification callbacks may be slow. */
     if (rc == KML_RATE_OK) {
       if ((m->models & MODEL_ANOMALY) && out.alert_changed)
-        notify(vl, ds->ds[i].name, &out);
+        defer_notify(vl, ds->ds[i].name, id, &out);
       if ((m->models & MODEL_FORECAST) && out.fc_changed)
         notify_forecast(vl, ds->ds[i].name, m, &out);
       if (m->derived)
@@ -558,6 +676,7 @@ static int ml_read(void) {
   if (dropped > 0) {
     DEBUG(ML_LOG "dropped %zu idle series", dropped);
   }
+  flush_pending();
   double fresh = 3 * CDTIME_T_TO_DOUBLE(plugin_get_interval());
   for (size_t i = 0; i < n_peers; i++)
     peers_eval(peers[i], now, fresh);

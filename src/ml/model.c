@@ -17,6 +17,13 @@ kml_model_cfg_t kml_model_defaults(void) {
                            .band_z = 3};
 }
 
+int kml_model_window(const kml_model_t *m, float *out) {
+  int start = (m->win_head + KML_MODEL_WINDOW - m->win_n) % KML_MODEL_WINDOW;
+  for (int i = 0; i < m->win_n; i++)
+    out[i] = m->win[(start + i) % KML_MODEL_WINDOW];
+  return m->win_n;
+}
+
 void kml_model_init(kml_model_t *m) {
   memset(m, 0, sizeof(*m));
   m->version = KML_MODEL_VERSION;
@@ -34,6 +41,10 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   kml_detector_out_t d;
   kml_detector_update(&m->det, &cfg->detector, t, x, &d);
   m->n++;
+  m->win[m->win_head] = (float)x;
+  m->win_head = (uint8_t)((m->win_head + 1) % KML_MODEL_WINDOW);
+  if (m->win_n < KML_MODEL_WINDOW)
+    m->win_n++;
   out->time = t;
   out->value = x;
   out->score = d.score;

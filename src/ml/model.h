@@ -25,6 +25,8 @@ typedef struct {
   double band_z; /* half-width of the expected band in residual sds (3) */
 } kml_model_cfg_t;
 
+#define KML_MODEL_WINDOW 24 /* values kept for correlation hints */
+
 typedef struct {
   uint32_t version; /* KML_MODEL_VERSION; state files check it */
   uint32_t flags;
@@ -35,9 +37,11 @@ typedef struct {
   kml_forecast_t fc;
   uint8_t fc_state;  /* kml_alert_state_t of the threshold forecast */
   uint8_t fc_calm;   /* values without a predicted breach while alerting */
+  uint8_t win_n, win_head; /* recent-values window for correlation */
+  float win[KML_MODEL_WINDOW];
 } kml_model_t;
 
-#define KML_MODEL_VERSION 3u
+#define KML_MODEL_VERSION 4u
 
 typedef struct {
   double time;     /* sample time */
@@ -59,6 +63,9 @@ typedef struct {
 
 /* Default configuration. */
 kml_model_cfg_t kml_model_defaults(void);
+/* Copy the recent window (oldest first) into out[KML_MODEL_WINDOW];
+ * returns how many values it holds. */
+int kml_model_window(const kml_model_t *m, float *out);
 /* Reset m to an empty model. */
 void kml_model_init(kml_model_t *m);
 /* Feed one raw sample; returns KML_RATE_OK when out was filled, another

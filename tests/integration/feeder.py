@@ -29,6 +29,8 @@ for s in specs:
     for i in range(count):
         v = level + (end - level) * i / max(1, count - 1) + noise * rnd.gauss(0, 1)
         sys.stdout.write("PUTVAL %s interval=%g %d:%.6f\n" % (ident, step, int(t), v))
+        if os.environ.get("KML_IDENT2"):  # a second series that moves with it
+            sys.stdout.write("PUTVAL %s interval=%g %d:%.6f\n" % (os.environ["KML_IDENT2"], step, int(t), 2 * v + 5))
         t += step
 sys.stdout.flush()
 sys.stderr.write("feeder done, last time %d\n" % int(t - step))
