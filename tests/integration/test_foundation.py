@@ -133,3 +133,24 @@ def test_ml_plugin_loads_and_refuses_bad_config():
         assert "Match bad-regex" in log and "not a valid regex" in log
         assert 'unknown model "crystal-ball"' in log
         assert "ml plugin: 1 match block(s)" in log
+
+
+def test_shipped_snippets_load_without_errors(tmp_path):
+    """collectd.conf.d/*.conf, pointed at the test broker, load cleanly."""
+    import re
+    from harness import SRC
+    parts = []
+    for name in ("kafka.conf", "ml.conf"):
+        with open(os.path.join(SRC, "collectd.conf.d", name)) as f:
+            text = f.read()
+        text = re.sub(r"^LoadPlugin .*$", "", text, flags=re.M)
+        text = text.replace('Brokers "127.0.0.1:9092"', 'Brokers "%s"' % bootstrap())
+        text = text.replace('"/var/lib/collectd/ml.state"', '"%s"' % (tmp_path / "ml.state"))
+        text = re.sub(r"^(\s*)Interval \d+", r"\1Interval 1", text, flags=re.M)
+        parts.append(text)
+    with Collectd("\n".join(parts)) as cd:
+        assert cd.wait_value("local", "kafka", "kafka_up", "cluster") == 1
+        log = cd.log_text()
+        assert "ml plugin: 3 match block(s), 3 peers block(s)" in log, log
+        bad = [l for l in log.splitlines() if "[error]" in l and ("kafka plugin" in l or "ml plugin" in l)]
+        assert not bad, bad
