@@ -7,6 +7,9 @@
 #include "ml/rate.h"
 
 int kml_cli_replay(int argc, char **argv);
+int kml_cli_simulate(int argc, char **argv);
+int kml_cli_plot(int argc, char **argv);
+int kml_cli_whatif(int argc, char **argv);
 
 /* "gauge", "derive", "counter", "absolute" -> kind; 0 on success. */
 int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind);

@@ -29,8 +29,14 @@ int kml_cli_parse_number(const char *s, double *v) {
 static void usage(FILE *f) {
   fprintf(f, "usage: kafka-ml COMMAND [options]\n\n"
              "commands:\n"
-             "  replay   run recorded CSV series through the ml plugin's "
-             "models\n\n"
+             "  replay    run recorded CSV series through the ml plugin's "
+             "models\n"
+             "  plot      draw a replay result (value, band, alerts, score) "
+             "to PNG/SVG\n"
+             "  simulate  generate Kafka incident scenarios with labels "
+             "(NAB layout)\n"
+             "  whatif    partitions and consumers that keep lag under the "
+             "SLA\n\n"
              "kafka-ml COMMAND --help describes each command.\n");
 }
 
@@ -43,8 +49,16 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  if (strcmp(argv[1], "replay") == 0)
-    return kml_cli_replay(argc - 1, argv + 1);
+  static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+  } cmds[] = {{"replay", kml_cli_replay},
+              {"plot", kml_cli_plot},
+              {"simulate", kml_cli_simulate},
+              {"whatif", kml_cli_whatif}};
+  for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+    if (strcmp(argv[1], cmds[i].name) == 0)
+      return cmds[i].fn(argc - 1, argv + 1);
   fprintf(stderr, "kafka-ml: unknown command \"%s\"\n", argv[1]);
   usage(stderr);
   return 2;

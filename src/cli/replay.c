@@ -5,9 +5,11 @@
 #include "cli.h"
 #include "series_csv.h"
 
+#include "ml/baseline.h"
 #include "ml/model.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 typedef struct {
   kml_model_cfg_t cfg;
   kml_ds_kind_t kind;
+  int zscore; /* baseline detector instead of the models */
   const char *outdir;
   size_t files, rows, detections;
   int progress;
@@ -59,18 +62,48 @@ static int replay_file(replay_t *r, const char *in, const char *rel) {
     kml_csv_free(&s);
     return 1;
   }
-  fprintf(f, "timestamp,value,anomaly_score,expected,lower,upper,alert\n");
+  int fc = isfinite(r->cfg.threshold);
+  fprintf(f, "timestamp,value,anomaly_score,expected,lower,upper,alert%s\n",
+          fc ? ",forecast,eta,forecast_alert" : "");
+  if (r->zscore) {
+    kml_baseline_t b;
+    int above = 0;
+    if (kml_baseline_init(&b, 200) != 0) {
+      fclose(f);
+      kml_csv_free(&s);
+      return 1;
+    }
+    for (size_t i = 0; i < s.n; i++) {
+      double z, sc = kml_baseline_update(&b, s.x[i], &z);
+      int alert = fabs(z) >= 4 && !above; /* rising edge, like a page */
+      above = fabs(z) >= 4;
+      r->detections += alert;
+      fprintf(f, "%s,%.10g,%.6f,,,,%d\n", s.stamp[i], s.x[i], sc, alert);
+    }
+    kml_baseline_free(&b);
+    r->rows += s.n;
+    r->files++;
+    kml_csv_free(&s);
+    return fclose(f) == 0 ? 0 : 1;
+  }
   kml_model_t m;
   kml_model_init(&m);
   for (size_t i = 0; i < s.n; i++) {
     kml_output_t o;
     int rc = kml_model_update(&m, &r->cfg, r->kind, s.t[i], s.x[i], &o);
-    if (rc == KML_RATE_OK)
-      fprintf(f, "%s,%.10g,%.6f,%.10g,%.10g,%.10g,%d\n", s.stamp[i], o.value,
-              o.score, o.expected, o.lower, o.upper, o.detection);
-    else /* refused or first counter sample: keep the row, score 0 */
-      fprintf(f, "%s,,0,,,,0\n", s.stamp[i]);
-    r->detections += rc == KML_RATE_OK && o.detection;
+    if (rc == KML_RATE_OK) {
+      /* alert: a WARNING/FAILURE the plugin would have sent now */
+      int alert = o.alert_changed && o.alert != KML_ALERT_OKAY;
+      fprintf(f, "%s,%.10g,%.6f,%.10g,%.10g,%.10g,%d", s.stamp[i], o.value,
+              o.score, o.expected, o.lower, o.upper, alert);
+      if (fc)
+        fprintf(f, ",%.10g,%.0f,%d", o.forecast, o.eta, (int)o.fc_alert);
+      fputc('\n', f);
+    } else { /* refused or first counter sample: keep the row, score 0 */
+      fprintf(f, "%s,,0,,,,0%s\n", s.stamp[i], fc ? ",,-1,0" : "");
+    }
+    r->detections += rc == KML_RATE_OK && o.alert_changed &&
+                     o.alert != KML_ALERT_OKAY;
   }
   r->rows += s.n;
   r->files++;
@@ -135,6 +168,11 @@ static void usage(FILE *f) {
           "      --refractory N    values one detection suppresses (%g)\n"
           "      --warmup N        values before the first score (%g)\n"
           "      --alert-p P       tail probability of a detection (%g)\n"
+          "      --threshold X     forecast alerts against X (adds the columns\n"
+          "                        forecast,eta,forecast_alert)\n"
+          "      --horizon SECS    forecast horizon (1800)\n"
+          "      --detector NAME   model (default) or zscore (the rolling\n"
+          "                        z-score baseline over 200 values)\n"
           "  -q, --quiet           no progress or summary\n",
           kml_detector_defaults().memory, kml_detector_defaults().refractory,
           kml_detector_defaults().warmup, kml_detector_defaults().alert_p);
@@ -154,6 +192,9 @@ int kml_cli_replay(int argc, char **argv) {
       {"warmup", required_argument, 0, 'W'},
       {"alert-p", required_argument, 0, 'P'},
       {"quiet", no_argument, 0, 'q'},
+      {"threshold", required_argument, 0, 'T'},
+      {"horizon", required_argument, 0, 'H'},
+      {"detector", required_argument, 0, 'D'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   int c;
@@ -188,6 +229,27 @@ int kml_cli_replay(int argc, char **argv) {
         r.cfg.detector.alert_p = v;
       break;
     }
+    case 'T':
+    case 'H': {
+      double v;
+      if (kml_cli_parse_number(optarg, &v) != 0 || (c == 'H' && v <= 0)) {
+        fprintf(stderr, "kafka-ml replay: bad number \"%s\"\n", optarg);
+        return 2;
+      }
+      if (c == 'T')
+        r.cfg.threshold = v;
+      else
+        r.cfg.horizon = v;
+      break;
+    }
+    case 'D':
+      if (strcmp(optarg, "zscore") == 0)
+        r.zscore = 1;
+      else if (strcmp(optarg, "model") != 0) {
+        fprintf(stderr, "kafka-ml replay: unknown detector \"%s\"\n", optarg);
+        return 2;
+      }
+      break;
     case 'q':
       quiet = 1;
       r.progress = 0;
@@ -241,7 +303,7 @@ int kml_cli_replay(int argc, char **argv) {
   double secs = now_s() - t0;
   if (!quiet)
     fprintf(stderr,
-            "replayed %zu file(s), %zu values, %zu detection(s) in %.2f s "
+            "replayed %zu file(s), %zu values, %zu alert(s) in %.2f s "
             "(%.0f values/s) into %s\n",
             r.files, r.rows, r.detections, secs,
             secs > 0 ? r.rows / secs : 0.0, r.outdir);

@@ -1,0 +1,296 @@
+/* simulate: Kafka-like series with labelled incidents, in NAB's layout
+ * (OUT/data/<category>/<name>.csv, OUT/labels/combined_windows.json) plus
+ * OUT/scenarios.json with the kind, the incident and, for SLA scenarios,
+ * the threshold and the time it is breached. Seeded: the same seed gives
+ * the same bytes. Values are one per --step seconds over --days days. */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+typedef struct {
+  uint64_t s;
+} rng_t;
+
+static double uni(rng_t *r) {
+  r->s = r->s * 6364136223846793005ULL + 1442695040888963407ULL;
+  return ((r->s >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double gauss(rng_t *r) {
+  return sqrt(-2 * log(uni(r))) * cos(2 * M_PI * uni(r));
+}
+
+/* Traffic shape: daily cycle peaking mid-afternoon, quieter weekends. */
+static double traffic(double t) {
+  double day = fmod(t, 86400) / 86400;
+  int dow = (int)(fmod(floor(t / 86400) + 4, 7)); /* 0 = Sunday */
+  double weekly = (dow == 0 || dow == 6) ? 0.7 : 1.0;
+  return weekly * (1 + 0.6 * sin(2 * M_PI * (day - 0.375)));
+}
+
+typedef enum {
+  TRAFFIC,
+  STALL,
+  SLOW_CONSUMER,
+  HOT_PARTITION,
+  REBALANCE_STORM,
+  BROKER_DRIFT,
+  RETENTION,
+  N_KINDS
+} kind_t;
+
+static const struct {
+  const char *name, *category, *series;
+  int sla; /* has a threshold */
+} kinds[N_KINDS] = {
+    {"traffic_normal", "kafkaTraffic", "topic messages in (msg/s)", 0},
+    {"consumer_stall", "kafkaLag", "group lag (s)", 0},
+    {"slow_consumer", "kafkaLag", "group lag (s)", 1},
+    {"hot_partition", "kafkaPartitions", "partition messages in (msg/s)", 0},
+    {"rebalance_storm", "kafkaLag", "group consumption (msg/s)", 0},
+    {"broker_drift", "kafkaPartitions", "broker messages in (msg/s)", 0},
+    {"retention_overtake", "kafkaRetention", "lag as % of retained", 1},
+};
+
+typedef struct {
+  double start, end; /* incident window, 0 = none */
+  double threshold;  /* SLA threshold, NAN none */
+  double breach;     /* first time at or above threshold, 0 none */
+} truth_t;
+
+static void stamp(char *buf, size_t len, double t) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* Value of scenario kind k at step i (time t); inc = incident start. */
+static double value(kind_t k, rng_t *r, double t, double inc, double scale,
+                    truth_t *tr) {
+  double since = t - inc;
+  switch (k) {
+  case TRAFFIC:
+    return scale * traffic(t) * (1 + 0.05 * gauss(r));
+  case STALL: {
+    double lag = 3 + fabs(2 * gauss(r));
+    if (since >= 0 && since < 7200)
+      lag += since; /* nothing consumed: age grows with the clock */
+    return lag;
+  }
+  case SLOW_CONSUMER: {
+    /* Capacity fixed; production grows 25%/day from the incident on: the
+     * backlog (and so the lag in seconds) grows ever faster. */
+    double lag = 4 + fabs(2 * gauss(r));
+    if (since > 0)
+      lag += 0.5 * pow(since / 3600.0, 2) * 10;
+    return lag;
+  }
+  case HOT_PARTITION: {
+    double v = scale * traffic(t) * (1 + 0.05 * gauss(r));
+    return since >= 0 && since < 6 * 3600 ? 4 * v : v;
+  }
+  case REBALANCE_STORM: {
+    double v = scale * traffic(t) * (1 + 0.05 * gauss(r));
+    if (since >= 0 && since < 3600 && fmod(since, 600) < 150)
+      v = scale * 0.02 * uni(r); /* group stops during each rebalance */
+    return v;
+  }
+  case BROKER_DRIFT: {
+    double v = scale * traffic(t) * (1 + 0.04 * gauss(r));
+    if (since > 0)
+      v *= 1 - 0.5 * fmin(since / (12 * 3600.0), 1.0);
+    return v;
+  }
+  case RETENTION: {
+    /* The slow group's lag as a share of what the log retains: flat
+     * around 30%, then climbing to 100% (data loss) over ~10 hours. */
+    double p = 30 + 2 * gauss(r);
+    if (since > 0)
+      p += 7.5 * since / 3600.0;
+    return fmin(p, 105);
+  }
+  default:
+    (void)tr;
+    return 0;
+  }
+}
+
+static int mkdir_p(const char *p) {
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s", p);
+  for (char *s = tmp + 1; *s; s++)
+    if (*s == '/') {
+      *s = '\0';
+      if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -1;
+      *s = '/';
+    }
+  return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: kafka-ml simulate -o DIR [--seed N] [--days D] [--step S] "
+          "[--copies K]\n"
+          "Generate Kafka-like series with labelled incidents in NAB's "
+          "layout:\n"
+          "DIR/data/<category>/<name>.csv, DIR/labels/combined_windows.json,\n"
+          "DIR/scenarios.json (kind, incident, SLA threshold and breach).\n"
+          "Scenarios: traffic_normal (no incident), consumer_stall, "
+          "slow_consumer (SLA),\n"
+          "hot_partition, rebalance_storm, broker_drift, retention_overtake "
+          "(SLA).\n"
+          "  --seed N    random seed (1)\n"
+          "  --days D    length of each series in days (7)\n"
+          "  --step S    seconds between values (300)\n"
+          "  --copies K  series per scenario (3)\n");
+}
+
+int kml_cli_simulate(int argc, char **argv) {
+  const char *out = NULL;
+  double seed = 1, days = 7, step = 300, copies = 3;
+  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                       {"seed", required_argument, 0, 's'},
+                                       {"days", required_argument, 0, 'd'},
+                                       {"step", required_argument, 0, 't'},
+                                       {"copies", required_argument, 0, 'k'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    double v;
+    switch (c) {
+    case 'o':
+      out = optarg;
+      break;
+    case 's':
+    case 'd':
+    case 't':
+    case 'k':
+      if (kml_cli_parse_number(optarg, &v) != 0 || v <= 0) {
+        fprintf(stderr, "kafka-ml simulate: bad number \"%s\"\n", optarg);
+        return 2;
+      }
+      if (c == 's')
+        seed = v;
+      else if (c == 'd')
+        days = v;
+      else if (c == 't')
+        step = v;
+      else
+        copies = v;
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (out == NULL || days < 2) {
+    usage(stderr);
+    return 2;
+  }
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/labels", out);
+  if (mkdir_p(path) != 0) {
+    fprintf(stderr, "kafka-ml simulate: cannot create %s: %s\n", path,
+            strerror(errno));
+    return 1;
+  }
+  snprintf(path, sizeof(path), "%s/labels/combined_windows.json", out);
+  FILE *win = fopen(path, "w");
+  snprintf(path, sizeof(path), "%s/scenarios.json", out);
+  FILE *sc = fopen(path, "w");
+  if (win == NULL || sc == NULL) {
+    fprintf(stderr, "kafka-ml simulate: cannot write into %s\n", out);
+    return 1;
+  }
+  fprintf(win, "{\n");
+  fprintf(sc, "[\n");
+  rng_t r = {(uint64_t)seed * 2654435761ULL + 12345};
+  const double t0 = 1767225600; /* 2026-01-01 00:00:00 UTC, a Thursday */
+  long n = (long)(days * 86400 / step);
+  int first = 1;
+  for (int k = 0; k < N_KINDS; k++)
+    for (int copy = 0; copy < (int)copies; copy++) {
+      char name[128];
+      snprintf(name, sizeof(name), "%s_%d", kinds[k].name, copy + 1);
+      snprintf(path, sizeof(path), "%s/data/%s", out, kinds[k].category);
+      mkdir_p(path);
+      snprintf(path, sizeof(path), "%s/data/%s/%s.csv", out, kinds[k].category,
+               name);
+      FILE *f = fopen(path, "w");
+      if (f == NULL) {
+        fprintf(stderr, "kafka-ml simulate: cannot write %s\n", path);
+        return 1;
+      }
+      /* Incident somewhere in days 3..(days-1), at a random time of day. */
+      double inc = t0 + 86400 * (2 + uni(&r) * (days - 3.5));
+      inc = t0 + floor((inc - t0) / step) * step;
+      double scale = 200 + 800 * uni(&r);
+      truth_t tr = {.threshold = NAN};
+      if (k == SLOW_CONSUMER)
+        tr.threshold = 300;
+      else if (k == RETENTION)
+        tr.threshold = 100;
+      fprintf(f, "timestamp,value\n");
+      for (long i = 0; i < n; i++) {
+        double t = t0 + i * step;
+        double v = value((kind_t)k, &r, t, inc, scale, &tr);
+        if (isfinite(tr.threshold) && tr.breach == 0 && v >= tr.threshold)
+          tr.breach = t;
+        char ts[32];
+        stamp(ts, sizeof(ts), t);
+        fprintf(f, "%s,%.4f\n", ts, v);
+      }
+      fclose(f);
+      /* Window: NAB style, starting at the incident, ~10% of the series
+       * long (or up to the breach for SLA scenarios). */
+      char a[32], b[32];
+      double wend = inc + 0.1 * n * step;
+      if (tr.breach > 0 && tr.breach > inc)
+        wend = tr.breach;
+      stamp(a, sizeof(a), inc);
+      stamp(b, sizeof(b), wend);
+      fprintf(win, "%s    \"%s/%s.csv\": [%s]", first ? "" : ",\n",
+              kinds[k].category, name,
+              k == TRAFFIC ? ""
+                           : (snprintf(path, sizeof(path),
+                                       "[\"%s.000000\", \"%s.000000\"]", a, b),
+                              path));
+      char br[32] = "";
+      if (tr.breach > 0)
+        stamp(br, sizeof(br), tr.breach);
+      fprintf(sc,
+              "%s  {\"file\": \"%s/%s.csv\", \"kind\": \"%s\", \"series\": "
+              "\"%s\", \"incident\": %s%s%s",
+              first ? "" : ",\n", kinds[k].category, name, kinds[k].name,
+              kinds[k].series, k == TRAFFIC ? "null" : "\"",
+              k == TRAFFIC ? "" : a, k == TRAFFIC ? "" : "\"");
+      if (isfinite(tr.threshold))
+        fprintf(sc, ", \"threshold\": %g, \"breach\": \"%s\"", tr.threshold,
+                br);
+      fprintf(sc, "}");
+      first = 0;
+    }
+  fprintf(win, "\n}\n");
+  fprintf(sc, "\n]\n");
+  fclose(win);
+  fclose(sc);
+  fprintf(stderr, "simulated %d series of %ld values into %s\n",
+          N_KINDS * (int)copies, n, out);
+  return 0;
+}
