@@ -145,9 +145,8 @@ static double raw_value(int type, value_t v) {
 /* Identifier text of a value list's data source: the store key. */
 static void series_key(char *buf, size_t len, const value_list_t *vl,
                        const char *ds_name) {
-  ssnprintf(buf, len, "%s/%s%s%s/%s%s%s/%s", vl->host, vl->plugin,
-            vl->plugin_instance[0] ? "-" : "", vl->plugin_instance, vl->type,
-            vl->type_instance[0] ? "-" : "", vl->type_instance, ds_name);
+  kml_str_series_key(buf, len, vl->host, vl->plugin, vl->plugin_instance,
+                     vl->type, vl->type_instance, ds_name);
 }
 
 static void notify(const value_list_t *vl, const char *ds_name,

@@ -46,6 +46,25 @@ char *kml_str_sanitize(char *dst, size_t dstlen, const char *src,
   return dst;
 }
 
+size_t kml_str_series_key(char *buf, size_t len, const char *host,
+                          const char *plugin, const char *pi,
+                          const char *type, const char *ti, const char *ds) {
+  const char *parts[] = {host, "/", plugin, pi[0] ? "-" : "", pi, "/",
+                         type, ti[0] ? "-" : "", ti, "/", ds};
+  size_t off = 0;
+  if (len == 0)
+    return 0;
+  for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+    size_t n = strlen(parts[i]);
+    if (off + n >= len)
+      n = len - 1 - off;
+    memcpy(buf + off, parts[i], n);
+    off += n;
+  }
+  buf[off] = '\0';
+  return off;
+}
+
 int kml_str_duration(const char *s, double *seconds) {
   if (s == NULL || *s == '\0')
     return -1;

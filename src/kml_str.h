@@ -19,6 +19,13 @@ size_t kml_strlcpy(char *dst, const char *src, size_t dstlen);
  * Writes at most dstlen bytes into dst; returns dst. Thread-safe. */
 char *kml_str_sanitize(char *dst, size_t dstlen, const char *src, int no_dash);
 
+/* Write "host/plugin[-pi]/type[-ti]/ds" (collectd's identifier plus the data
+ * source: the ml plugin's series key) into buf; truncates safely. Returns
+ * the length written. Thread-safe; no printf on this hot path. */
+size_t kml_str_series_key(char *buf, size_t len, const char *host,
+                          const char *plugin, const char *pi,
+                          const char *type, const char *ti, const char *ds);
+
 /* Parse a duration such as "90", "90s", "30m", "2h", "1d", "1.5h" into seconds.
  * Returns 0 on success, -1 (and leaves *seconds alone) on bad input. Pure. */
 int kml_str_duration(const char *s, double *seconds);

@@ -26,7 +26,7 @@
 
 typedef struct {
   double warmup;     /* values before any score is given (default 64) */
-  double memory;     /* effective history length in values (default 3000) */
+  double memory;     /* history length in values: counts halve at 2x (1500) */
   double refractory; /* values a detection suppresses further ones (200) */
   double alert_p;    /* tail probability that counts as a detection (1e-2) */
 } kml_detector_cfg_t;
@@ -41,14 +41,14 @@ typedef struct {
   double mean_s;        /* short mean of x */
   double mean_m;        /* medium mean of x */
   double season_var;    /* mean squared residual against the profile */
-  double hist_w;        /* weight of the newest histogram entry */
-  double hist_total[KML_DET_VIEWS];
-  float hist[KML_DET_VIEWS][KML_DET_BINS];
+  uint32_t hist_total[KML_DET_VIEWS];
+  uint16_t hist[KML_DET_VIEWS][KML_DET_BINS]; /* counts, halved when full */
   float prof[KML_DET_SEASON_BINS];
   uint8_t prof_seen[KML_DET_SEASON_BINS / 8];
   uint8_t prof_day[KML_DET_SEASON_BINS];  /* day of the last visit, mod 256 */
   uint8_t prof_days[KML_DET_SEASON_BINS]; /* distinct days seen (max 255) */
   uint32_t bins_ready; /* bins seen on at least two days */
+  uint8_t top[KML_DET_VIEWS]; /* highest non-empty histogram bin + 1 (0: none) */
   double prof_sum;     /* sum of prof[] over seen bins */
 } kml_detector_t;
 

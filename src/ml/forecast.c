@@ -12,11 +12,10 @@ kml_forecast_cfg_t kml_forecast_defaults(void) {
                               .z = 1.96};
 }
 
-/* Damping per step for the typical interval. */
+/* Damping per step for the typical interval (recomputed when dt moves). */
 static double phi_of(const kml_forecast_t *f, const kml_forecast_cfg_t *c) {
-  if (!(f->dt > 0) || !(c->halflife > 0))
-    return 1.0;
-  return pow(0.5, f->dt / c->halflife);
+  (void)c;
+  return f->phi > 0 ? f->phi : 1.0;
 }
 
 void kml_forecast_init(kml_forecast_t *f) { memset(f, 0, sizeof(*f)); }
@@ -31,8 +30,12 @@ void kml_forecast_update(kml_forecast_t *f, const kml_forecast_cfg_t *c,
     f->trend = 0;
   } else {
     double step = t - f->last_t;
-    if (step > 0)
-      f->dt = f->dt > 0 ? 0.9 * f->dt + 0.1 * step : step;
+    if (step > 0) {
+      double dt = f->dt > 0 ? 0.9 * f->dt + 0.1 * step : step;
+      if (fabs(dt - f->dt) > 1e-3 * dt || !(f->phi > 0))
+        f->phi = c->halflife > 0 ? pow(0.5, dt / c->halflife) : 1.0;
+      f->dt = dt;
+    }
     double phi = phi_of(f, c);
     double pred = f->level + phi * f->trend;
     double err = y - pred;

@@ -24,6 +24,7 @@ typedef struct {
   double level, trend;
   double err_var; /* one-step squared error, smoothed */
   double dt;      /* typical seconds between values */
+  double phi;     /* damping per step for dt (cached) */
   double last_t;
 } kml_forecast_t;
 

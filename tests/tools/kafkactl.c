@@ -8,6 +8,10 @@
  *   kafkactl BOOT commit GROUP TOPIC PARTITION OFFSET [PARTITION OFFSET ...]
  *   kafkactl BOOT consume-rate GROUP TOPIC RATE SECONDS
  *   kafkactl BOOT delete-records TOPIC PARTITION OFFSET
+ *   kafkactl BOOT commit-groups PREFIX COUNT TOPIC_PREFIX TOPICS PARTITIONS OFFSET
+ *       groups PREFIX-0..COUNT-1; group i commits OFFSET on partitions
+ *       0..PARTITIONS-1 of topic TOPIC_PREFIX-(i % TOPICS), all pipelined
+ *   kafkactl BOOT create-topics PREFIX COUNT PARTITIONS RF
  *
  * Exit status 0 on success, 1 on a Kafka error (printed), 2 on bad usage. */
 #include <librdkafka/rdkafka.h>
@@ -275,6 +279,83 @@ static int delete_records(const char *boot, int argc, char **argv) {
   return 0;
 }
 
+static int commit_groups(const char *boot, int argc, char **argv) {
+  if (argc < 6)
+    return 2;
+  int count = atoi(argv[1]), topics = atoi(argv[3]), parts = atoi(argv[4]);
+  long long off = atoll(argv[5]);
+  rd_kafka_t *rk = client(boot, RD_KAFKA_PRODUCER, NULL);
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  for (int i = 0; i < count; i++) {
+    char group[256], topic[256];
+    snprintf(group, sizeof(group), "%s-%d", argv[0], i);
+    snprintf(topic, sizeof(topic), "%s-%d", argv[2], i % topics);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
+    for (int p = 0; p < parts; p++)
+      rd_kafka_topic_partition_list_add(l, topic, p)->offset = off;
+    rd_kafka_AlterConsumerGroupOffsets_t *a =
+        rd_kafka_AlterConsumerGroupOffsets_new(group, l);
+    rd_kafka_AlterConsumerGroupOffsets(rk, &a, 1, NULL, q);
+    rd_kafka_AlterConsumerGroupOffsets_destroy(a);
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+  int failed = 0;
+  for (int i = 0; i < count; i++) {
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+    if (ev == NULL)
+      die("commit-groups", "no answer within 60 s");
+    failed += rd_kafka_event_error(ev) != 0;
+    rd_kafka_event_destroy(ev);
+  }
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+  if (failed)
+    fprintf(stderr, "kafkactl: %d group commit(s) failed\n", failed);
+  return failed ? 1 : 0;
+}
+
+static int create_topics(const char *boot, int argc, char **argv) {
+  if (argc < 4)
+    return 2;
+  int count = atoi(argv[1]);
+  rd_kafka_t *rk = client(boot, RD_KAFKA_PRODUCER, NULL);
+  rd_kafka_NewTopic_t **nt = calloc(count, sizeof(*nt));
+  char err[512];
+  for (int i = 0; i < count; i++) {
+    char name[256];
+    snprintf(name, sizeof(name), "%s-%d", argv[0], i);
+    nt[i] = rd_kafka_NewTopic_new(name, atoi(argv[2]), atoi(argv[3]), err,
+                                  sizeof(err));
+    if (nt[i] == NULL)
+      die("create-topics", err);
+  }
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t *o =
+      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_operation_timeout(o, 120000, err, sizeof(err));
+  rd_kafka_AdminOptions_set_request_timeout(o, 180000, err, sizeof(err));
+  rd_kafka_CreateTopics(rk, nt, count, o, q);
+  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 200000);
+  if (ev == NULL)
+    die("create-topics", "no answer");
+  if (rd_kafka_event_error(ev))
+    die("create-topics", rd_kafka_event_error_string(ev));
+  size_t n;
+  const rd_kafka_topic_result_t **r = rd_kafka_CreateTopics_result_topics(
+      rd_kafka_event_CreateTopics_result(ev), &n);
+  for (size_t i = 0; i < n; i++)
+    if (rd_kafka_topic_result_error(r[i]) &&
+        rd_kafka_topic_result_error(r[i]) != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+      die(rd_kafka_topic_result_name(r[i]), rd_kafka_topic_result_error_string(r[i]));
+  rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(o);
+  rd_kafka_NewTopic_destroy_array(nt, count);
+  free(nt);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -286,6 +367,7 @@ int main(int argc, char **argv) {
       {"produce", produce},             {"produce-rate", produce_rate},
       {"commit", commit},               {"consume-rate", consume_rate},
       {"delete-records", delete_records},
+      {"commit-groups", commit_groups},   {"create-topics", create_topics},
   };
   if (argc >= 3)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

@@ -1,0 +1,63 @@
+/* bench_collect: one kafka plugin collection (metadata, configs, groups and
+ * committed offsets, watermarks) of a real cluster, outside collectd, as
+ * the read callback does it. Prints per collection the wall time and the
+ * Kafka requests, and the process's peak resident memory.
+ *
+ *   bench_collect BOOTSTRAP [COLLECTIONS] [TIMEOUT_S]     (5 30) */
+#include "kafka/collect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long status_kib(const char *key) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long v = -1;
+  while (f && fgets(line, sizeof(line), f))
+    if (strncmp(line, key, strlen(key)) == 0)
+      v = atol(line + strlen(key));
+  if (f)
+    fclose(f);
+  return v;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: bench_collect BOOTSTRAP [COLLECTIONS] [TIMEOUT_S]\n");
+    return 2;
+  }
+  int n = argc > 2 ? atoi(argv[2]) : 5;
+  int timeout = argc > 3 ? atoi(argv[3]) : 30;
+  char err[512];
+  kml_client_conf_t cc = {.name = "bench", .brokers = argv[1]};
+  kml_client_t *c = kml_client_new(&cc, err, sizeof(err));
+  if (c == NULL) {
+    fprintf(stderr, "bench_collect: %s\n", err);
+    return 1;
+  }
+  kml_collect_opts_t o = {.groups_enabled = 1,
+                          .configs_enabled = 1,
+                          .timeout_ms = timeout * 1000};
+  double best = 1e9, sum = 0;
+  for (int i = 0; i < n; i++) {
+    kml_snapshot_t *s = kml_collect(c, &o);
+    int parts = 0, offs = 0;
+    for (int t = 0; t < s->n_topics; t++)
+      parts += s->topics[t].n_parts;
+    for (int g = 0; g < s->n_groups; g++)
+      offs += s->groups[g].n_offsets;
+    printf("collection %d: %.3f s, %d requests, %d brokers, %d topics, %d "
+           "partitions, %d groups, %d committed offsets, %d errors%s%s\n",
+           i + 1, s->duration, s->requests, s->n_brokers, s->n_topics, parts,
+           s->n_groups, offs, s->errors, s->error[0] ? ": " : "", s->error);
+    if (s->duration < best)
+      best = s->duration;
+    sum += s->duration;
+    kml_snapshot_free(s);
+  }
+  printf("best_seconds %.3f\nmean_seconds %.3f\npeak_rss_mib %.1f\n", best,
+         sum / n, status_kib("VmHWM:") / 1024.0);
+  kml_client_destroy(c);
+  return 0;
+}

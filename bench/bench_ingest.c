@@ -1,0 +1,113 @@
+/* bench_ingest: cost of the ml plugin's write path per value, outside
+ * collectd: series-store lookup + rate conversion + all models, for many
+ * series, as the plugin does it (one value of one series at a time, keys
+ * built per value). Prints ns per value and resident memory per series.
+ *
+ *   bench_ingest [SERIES] [ROUNDS] [THREADS]     (100000 20 1)   */
+#include "kml_str.h"
+#include "ml/model.h"
+#include "ml/series.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static kml_store_t *store;
+static kml_model_cfg_t cfg;
+static long n_series, rounds;
+/* identifier fields per series, made before timing: in collectd they
+ * arrive ready in the value list */
+static char (*fields)[3][32];
+static int n_threads;
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long rss_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long v = -1;
+  while (f && fgets(line, sizeof(line), f))
+    if (strncmp(line, "VmRSS:", 6) == 0)
+      v = atol(line + 6);
+  if (f)
+    fclose(f);
+  return v;
+}
+
+static void init_cb(void *p, void *ud) { kml_model_init(p); }
+
+typedef struct {
+  int id;
+  long r0, r1; /* rounds */
+} job_t;
+
+static void *feed(void *arg) {
+  job_t *j = arg;
+  char key[640];
+  uint64_t x = 88172645463325252ULL + j->id;
+  for (long r = j->r0; r < j->r1; r++)
+    for (long s = j->id; s < n_series; s += n_threads) {
+      /* as the plugin does per value: identifier fields -> key */
+      kml_str_series_key(key, sizeof(key), fields[s][0], "kafka", fields[s][1],
+                         "kafka_lag", fields[s][2], "value");
+      int created;
+      kml_model_t *m = kml_store_acquire(store, key, 1e9 + r * 10, &created);
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      double v = 100 + (double)(x % 1000) / 100.0;
+      kml_output_t o;
+      kml_model_update(m, &cfg, KML_DS_GAUGE, 1.4e9 + r * 10, v, &o);
+      kml_store_release(store, m);
+    }
+  return NULL;
+}
+
+static double run(long r0, long r1) {
+  pthread_t t[64];
+  job_t j[64];
+  double t0 = now();
+  for (int i = 0; i < n_threads; i++) {
+    j[i] = (job_t){i, r0, r1};
+    pthread_create(&t[i], NULL, feed, &j[i]);
+  }
+  for (int i = 0; i < n_threads; i++)
+    pthread_join(t[i], NULL);
+  return now() - t0;
+}
+
+int main(int argc, char **argv) {
+  n_series = argc > 1 ? atol(argv[1]) : 100000;
+  rounds = argc > 2 ? atol(argv[2]) : 20;
+  n_threads = argc > 3 ? atoi(argv[3]) : 1;
+  if (n_threads < 1 || n_threads > 64)
+    n_threads = 1;
+  cfg = kml_model_defaults();
+  fields = calloc(n_series, sizeof(*fields));
+  for (long s = 0; s < n_series; s++) {
+    snprintf(fields[s][0], 32, "host%ld", s % 50);
+    snprintf(fields[s][1], 32, "group-svc%ld", s % 1000);
+    snprintf(fields[s][2], 32, "orders-%ld", s);
+  }
+  long rss0 = rss_kib();
+  store = kml_store_new(n_series * 2, sizeof(kml_model_t), init_cb, NULL, NULL);
+  run(0, 1); /* create every series */
+  long rss1 = rss_kib();
+  double secs = run(1, rounds);
+  double values = (double)n_series * (rounds - 1);
+  printf("series %ld, values %.0f, threads %d\n", n_series, values, n_threads);
+  printf("ns_per_value %.1f\n", secs / values * 1e9);
+  printf("values_per_second %.0f\n", values / secs);
+  printf("model_bytes %zu\n", sizeof(kml_model_t));
+  printf("rss_mib_per_100k_series %.1f\n",
+         (rss1 - rss0) / 1024.0 * 100000.0 / n_series);
+  kml_store_destroy(store);
+  return 0;
+}
