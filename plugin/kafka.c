@@ -37,8 +37,7 @@ typedef struct {
   double lag_sla;   /* seconds; 0 = none */
   int status_window; /* collections for STALL/STOP/WARN */
   kml_client_t *client;
-  kml_report_t *report; /* memory across reads: rates, states */
-  int up;               /* -1 unknown, 0 down, 1 up: logs on change only */
+  kml_report_t *report; /* memory across reads: rates, states, events */
 } cluster_t;
 
 static cluster_t **clusters;
@@ -146,11 +145,6 @@ static int kafka_read(user_data_t *ud) {
     ERROR(KAFKA_LOG "cluster %s: out of memory", c->name);
     return -1;
   }
-  if (!s->ok && c->up != 0)
-    ERROR(KAFKA_LOG "cluster %s is unreachable: %s", c->name, s->error);
-  else if (s->ok && c->up == 0)
-    INFO(KAFKA_LOG "cluster %s is reachable again", c->name);
-  c->up = s->ok;
   kml_report_sink_t sink = {.value = emit_value,
                             .event = emit_notification,
                             .ud = c};
@@ -201,7 +195,6 @@ static int config_cluster(oconfig_item_t *ci) {
   c->partition_detail = true;
   c->groups_enabled = true;
   c->status_window = 5;
-  c->up = -1;
   int status = cf_util_get_string_buffer(ci, c->name, sizeof(c->name));
   if (status != 0 || c->name[0] == '\0') {
     ERROR(KAFKA_LOG "<Cluster> needs a name, e.g. <Cluster \"prod\">");

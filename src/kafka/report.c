@@ -37,7 +37,7 @@ typedef struct {
 struct kml_report {
   kml_report_opts_t o;
   uint64_t round;
-  int up; /* -1 unknown, 0, 1 */
+  int ok_streak; /* consecutive successful collections */
   int64_t errors_total;
   kml_map_t *rings, *rates, *groups, *windows, *alerts;
 };
@@ -49,7 +49,6 @@ kml_report_t *kml_report_new(const kml_report_opts_t *o) {
   r->o = *o;
   if (r->o.status_window < 2)
     r->o.status_window = 5;
-  r->up = -1;
   r->rings = kml_map_new(sizeof(kml_lag_ring_t));
   r->rates = kml_map_new(sizeof(rate_mem_t));
   r->groups = kml_map_new(sizeof(group_mem_t));
@@ -155,6 +154,16 @@ static void cluster_up_event(const emit_t *e, const kml_snapshot_t *s) {
     snprintf(ev.message, sizeof(ev.message), "Kafka cluster unreachable: %.200s",
              s->error);
   ev.meta[ev.n_meta++] = (kml_meta_t){.key = "brokers", .number = s->n_brokers};
+  /* Down at the first failed collection; back up after two good ones, so
+   * brokers dying one by one do not page FAILURE, OKAY, FAILURE. */
+  e->r->ok_streak = s->ok ? e->r->ok_streak + 1 : 0;
+  const alert_mem_t *a = kml_map_find(e->r->alerts, "up");
+  int was_down = a != NULL && a->state != KML_SEV_OKAY;
+  if (s->ok && was_down && e->r->ok_streak < 2) {
+    int created;
+    kml_map_get(e->r->alerts, "up", e->r->round, &created); /* keep it */
+    return;
+  }
   transition(e, "up", s->ok ? KML_SEV_OKAY : KML_SEV_FAILURE, &ev);
 }
 

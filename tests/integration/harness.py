@@ -238,5 +238,9 @@ class Collectd:
                     n[k] = v
                 else:
                     n["meta"][k] = v
+            n["_mtime"] = os.path.getmtime(path)
             out.append(n)
+        # exec runs one process per notification, concurrently: order by
+        # the notification's own time, then by arrival
+        out.sort(key=lambda n: (float(n.get("Time", 0) or 0), n["_mtime"]))
         return out

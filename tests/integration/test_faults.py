@@ -73,7 +73,7 @@ def test_broker_faults_and_recovery(cluster3):
         assert max(secs[-3:]) <= 2 + 1, secs[-3:]
         fails = [n for n in cd.notifications() if n.get("Type") == "kafka_up"]
         assert [n["Severity"] for n in fails] == ["FAILURE"], fails
-        assert cd.log_text().count("is unreachable") == 1
+        assert cd.log_text().count("kafka plugin: cluster three: Kafka cluster unreachable") == 1
         for b in ("1", "2", "3"):
             subprocess.check_call([CLUSTER, "restart", b, "--dir", d])
         assert cd.wait_value("three", "kafka", "kafka_up", "cluster",
