@@ -50,6 +50,11 @@ for _ in $(seq 1 120); do
   [ "$n" -ge $((topics * partitions)) ] && break
   sleep 1
 done
+# the first commit creates __consumer_offsets: wait for it to work
+for _ in $(seq 1 60); do
+  "$ctl" "$boot" commit bench-warmup bench-0 0 0 2>/dev/null && break
+  sleep 2
+done
 t0=$(date +%s)
 "$ctl" "$boot" commit-groups bench-group "$groups" bench "$topics" 10 0
 echo "committed offsets for $groups groups in $(( $(date +%s) - t0 )) s"

@@ -131,6 +131,17 @@ static void emit_notification(const kml_event_t *e, void *ud) {
     plugin_notification_meta_free(n.meta);
 }
 
+static void report_log(int level, const char *msg, void *ud) {
+  cluster_t *c = ud;
+  if (level <= LOG_ERR) {
+    ERROR(KAFKA_LOG "cluster %s: %s", c->name, msg);
+  } else if (level == LOG_WARNING) {
+    WARNING(KAFKA_LOG "cluster %s: %s", c->name, msg);
+  } else {
+    INFO(KAFKA_LOG "cluster %s: %s", c->name, msg);
+  }
+}
+
 static int kafka_read(user_data_t *ud) {
   cluster_t *c = ud->data;
   kml_collect_opts_t o = {
@@ -147,6 +158,7 @@ static int kafka_read(user_data_t *ud) {
   }
   kml_report_sink_t sink = {.value = emit_value,
                             .event = emit_notification,
+                            .log = report_log,
                             .ud = c};
   kml_report_run(c->report, s, &sink);
   kml_snapshot_free(s);

@@ -5,6 +5,8 @@
  * does. Entries of deleted topics and groups are swept after one interval
  * without them, so nothing stale is dispatched again. */
 #include "report.h"
+
+#include <librdkafka/rdkafka.h>
 #include "../kml_map.h"
 #include "../kml_str.h"
 #include "lag.h"
@@ -23,6 +25,7 @@ typedef struct {
 
 typedef struct {
   int state;
+  int err; /* last error reading the group, 0 none: logged on change */
   uint64_t members_hash;
   int64_t rebalances;
   double empty_since; /* when we first saw the group Empty, 0 if not */
@@ -426,6 +429,17 @@ static void group_values(const emit_t *e, const kml_snapshot_t *s) {
     group_mem_t *m = kml_map_get(e->r->groups, g->id, e->r->round, &created);
     if (m == NULL)
       continue;
+    if (g->err != m->err && e->sink->log != NULL) {
+      char msg[512];
+      if (g->err != 0)
+        snprintf(msg, sizeof(msg),
+                 "group %.200s skipped: its offsets cannot be read: %s", g->id,
+                 rd_kafka_err2str(g->err));
+      else
+        snprintf(msg, sizeof(msg), "group %.200s can be read again", g->id);
+      e->sink->log(g->err ? 4 : 6, msg, e->sink->ud);
+    }
+    m->err = g->err;
     if (g->err != 0) {
       put(e, pi, "kafka_group_status", "total", KML_STATUS_ERR, 0, g->id);
       continue;

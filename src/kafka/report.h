@@ -46,6 +46,8 @@ typedef struct {
 typedef struct {
   void (*value)(const kml_value_t *v, void *ud);
   void (*event)(const kml_event_t *e, void *ud);
+  /* A log line (level 3 error, 4 warning, 6 info), once per change. */
+  void (*log)(int level, const char *msg, void *ud);
   void *ud;
 } kml_report_sink_t;
 

@@ -17,6 +17,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,46 +287,105 @@ static int commit_groups(const char *boot, int argc, char **argv) {
   long long off = atoll(argv[5]);
   rd_kafka_t *rk = client(boot, RD_KAFKA_PRODUCER, NULL);
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-  for (int i = 0; i < count; i++) {
-    char group[256], topic[256];
-    snprintf(group, sizeof(group), "%s-%d", argv[0], i);
-    snprintf(topic, sizeof(topic), "%s-%d", argv[2], i % topics);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts);
-    for (int p = 0; p < parts; p++)
-      rd_kafka_topic_partition_list_add(l, topic, p)->offset = off;
-    rd_kafka_AlterConsumerGroupOffsets_t *a =
-        rd_kafka_AlterConsumerGroupOffsets_new(group, l);
-    rd_kafka_AlterConsumerGroupOffsets(rk, &a, 1, NULL, q);
-    rd_kafka_AlterConsumerGroupOffsets_destroy(a);
-    rd_kafka_topic_partition_list_destroy(l);
+  char *done = calloc(count, 1);
+  int failed = count;
+  /* Coordinators may still be loading on a fresh cluster: retry what
+   * failed, a few rounds. */
+  for (int round = 0; round < 6 && failed > 0; round++) {
+    if (round > 0)
+      sleep(2);
+    failed = 0;
+    const char *why = NULL;
+    char whybuf[512];
+    /* At most 50 requests in flight: a fresh coordinator times out under
+     * a thousand at once. */
+    for (int base = 0; base < count; base += 50) {
+    int sent = 0;
+    for (int i = base; i < count && i < base + 50; i++) {
+      if (done[i])
+        continue;
+      char group[256], topic[256];
+      snprintf(group, sizeof(group), "%s-%d", argv[0], i);
+      snprintf(topic, sizeof(topic), "%s-%d", argv[2], i % topics);
+      rd_kafka_topic_partition_list_t *l =
+          rd_kafka_topic_partition_list_new(parts);
+      for (int p = 0; p < parts; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset = off;
+      rd_kafka_AlterConsumerGroupOffsets_t *a =
+          rd_kafka_AlterConsumerGroupOffsets_new(group, l);
+      rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(
+          rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
+      rd_kafka_AdminOptions_set_opaque(o, (void *)(intptr_t)i);
+      rd_kafka_AlterConsumerGroupOffsets(rk, &a, 1, o, q);
+      rd_kafka_AdminOptions_destroy(o);
+      rd_kafka_AlterConsumerGroupOffsets_destroy(a);
+      rd_kafka_topic_partition_list_destroy(l);
+      sent++;
+    }
+    for (int k = 0; k < sent; k++) {
+      rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+      if (ev == NULL)
+        die("commit-groups", "no answer within 60 s");
+      int i = (int)(intptr_t)rd_kafka_event_opaque(ev);
+      int bad = rd_kafka_event_error(ev) != 0;
+      if (bad) {
+        snprintf(whybuf, sizeof(whybuf), "%s", rd_kafka_event_error_string(ev));
+        why = whybuf;
+      } else {
+        size_t n;
+        const rd_kafka_group_result_t **g =
+            rd_kafka_AlterConsumerGroupOffsets_result_groups(
+                rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+        for (size_t j = 0; j < n; j++)
+          if (rd_kafka_group_result_error(g[j])) {
+            bad = 1;
+            snprintf(whybuf, sizeof(whybuf), "%s",
+                     rd_kafka_error_string(rd_kafka_group_result_error(g[j])));
+            why = whybuf;
+          }
+      }
+      if (!bad && i >= 0 && i < count)
+        done[i] = 1;
+      failed += bad;
+      rd_kafka_event_destroy(ev);
+    }
+    }
+    if (failed > 0)
+      fprintf(stderr, "kafkactl: commit-groups: %d failed (%s)%s\n", failed,
+              why ? why : "?", round < 5 ? ", retrying" : "");
   }
-  int failed = 0;
-  for (int i = 0; i < count; i++) {
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
-    if (ev == NULL)
-      die("commit-groups", "no answer within 60 s");
-    failed += rd_kafka_event_error(ev) != 0;
-    rd_kafka_event_destroy(ev);
-  }
+  free(done);
   rd_kafka_queue_destroy(q);
   rd_kafka_destroy(rk);
-  if (failed)
-    fprintf(stderr, "kafkactl: %d group commit(s) failed\n", failed);
   return failed ? 1 : 0;
 }
+
+/* The controller refuses very large CreateTopics batches: 10 at a time. */
+static int create_topics_batch(const char *boot, const char *prefix, int first,
+                               int count, int parts, int rf);
 
 static int create_topics(const char *boot, int argc, char **argv) {
   if (argc < 4)
     return 2;
-  int count = atoi(argv[1]);
+  int total = atoi(argv[1]);
+  for (int i = 0; i < total; i += 10) {
+    int rc = create_topics_batch(boot, argv[0], i, total - i < 10 ? total - i : 10,
+                                 atoi(argv[2]), atoi(argv[3]));
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+static int create_topics_batch(const char *boot, const char *prefix, int first,
+                               int count, int parts, int rf) {
   rd_kafka_t *rk = client(boot, RD_KAFKA_PRODUCER, NULL);
   rd_kafka_NewTopic_t **nt = calloc(count, sizeof(*nt));
   char err[512];
   for (int i = 0; i < count; i++) {
     char name[256];
-    snprintf(name, sizeof(name), "%s-%d", argv[0], i);
-    nt[i] = rd_kafka_NewTopic_new(name, atoi(argv[2]), atoi(argv[3]), err,
-                                  sizeof(err));
+    snprintf(name, sizeof(name), "%s-%d", prefix, first + i);
+    nt[i] = rd_kafka_NewTopic_new(name, parts, rf, err, sizeof(err));
     if (nt[i] == NULL)
       die("create-topics", err);
   }
