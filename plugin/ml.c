@@ -149,12 +149,13 @@ static void series_key(char *buf, size_t len, const value_list_t *vl,
                      vl->type, vl->type_instance, ds_name);
 }
 
-static void notify(const value_list_t *vl, const char *ds_name,
-                   const kml_output_t *o, const char *correlated) {
+/* A notification about the series of vl, with the severity of state s. */
+static notification_t notification_for(const value_list_t *vl,
+                                       kml_alert_state_t s) {
   notification_t n = {
-      .severity = o->alert == KML_ALERT_FAILURE   ? NOTIF_FAILURE
-                  : o->alert == KML_ALERT_WARNING ? NOTIF_WARNING
-                                                  : NOTIF_OKAY,
+      .severity = s == KML_ALERT_FAILURE   ? NOTIF_FAILURE
+                  : s == KML_ALERT_WARNING ? NOTIF_WARNING
+                                           : NOTIF_OKAY,
       .time = vl->time,
   };
   sstrncpy(n.host, vl->host, sizeof(n.host));
@@ -162,6 +163,12 @@ static void notify(const value_list_t *vl, const char *ds_name,
   sstrncpy(n.plugin_instance, vl->plugin_instance, sizeof(n.plugin_instance));
   sstrncpy(n.type, vl->type, sizeof(n.type));
   sstrncpy(n.type_instance, vl->type_instance, sizeof(n.type_instance));
+  return n;
+}
+
+static void notify(const value_list_t *vl, const char *ds_name,
+                   const kml_output_t *o, const char *correlated) {
+  notification_t n = notification_for(vl, o->alert);
   char what[96];
   ssnprintf(what, sizeof(what), "%s%s%s%s%s", vl->type,
             vl->type_instance[0] ? " " : "", vl->type_instance,
@@ -196,17 +203,7 @@ static void notify(const value_list_t *vl, const char *ds_name,
 
 static void notify_forecast(const value_list_t *vl, const char *ds_name,
                             const match_t *m, const kml_output_t *o) {
-  notification_t n = {
-      .severity = o->fc_alert == KML_ALERT_FAILURE   ? NOTIF_FAILURE
-                  : o->fc_alert == KML_ALERT_WARNING ? NOTIF_WARNING
-                                                     : NOTIF_OKAY,
-      .time = vl->time,
-  };
-  sstrncpy(n.host, vl->host, sizeof(n.host));
-  sstrncpy(n.plugin, vl->plugin, sizeof(n.plugin));
-  sstrncpy(n.plugin_instance, vl->plugin_instance, sizeof(n.plugin_instance));
-  sstrncpy(n.type, vl->type, sizeof(n.type));
-  sstrncpy(n.type_instance, vl->type_instance, sizeof(n.type_instance));
+  notification_t n = notification_for(vl, o->fc_alert);
   char what[200];
   ssnprintf(what, sizeof(what), "%s%s%s of %s%s%s", vl->type,
             vl->type_instance[0] ? " " : "", vl->type_instance, vl->plugin,

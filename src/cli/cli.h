@@ -15,5 +15,7 @@ int kml_cli_whatif(int argc, char **argv);
 int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind);
 /* A finite number; 0 on success. */
 int kml_cli_parse_number(const char *s, double *v);
+/* mkdir -p; 0 on success, -1 with errno set. */
+int kml_cli_mkdirs(const char *path);
 
 #endif

@@ -1,7 +1,9 @@
 /* kafka-ml: the command-line face of collectd-kafka-ml's models. */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,19 @@ int kml_cli_parse_number(const char *s, double *v) {
     return -1;
   *v = d;
   return 0;
+}
+
+int kml_cli_mkdirs(const char *path) {
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s", path);
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -1;
+      *p = '/';
+    }
+  return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static void usage(FILE *f) {

@@ -28,19 +28,6 @@ typedef struct {
   int progress;
 } replay_t;
 
-static int mkdirs(const char *path) {
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s", path);
-  for (char *p = tmp + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-      *p = '/';
-    }
-  return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int replay_file(replay_t *r, const char *in, const char *rel) {
   kml_csv_series_t s;
   char err[512];
@@ -56,7 +43,7 @@ static int replay_file(replay_t *r, const char *in, const char *rel) {
   if (slash)
     *slash = '\0';
   FILE *f = NULL;
-  if (mkdirs(dir) != 0 || (f = fopen(out, "w")) == NULL) {
+  if (kml_cli_mkdirs(dir) != 0 || (f = fopen(out, "w")) == NULL) {
     fprintf(stderr, "kafka-ml replay: cannot write %s: %s\n", out,
             strerror(errno));
     kml_csv_free(&s);

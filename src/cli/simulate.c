@@ -125,19 +125,6 @@ static double value(kind_t k, rng_t *r, double t, double inc, double scale,
   }
 }
 
-static int mkdir_p(const char *p) {
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s", p);
-  for (char *s = tmp + 1; *s; s++)
-    if (*s == '/') {
-      *s = '\0';
-      if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-      *s = '/';
-    }
-  return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static void usage(FILE *f) {
   fprintf(f,
           "usage: kafka-ml simulate -o DIR [--seed N] [--days D] [--step S] "
@@ -205,7 +192,7 @@ int kml_cli_simulate(int argc, char **argv) {
   }
   char path[4096];
   snprintf(path, sizeof(path), "%s/labels", out);
-  if (mkdir_p(path) != 0) {
+  if (kml_cli_mkdirs(path) != 0) {
     fprintf(stderr, "kafka-ml simulate: cannot create %s: %s\n", path,
             strerror(errno));
     return 1;
@@ -229,7 +216,7 @@ int kml_cli_simulate(int argc, char **argv) {
       char name[128];
       snprintf(name, sizeof(name), "%s_%d", kinds[k].name, copy + 1);
       snprintf(path, sizeof(path), "%s/data/%s", out, kinds[k].category);
-      mkdir_p(path);
+      kml_cli_mkdirs(path);
       snprintf(path, sizeof(path), "%s/data/%s/%s.csv", out, kinds[k].category,
                name);
       FILE *f = fopen(path, "w");
