@@ -1,6 +1,11 @@
 /* metadata: brokers, topics and partitions (leader, replicas, ISR) from one
  * Metadata request. Topics that the filter rejects are left out entirely;
- * cluster-wide health is computed from the selected topics. */
+ * cluster-wide health is computed from the selected topics.
+ * A hung broker (process stopped, network black hole) keeps its connection
+ * "up" in librdkafka's eyes; a request sent to it only times out. So the
+ * budget is split over up to three attempts: librdkafka picks a random
+ * usable broker each time, and one hung broker does not make the whole
+ * cluster look unreachable. */
 #include "collect.h"
 
 #include <stdio.h>
@@ -17,7 +22,17 @@ static int32_t *dup_ids(const int32_t *src, int n) {
 int kml_collect_metadata(rd_kafka_t *rk, kml_snapshot_t *s,
                          const kml_filter_t *topics, int timeout_ms) {
   const struct rd_kafka_metadata *md = NULL;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  double deadline = kml_now_ms() + timeout_ms;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    int left = (int)(deadline - kml_now_ms());
+    if (left < 50)
+      break;
+    int slice = attempt < 2 ? left / (3 - attempt) : left;
+    err = rd_kafka_metadata(rk, 1, NULL, &md, slice);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+      break;
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     snprintf(s->error, sizeof(s->error), "metadata request failed: %s",
              rd_kafka_err2str(err));
