@@ -6,11 +6,13 @@ exec plugin does not restart it).
 usage: feeder.py SPEC...   where SPEC is  COUNT:LEVEL[:NOISE]
                            or ramp:COUNT:FROM:TO[:NOISE]
   values start at time T0 (env KML_T0, default now - total*STEP) and are STEP
-  (env KML_STEP, default 60) seconds apart; noise is seeded and reproducible.
+  (env KML_STEP, default 60) seconds apart; noise is seeded and reproducible;
+  env KML_SEASON=A adds a daily cycle of amplitude A.
 """
 import os
 import random
 import sys
+import math
 import time
 
 specs = [s.split(":") for s in sys.argv[1:]]
@@ -28,6 +30,7 @@ for s in specs:
     noise = float(s[3 if ramp else 2]) if len(s) > (3 if ramp else 2) else 1.0
     for i in range(count):
         v = level + (end - level) * i / max(1, count - 1) + noise * rnd.gauss(0, 1)
+        v += float(os.environ.get("KML_SEASON", "0")) * math.sin(2 * math.pi * (t % 86400) / 86400)
         sys.stdout.write("PUTVAL %s interval=%g %d:%.6f\n" % (ident, step, int(t), v))
         if os.environ.get("KML_IDENT2"):  # a second series that moves with it
             sys.stdout.write("PUTVAL %s interval=%g %d:%.6f\n" % (os.environ["KML_IDENT2"], step, int(t), 2 * v + 5))

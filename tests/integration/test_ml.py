@@ -10,10 +10,10 @@ from harness import SRC, Collectd, wait_for
 FEEDER = os.path.join(SRC, "tests", "integration", "feeder.py")
 
 
-def ml_config(state_file, feed_args, t0=None, extra=""):
+def ml_config(state_file, feed_args, t0=None, extra="", season=0):
     return """
 <Plugin exec>
-  Exec "nobody" "/usr/bin/env" %s"KML_STEP=60" "KML_IDENT2=feeder/exec-test/gauge-twin" "/usr/bin/python3" "%s" %s
+  Exec "nobody" "/usr/bin/env" %s"KML_STEP=300" "KML_SEASON=%g" "KML_IDENT2=feeder/exec-test/gauge-twin" "/usr/bin/python3" "%s" %s
 </Plugin>
 <Plugin ml>
   StateFile "%s"
@@ -25,7 +25,8 @@ def ml_config(state_file, feed_args, t0=None, extra=""):
   </Match>
   %s
 </Plugin>
-""" % (('"KML_T0=%d" ' % t0) if t0 else "", FEEDER, " ".join('"%s"' % a for a in feed_args), state_file, extra)
+""" % (('"KML_T0=%d" ' % t0) if t0 else "", season, FEEDER, " ".join('"%s"' % a for a in feed_args),
+       state_file, extra)
 
 
 def anomaly_notifications(cd, severity=None):
@@ -42,8 +43,9 @@ def anomaly_notifications(cd, severity=None):
 def test_anomaly_notification_then_okay_and_derived_values(tmp_path):
     state = str(tmp_path / "ml.state")
     os.chmod(str(tmp_path), 0o777)
-    # 1500 calm values, 4 far off, then calm again.
-    cfg = ml_config(state, ["1500:50:2", "4:120:1", "300:50:2"])
+    # Five days of a daily cycle (one value per 5 minutes), 4 values far
+    # off, then the cycle again.
+    cfg = ml_config(state, ["1500:50:2", "4:120:1", "300:50:2"], season=20)
     with Collectd(cfg, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
         bad = wait_for(lambda: [n for n in anomaly_notifications(cd)
                                 if n["Severity"] in ("WARNING", "FAILURE")], 60,
@@ -53,7 +55,7 @@ def test_anomaly_notification_then_okay_and_derived_values(tmp_path):
         assert "anomaly in gauge signal" in n["message"], n
         assert len(n["message"].encode()) <= 256
         assert float(n["meta"]["value"]) > 100, n
-        assert abs(float(n["meta"]["expected"]) - 50) < 5, n
+        assert 20 <= float(n["meta"]["expected"]) <= 80, n
         assert float(n["meta"]["p"]) < 1e-3, n
         # the twin series moved with it: named as the best correlation
         assert n["meta"].get("correlated", "").startswith("feeder/exec-test/gauge-twin/value (r=1.00"), n
@@ -80,7 +82,7 @@ def test_anomaly_notification_then_okay_and_derived_values(tmp_path):
 def test_learned_state_survives_kill9(tmp_path):
     state = str(tmp_path / "ml.state")
     os.chmod(str(tmp_path), 0o777)
-    step = 60
+    step = 300
     t0 = int(time.time()) - 3000 * step
     cd = Collectd(ml_config(state, ["1500:50:2"], t0=t0), notify_exec=True, plugins=("ml",), write_threads=1)
     with cd:
