@@ -23,6 +23,7 @@ typedef struct {
   kml_model_cfg_t cfg;
   kml_ds_kind_t kind;
   int zscore; /* baseline detector instead of the models */
+  int horizon_set; /* --horizon given: write the forecast columns */
   const char *outdir;
   size_t files, rows, detections;
   int progress;
@@ -49,7 +50,7 @@ static int replay_file(replay_t *r, const char *in, const char *rel) {
     kml_csv_free(&s);
     return 1;
   }
-  int fc = isfinite(r->cfg.threshold);
+  int fc = isfinite(r->cfg.threshold) || r->horizon_set;
   fprintf(f, "timestamp,value,anomaly_score,expected,lower,upper,alert%s\n",
           fc ? ",forecast,eta,forecast_alert" : "");
   if (r->zscore) {
@@ -157,7 +158,8 @@ static void usage(FILE *f) {
           "      --alert-p P       tail probability of a detection (%g)\n"
           "      --threshold X     forecast alerts against X (adds the columns\n"
           "                        forecast,eta,forecast_alert)\n"
-          "      --horizon SECS    forecast horizon (1800)\n"
+          "      --horizon SECS    forecast horizon (1800); given alone, adds\n"
+          "                        the forecast columns too\n"
           "      --detector NAME   model (default) or zscore (the rolling\n"
           "                        z-score baseline over 200 values)\n"
           "  -q, --quiet           no progress or summary\n",
@@ -225,8 +227,10 @@ int kml_cli_replay(int argc, char **argv) {
       }
       if (c == 'T')
         r.cfg.threshold = v;
-      else
+      else {
         r.cfg.horizon = v;
+        r.horizon_set = 1;
+      }
       break;
     }
     case 'D':

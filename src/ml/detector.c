@@ -100,9 +100,15 @@ static int seen(const kml_detector_t *d, int b) {
 }
 
 double kml_detector_season(const kml_detector_t *d, double t) {
-  if (d->bins_ready < KML_DET_SEASON_BINS || !(d->season_var < 0.5 * d->var_l))
+  if (d->bins_seen < 24 || d->bins_ready < d->bins_seen ||
+      !(d->season_var < 0.5 * d->var_l))
     return 0;
-  return d->prof[season_bin(t)] - d->prof_sum / KML_DET_SEASON_BINS;
+  int b = season_bin(t);
+  for (int k = 0; k < 8 && !seen(d, b); k++)
+    b = (b + KML_DET_SEASON_BINS - 1) % KML_DET_SEASON_BINS;
+  if (!seen(d, b))
+    return 0;
+  return d->prof[b] - d->prof_sum / d->bins_seen;
 }
 
 void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
@@ -199,6 +205,7 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
     before = 0;
     d->prof[sb] = (float)x;
     d->prof_seen[sb / 8] |= (uint8_t)(1u << (sb % 8));
+    d->bins_seen++;
   }
   d->prof_sum += d->prof[sb] - before;
   uint8_t day = (uint8_t)((long)floor(t / 86400.0) % 255 + 1);

@@ -48,6 +48,7 @@ typedef struct {
   uint8_t prof_day[KML_DET_SEASON_BINS];  /* day of the last visit, mod 256 */
   uint8_t prof_days[KML_DET_SEASON_BINS]; /* distinct days seen (max 255) */
   uint32_t bins_ready; /* bins seen on at least two days */
+  uint32_t bins_seen;  /* bins seen at all (coarse data visits only some) */
   uint8_t top[KML_DET_VIEWS]; /* highest non-empty histogram bin + 1 (0: none) */
   double prof_sum;     /* sum of prof[] over seen bins */
 } kml_detector_t;
@@ -70,9 +71,11 @@ void kml_detector_init(kml_detector_t *d);
 void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
                          double t, double x, kml_detector_out_t *out);
 /* Seasonal offset the daily profile expects at time t (profile minus its
- * daily mean), or 0 until every time of day was seen on two days, or when
- * the profile does not explain the series (residual variance not below half
- * the variance: a trend is not a season). O(1). */
+ * daily mean), or 0 until every time of day the series visits was seen on
+ * two days (at least 24 of the bins), or when the profile does not explain
+ * the series (residual variance not below half the variance: a trend is
+ * not a season). A time of day between the series' own samples takes the
+ * nearest earlier bin. O(1). */
 double kml_detector_season(const kml_detector_t *d, double t);
 /* Name of view i ("level", "jump", ...). */
 const char *kml_detector_view_name(int i);
