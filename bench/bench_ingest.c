@@ -3,7 +3,10 @@
  * series, as the plugin does it (one value of one series at a time, keys
  * built per value). Prints ns per value and resident memory per series.
  *
- *   bench_ingest [SERIES] [ROUNDS] [THREADS]     (100000 20 1)   */
+ *   bench_ingest [SERIES] [ROUNDS] [THREADS] [forecast]   (100000 20 1)
+ * Default: the plugin's default Match (anomaly model; the forecaster
+ * learns but is not evaluated); "forecast" also evaluates the forecast at
+ * the horizon for every value, as Models "forecast" with DerivedValues. */
 #include "kml_str.h"
 #include "ml/model.h"
 #include "ml/series.h"
@@ -90,6 +93,7 @@ int main(int argc, char **argv) {
   if (n_threads < 1 || n_threads > 64)
     n_threads = 1;
   cfg = kml_model_defaults();
+  cfg.want_forecast = argc > 4 && strcmp(argv[4], "forecast") == 0;
   fields = calloc(n_series, sizeof(*fields));
   for (long s = 0; s < n_series; s++) {
     snprintf(fields[s][0], 32, "host%ld", s % 50);

@@ -17,9 +17,9 @@ import warnings
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def ours(build, series, rounds, threads):
+def ours(build, series, rounds, threads, extra=()):
     out = subprocess.check_output([os.path.join(build, "bench", "bench_ingest"),
-                                   str(series), str(rounds), str(threads)], text=True)
+                                   str(series), str(rounds), str(threads)] + list(extra), text=True)
     return dict(l.split(" ", 1) for l in out.strip().splitlines()[1:]), out
 
 
@@ -54,11 +54,13 @@ def main():
     a = ap.parse_args()
     r1, raw = ours(a.build, a.series, a.rounds, 1)
     r2, _ = ours(a.build, a.series, a.rounds, 2)
+    r3, _ = ours(a.build, a.series, a.rounds, 1, ["forecast"])
     ns = float(r1["ns_per_value"])
     print("collectd-kafka-ml models, %d series:" % a.series)
     print("  1 thread : %8.1f ns/value (%s values/s)" % (ns, r1["values_per_second"]))
     print("  2 threads: %8.1f ns/value wall (%s values/s)" % (float(r2["ns_per_value"]),
                                                             r2["values_per_second"]))
+    print("  1 thread, forecast evaluated per value: %8.1f ns/value" % float(r3["ns_per_value"]))
     print("  state: %s bytes of model per series, %s MiB resident per 100k series" % (
         r1["model_bytes"], r1["rss_mib_per_100k_series"]))
     try:

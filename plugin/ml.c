@@ -784,6 +784,8 @@ static int config_match(oconfig_item_t *ci) {
          m->name);
   m->cfg.threshold = (m->models & MODEL_FORECAST) ? m->threshold : NAN;
   m->cfg.horizon = m->forecast_horizon;
+  /* A forecast is evaluated per value only when someone reads it. */
+  m->cfg.want_forecast = (m->models & MODEL_FORECAST) && m->derived;
   match_t **l = realloc(matches, sizeof(*l) * (n_matches + 1));
   if (l == NULL) {
     match_free(m);

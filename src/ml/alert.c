@@ -5,6 +5,16 @@
 
 #include <math.h>
 
+/* 10^-x, cached for the last x (the slack rarely changes). */
+static double pow10_neg(double x) {
+  static __thread double last_x = -1, last_v;
+  if (x != last_x) {
+    last_v = pow(10, -x);
+    last_x = x;
+  }
+  return last_v;
+}
+
 kml_alert_cfg_t kml_alert_defaults(void) {
   return (kml_alert_cfg_t){.slack = 1.5,
                            .decay = 0.7,
@@ -16,10 +26,13 @@ kml_alert_cfg_t kml_alert_defaults(void) {
 
 int kml_alert_update(kml_alert_t *a, const kml_alert_cfg_t *c, double p,
                      kml_alert_state_t *state) {
-  double u = p > 1e-300 ? -log10(p) : 300;
-  if (!(u > 0))
-    u = 0;
-  a->evidence = c->decay * a->evidence + (u > c->slack ? u - c->slack : 0);
+  /* Most values are unsurprising: skip the logarithm for them. */
+  double gain = 0;
+  if (p < pow10_neg(c->slack)) {
+    double u = p > 1e-300 ? -log10(p) : 300;
+    gain = u - c->slack;
+  }
+  a->evidence = c->decay * a->evidence + gain;
   kml_alert_state_t before = (kml_alert_state_t)a->state;
   a->calm = a->evidence < c->okay_evidence ? a->calm + 1 : 0;
 

@@ -14,6 +14,7 @@ kml_model_cfg_t kml_model_defaults(void) {
                            .forecast = kml_forecast_defaults(),
                            .threshold = NAN,
                            .horizon = 1800,
+                           .want_forecast = 1,
                            .band_z = 3};
 }
 
@@ -63,7 +64,8 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   kml_forecast_update(&m->fc, &cfg->forecast, t, x, season);
   double lo;
   out->forecast = out->forecast_upper = NAN;
-  if (kml_forecast_at(&m->fc, &cfg->forecast, cfg->horizon,
+  if ((cfg->want_forecast || isfinite(cfg->threshold)) &&
+      kml_forecast_at(&m->fc, &cfg->forecast, cfg->horizon,
                       kml_detector_season(&m->det, t + cfg->horizon),
                       &out->forecast, &lo, &out->forecast_upper) != 0)
     out->forecast = out->forecast_upper = NAN;

@@ -22,6 +22,7 @@ typedef struct {
   kml_forecast_cfg_t forecast;
   double threshold; /* forecast breach level; NAN = no forecast alerts */
   double horizon;   /* seconds ahead the forecast looks (1800) */
+  int want_forecast; /* fill out->forecast even without a threshold */
   double band_z; /* half-width of the expected band in residual sds (3) */
 } kml_model_cfg_t;
 
