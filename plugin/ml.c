@@ -634,6 +634,10 @@ static void peers_eval(peers_t *pp, double now, double fresh) {
     kml_peers_eval(&pp->cfg, x, n, z, out, scratch, &s);
     for (int k = 0; k < n; k++) {
       member_t *m = c.v[i + k];
+      /* Hysteresis: an outlier stays one until its z falls below half the
+       * threshold, so a member near the line does not flap. */
+      if (m->outlier && !out[k] && fabs(z[k]) >= 0.5 * pp->cfg.z_threshold)
+        out[k] = 1;
       if (out[k] != m->outlier) {
         m->outlier = out[k];
         changes[n_changes++] =

@@ -27,6 +27,9 @@ def example_config(boot, interval):
         text = text.replace('Brokers "127.0.0.1:9092"', 'Brokers "%s"' % boot)
         text = re.sub(r'<Cluster "[^"]*">', '<Cluster "demo">', text)
         text = re.sub(r"^(\s*)Interval \d+", r"\1Interval %d" % interval, text, flags=re.M)
+        text = text.replace('"/var/lib/collectd/ml.state"', '"%s/ml.state"' % tempfile.gettempdir())
+        # a demo lasts minutes: a 60 s SLA shows the forecast at work
+        text = text.replace("LagSLASeconds 300", "LagSLASeconds 60").replace("Threshold 300", "Threshold 60")
         parts.append(text)
     return "\n".join(parts)
 
@@ -66,7 +69,9 @@ def main():
             time.sleep(1)
             log = cd.log_text().splitlines()
             for line in log[shown:]:
-                if "Notification:" in line or "kafka plugin" in line or "ml plugin" in line:
+                if "Notification:" in line:
+                    print("  NOTIFICATION", line.split("Notification: ", 1)[1])
+                elif "kafka plugin" in line or "ml plugin" in line:
                     print("  log  ", line)
             shown = len(log)
             if int(time.time() - t0) % a.interval == 0:
@@ -103,7 +108,24 @@ def show_values(cd):
     for p in range(6):
         v = cd.last(host, "kafka", "kafka_offset", "topic-" + TOPIC, "%s-%d" % (TOPIC, p))
         total += v or 0
-    print(time.strftime("%H:%M:%S"), "topic %s: high-water marks sum %d" % (TOPIC, total), flush=True)
+    rate = cd.last(host, "kafka", "kafka_messages_in", "topic-" + TOPIC)
+    print(time.strftime("%H:%M:%S"), "topic %s: %d messages, %s msg/s in" % (
+        TOPIC, total, "%.0f" % rate if rate is not None else "-"))
+    g = "group-" + GROUP
+    fields = []
+    for t, ti, fmt in (("kafka_lag", "total", "lag=%d msgs"), ("kafka_lag_seconds", "max", "lag=%.0f s"),
+                       ("kafka_consumed", "", "consumed=%.0f msg/s"), ("kafka_members", "", "members=%d"),
+                       ("kafka_group_status", "total", "status=%d")):
+        v = cd.last(host, "kafka", t, g, ti)
+        if v is not None:
+            fields.append(fmt % v)
+    if fields:
+        print(time.strftime("%H:%M:%S"), "group %s:" % GROUP, " ".join(fields))
+    score = cd.last(host, "ml", "ml_score", "kafka-" + g, "kafka_lag_seconds-max")
+    eta = cd.last(host, "ml", "ml_eta", "kafka-" + g, "kafka_lag_seconds-max")
+    if score is not None:
+        print(time.strftime("%H:%M:%S"), "ml on the lag: anomaly score %.3f, SLA breach %s" % (
+            score, "in %.0f s" % eta if eta is not None and eta >= 0 else "not forecast"), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@
 
 kml_peers_cfg_t kml_peers_defaults(void) {
   return (kml_peers_cfg_t){.z_threshold = 3.5, .gap_factor = 2.0,
-                           .min_members = 3};
+                           .min_members = 3, .min_spread = 0.1};
 }
 
 static int dcmp(const void *a, const void *b) {
@@ -38,9 +38,9 @@ void kml_peers_eval(const kml_peers_cfg_t *c, const double *x, int n,
     dev[i] = fabs(s[i] - med);
   qsort(dev, n, sizeof(double), dcmp);
   double mad = median_sorted(dev, n);
-  /* Identical peers: any difference at all is an outlier, but a tiny one
-   * relative to the values is not worth a page. */
-  double floor_mad = 1e-3 * fabs(med) + 1e-9;
+  /* Near-identical peers: a small difference relative to the values is
+   * not worth a page, however tight the population. */
+  double floor_mad = c->min_spread * fabs(med) + 1e-9;
   if (mad < floor_mad)
     mad = floor_mad;
   sum->median = med;

@@ -4,7 +4,9 @@
  * Two rules must agree, so that a wide but smooth spread is not an outlier
  * and a tight cluster with one small step is not either:
  *  - robust z: 0.6745 * |x - median| / MAD above z_threshold (3.5, the
- *    Iglewicz-Hoaglin cut-off);
+ *    Iglewicz-Hoaglin cut-off), with the MAD at least min_spread of the
+ *    median (10%): peers that are nearly identical (partitions fed by a
+ *    random partitioner) must not make a 15% difference an outlier;
  *  - density: the value is separated from the rest of the population by a
  *    gap larger than gap_factor * MAD (1-D density clustering: it is not
  *    in the main cluster).
@@ -17,6 +19,7 @@ typedef struct {
   double z_threshold; /* 3.5 */
   double gap_factor;  /* 2.0 */
   int min_members;    /* 3 */
+  double min_spread;  /* MAD floor as a fraction of |median| (0.1) */
 } kml_peers_cfg_t;
 
 typedef struct {

@@ -51,6 +51,18 @@ static void low_outlier_is_found_too(void **state) {
   assert_true(z[4] < -3.5);
 }
 
+static void nearly_identical_peers_tolerate_small_differences(void **state) {
+  /* Six partitions fed at random: a 15% difference is noise, not a page;
+   * four times the rate is. */
+  double x[] = {33.2, 32.9, 33.7, 31.3, 38.1, 33.4};
+  double z[6];
+  int o[6];
+  assert_int_equal(eval(x, 6, z, o).outliers, 0);
+  x[4] = 132;
+  assert_int_equal(eval(x, 6, z, o).outliers, 1);
+  assert_int_equal(o[4], 1);
+}
+
 static void identical_and_tiny_populations(void **state) {
   double same[] = {7, 7, 7, 7};
   double z[4];
@@ -66,6 +78,7 @@ int main(void) {
       cmocka_unit_test(smooth_spread_has_no_outlier),
       cmocka_unit_test(two_clusters_are_not_outliers),
       cmocka_unit_test(low_outlier_is_found_too),
+      cmocka_unit_test(nearly_identical_peers_tolerate_small_differences),
       cmocka_unit_test(identical_and_tiny_populations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
