@@ -24,7 +24,8 @@ static long status_kib(const char *key) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: bench_collect BOOTSTRAP [COLLECTIONS] [TIMEOUT_S]\n");
+    fprintf(stderr,
+            "usage: bench_collect BOOTSTRAP [COLLECTIONS] [TIMEOUT_S]\n");
     return 2;
   }
   int n = argc > 2 ? atoi(argv[2]) : 5;
@@ -36,9 +37,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_collect: %s\n", err);
     return 1;
   }
-  kml_collect_opts_t o = {.groups_enabled = 1,
-                          .configs_enabled = 1,
-                          .timeout_ms = timeout * 1000};
+  kml_collect_opts_t o = {
+      .groups_enabled = 1, .configs_enabled = 1, .timeout_ms = timeout * 1000};
   double best = 1e9, sum = 0;
   for (int i = 0; i < n; i++) {
     kml_snapshot_t *s = kml_collect(c, &o);

@@ -8,8 +8,9 @@
  * cluster never delays another); a read collects one snapshot within the
  * block's Timeout and dispatches it with the identifier scheme
  *   host = cluster name, plugin = "kafka",
- *   plugin_instance = "cluster" | "broker-<id>" | "topic-<name>" | "group-<id>",
- *   type from kafka.types.db, type_instance = "<topic>-<partition>" or a name.
+ *   plugin_instance = "cluster" | "broker-<id>" | "topic-<name>" |
+ *"group-<id>", type from kafka.types.db, type_instance = "<topic>-<partition>"
+ *or a name.
  **/
 
 #include "collectd/core/daemon/collectd.h"
@@ -34,7 +35,7 @@ typedef struct {
   kml_filter_t topics, groups;
   bool partition_detail;
   bool groups_enabled;
-  double lag_sla;   /* seconds; 0 = none */
+  double lag_sla;    /* seconds; 0 = none */
   int status_window; /* collections for STALL/STOP/WARN */
   kml_client_t *client;
   kml_report_t *report; /* memory across reads: rates, states, events */
@@ -255,8 +256,7 @@ static int config_cluster(oconfig_item_t *ci) {
         ERROR(KAFKA_LOG "cluster %s: StatusWindow must be 2..10", c->name);
         status = -1;
       }
-    }
-    else {
+    } else {
       ERROR(KAFKA_LOG "cluster %s: unknown option \"%s\"", c->name, child->key);
       status = -1;
     }
@@ -292,8 +292,7 @@ static int kafka_config(oconfig_item_t *ci) {
     if (strcasecmp("Cluster", child->key) == 0)
       config_cluster(child);
     else
-      ERROR(KAFKA_LOG "unknown option \"%s\" (expected <Cluster>)",
-            child->key);
+      ERROR(KAFKA_LOG "unknown option \"%s\" (expected <Cluster>)", child->key);
   }
   return 0;
 }

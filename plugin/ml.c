@@ -23,8 +23,8 @@
 
 #include "collectd/core/daemon/filter_chain.h"
 
-#include "kml_str.h"
 #include "kml_map.h"
+#include "kml_str.h"
 #include "ml/correlate.h"
 #include "ml/model.h"
 #include "ml/peers.h"
@@ -38,8 +38,8 @@
 #define ML_DERIVED_META "ml:derived"
 
 enum { F_HOST, F_PLUGIN, F_PLUGIN_INSTANCE, F_TYPE, F_TYPE_INSTANCE, F_MAX };
-static const char *const field_keys[F_MAX] = {"Host", "Plugin", "PluginInstance",
-                                              "Type", "TypeInstance"};
+static const char *const field_keys[F_MAX] = {
+    "Host", "Plugin", "PluginInstance", "Type", "TypeInstance"};
 
 enum { MODEL_ANOMALY = 1, MODEL_FORECAST = 2 };
 
@@ -394,9 +394,9 @@ static void flush_pending(void) {
       kml_store_foreach(store, corr_visit, &c);
       size_t off = 0;
       for (int k = 0; k < 3 && c.top[k].key[0]; k++)
-        off += ssnprintf(hint + off, sizeof(hint) - off, "%s%s (r=%.2f, lag %d)",
-                         k ? "; " : "", c.top[k].key, c.top[k].r,
-                         c.top[k].lag);
+        off +=
+            ssnprintf(hint + off, sizeof(hint) - off, "%s%s (r=%.2f, lag %d)",
+                      k ? "; " : "", c.top[k].key, c.top[k].r, c.top[k].lag);
     }
     notify(&p->vl, p->ds, &p->out, hint);
   }
@@ -460,10 +460,9 @@ static void peers_feed(peers_t *pp, const data_set_t *ds,
       sstrncpy(m->population, pop, sizeof(m->population));
     }
     double x;
-    if (kml_rate_update(&m->rate, ds_kind(ds->ds[i].type),
-                        CDTIME_T_TO_DOUBLE(vl->time),
-                        raw_value(ds->ds[i].type, vl->values[i]),
-                        &x) == KML_RATE_OK) {
+    if (kml_rate_update(
+            &m->rate, ds_kind(ds->ds[i].type), CDTIME_T_TO_DOUBLE(vl->time),
+            raw_value(ds->ds[i].type, vl->values[i]), &x) == KML_RATE_OK) {
       m->value = x;
       m->time = CDTIME_T_TO_DOUBLE(vl->time);
       m->have = 1;
@@ -498,7 +497,6 @@ static int ml_write(const data_set_t *ds, const value_list_t *vl,
     process(ds, vl);
   return 0;
 }
-
 
 /* Filter-chain target: same processing, then the chain continues. */
 static int ml_target_create(const oconfig_item_t *ci, void **ud) {
@@ -577,7 +575,7 @@ static void peers_notify(const peers_t *pp, const member_t *m, int outlier,
            sizeof(nt.plugin_instance));
   sstrncpy(nt.type, m->id[F_TYPE], sizeof(nt.type));
   sstrncpy(nt.type_instance, m->id[F_TYPE_INSTANCE], sizeof(nt.type_instance));
-  const char *who = m->id[F_TYPE_INSTANCE][0] ? m->id[F_TYPE_INSTANCE]
+  const char *who = m->id[F_TYPE_INSTANCE][0]     ? m->id[F_TYPE_INSTANCE]
                     : m->id[F_PLUGIN_INSTANCE][0] ? m->id[F_PLUGIN_INSTANCE]
                                                   : m->id[F_HOST];
   if (outlier)
@@ -758,8 +756,8 @@ static int config_match(oconfig_item_t *ci) {
         if (rc != 0) {
           char why[128];
           regerror(rc, &m->re[field], why, sizeof(why));
-          ERROR(ML_LOG "Match %s: %s \"%s\" is not a valid regex: %s",
-                m->name, c->key, pattern, why);
+          ERROR(ML_LOG "Match %s: %s \"%s\" is not a valid regex: %s", m->name,
+                c->key, pattern, why);
           status = -1;
         }
       }
@@ -936,17 +934,17 @@ static int model_valid(const void *p) {
 static int ml_init(void) {
   if (store != NULL)
     return 0;
-  store = kml_store_new(max_series, sizeof(kml_model_t), model_init_cb, NULL,
-                        NULL);
+  store =
+      kml_store_new(max_series, sizeof(kml_model_t), model_init_cb, NULL, NULL);
   if (store == NULL) {
     ERROR(ML_LOG "out of memory creating the series store");
     return -1;
   }
   if (state_file != NULL) {
     char err[512];
-    long n = kml_persist_load(store, sizeof(kml_model_t), state_file,
-                              model_valid, CDTIME_T_TO_DOUBLE(cdtime()), err,
-                              sizeof(err));
+    long n =
+        kml_persist_load(store, sizeof(kml_model_t), state_file, model_valid,
+                         CDTIME_T_TO_DOUBLE(cdtime()), err, sizeof(err));
     if (n < 0)
       WARNING(ML_LOG "%s; starting with fresh models", err);
     else

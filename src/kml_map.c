@@ -69,8 +69,7 @@ static int grow(kml_map_t *m) {
   return 0;
 }
 
-void *kml_map_get(kml_map_t *m, const char *key, uint64_t round,
-                  int *created) {
+void *kml_map_get(kml_map_t *m, const char *key, uint64_t round, int *created) {
   uint64_t h = kml_hash_str(key);
   *created = 0;
   size_t i = probe(m, key, h);
@@ -137,8 +136,8 @@ size_t kml_map_sweep(kml_map_t *m, uint64_t round) {
 
 size_t kml_map_size(const kml_map_t *m) { return m->count; }
 
-void kml_map_foreach(kml_map_t *m, void (*fn)(const char *key, void *value,
-                                              void *ud),
+void kml_map_foreach(kml_map_t *m,
+                     void (*fn)(const char *key, void *value, void *ud),
                      void *ud) {
   for (size_t i = 0; i < m->cap; i++)
     if (m->slots[i].key)

@@ -24,8 +24,8 @@ void *kml_map_find(const kml_map_t *m, const char *key);
 size_t kml_map_sweep(kml_map_t *m, uint64_t round);
 size_t kml_map_size(const kml_map_t *m);
 /* Visit every entry (in no particular order); do not modify m meanwhile. */
-void kml_map_foreach(kml_map_t *m, void (*fn)(const char *key, void *value,
-                                              void *ud),
+void kml_map_foreach(kml_map_t *m,
+                     void (*fn)(const char *key, void *value, void *ud),
                      void *ud);
 
 #endif

@@ -28,8 +28,7 @@ static int ident_ok(unsigned char c, int no_dash) {
   return c == '-' && !no_dash;
 }
 
-char *kml_str_sanitize(char *dst, size_t dstlen, const char *src,
-                       int no_dash) {
+char *kml_str_sanitize(char *dst, size_t dstlen, const char *src, int no_dash) {
   if (dstlen == 0)
     return dst;
   size_t n = strlen(src);
@@ -47,10 +46,11 @@ char *kml_str_sanitize(char *dst, size_t dstlen, const char *src,
 }
 
 size_t kml_str_series_key(char *buf, size_t len, const char *host,
-                          const char *plugin, const char *pi,
-                          const char *type, const char *ti, const char *ds) {
-  const char *parts[] = {host, "/", plugin, pi[0] ? "-" : "", pi, "/",
-                         type, ti[0] ? "-" : "", ti, "/", ds};
+                          const char *plugin, const char *pi, const char *type,
+                          const char *ti, const char *ds) {
+  const char *parts[] = {host, "/", plugin, pi[0] ? "-" : "",
+                         pi,   "/", type,   ti[0] ? "-" : "",
+                         ti,   "/", ds};
   size_t off = 0;
   if (len == 0)
     return 0;
@@ -100,8 +100,8 @@ int kml_str_duration(const char *s, double *seconds) {
 }
 
 int kml_str_is_secret_key(const char *key) {
-  static const char *const words[] = {"password", "secret", "token", "key",
-                                      "jaas", "credential"};
+  static const char *const words[] = {"password", "secret", "token",
+                                      "key",      "jaas",   "credential"};
   for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
     size_t wl = strlen(words[i]);
     for (const char *p = key; *p; p++)

@@ -8,8 +8,8 @@
 /* Longest collectd identifier field without its NUL (DATA_MAX_NAME_LEN - 1). */
 #define KML_NAME_MAX 127
 
-/* Copy src into dst (size dstlen > 0), always NUL-terminated; returns strlen(src)
- * so truncation shows as a result >= dstlen. Thread-safe. */
+/* Copy src into dst (size dstlen > 0), always NUL-terminated; returns
+ * strlen(src) so truncation shows as a result >= dstlen. Thread-safe. */
 size_t kml_strlcpy(char *dst, const char *src, size_t dstlen);
 
 /* Make src usable as a collectd identifier field: bytes other than
@@ -23,8 +23,8 @@ char *kml_str_sanitize(char *dst, size_t dstlen, const char *src, int no_dash);
  * source: the ml plugin's series key) into buf; truncates safely. Returns
  * the length written. Thread-safe; no printf on this hot path. */
 size_t kml_str_series_key(char *buf, size_t len, const char *host,
-                          const char *plugin, const char *pi,
-                          const char *type, const char *ti, const char *ds);
+                          const char *plugin, const char *pi, const char *type,
+                          const char *ti, const char *ds);
 
 /* Parse a duration such as "90", "90s", "30m", "2h", "1d", "1.5h" into seconds.
  * Returns 0 on success, -1 (and leaves *seconds alone) on bad input. Pure. */

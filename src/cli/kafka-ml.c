@@ -3,14 +3,13 @@
 
 #include <errno.h>
 #include <math.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind) {
-  static const char *const names[] = {"gauge", "counter", "derive",
-                                      "absolute"};
+  static const char *const names[] = {"gauge", "counter", "derive", "absolute"};
   for (int i = 0; i < 4; i++)
     if (strcmp(s, names[i]) == 0) {
       *kind = (kml_ds_kind_t)i;

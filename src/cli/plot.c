@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: kafka-ml plot RESULT.csv [-o OUT.png] [--svg OUT.svg] "
-             "[--title TEXT]\n"
-             "Draw a result of `kafka-ml replay` (value, expected band, alerts,\n"
-             "anomaly score, forecast) with gnuplot (Debian: gnuplot-nox).\n");
+  fprintf(f,
+          "usage: kafka-ml plot RESULT.csv [-o OUT.png] [--svg OUT.svg] "
+          "[--title TEXT]\n"
+          "Draw a result of `kafka-ml replay` (value, expected band, alerts,\n"
+          "anomaly score, forecast) with gnuplot (Debian: gnuplot-nox).\n");
 }
 
 /* Is the first line of path a replay result? Sets *forecast when it has
@@ -42,18 +43,19 @@ static int check_header(const char *path, int *forecast) {
   return 0;
 }
 
-static void script(FILE *g, const char *term, const char *out,
-                   const char *in, const char *title, int forecast) {
+static void script(FILE *g, const char *term, const char *out, const char *in,
+                   const char *title, int forecast) {
   fprintf(g, "set terminal %s size 1400,800 font ',10'\n", term);
   fprintf(g, "set output '%s'\n", out);
-  fprintf(g, "set datafile separator ','\n"
-             "set xdata time\nset timefmt '%%Y-%%m-%%d %%H:%%M:%%S'\n"
-             "set format x \"%%m-%%d\\n%%H:%%M\"\n"
-             "set key top left opaque\nset grid\n"
-             "set termoption noenhanced\n"
-             "set multiplot layout 2,1 title '%s'\n"
-             "set size 1,0.68\nset origin 0,0.32\n"
-             "set ylabel 'value'\n",
+  fprintf(g,
+          "set datafile separator ','\n"
+          "set xdata time\nset timefmt '%%Y-%%m-%%d %%H:%%M:%%S'\n"
+          "set format x \"%%m-%%d\\n%%H:%%M\"\n"
+          "set key top left opaque\nset grid\n"
+          "set termoption noenhanced\n"
+          "set multiplot layout 2,1 title '%s'\n"
+          "set size 1,0.68\nset origin 0,0.32\n"
+          "set ylabel 'value'\n",
           title);
   fprintf(g,
           "plot '%s' every ::1 using 1:5:6 with filledcurves "
@@ -67,11 +69,12 @@ static void script(FILE *g, const char *term, const char *out,
   if (forecast)
     fprintf(g, ", '' every ::1 using 1:($10 == 1 ? $2 : 1/0) with points pt "
                "9 ps 0.8 lc rgb '#e69138' title 'breach forecast'");
-  fprintf(g, "\nset size 1,0.32\nset origin 0,0\nset ylabel 'anomaly score'\n"
-             "set yrange [0:1.05]\n"
-             "plot '%s' every ::1 using 1:3 with impulses lc rgb '#674ea7' "
-             "title 'score'\n"
-             "unset multiplot\n",
+  fprintf(g,
+          "\nset size 1,0.32\nset origin 0,0\nset ylabel 'anomaly score'\n"
+          "set yrange [0:1.05]\n"
+          "plot '%s' every ::1 using 1:3 with impulses lc rgb '#674ea7' "
+          "title 'score'\n"
+          "unset multiplot\n",
           in);
 }
 
@@ -86,8 +89,7 @@ static int run_gnuplot(const char *term, const char *out, const char *in,
   script(g, term, out, in, title, forecast);
   int st = pclose(g);
   if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    fprintf(stderr,
-            "kafka-ml plot: gnuplot failed writing %s%s\n", out,
+    fprintf(stderr, "kafka-ml plot: gnuplot failed writing %s%s\n", out,
             WIFEXITED(st) && WEXITSTATUS(st) == 127
                 ? " (not installed? Debian package gnuplot-nox)"
                 : "");
@@ -131,7 +133,8 @@ int kml_cli_plot(int argc, char **argv) {
   const char *in = argv[optind];
   if (strchr(in, '\'') || (png && strchr(png, '\'')) ||
       (svg && strchr(svg, '\'')) || (title && strchr(title, '\''))) {
-    fprintf(stderr, "kafka-ml plot: file names and titles must not contain '\n");
+    fprintf(stderr,
+            "kafka-ml plot: file names and titles must not contain '\n");
     return 2;
   }
   int forecast = 0;

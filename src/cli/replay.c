@@ -9,9 +9,9 @@
 #include "ml/model.h"
 
 #include <dirent.h>
-#include <math.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,7 @@
 typedef struct {
   kml_model_cfg_t cfg;
   kml_ds_kind_t kind;
-  int zscore; /* baseline detector instead of the models */
+  int zscore;      /* baseline detector instead of the models */
   int horizon_set; /* --horizon given: write the forecast columns */
   const char *outdir;
   size_t files, rows, detections;
@@ -90,8 +90,8 @@ static int replay_file(replay_t *r, const char *in, const char *rel) {
     } else { /* refused or first counter sample: keep the row, score 0 */
       fprintf(f, "%s,,0,,,,0%s\n", s.stamp[i], fc ? ",,-1,0" : "");
     }
-    r->detections += rc == KML_RATE_OK && o.alert_changed &&
-                     o.alert != KML_ALERT_OKAY;
+    r->detections +=
+        rc == KML_RATE_OK && o.alert_changed && o.alert != KML_ALERT_OKAY;
   }
   r->rows += s.n;
   r->files++;
@@ -143,28 +143,29 @@ static double now_s(void) {
 }
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: kafka-ml replay [options] INPUT...\n"
-          "Run CSV series (timestamp,value) through the ml plugin's models.\n"
-          "INPUT is a file or a directory searched for *.csv; results go to\n"
-          "OUTDIR/<path relative to the directory>, with the columns\n"
-          "timestamp,value,anomaly_score,expected,lower,upper,alert.\n\n"
-          "  -o, --output DIR      results directory (default: results)\n"
-          "  -k, --kind KIND       gauge (default), derive, counter, absolute\n"
-          "      --memory N        history length of the detector in values "
-          "(%g)\n"
-          "      --refractory N    values one detection suppresses (%g)\n"
-          "      --warmup N        values before the first score (%g)\n"
-          "      --alert-p P       tail probability of a detection (%g)\n"
-          "      --threshold X     forecast alerts against X (adds the columns\n"
-          "                        forecast,eta,forecast_alert)\n"
-          "      --horizon SECS    forecast horizon (1800); given alone, adds\n"
-          "                        the forecast columns too\n"
-          "      --detector NAME   model (default) or zscore (the rolling\n"
-          "                        z-score baseline over 200 values)\n"
-          "  -q, --quiet           no progress or summary\n",
-          kml_detector_defaults().memory, kml_detector_defaults().refractory,
-          kml_detector_defaults().warmup, kml_detector_defaults().alert_p);
+  fprintf(
+      f,
+      "usage: kafka-ml replay [options] INPUT...\n"
+      "Run CSV series (timestamp,value) through the ml plugin's models.\n"
+      "INPUT is a file or a directory searched for *.csv; results go to\n"
+      "OUTDIR/<path relative to the directory>, with the columns\n"
+      "timestamp,value,anomaly_score,expected,lower,upper,alert.\n\n"
+      "  -o, --output DIR      results directory (default: results)\n"
+      "  -k, --kind KIND       gauge (default), derive, counter, absolute\n"
+      "      --memory N        history length of the detector in values "
+      "(%g)\n"
+      "      --refractory N    values one detection suppresses (%g)\n"
+      "      --warmup N        values before the first score (%g)\n"
+      "      --alert-p P       tail probability of a detection (%g)\n"
+      "      --threshold X     forecast alerts against X (adds the columns\n"
+      "                        forecast,eta,forecast_alert)\n"
+      "      --horizon SECS    forecast horizon (1800); given alone, adds\n"
+      "                        the forecast columns too\n"
+      "      --detector NAME   model (default) or zscore (the rolling\n"
+      "                        z-score baseline over 200 values)\n"
+      "  -q, --quiet           no progress or summary\n",
+      kml_detector_defaults().memory, kml_detector_defaults().refractory,
+      kml_detector_defaults().warmup, kml_detector_defaults().alert_p);
 }
 
 int kml_cli_replay(int argc, char **argv) {
@@ -296,7 +297,7 @@ int kml_cli_replay(int argc, char **argv) {
     fprintf(stderr,
             "replayed %zu file(s), %zu values, %zu alert(s) in %.2f s "
             "(%.0f values/s) into %s\n",
-            r.files, r.rows, r.detections, secs,
-            secs > 0 ? r.rows / secs : 0.0, r.outdir);
+            r.files, r.rows, r.detections, secs, secs > 0 ? r.rows / secs : 0.0,
+            r.outdir);
   return 0;
 }

@@ -114,8 +114,8 @@ int kml_csv_read(const char *path, kml_csv_series_t *s, char *err,
       cells[nc++] = tok;
     }
     if (nc <= tcol || nc <= vcol) {
-      snprintf(err, errlen, "%s:%ld: missing column (%d cells, need %d)",
-               path, lineno, nc, (tcol > vcol ? tcol : vcol) + 1);
+      snprintf(err, errlen, "%s:%ld: missing column (%d cells, need %d)", path,
+               lineno, nc, (tcol > vcol ? tcol : vcol) + 1);
       goto out;
     }
     double t, x;

@@ -16,23 +16,23 @@
 #include <string.h>
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: kafka-ml whatif --rate N|FILE.csv --per-consumer N "
-          "--partitions P\n"
-          "                       [--consumers C] [--sla SECONDS] "
-          "[--peak-seconds S]\n"
-          "                       [--headroom H] [--horizon SECONDS] "
-          "[--topic NAME]\n"
-          "  --rate           production in msg/s, or a CSV (timestamp,value) "
-          "of it\n"
-          "  --per-consumer   msg/s one consumer sustains (measured)\n"
-          "  --partitions     partitions of the topic today\n"
-          "  --consumers      consumers in the group today (default: "
-          "partitions)\n"
-          "  --sla            lag SLA in seconds (300)\n"
-          "  --peak-seconds   how long a peak lasts (3600)\n"
-          "  --headroom       spare capacity to plan for (0.2 = 20%%)\n"
-          "  --horizon        how far ahead to forecast a CSV rate (7d in s)\n");
+  fprintf(
+      f, "usage: kafka-ml whatif --rate N|FILE.csv --per-consumer N "
+         "--partitions P\n"
+         "                       [--consumers C] [--sla SECONDS] "
+         "[--peak-seconds S]\n"
+         "                       [--headroom H] [--horizon SECONDS] "
+         "[--topic NAME]\n"
+         "  --rate           production in msg/s, or a CSV (timestamp,value) "
+         "of it\n"
+         "  --per-consumer   msg/s one consumer sustains (measured)\n"
+         "  --partitions     partitions of the topic today\n"
+         "  --consumers      consumers in the group today (default: "
+         "partitions)\n"
+         "  --sla            lag SLA in seconds (300)\n"
+         "  --peak-seconds   how long a peak lasts (3600)\n"
+         "  --headroom       spare capacity to plan for (0.2 = 20%%)\n"
+         "  --horizon        how far ahead to forecast a CSV rate (7d in s)\n");
 }
 
 /* Peak of a measured rate: the larger of the highest value seen and the
@@ -67,8 +67,8 @@ static int rate_from_csv(const char *path, double horizon, double *peak,
 
 int kml_cli_whatif(int argc, char **argv) {
   const char *rate_arg = NULL, *topic = "the topic";
-  double per = NAN, partitions = NAN, consumers = NAN, sla = 300,
-         peak_s = 3600, headroom = 0.2, horizon = 7 * 86400;
+  double per = NAN, partitions = NAN, consumers = NAN, sla = 300, peak_s = 3600,
+         headroom = 0.2, horizon = 7 * 86400;
   static const struct option opts[] = {
       {"rate", required_argument, 0, 'r'},
       {"per-consumer", required_argument, 0, 'c'},

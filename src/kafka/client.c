@@ -143,14 +143,22 @@ kml_client_t *kml_client_new(const kml_client_conf_t *cc, char *err,
   }
   /* Defaults first so that Property lines may override them. */
   static const char *const defaults[] = {
-      "client.id", "collectd-kafka-ml",
-      "isolation.level", "read_uncommitted",
-      "enable.auto.commit", "false",
-      "statistics.interval.ms", "10000",
-      "log.connection.close", "false",
-      "reconnect.backoff.max.ms", "5000",
-      "topic.metadata.refresh.interval.ms", "-1",
-      "socket.keepalive.enable", "true",
+      "client.id",
+      "collectd-kafka-ml",
+      "isolation.level",
+      "read_uncommitted",
+      "enable.auto.commit",
+      "false",
+      "statistics.interval.ms",
+      "10000",
+      "log.connection.close",
+      "false",
+      "reconnect.backoff.max.ms",
+      "5000",
+      "topic.metadata.refresh.interval.ms",
+      "-1",
+      "socket.keepalive.enable",
+      "true",
   };
   for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i += 2)
     if (set(conf, defaults[i], defaults[i + 1], err, errlen) != 0)

@@ -15,11 +15,11 @@
 typedef void (*kml_log_fn)(int level, const char *msg, void *ud);
 
 typedef struct {
-  const char *name;     /* cluster name, used in messages and client.id */
-  const char *brokers;  /* bootstrap.servers */
+  const char *name;         /* cluster name, used in messages and client.id */
+  const char *brokers;      /* bootstrap.servers */
   const char *const *props; /* key, value, key, value, ... */
-  size_t n_props;       /* number of pairs */
-  kml_log_fn log;       /* may be NULL */
+  size_t n_props;           /* number of pairs */
+  kml_log_fn log;           /* may be NULL */
   void *log_ud;
 } kml_client_conf_t;
 

@@ -54,8 +54,8 @@ int kml_collect_configs(rd_kafka_t *rk, kml_snapshot_t *s, int timeout_ms) {
     return 0;
   int k = 0;
   for (int i = 0; i < s->n_topics; i++) {
-    res[k] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC,
-                                         s->topics[i].name);
+    res[k] =
+        rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, s->topics[i].name);
     for (size_t j = 0; j < sizeof(topic_keys) / sizeof(topic_keys[0]); j++)
       rd_kafka_ConfigResource_set_config(res[k], topic_keys[j], NULL);
     k++;

@@ -20,9 +20,8 @@ static int id_cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static rd_kafka_AdminOptions_t *options(rd_kafka_t *rk,
-                                        rd_kafka_admin_op_t op, int timeout_ms,
-                                        void *opaque) {
+static rd_kafka_AdminOptions_t *options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
+                                        int timeout_ms, void *opaque) {
   char err[256];
   rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
   rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, err, sizeof(err));
@@ -39,9 +38,8 @@ static rd_kafka_event_t *wait_event(rd_kafka_queue_t *q, double deadline) {
 static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q,
                        const kml_filter_t *filter, double deadline,
                        kml_snapshot_t *s, char ***ids_out, int *requests) {
-  rd_kafka_AdminOptions_t *o =
-      options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
-              (int)(deadline - kml_now_ms()), NULL);
+  rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
+                                       (int)(deadline - kml_now_ms()), NULL);
   rd_kafka_ListConsumerGroups(rk, o, q);
   rd_kafka_AdminOptions_destroy(o);
   *requests += 1; /* librdkafka asks every broker; counted once */
@@ -135,7 +133,8 @@ static void take_offsets(kml_snapshot_t *s, const rd_kafka_group_result_t *r) {
     s->errors++;
     return;
   }
-  const rd_kafka_topic_partition_list_t *l = rd_kafka_group_result_partitions(r);
+  const rd_kafka_topic_partition_list_t *l =
+      rd_kafka_group_result_partitions(r);
   if (l == NULL || l->cnt == 0)
     return;
   g->offsets = calloc(l->cnt, sizeof(*g->offsets));

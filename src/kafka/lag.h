@@ -21,9 +21,9 @@
 typedef struct {
   double t[KML_LAG_RING];
   int64_t high[KML_LAG_RING];
-  int n;     /* entries in use, oldest at index 0 */
-  double low_t;  /* last time the low-water mark was seen */
-  int64_t low;   /* last low-water mark (-1 unknown) */
+  int n;           /* entries in use, oldest at index 0 */
+  double low_t;    /* last time the low-water mark was seen */
+  int64_t low;     /* last low-water mark (-1 unknown) */
   double low_rate; /* smoothed low-water mark advance, messages/s */
 } kml_lag_ring_t;
 

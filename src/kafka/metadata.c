@@ -38,8 +38,8 @@ int kml_collect_metadata(rd_kafka_t *rk, kml_snapshot_t *s,
              rd_kafka_err2str(err));
     return -1;
   }
-  s->brokers = calloc(md->broker_cnt > 0 ? md->broker_cnt : 1,
-                      sizeof(*s->brokers));
+  s->brokers =
+      calloc(md->broker_cnt > 0 ? md->broker_cnt : 1, sizeof(*s->brokers));
   s->topics = calloc(md->topic_cnt > 0 ? md->topic_cnt : 1, sizeof(*s->topics));
   if (s->brokers == NULL || s->topics == NULL)
     goto nomem;

@@ -6,11 +6,11 @@
  * without them, so nothing stale is dispatched again. */
 #include "report.h"
 
-#include <librdkafka/rdkafka.h>
 #include "../kml_map.h"
 #include "../kml_str.h"
 #include "lag.h"
 #include "status.h"
+#include <librdkafka/rdkafka.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -147,15 +147,14 @@ static void ring_key(char *out, size_t len, const char *topic, int32_t p) {
 /* --------------------------------------------------------------- cluster */
 
 static void cluster_up_event(const emit_t *e, const kml_snapshot_t *s) {
-  kml_event_t ev = {.plugin_instance = "cluster",
-                    .type = "kafka_up",
-                    .type_instance = ""};
+  kml_event_t ev = {
+      .plugin_instance = "cluster", .type = "kafka_up", .type_instance = ""};
   if (s->ok)
     snprintf(ev.message, sizeof(ev.message),
              "Kafka cluster reachable again: %d brokers", s->n_brokers);
   else
-    snprintf(ev.message, sizeof(ev.message), "Kafka cluster unreachable: %.200s",
-             s->error);
+    snprintf(ev.message, sizeof(ev.message),
+             "Kafka cluster unreachable: %.200s", s->error);
   ev.meta[ev.n_meta++] = (kml_meta_t){.key = "brokers", .number = s->n_brokers};
   /* Down at the first failed collection; back up after two good ones, so
    * brokers dying one by one do not page FAILURE, OKAY, FAILURE. */
@@ -253,7 +252,8 @@ static void topic_values(const emit_t *e, const kml_snapshot_t *s) {
       const kml_partition_t *kp = &t->parts[p];
       int created;
       ring_key(key, sizeof(key), t->name, kp->id);
-      kml_lag_ring_t *ring = kml_map_get(e->r->rings, key, e->r->round, &created);
+      kml_lag_ring_t *ring =
+          kml_map_get(e->r->rings, key, e->r->round, &created);
       if (ring != NULL) {
         kml_lag_observe(ring, e->now, kp->high);
         kml_lag_observe_low(ring, e->now, kp->low);
@@ -276,7 +276,8 @@ static void topic_values(const emit_t *e, const kml_snapshot_t *s) {
     }
     if (complete) {
       snprintf(key, sizeof(key), "topic\x1f%s", t->name);
-      put(e, pi, "kafka_messages_in", "", rate_of(e, key, sum_high), 0, t->name);
+      put(e, pi, "kafka_messages_in", "", rate_of(e, key, sum_high), 0,
+          t->name);
       put(e, pi, "kafka_retained", "", retained, 0, t->name);
     }
     if (t->retention_ms >= -1)
@@ -336,7 +337,8 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
   snprintf(key, sizeof(key), "%s\x1f%s\x1f%d", g->id, o->topic,
            (int)o->partition);
   int created;
-  kml_status_window_t *w = kml_map_get(e->r->windows, key, e->r->round, &created);
+  kml_status_window_t *w =
+      kml_map_get(e->r->windows, key, e->r->round, &created);
   kml_status_t st = w ? kml_status_update(w, o->committed, lag, g->members > 0,
                                           e->r->o.status_window)
                       : KML_STATUS_OK;
@@ -349,16 +351,16 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
   }
 }
 
-static void group_events(const emit_t *e, const kml_group_t *g,
-                         const char *pi, const group_sum_t *sum) {
+static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
+                         const group_sum_t *sum) {
   char key[600];
   kml_event_t ev = {.plugin_instance = pi, .type_instance = ""};
 
   ev.type = "kafka_lost_messages";
   ev.n_meta = 0;
   ev.meta[ev.n_meta++] = (kml_meta_t){.key = "group", .text = g->id};
-  ev.meta[ev.n_meta++] =
-      (kml_meta_t){.key = "lost_messages", .number = (double)sum->lost_messages};
+  ev.meta[ev.n_meta++] = (kml_meta_t){.key = "lost_messages",
+                                      .number = (double)sum->lost_messages};
   ev.meta[ev.n_meta++] =
       (kml_meta_t){.key = "partitions", .number = sum->lost_partitions};
   if (sum->lost_partitions > 0)
@@ -392,13 +394,14 @@ static void group_events(const emit_t *e, const kml_group_t *g,
                (long long)sum->lag_total);
     else
       snprintf(ev.message, sizeof(ev.message),
-               "group %.80s is within its lag SLA again (%.0f s behind)",
-               g->id, sum->lag_s_max);
+               "group %.80s is within its lag SLA again (%.0f s behind)", g->id,
+               sum->lag_s_max);
     snprintf(key, sizeof(key), "sla\x1f%s", g->id);
     transition(e, key, over ? KML_SEV_WARNING : KML_SEV_OKAY, &ev);
   }
 
-  int stalled = sum->status == KML_STATUS_STALL || sum->status == KML_STATUS_STOP;
+  int stalled =
+      sum->status == KML_STATUS_STALL || sum->status == KML_STATUS_STOP;
   ev.type = "kafka_group_status";
   ev.n_meta = 0;
   ev.meta[ev.n_meta++] = (kml_meta_t){.key = "group", .text = g->id};
@@ -408,10 +411,10 @@ static void group_events(const emit_t *e, const kml_group_t *g,
       (kml_meta_t){.key = "lag", .number = (double)sum->lag_total};
   if (stalled)
     snprintf(ev.message, sizeof(ev.message),
-             "group %.80s %s: lag %lld and no progress for %d intervals",
-             g->id,
-             sum->status == KML_STATUS_STOP ? "stopped (no members)"
-                                            : "stalled (members but no progress)",
+             "group %.80s %s: lag %lld and no progress for %d intervals", g->id,
+             sum->status == KML_STATUS_STOP
+                 ? "stopped (no members)"
+                 : "stalled (members but no progress)",
              (long long)sum->lag_total, e->r->o.status_window);
   else
     snprintf(ev.message, sizeof(ev.message), "group %.80s is consuming again",

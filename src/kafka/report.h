@@ -15,9 +15,9 @@ typedef struct {
   const char *type;            /* a type of kafka.types.db */
   const char *type_instance;   /* "" or "<topic>-<partition>" or a name */
   double value;
-  int is_counter;              /* DERIVE type: value is a whole number */
-  double time;                 /* seconds since the epoch */
-  const char *raw_name;        /* unsanitized Kafka name, or NULL */
+  int is_counter;       /* DERIVE type: value is a whole number */
+  double time;          /* seconds since the epoch */
+  const char *raw_name; /* unsanitized Kafka name, or NULL */
 } kml_value_t;
 
 typedef enum {

@@ -14,8 +14,8 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const view_names[KML_DET_VIEWS] = {
-    "level", "jump", "season", "shift", "vol", "drift"};
+static const char *const view_names[KML_DET_VIEWS] = {"level", "jump", "season",
+                                                      "shift", "vol",  "drift"};
 
 const char *kml_detector_view_name(int i) {
   return i >= 0 && i < KML_DET_VIEWS ? view_names[i] : "none";

@@ -3,12 +3,12 @@
  * Several views of each value give a non-negative surprise statistic:
  *   level   |x - long mean| / long sd           (value unusual overall)
  *   jump    |x - previous| / mean |step|          (sudden step or spike)
- *   season  |x - daily profile| / residual sd      (unusual for the time of day)
- *   shift   |short mean - long mean| / long sd     (level change, ~4 values)
+ *   season  |x - daily profile| / residual sd      (unusual for the time of
+ * day) shift   |short mean - long mean| / long sd     (level change, ~4 values)
  *   drift   |slow mean - long mean| / long sd      (level change, ~20 values)
- *   vol     short mean |step| / long mean |step|   (noise or spike density change)
- * Each statistic is calibrated against its own decayed history (a log-bin
- * histogram): its tail probability says how rare the value is *for this
+ *   vol     short mean |step| / long mean |step|   (noise or spike density
+ * change) Each statistic is calibrated against its own decayed history (a
+ * log-bin histogram): its tail probability says how rare the value is *for this
  * series*, which makes scores comparable across series of any scale or
  * noise. score = 1 - min_i(p_i) * n_views, and after a detection a
  * refractory period keeps one incident from raising many alerts.
@@ -47,10 +47,11 @@ typedef struct {
   uint8_t prof_seen[KML_DET_SEASON_BINS / 8];
   uint8_t prof_day[KML_DET_SEASON_BINS];  /* day of the last visit, mod 256 */
   uint8_t prof_days[KML_DET_SEASON_BINS]; /* distinct days seen (max 255) */
-  uint32_t bins_ready; /* bins seen on at least two days */
-  uint32_t bins_seen;  /* bins seen at all (coarse data visits only some) */
-  uint8_t top[KML_DET_VIEWS]; /* highest non-empty histogram bin + 1 (0: none) */
-  double prof_sum;     /* sum of prof[] over seen bins */
+  uint32_t bins_ready;                    /* bins seen on at least two days */
+  uint32_t bins_seen; /* bins seen at all (coarse data visits only some) */
+  uint8_t
+      top[KML_DET_VIEWS]; /* highest non-empty histogram bin + 1 (0: none) */
+  double prof_sum;        /* sum of prof[] over seen bins */
 } kml_detector_t;
 
 typedef struct {

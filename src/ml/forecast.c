@@ -8,8 +8,8 @@
 #define WARMUP 10
 
 kml_forecast_cfg_t kml_forecast_defaults(void) {
-  return (kml_forecast_cfg_t){.alpha = 0.3, .beta = 0.05, .halflife = 86400,
-                              .z = 1.96};
+  return (kml_forecast_cfg_t){
+      .alpha = 0.3, .beta = 0.05, .halflife = 86400, .z = 1.96};
 }
 
 /* Damping per step for the typical interval (recomputed when dt moves). */
@@ -60,8 +60,7 @@ static double damp_sum(double phi, double k) {
 static double band_sd(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
                       double k) {
   double a = c->alpha, b = c->beta;
-  double v = 1 + (k - 1) * a * a *
-                     (1 + k * b + k * (2 * k - 1) * b * b / 6.0);
+  double v = 1 + (k - 1) * a * a * (1 + k * b + k * (2 * k - 1) * b * b / 6.0);
   return sqrt(f->err_var * (v > 1 ? v : 1));
 }
 

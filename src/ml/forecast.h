@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 typedef struct {
-  double alpha; /* level smoothing (0.3) */
-  double beta;  /* trend smoothing (0.05) */
+  double alpha;    /* level smoothing (0.3) */
+  double beta;     /* trend smoothing (0.05) */
   double halflife; /* seconds for the trend's effect to halve (24 h) */
-  double z;     /* band half-width in error sds (1.96: 95%) */
+  double z;        /* band half-width in error sds (1.96: 95%) */
 } kml_forecast_cfg_t;
 
 typedef struct {

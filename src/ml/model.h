@@ -20,10 +20,10 @@ typedef struct {
   kml_detector_cfg_t detector;
   kml_alert_cfg_t alert;
   kml_forecast_cfg_t forecast;
-  double threshold; /* forecast breach level; NAN = no forecast alerts */
-  double horizon;   /* seconds ahead the forecast looks (1800) */
+  double threshold;  /* forecast breach level; NAN = no forecast alerts */
+  double horizon;    /* seconds ahead the forecast looks (1800) */
   int want_forecast; /* fill out->forecast even without a threshold */
-  double band_z; /* half-width of the expected band in residual sds (3) */
+  double band_z;     /* half-width of the expected band in residual sds (3) */
 } kml_model_cfg_t;
 
 #define KML_MODEL_WINDOW 24 /* values kept for correlation hints */
@@ -36,8 +36,8 @@ typedef struct {
   kml_detector_t det;
   kml_alert_t alert;
   kml_forecast_t fc;
-  uint8_t fc_state;  /* kml_alert_state_t of the threshold forecast */
-  uint8_t fc_calm;   /* values without a predicted breach while alerting */
+  uint8_t fc_state; /* kml_alert_state_t of the threshold forecast */
+  uint8_t fc_calm;  /* values without a predicted breach while alerting */
   uint8_t win_n, win_head; /* recent-values window for correlation */
   float win[KML_MODEL_WINDOW];
 } kml_model_t;
@@ -45,20 +45,20 @@ typedef struct {
 #define KML_MODEL_VERSION 4u
 
 typedef struct {
-  double time;     /* sample time */
-  double value;    /* model input after rate conversion */
-  double score;    /* anomaly score 0..1 */
-  double p;        /* tail probability behind the score */
+  double time;      /* sample time */
+  double value;     /* model input after rate conversion */
+  double score;     /* anomaly score 0..1 */
+  double p;         /* tail probability behind the score */
   const char *view; /* which view was most surprised ("level", ...) */
   double expected, lower, upper;
-  int detection;   /* 1 when this value starts a new detection */
-  int alert_changed; /* 1 when the alert state changed: notify */
+  int detection;           /* 1 when this value starts a new detection */
+  int alert_changed;       /* 1 when the alert state changed: notify */
   kml_alert_state_t alert; /* alert state after this value */
-  double evidence; /* accumulated surprise (alert.h) */
-  double forecast;   /* value expected `horizon` seconds ahead (NAN early) */
+  double evidence;         /* accumulated surprise (alert.h) */
+  double forecast; /* value expected `horizon` seconds ahead (NAN early) */
   double forecast_upper;
-  double eta;        /* seconds until the threshold breach, -1 none */
-  int fc_changed;    /* 1 when the forecast alert state changed: notify */
+  double eta;     /* seconds until the threshold breach, -1 none */
+  int fc_changed; /* 1 when the forecast alert state changed: notify */
   kml_alert_state_t fc_alert; /* OKAY, WARNING (breach ahead), FAILURE */
 } kml_output_t;
 

@@ -7,8 +7,10 @@
 #include <string.h>
 
 kml_peers_cfg_t kml_peers_defaults(void) {
-  return (kml_peers_cfg_t){.z_threshold = 3.5, .gap_factor = 2.0,
-                           .min_members = 3, .min_spread = 0.1};
+  return (kml_peers_cfg_t){.z_threshold = 3.5,
+                           .gap_factor = 2.0,
+                           .min_members = 3,
+                           .min_spread = 0.1};
 }
 
 static int dcmp(const void *a, const void *b) {
@@ -20,9 +22,8 @@ static double median_sorted(const double *s, int n) {
   return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
 }
 
-void kml_peers_eval(const kml_peers_cfg_t *c, const double *x, int n,
-                    double *z, int *outlier, double *scratch,
-                    kml_peers_summary_t *sum) {
+void kml_peers_eval(const kml_peers_cfg_t *c, const double *x, int n, double *z,
+                    int *outlier, double *scratch, kml_peers_summary_t *sum) {
   memset(sum, 0, sizeof(*sum));
   for (int i = 0; i < n; i++) {
     z[i] = 0;

@@ -30,8 +30,7 @@ typedef struct {
 kml_peers_cfg_t kml_peers_defaults(void);
 /* Evaluate n values x[]; fills z[i] (signed robust z) and outlier[i] (0/1)
  * and the summary. scratch must hold 2n doubles. */
-void kml_peers_eval(const kml_peers_cfg_t *c, const double *x, int n,
-                    double *z, int *outlier, double *scratch,
-                    kml_peers_summary_t *sum);
+void kml_peers_eval(const kml_peers_cfg_t *c, const double *x, int n, double *z,
+                    int *outlier, double *scratch, kml_peers_summary_t *sum);
 
 #endif

@@ -1,8 +1,9 @@
 /* rate: a COUNTER that goes down either wrapped or was reset by a restart.
  * Like collectd's own uc_update, a wrap is assumed at 2^32 when the old
  * value fit in 32 bits, else at 2^64; if the wrapped rise is implausibly
- * large (more than a quarter of the range in one step) it was a reset, and the sample only
- * re-bases the counter. A DERIVE that goes down is always a reset. */
+ * large (more than a quarter of the range in one step) it was a reset, and the
+ * sample only re-bases the counter. A DERIVE that goes down is always a reset.
+ */
 #include "rate.h"
 
 #include <math.h>
@@ -41,8 +42,8 @@ kml_rate_result_t kml_rate_update(kml_rate_t *r, kml_ds_kind_t k, double t,
   kml_rate_result_t res = KML_RATE_OK;
   if (d < 0) {
     if (k == KML_DS_COUNTER) {
-      double range = r->last_raw <= 4294967295.0 ? 4294967296.0
-                                                  : 18446744073709551616.0;
+      double range =
+          r->last_raw <= 4294967295.0 ? 4294967296.0 : 18446744073709551616.0;
       d += range;
       if (d > range / 4)
         res = KML_RATE_RESET;

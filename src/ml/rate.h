@@ -15,17 +15,17 @@ typedef enum {
 } kml_ds_kind_t;
 
 typedef struct {
-  double last_time;  /* seconds; 0 before the first sample */
-  double last_raw;   /* last raw counter/derive value */
+  double last_time; /* seconds; 0 before the first sample */
+  double last_raw;  /* last raw counter/derive value */
   int have_raw;
 } kml_rate_t;
 
 typedef enum {
-  KML_RATE_OK = 0,        /* *out holds the model input */
-  KML_RATE_FIRST = 1,     /* first counter sample: stored, nothing out */
-  KML_RATE_NAN = -1,      /* NaN or infinite value */
-  KML_RATE_OLD = -2,      /* time not after the previous sample */
-  KML_RATE_RESET = -3,    /* counter went backwards (restart): re-based */
+  KML_RATE_OK = 0,     /* *out holds the model input */
+  KML_RATE_FIRST = 1,  /* first counter sample: stored, nothing out */
+  KML_RATE_NAN = -1,   /* NaN or infinite value */
+  KML_RATE_OLD = -2,   /* time not after the previous sample */
+  KML_RATE_RESET = -3, /* counter went backwards (restart): re-based */
 } kml_rate_result_t;
 
 /* Feed sample (t, raw) of kind k; on KML_RATE_OK *out is the model input.

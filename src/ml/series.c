@@ -12,8 +12,8 @@
 #define N_SHARDS 64
 
 typedef struct node {
-  struct node *chain;            /* next in hash bucket */
-  struct node *prev, *next;      /* LRU: head is most recent */
+  struct node *chain;       /* next in hash bucket */
+  struct node *prev, *next; /* LRU: head is most recent */
   uint64_t hash;
   double last_used;
   char *key;
@@ -44,8 +44,7 @@ static node_t *node_of(const void *p) {
 }
 
 kml_store_t *kml_store_new(size_t max_series, size_t payload_size,
-                           kml_payload_fn init, kml_payload_fn fini,
-                           void *ud) {
+                           kml_payload_fn init, kml_payload_fn fini, void *ud) {
   kml_store_t *s = calloc(1, sizeof(*s));
   if (s == NULL)
     return NULL;

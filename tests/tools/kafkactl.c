@@ -8,8 +8,8 @@
  *   kafkactl BOOT commit GROUP TOPIC PARTITION OFFSET [PARTITION OFFSET ...]
  *   kafkactl BOOT consume-rate GROUP TOPIC RATE SECONDS
  *   kafkactl BOOT delete-records TOPIC PARTITION OFFSET
- *   kafkactl BOOT commit-groups PREFIX COUNT TOPIC_PREFIX TOPICS PARTITIONS OFFSET
- *       groups PREFIX-0..COUNT-1; group i commits OFFSET on partitions
+ *   kafkactl BOOT commit-groups PREFIX COUNT TOPIC_PREFIX TOPICS PARTITIONS
+ * OFFSET groups PREFIX-0..COUNT-1; group i commits OFFSET on partitions
  *       0..PARTITIONS-1 of topic TOPIC_PREFIX-(i % TOPICS), all pipelined
  *   kafkactl BOOT create-topics PREFIX COUNT PARTITIONS RF
  *
@@ -73,9 +73,8 @@ static int create_topic(const char *boot, int argc, char **argv) {
     return 2;
   rd_kafka_t *rk = client(boot, RD_KAFKA_PRODUCER, NULL);
   char err[512];
-  rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(argv[0], atoi(argv[1]),
-                                                  atoi(argv[2]), err,
-                                                  sizeof(err));
+  rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(
+      argv[0], atoi(argv[1]), atoi(argv[2]), err, sizeof(err));
   if (nt == NULL)
     die("create-topic", err);
   for (int i = 3; i < argc; i++) {
@@ -89,8 +88,8 @@ static int create_topic(const char *boot, int argc, char **argv) {
   rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
   rd_kafka_event_t *ev = admin_wait(q);
   size_t n;
-  const rd_kafka_topic_result_t **r =
-      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+  const rd_kafka_topic_result_t **r = rd_kafka_CreateTopics_result_topics(
+      rd_kafka_event_CreateTopics_result(ev), &n);
   for (size_t i = 0; i < n; i++)
     if (rd_kafka_topic_result_error(r[i]))
       die(argv[0], rd_kafka_topic_result_error_string(r[i]));
@@ -110,8 +109,8 @@ static int delete_topic(const char *boot, int argc, char **argv) {
   rd_kafka_DeleteTopics(rk, &dt, 1, NULL, q);
   rd_kafka_event_t *ev = admin_wait(q);
   size_t n;
-  const rd_kafka_topic_result_t **r =
-      rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+  const rd_kafka_topic_result_t **r = rd_kafka_DeleteTopics_result_topics(
+      rd_kafka_event_DeleteTopics_result(ev), &n);
   for (size_t i = 0; i < n; i++)
     if (rd_kafka_topic_result_error(r[i]))
       die(argv[0], rd_kafka_topic_result_error_string(r[i]));
@@ -127,20 +126,20 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                         void *opaque) {
   if (m->err) {
     delivery_errors++;
-    fprintf(stderr, "kafkactl: delivery failed: %s\n", rd_kafka_err2str(m->err));
+    fprintf(stderr, "kafkactl: delivery failed: %s\n",
+            rd_kafka_err2str(m->err));
   }
 }
 
-static void send_one(rd_kafka_t *rk, const char *topic, int partition,
-                     long i) {
+static void send_one(rd_kafka_t *rk, const char *topic, int partition, long i) {
   char payload[64];
   int len = snprintf(payload, sizeof(payload), "message-%ld", i);
   for (;;) {
     rd_kafka_resp_err_t e = rd_kafka_producev(
         rk, RD_KAFKA_V_TOPIC(topic),
         RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
-        RD_KAFKA_V_VALUE(payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_END);
+        RD_KAFKA_V_VALUE(payload, len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(rk, 50);
       continue;
@@ -267,8 +266,9 @@ static int delete_records(const char *boot, int argc, char **argv) {
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   rd_kafka_DeleteRecords(rk, &d, 1, NULL, q);
   rd_kafka_event_t *ev = admin_wait(q);
-  const rd_kafka_topic_partition_list_t *r = rd_kafka_DeleteRecords_result_offsets(
-      rd_kafka_event_DeleteRecords_result(ev));
+  const rd_kafka_topic_partition_list_t *r =
+      rd_kafka_DeleteRecords_result_offsets(
+          rd_kafka_event_DeleteRecords_result(ev));
   for (int i = 0; r && i < r->cnt; i++)
     if (r->elems[i].err)
       die("delete-records", rd_kafka_err2str(r->elems[i].err));
@@ -300,55 +300,57 @@ static int commit_groups(const char *boot, int argc, char **argv) {
     /* At most 50 requests in flight: a fresh coordinator times out under
      * a thousand at once. */
     for (int base = 0; base < count; base += 50) {
-    int sent = 0;
-    for (int i = base; i < count && i < base + 50; i++) {
-      if (done[i])
-        continue;
-      char group[256], topic[256];
-      snprintf(group, sizeof(group), "%s-%d", argv[0], i);
-      snprintf(topic, sizeof(topic), "%s-%d", argv[2], i % topics);
-      rd_kafka_topic_partition_list_t *l =
-          rd_kafka_topic_partition_list_new(parts);
-      for (int p = 0; p < parts; p++)
-        rd_kafka_topic_partition_list_add(l, topic, p)->offset = off;
-      rd_kafka_AlterConsumerGroupOffsets_t *a =
-          rd_kafka_AlterConsumerGroupOffsets_new(group, l);
-      rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(
-          rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
-      rd_kafka_AdminOptions_set_opaque(o, (void *)(intptr_t)i);
-      rd_kafka_AlterConsumerGroupOffsets(rk, &a, 1, o, q);
-      rd_kafka_AdminOptions_destroy(o);
-      rd_kafka_AlterConsumerGroupOffsets_destroy(a);
-      rd_kafka_topic_partition_list_destroy(l);
-      sent++;
-    }
-    for (int k = 0; k < sent; k++) {
-      rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
-      if (ev == NULL)
-        die("commit-groups", "no answer within 60 s");
-      int i = (int)(intptr_t)rd_kafka_event_opaque(ev);
-      int bad = rd_kafka_event_error(ev) != 0;
-      if (bad) {
-        snprintf(whybuf, sizeof(whybuf), "%s", rd_kafka_event_error_string(ev));
-        why = whybuf;
-      } else {
-        size_t n;
-        const rd_kafka_group_result_t **g =
-            rd_kafka_AlterConsumerGroupOffsets_result_groups(
-                rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
-        for (size_t j = 0; j < n; j++)
-          if (rd_kafka_group_result_error(g[j])) {
-            bad = 1;
-            snprintf(whybuf, sizeof(whybuf), "%s",
-                     rd_kafka_error_string(rd_kafka_group_result_error(g[j])));
-            why = whybuf;
-          }
+      int sent = 0;
+      for (int i = base; i < count && i < base + 50; i++) {
+        if (done[i])
+          continue;
+        char group[256], topic[256];
+        snprintf(group, sizeof(group), "%s-%d", argv[0], i);
+        snprintf(topic, sizeof(topic), "%s-%d", argv[2], i % topics);
+        rd_kafka_topic_partition_list_t *l =
+            rd_kafka_topic_partition_list_new(parts);
+        for (int p = 0; p < parts; p++)
+          rd_kafka_topic_partition_list_add(l, topic, p)->offset = off;
+        rd_kafka_AlterConsumerGroupOffsets_t *a =
+            rd_kafka_AlterConsumerGroupOffsets_new(group, l);
+        rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(
+            rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
+        rd_kafka_AdminOptions_set_opaque(o, (void *)(intptr_t)i);
+        rd_kafka_AlterConsumerGroupOffsets(rk, &a, 1, o, q);
+        rd_kafka_AdminOptions_destroy(o);
+        rd_kafka_AlterConsumerGroupOffsets_destroy(a);
+        rd_kafka_topic_partition_list_destroy(l);
+        sent++;
       }
-      if (!bad && i >= 0 && i < count)
-        done[i] = 1;
-      failed += bad;
-      rd_kafka_event_destroy(ev);
-    }
+      for (int k = 0; k < sent; k++) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+        if (ev == NULL)
+          die("commit-groups", "no answer within 60 s");
+        int i = (int)(intptr_t)rd_kafka_event_opaque(ev);
+        int bad = rd_kafka_event_error(ev) != 0;
+        if (bad) {
+          snprintf(whybuf, sizeof(whybuf), "%s",
+                   rd_kafka_event_error_string(ev));
+          why = whybuf;
+        } else {
+          size_t n;
+          const rd_kafka_group_result_t **g =
+              rd_kafka_AlterConsumerGroupOffsets_result_groups(
+                  rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+          for (size_t j = 0; j < n; j++)
+            if (rd_kafka_group_result_error(g[j])) {
+              bad = 1;
+              snprintf(
+                  whybuf, sizeof(whybuf), "%s",
+                  rd_kafka_error_string(rd_kafka_group_result_error(g[j])));
+              why = whybuf;
+            }
+        }
+        if (!bad && i >= 0 && i < count)
+          done[i] = 1;
+        failed += bad;
+        rd_kafka_event_destroy(ev);
+      }
     }
     if (failed > 0)
       fprintf(stderr, "kafkactl: commit-groups: %d failed (%s)%s\n", failed,
@@ -369,8 +371,9 @@ static int create_topics(const char *boot, int argc, char **argv) {
     return 2;
   int total = atoi(argv[1]);
   for (int i = 0; i < total; i += 10) {
-    int rc = create_topics_batch(boot, argv[0], i, total - i < 10 ? total - i : 10,
-                                 atoi(argv[2]), atoi(argv[3]));
+    int rc =
+        create_topics_batch(boot, argv[0], i, total - i < 10 ? total - i : 10,
+                            atoi(argv[2]), atoi(argv[3]));
     if (rc != 0)
       return rc;
   }
@@ -405,8 +408,10 @@ static int create_topics_batch(const char *boot, const char *prefix, int first,
       rd_kafka_event_CreateTopics_result(ev), &n);
   for (size_t i = 0; i < n; i++)
     if (rd_kafka_topic_result_error(r[i]) &&
-        rd_kafka_topic_result_error(r[i]) != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-      die(rd_kafka_topic_result_name(r[i]), rd_kafka_topic_result_error_string(r[i]));
+        rd_kafka_topic_result_error(r[i]) !=
+            RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+      die(rd_kafka_topic_result_name(r[i]),
+          rd_kafka_topic_result_error_string(r[i]));
   rd_kafka_event_destroy(ev);
   rd_kafka_AdminOptions_destroy(o);
   rd_kafka_NewTopic_destroy_array(nt, count);
@@ -423,11 +428,15 @@ int main(int argc, char **argv) {
     const char *name;
     int (*fn)(const char *, int, char **);
   } cmds[] = {
-      {"create-topic", create_topic},   {"delete-topic", delete_topic},
-      {"produce", produce},             {"produce-rate", produce_rate},
-      {"commit", commit},               {"consume-rate", consume_rate},
+      {"create-topic", create_topic},
+      {"delete-topic", delete_topic},
+      {"produce", produce},
+      {"produce-rate", produce_rate},
+      {"commit", commit},
+      {"consume-rate", consume_rate},
       {"delete-records", delete_records},
-      {"commit-groups", commit_groups},   {"create-topics", create_topics},
+      {"commit-groups", commit_groups},
+      {"create-topics", create_topics},
   };
   if (argc >= 3)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

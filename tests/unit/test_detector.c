@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+/* cmocka needs the three above first */
 #include <cmocka.h>
 
 #include "ml/model.h"
@@ -15,9 +16,9 @@
 #define T0 1400000000.0
 
 typedef struct {
-  int alerts;        /* WARNING/FAILURE notifications */
-  int first_alert;   /* index of the first one, -1 none */
-  double max_score;  /* over [from, to) */
+  int alerts;       /* WARNING/FAILURE notifications */
+  int first_alert;  /* index of the first one, -1 none */
+  double max_score; /* over [from, to) */
   int argmax;
 } run_t;
 
@@ -30,8 +31,8 @@ static run_t run(double (*gen)(int i, rng_t *r), int n, int from) {
   run_t out = {.first_alert = -1, .argmax = -1};
   for (int i = 0; i < n; i++) {
     kml_output_t o;
-    int rc = kml_model_update(&m, &cfg, KML_DS_GAUGE, T0 + i * STEP,
-                              gen(i, &r), &o);
+    int rc =
+        kml_model_update(&m, &cfg, KML_DS_GAUGE, T0 + i * STEP, gen(i, &r), &o);
     assert_int_equal(rc, KML_RATE_OK);
     assert_true(o.score >= 0 && o.score <= 1);
     if (i < from)

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+/* cmocka needs the three above first */
 #include <cmocka.h>
 
 #include "ml/forecast.h"
@@ -31,12 +32,13 @@ static void breach_eta_is_close_and_early(void **state) {
   kml_forecast_init(&f);
   rng_t r = {1};
   for (int i = 0; i < 600; i++)
-    kml_forecast_update(&f, &c, T0 + i * STEP, 1000 + 10.0 * i + rng_normal(&r), 0);
+    kml_forecast_update(&f, &c, T0 + i * STEP, 1000 + 10.0 * i + rng_normal(&r),
+                        0);
   /* now about 6990, rising 10 per minute: 8000 in about 101 min */
   double eta = kml_forecast_breach(&f, &c, 8000, 4 * 3600, NULL, NULL);
   assert_true(eta > 0);
   assert_true(eta <= 105 * STEP); /* within 4% of the truth */
-  assert_true(eta >= 60 * STEP); /* the band is not absurdly wide */
+  assert_true(eta >= 60 * STEP);  /* the band is not absurdly wide */
   /* beyond the horizon: no breach reported */
   assert_true(kml_forecast_breach(&f, &c, 8000, 30 * STEP, NULL, NULL) < 0);
   /* already above */

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+/* cmocka needs the three above first */
 #include <cmocka.h>
 
 #include "ml/rate.h"
@@ -72,13 +73,11 @@ static void nan_old_and_duplicate_are_refused(void **state) {
                    KML_RATE_NAN);
   assert_int_equal(kml_rate_update(&r, KML_DS_GAUGE, 10, INFINITY, &out),
                    KML_RATE_NAN);
-  assert_int_equal(kml_rate_update(&r, KML_DS_GAUGE, 10, 1, &out),
-                   KML_RATE_OK);
+  assert_int_equal(kml_rate_update(&r, KML_DS_GAUGE, 10, 1, &out), KML_RATE_OK);
   out = 42;
   assert_int_equal(kml_rate_update(&r, KML_DS_GAUGE, 10, 2, &out),
                    KML_RATE_OLD);
-  assert_int_equal(kml_rate_update(&r, KML_DS_GAUGE, 9, 2, &out),
-                   KML_RATE_OLD);
+  assert_int_equal(kml_rate_update(&r, KML_DS_GAUGE, 9, 2, &out), KML_RATE_OLD);
   assert_true(out == 42); /* untouched */
   assert_true(r.last_time == 10);
 }
