@@ -44,6 +44,13 @@ def test_exact_lag_per_partition_and_total():
         assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total") == 37
         assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "max") == 30
         assert cd.wait_value("lagtest", "kafka", "kafka_members", pi) == 0
+        assert cd.wait_value("lagtest", "kafka", "kafka_group_state", pi) == 5  # Empty
+        # Empty group: its offsets expire after offsets.retention.minutes
+        # (Kafka's default 7 days) counted from when it was seen empty.
+        eta = cd.wait_value("lagtest", "kafka", "kafka_expiry_eta", pi)
+        assert 7 * 86400 - 60 <= eta <= 7 * 86400, eta
+        assert cd.wait_value("lagtest", "kafka", "kafka_retained", "topic-" + topic) == 60
+        assert cd.wait_value("lagtest", "kafka", "kafka_retention_seconds", "topic-" + topic) == 7 * 86400
         # Only the selected group is reported.
         assert cd.wait_value("lagtest", "kafka", "kafka_groups", "cluster") == 1
         # Consuming more lowers the lag at the next interval.
@@ -134,3 +141,21 @@ def test_deleted_group_stops_being_reported():
         n_before = len(cd.values("lagtest", "kafka", "kafka_lag", pi, "total"))
         time.sleep(3)
         assert len(cd.values("lagtest", "kafka", "kafka_lag", pi, "total")) == n_before
+
+
+def test_consumer_group_membership_changes_count_as_rebalances():
+    topic, group = uniq("reb"), uniq("g-reb")
+    kafkactl("create-topic", topic, 2, 1)
+    kafkactl("produce", topic, -1, 50)
+    with Collectd(plugin_conf(topic, "^" + group + "$")) as cd:
+        pi = "group-" + group
+        # a consumer joins, consumes for a while, leaves; another joins
+        kafkactl("consume-rate", group, topic, 1000, 6)
+        first = cd.wait_value("lagtest", "kafka", "kafka_rebalances", pi)
+        kafkactl("consume-rate", group, topic, 1000, 6)
+        later = cd.wait_value("lagtest", "kafka", "kafka_rebalances", pi,
+                              pred=lambda v: v > first, timeout=20)
+        assert later >= first + 1
+        # all 50 consumed and committed: no lag
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total",
+                             pred=lambda v: v == 0, timeout=20) == 0

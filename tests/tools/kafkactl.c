@@ -219,14 +219,24 @@ static int commit(const char *boot, int argc, char **argv) {
 static int consume_rate(const char *boot, int argc, char **argv) {
   if (argc < 4)
     return 2;
-  rd_kafka_t *rk = client(boot, RD_KAFKA_CONSUMER, argv[0]);
+  /* A real consumer: auto commit every second and at close. */
+  char err[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", boot, NULL, 0);
+  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+  rd_kafka_conf_set(conf, "group.id", argv[0], NULL, 0);
+  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", NULL, 0);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "true", NULL, 0);
+  rd_kafka_conf_set(conf, "auto.commit.interval.ms", "1000", NULL, 0);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (rk == NULL)
+    die("consumer", err);
   rd_kafka_poll_set_consumer(rk);
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(l, argv[1], RD_KAFKA_PARTITION_UA);
   rd_kafka_subscribe(rk, l);
   rd_kafka_topic_partition_list_destroy(l);
-  double rate = atof(argv[2]), secs = atof(argv[3]), t0 = now(),
-         last_commit = t0;
+  double rate = atof(argv[2]), secs = atof(argv[3]), t0 = now();
   long got = 0;
   while (!stop && now() - t0 < secs) {
     if (got >= (long)((now() - t0) * rate)) {
@@ -236,18 +246,8 @@ static int consume_rate(const char *boot, int argc, char **argv) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     if (m == NULL)
       continue;
-    if (!m->err) {
+    if (!m->err)
       got++;
-      rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(1);
-      rd_kafka_topic_partition_list_add(c, rd_kafka_topic_name(m->rkt),
-                                        m->partition)
-          ->offset = m->offset + 1;
-      if (now() - last_commit > 1.0) {
-        rd_kafka_commit(rk, c, 1);
-        last_commit = now();
-      }
-      rd_kafka_topic_partition_list_destroy(c);
-    }
     rd_kafka_message_destroy(m);
   }
   rd_kafka_consumer_close(rk);
