@@ -29,6 +29,9 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
   if (s == NULL)
     return NULL;
   rd_kafka_t *rk = kml_client_rk(c);
+  /* Serve librdkafka's callbacks (statistics with round-trip times, error
+   * events): they wait on the main queue until the application polls. */
+  rd_kafka_poll(rk, 0);
   double t0 = kml_now_ms();
   s->started = wall_now();
 

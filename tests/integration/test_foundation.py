@@ -32,6 +32,7 @@ def test_exact_high_water_marks_through_collectd():
     Brokers "%s"
     Timeout 3
     TopicsInclude "^%s$"
+    Property "statistics.interval.ms" "1000"
   </Cluster>
 </Plugin>
 """ % (bootstrap(), topic)
@@ -48,6 +49,11 @@ def test_exact_high_water_marks_through_collectd():
         assert cd.wait_value("itest", "kafka", "kafka_topics", "cluster") == 1
         assert cd.wait_value("itest", "kafka", "kafka_partitions", "cluster") == 3
         assert cd.wait_value("itest", "kafka", "kafka_partitions", "topic-" + topic) == 3
+        # Per-broker round trip from librdkafka's statistics, and the broker's
+        # share of leaders and messages.
+        rtt = cd.wait_value("itest", "kafka", "kafka_rtt", "broker-1", timeout=15)
+        assert 0 < rtt < 1000, rtt
+        assert cd.wait_value("itest", "kafka", "kafka_leaders", "broker-1") == 3
         # More messages show up at the next read.
         kafkactl("produce", topic, 1, 3)
         assert cd.wait_value("itest", "kafka", "kafka_offset", "topic-" + topic,
