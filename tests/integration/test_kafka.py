@@ -159,3 +159,18 @@ def test_consumer_group_membership_changes_count_as_rebalances():
         # all 50 consumed and committed: no lag
         assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total",
                              pred=lambda v: v == 0, timeout=20) == 0
+
+
+def test_partition_detail_off_keeps_only_totals():
+    topic, group = uniq("card"), uniq("g-card")
+    kafkactl("create-topic", topic, 4, 1)
+    kafkactl("produce", topic, -1, 40)
+    kafkactl("commit", group, topic, 0, 0, 1, 0, 2, 0, 3, 0)
+    with Collectd(plugin_conf(topic, "^" + group + "$", "PartitionDetail false")) as cd:
+        pi = "group-" + group
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total") == 40
+        assert cd.wait_value("lagtest", "kafka", "kafka_retained", "topic-" + topic) == 40
+        time.sleep(2)
+        ids = cd.identifiers("lagtest")
+        per_partition = [i for i in ids if i.endswith("-%s-0" % topic) or ("%s-" % topic) in i.split("/")[1]]
+        assert not per_partition, per_partition
