@@ -48,9 +48,7 @@ typedef struct {
   regex_t re[F_MAX];
   bool has[F_MAX];
   unsigned models;
-  double forecast_horizon; /* seconds */
-  double threshold;        /* NaN: none */
-  bool derived;            /* dispatch score/expected/band values */
+  bool derived; /* dispatch score/expected/band values */
   kml_model_cfg_t cfg;
 } match_t;
 
@@ -211,25 +209,25 @@ static void notify_forecast(const value_list_t *vl, const char *ds_name,
   if (o->fc_alert == KML_ALERT_FAILURE)
     ssnprintf(n.message, sizeof(n.message),
               "%.150s is %.6g, above the threshold %.6g", what, o->value,
-              m->threshold);
+              m->cfg.threshold);
   else if (o->fc_alert == KML_ALERT_WARNING)
     ssnprintf(n.message, sizeof(n.message),
               "%.150s will exceed %.6g in ~%.0f min (forecast 95%% band; now "
               "%.6g)",
-              what, m->threshold, o->eta / 60.0, o->value);
+              what, m->cfg.threshold, o->eta / 60.0, o->value);
   else
     ssnprintf(n.message, sizeof(n.message),
               "%.150s is no longer forecast to exceed %.6g (now %.6g)", what,
-              m->threshold, o->value);
+              m->cfg.threshold, o->value);
   plugin_notification_meta_add_string(&n, "model", "forecast");
   plugin_notification_meta_add_string(&n, "data_source", ds_name);
   plugin_notification_meta_add_double(&n, "value", o->value);
-  plugin_notification_meta_add_double(&n, "threshold", m->threshold);
+  plugin_notification_meta_add_double(&n, "threshold", m->cfg.threshold);
   plugin_notification_meta_add_double(&n, "eta_seconds", o->eta);
   plugin_notification_meta_add_double(&n, "forecast", o->forecast);
   plugin_notification_meta_add_double(&n, "upper", o->forecast_upper);
   plugin_notification_meta_add_double(&n, "forecast_at",
-                                      o->time + m->forecast_horizon);
+                                      o->time + m->cfg.horizon);
   plugin_dispatch_notification(&n);
   if (n.meta != NULL)
     plugin_notification_meta_free(n.meta);
@@ -277,7 +275,7 @@ static void derive(const value_list_t *vl, const char *ds_name,
     v[0].gauge = o->forecast;
     sstrncpy(d.type, "ml_forecast", sizeof(d.type));
     plugin_dispatch_values(&d);
-    if (isfinite(m->threshold)) {
+    if (isfinite(m->cfg.threshold)) {
       /* -1: no breach within the horizon */
       v[0].gauge = o->eta;
       sstrncpy(d.type, "ml_eta", sizeof(d.type));
@@ -730,9 +728,7 @@ static int config_match(oconfig_item_t *ci) {
   if (m == NULL)
     return -1;
   m->models = MODEL_ANOMALY;
-  m->forecast_horizon = 1800;
-  m->threshold = NAN;
-  m->cfg = kml_model_defaults();
+  m->cfg = kml_model_defaults(); /* horizon 30 min, no threshold */
   if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_STRING)
     sstrncpy(m->name, ci->values[0].value.string, sizeof(m->name));
   else
@@ -764,10 +760,10 @@ static int config_match(oconfig_item_t *ci) {
     } else if (strcasecmp("Models", c->key) == 0)
       status = config_models(m, c);
     else if (strcasecmp("Forecast", c->key) == 0) {
-      m->forecast_horizon = to_seconds(c, "Forecast", m->name);
-      status = isnan(m->forecast_horizon) || m->forecast_horizon <= 0 ? -1 : 0;
+      m->cfg.horizon = to_seconds(c, "Forecast", m->name);
+      status = isnan(m->cfg.horizon) || m->cfg.horizon <= 0 ? -1 : 0;
     } else if (strcasecmp("Threshold", c->key) == 0)
-      status = cf_util_get_double(c, &m->threshold);
+      status = cf_util_get_double(c, &m->cfg.threshold);
     else if (strcasecmp("DerivedValues", c->key) == 0)
       status = cf_util_get_boolean(c, &m->derived);
     else {
@@ -780,12 +776,12 @@ static int config_match(oconfig_item_t *ci) {
       return 0;
     }
   }
-  if ((m->models & MODEL_FORECAST) && isnan(m->threshold))
+  if ((m->models & MODEL_FORECAST) && isnan(m->cfg.threshold))
     INFO(ML_LOG "Match %s: forecast without Threshold: forecasts are "
                 "computed (DerivedValues) but no breach is notified",
          m->name);
-  m->cfg.threshold = (m->models & MODEL_FORECAST) ? m->threshold : NAN;
-  m->cfg.horizon = m->forecast_horizon;
+  if (!(m->models & MODEL_FORECAST))
+    m->cfg.threshold = NAN; /* no forecast alerts without the model */
   /* A forecast is evaluated per value only when someone reads it. */
   m->cfg.want_forecast = (m->models & MODEL_FORECAST) && m->derived;
   match_t **l = realloc(matches, sizeof(*l) * (n_matches + 1));

@@ -117,10 +117,6 @@ static void take_description(kml_snapshot_t *s,
   g->state = (int)rd_kafka_ConsumerGroupDescription_state(d);
   g->members = (int)rd_kafka_ConsumerGroupDescription_member_count(d);
   g->members_hash = members_hash(d);
-  g->simple = rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(d);
-  const char *a = rd_kafka_ConsumerGroupDescription_partition_assignor(d);
-  free(g->protocol);
-  g->protocol = strdup(a ? a : "");
 }
 
 static void take_offsets(kml_snapshot_t *s, const rd_kafka_group_result_t *r) {
@@ -239,9 +235,6 @@ int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
       s->errors++;
     rd_kafka_event_destroy(ev);
   }
-  for (int i = 0; i < s->n_groups; i++)
-    if (s->groups[i].protocol == NULL)
-      s->groups[i].protocol = strdup("");
 
 out:
   for (int i = 0; i < n; i++)

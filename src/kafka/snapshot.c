@@ -8,10 +8,8 @@
 
 kml_snapshot_t *kml_snapshot_new(void) {
   kml_snapshot_t *s = calloc(1, sizeof(*s));
-  if (s != NULL) {
-    s->controller = -1;
+  if (s != NULL)
     s->offsets_retention_s = -1;
-  }
   return s;
 }
 
@@ -37,7 +35,6 @@ void kml_snapshot_free(kml_snapshot_t *s) {
       free(g->offsets[o].topic);
     free(g->offsets);
     free(g->id);
-    free(g->protocol);
   }
   free(s->groups);
   free(s);

@@ -47,11 +47,9 @@ typedef struct {
 
 typedef struct {
   char *id;
-  int state;      /* kml_group_state_t (groups.h) */
-  char *protocol; /* partition assignor, may be "" */
+  int state; /* kml_group_state_t (groups.h) */
   int members;
   uint64_t members_hash; /* hash of sorted member ids: changes on rebalance */
-  int simple;            /* a "simple" group: commits only, no membership */
   int err;               /* describe or offset-fetch error, 0 when fine */
   kml_group_offset_t *offsets;
   int n_offsets;
@@ -62,7 +60,6 @@ typedef struct {
   double duration; /* seconds the collection took */
   int ok;          /* the cluster answered the metadata request */
   char error[256]; /* why not, when !ok */
-  int32_t controller; /* -1 unknown */
   kml_broker_t *brokers;
   int n_brokers;
   kml_topic_t *topics; /* sorted by name */

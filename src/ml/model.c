@@ -54,7 +54,6 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   out->expected = d.expected;
   out->lower = d.expected - cfg->band_z * d.scale;
   out->upper = d.expected + cfg->band_z * d.scale;
-  out->detection = d.detection;
   kml_alert_state_t st = (kml_alert_state_t)m->alert.state;
   out->alert_changed = kml_alert_update(&m->alert, &cfg->alert, d.p, &st);
   out->alert = st;

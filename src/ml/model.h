@@ -51,7 +51,6 @@ typedef struct {
   double p;         /* tail probability behind the score */
   const char *view; /* which view was most surprised ("level", ...) */
   double expected, lower, upper;
-  int detection;           /* 1 when this value starts a new detection */
   int alert_changed;       /* 1 when the alert state changed: notify */
   kml_alert_state_t alert; /* alert state after this value */
   double evidence;         /* accumulated surprise (alert.h) */
