@@ -59,10 +59,11 @@ static rd_kafka_t *client(const char *boot, rd_kafka_type_t type,
   return rk;
 }
 
-static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q) {
-  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
+/* The next admin result on q within timeout_ms; dies on none or an error. */
+static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, int timeout_ms) {
+  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
   if (ev == NULL)
-    die("admin", "no answer within 60 s");
+    die("admin", "no answer within the timeout");
   if (rd_kafka_event_error(ev))
     die("admin", rd_kafka_event_error_string(ev));
   return ev;
@@ -86,7 +87,7 @@ static int create_topic(const char *boot, int argc, char **argv) {
   }
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
-  rd_kafka_event_t *ev = admin_wait(q);
+  rd_kafka_event_t *ev = admin_wait(q, 60000);
   size_t n;
   const rd_kafka_topic_result_t **r = rd_kafka_CreateTopics_result_topics(
       rd_kafka_event_CreateTopics_result(ev), &n);
@@ -107,7 +108,7 @@ static int delete_topic(const char *boot, int argc, char **argv) {
   rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(argv[0]);
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   rd_kafka_DeleteTopics(rk, &dt, 1, NULL, q);
-  rd_kafka_event_t *ev = admin_wait(q);
+  rd_kafka_event_t *ev = admin_wait(q, 60000);
   size_t n;
   const rd_kafka_topic_result_t **r = rd_kafka_DeleteTopics_result_topics(
       rd_kafka_event_DeleteTopics_result(ev), &n);
@@ -265,7 +266,7 @@ static int delete_records(const char *boot, int argc, char **argv) {
   rd_kafka_DeleteRecords_t *d = rd_kafka_DeleteRecords_new(l);
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   rd_kafka_DeleteRecords(rk, &d, 1, NULL, q);
-  rd_kafka_event_t *ev = admin_wait(q);
+  rd_kafka_event_t *ev = admin_wait(q, 60000);
   const rd_kafka_topic_partition_list_t *r =
       rd_kafka_DeleteRecords_result_offsets(
           rd_kafka_event_DeleteRecords_result(ev));
@@ -398,11 +399,7 @@ static int create_topics_batch(const char *boot, const char *prefix, int first,
   rd_kafka_AdminOptions_set_operation_timeout(o, 120000, err, sizeof(err));
   rd_kafka_AdminOptions_set_request_timeout(o, 180000, err, sizeof(err));
   rd_kafka_CreateTopics(rk, nt, count, o, q);
-  rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 200000);
-  if (ev == NULL)
-    die("create-topics", "no answer");
-  if (rd_kafka_event_error(ev))
-    die("create-topics", rd_kafka_event_error_string(ev));
+  rd_kafka_event_t *ev = admin_wait(q, 200000);
   size_t n;
   const rd_kafka_topic_result_t **r = rd_kafka_CreateTopics_result_topics(
       rd_kafka_event_CreateTopics_result(ev), &n);
