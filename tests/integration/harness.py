@@ -30,6 +30,19 @@ TYPES = [
 ]
 
 
+def readable_copy(path):
+    """A copy of path that a daemon running as another user (exec's
+    "nobody") can read: a clone in a 0700 home cannot be read by it."""
+    base = os.environ.get("KML_RUN_DIR") or tempfile.gettempdir()
+    d = os.path.join(base, "kml-shared.%d" % os.getpid())
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    dst = os.path.join(d, os.path.basename(path))
+    shutil.copy(path, dst)
+    os.chmod(dst, 0o755)
+    return dst
+
+
 def bootstrap():
     b = os.environ.get("KML_BOOTSTRAP")
     if b:
@@ -66,7 +79,9 @@ class Collectd:
     """
 
     def __init__(self, body, interval=1, notify_exec=False, plugins=("kafka", "ml"), write_threads=None):
-        self.dir = tempfile.mkdtemp(prefix="kml-collectd.")
+        # under tools/test's run directory when there is one, so that an
+        # interrupted run can stop exactly the daemons it started
+        self.dir = tempfile.mkdtemp(prefix="kml-collectd.", dir=os.environ.get("KML_RUN_DIR") or None)
         os.chmod(self.dir, 0o755)
         self.data = os.path.join(self.dir, "csv")
         self.log = os.path.join(self.dir, "collectd.log")

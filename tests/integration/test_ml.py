@@ -5,9 +5,9 @@ import os
 import tempfile
 import time
 
-from harness import SRC, Collectd, wait_for
+from harness import SRC, Collectd, readable_copy, wait_for
 
-FEEDER = os.path.join(SRC, "tests", "integration", "feeder.py")
+FEEDER = readable_copy(os.path.join(SRC, "tests", "integration", "feeder.py"))
 
 
 def ml_config(state_file, feed_args, t0=None, extra="", season=0):
