@@ -36,7 +36,9 @@ void kml_detector_init(kml_detector_t *d) {
  * true value), far cheaper than libm's log2 on the hot path. */
 static int bin_of(double s) {
   if (!(s > 0))
-    return 0;
+    return 0; /* also NaN */
+  if (!(s < 1e9))
+    return KML_DET_BINS - 1; /* also +inf: past the last bin anyway */
   int e;
   double x = 2 * frexp(1.0 + s, &e); /* 1 + s = x * 2^(e-1), x in [1, 2) */
   double l2 = (e - 1) + (-0.34484843 * x + 2.02466578) * x - 0.67487759;
@@ -51,7 +53,7 @@ static double tail_p(const kml_detector_t *d, int v, int b) {
   double total = (double)d->hist_total[v] + 1.0;
   if (top >= 0 && b >= top) {
     /* At or past the largest seen: keep falling, by half per bin. */
-    return (d->hist[v][top] + 1.0) / total / (double)(1u << (b - top));
+    return ldexp((d->hist[v][top] + 1.0) / total, -(b - top));
   }
   /* Sum the shorter side of the histogram. */
   double part = 0;
