@@ -7,6 +7,7 @@
  * Default: the plugin's default Match (anomaly model; the forecaster
  * learns but is not evaluated); "forecast" also evaluates the forecast at
  * the horizon for every value, as Models "forecast" with DerivedValues. */
+#include "kml_clock.h"
 #include "kml_str.h"
 #include "ml/model.h"
 #include "ml/series.h"
@@ -25,12 +26,6 @@ static long n_series, rounds;
  * arrive ready in the value list */
 static char (*fields)[3][32];
 static int n_threads;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static long rss_kib(void) {
   FILE *f = fopen("/proc/self/status", "r");
@@ -76,14 +71,14 @@ static void *feed(void *arg) {
 static double run(long r0, long r1) {
   pthread_t t[64];
   job_t j[64];
-  double t0 = now();
+  double t0 = kml_clock_mono();
   for (int i = 0; i < n_threads; i++) {
     j[i] = (job_t){i, r0, r1};
     pthread_create(&t[i], NULL, feed, &j[i]);
   }
   for (int i = 0; i < n_threads; i++)
     pthread_join(t[i], NULL);
-  return now() - t0;
+  return kml_clock_mono() - t0;
 }
 
 int main(int argc, char **argv) {

@@ -4,7 +4,7 @@
 #ifndef KML_CLI_H
 #define KML_CLI_H
 
-#include "ml/rate.h"
+#include "kml_rate.h"
 
 int kml_cli_replay(int argc, char **argv);
 int kml_cli_simulate(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "series_csv.h"
 
+#include "kml_clock.h"
 #include "ml/baseline.h"
 #include "ml/model.h"
 
@@ -136,12 +137,6 @@ static int walk(const char *root, const char *sub, char ***list, size_t *n) {
   return 0;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void usage(FILE *f) {
   fprintf(
       f,
@@ -258,7 +253,7 @@ int kml_cli_replay(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  double t0 = now_s();
+  double t0 = kml_clock_mono();
   int status = 0;
   for (int i = optind; i < argc; i++) {
     struct stat st;
@@ -292,7 +287,7 @@ int kml_cli_replay(int argc, char **argv) {
     if (status != 0)
       return status;
   }
-  double secs = now_s() - t0;
+  double secs = kml_clock_mono() - t0;
   if (!quiet)
     fprintf(stderr,
             "replayed %zu file(s), %zu values, %zu alert(s) in %.2f s "

@@ -1,27 +1,53 @@
-/* collect: run the collection steps in order within one deadline. Each step
- * gets what is left of the budget, so a slow or dead broker costs at most
- * the configured timeout and never blocks collectd's read thread longer. */
+/* collect: run the collection steps within one deadline. Each step gets
+ * what is left of the budget, so a slow or dead broker costs at most the
+ * configured timeout and never blocks collectd's read thread longer.
+ *
+ * Order and overlap: metadata first (everything else needs it); then the
+ * retention settings on a thread of their own, beside the groups step and
+ * the high-water marks, because they only fill topic fields nobody else
+ * touches. Groups may use at most two thirds of what is left, so that the
+ * high-water marks (asked after the committed offsets, so that lag is never
+ * negative) always get a third of the budget. */
 #include "collect.h"
 
+#include "../kml_clock.h"
+
+#include <pthread.h>
 #include <stdio.h>
-#include <sys/time.h>
-#include <time.h>
 
-double kml_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+typedef struct {
+  rd_kafka_t *rk;
+  kml_snapshot_t *s;
+  double deadline_ms;
+  int requests, errors;
+} configs_job_t;
+
+static void *configs_thread(void *arg) {
+  configs_job_t *j = arg;
+  j->requests = kml_collect_configs(j->rk, j->s, j->deadline_ms, &j->errors);
+  return NULL;
 }
 
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int left_ms(double t0, int budget) {
-  int left = budget - (int)(kml_now_ms() - t0);
-  return left > 1 ? left : 1;
+rd_kafka_AdminOptions_t *kml_collect_admin_options(rd_kafka_t *rk,
+                                                   rd_kafka_admin_op_t op,
+                                                   double deadline_ms,
+                                                   char *err, size_t errlen) {
+  int left = kml_clock_left_ms(deadline_ms);
+  if (left < 1) {
+    snprintf(err, errlen, "no time left in the collection's budget");
+    return NULL;
+  }
+  rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
+  if (o == NULL) {
+    snprintf(err, errlen, "admin options refused for this operation");
+    return NULL;
+  }
+  if (rd_kafka_AdminOptions_set_request_timeout(o, left, err, errlen) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_AdminOptions_destroy(o);
+    return NULL;
+  }
+  return o;
 }
 
 kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
@@ -32,29 +58,43 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
   /* Serve librdkafka's callbacks (statistics with round-trip times, error
    * events): they wait on the main queue until the application polls. */
   rd_kafka_poll(rk, 0);
-  double t0 = kml_now_ms();
-  s->started = wall_now();
+  double t0 = kml_clock_mono_ms();
+  double deadline = t0 + o->timeout_ms;
+  s->started = kml_clock_wall();
 
   int n = kml_collect_metadata(rk, s, o->topics, o->timeout_ms);
   if (n < 0)
     goto done; /* s->error says why; ok stays 0 */
   s->ok = 1;
+  s->complete |= KML_STEP_METADATA;
   s->requests += n;
   kml_snapshot_sort(s);
   for (int i = 0; i < s->n_brokers; i++)
     s->brokers[i].rtt_avg_ms = kml_client_broker_rtt(c, s->brokers[i].id);
 
+  configs_job_t cj = {.rk = rk, .s = s, .deadline_ms = deadline};
+  pthread_t configs;
+  int configs_running = 0;
   if (o->configs_enabled)
-    s->requests += kml_collect_configs(rk, s, left_ms(t0, o->timeout_ms));
-  /* Committed offsets before high-water marks: lag is never negative. */
+    configs_running = pthread_create(&configs, NULL, configs_thread, &cj) == 0;
+  if (o->configs_enabled && !configs_running)
+    configs_thread(&cj);
+
   if (o->groups_enabled) {
-    int g = kml_collect_groups(rk, s, o->groups, left_ms(t0, o->timeout_ms));
+    int left = kml_clock_left_ms(deadline);
+    int g = kml_collect_groups(rk, s, o->groups, left - left / 3);
     s->requests += g > 0 ? g : 0;
   }
-  s->requests += kml_collect_watermarks(rk, s, left_ms(t0, o->timeout_ms));
+  s->requests += kml_collect_watermarks(rk, s, deadline);
+  if (configs_running)
+    pthread_join(configs, NULL);
+  s->requests += cj.requests;
+  s->errors += cj.errors;
+  if (o->configs_enabled && cj.errors == 0)
+    s->complete |= KML_STEP_CONFIGS;
   kml_snapshot_sort(s);
 
 done:
-  s->duration = (kml_now_ms() - t0) / 1e3;
+  s->duration = (kml_clock_mono_ms() - t0) / 1e3;
   return s;
 }

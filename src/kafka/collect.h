@@ -5,7 +5,8 @@
  * latest and one for the earliest offsets, DescribeConfigs for the selected
  * topics in one batch, ListGroups, DescribeGroups in batches and the
  * committed offsets of all groups pipelined on one queue. Committed offsets
- * are fetched before the high-water marks so that lag is never negative. */
+ * are fetched before the high-water marks so that lag is never negative.
+ * Each step records what it really measured (snapshot.h). */
 #ifndef KML_KAFKA_COLLECT_H
 #define KML_KAFKA_COLLECT_H
 
@@ -28,15 +29,31 @@ typedef struct {
 kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o);
 
 /* Steps, exposed for tests and benchmarks; each returns the number of
- * requests it sent (or -1 when the step failed as a whole, reason in s). */
+ * requests it sent (or -1 when the step failed as a whole, reason in s) and
+ * sets its kml_step_t bit in s->complete when it measured everything.
+ * deadline_ms is a kml_clock_mono_ms() value. */
 int kml_collect_metadata(rd_kafka_t *rk, kml_snapshot_t *s,
                          const kml_filter_t *topics, int timeout_ms);
-int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s, int timeout_ms);
+/* One ListOffsets pair per leader, the leaders in parallel: a slow leader
+ * costs its own partitions only. Touches only partitions' low/high/err,
+ * brokers' watermarks and the counters. */
+int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s,
+                           double deadline_ms);
 int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
                        const kml_filter_t *groups, int timeout_ms);
-int kml_collect_configs(rd_kafka_t *rk, kml_snapshot_t *s, int timeout_ms);
+/* Touches only topics' retention/min_isr fields and offsets_retention_s, so
+ * it may run beside the other steps; adds the requests left unanswered to
+ * *errors (0 after the call: KML_STEP_CONFIGS is the caller's to set). */
+int kml_collect_configs(rd_kafka_t *rk, kml_snapshot_t *s, double deadline_ms,
+                        int *errors);
 
-/* Monotonic clock in milliseconds. */
-double kml_now_ms(void);
+/* Admin options for op whose request timeout is what is left until
+ * deadline_ms. NULL, with the reason in err, when no time is left or
+ * librdkafka refuses the timeout: send nothing then, or librdkafka would
+ * wait its own default (60 s) instead. The caller destroys the options. */
+rd_kafka_AdminOptions_t *kml_collect_admin_options(rd_kafka_t *rk,
+                                                   rd_kafka_admin_op_t op,
+                                                   double deadline_ms,
+                                                   char *err, size_t errlen);
 
 #endif

@@ -7,6 +7,7 @@
  * ListConsumerGroups may name a group twice (one answer per broker): the
  * list is de-duplicated. A group whose description or offsets fail (for
  * example authorization) keeps err set and is reported once by the plugin. */
+#include "../kml_clock.h"
 #include "../kml_hash.h"
 #include "collect.h"
 
@@ -20,17 +21,19 @@ static int id_cmp(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* NULL when no time is left (or the timeout is refused): send nothing. */
 static rd_kafka_AdminOptions_t *options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
-                                        int timeout_ms, void *opaque) {
+                                        double deadline, void *opaque) {
   char err[256];
-  rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
-  rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, err, sizeof(err));
-  rd_kafka_AdminOptions_set_opaque(o, opaque);
+  rd_kafka_AdminOptions_t *o =
+      kml_collect_admin_options(rk, op, deadline, err, sizeof(err));
+  if (o != NULL)
+    rd_kafka_AdminOptions_set_opaque(o, opaque);
   return o;
 }
 
 static rd_kafka_event_t *wait_event(rd_kafka_queue_t *q, double deadline) {
-  int left = (int)(deadline - kml_now_ms());
+  int left = (int)(deadline - kml_clock_mono_ms());
   return rd_kafka_queue_poll(q, left > 0 ? left : 0);
 }
 
@@ -38,8 +41,13 @@ static rd_kafka_event_t *wait_event(rd_kafka_queue_t *q, double deadline) {
 static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q,
                        const kml_filter_t *filter, double deadline,
                        kml_snapshot_t *s, char ***ids_out, int *requests) {
-  rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
-                                       (int)(deadline - kml_now_ms()), NULL);
+  rd_kafka_AdminOptions_t *o =
+      options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, deadline, NULL);
+  if (o == NULL) {
+    snprintf(s->error, sizeof(s->error), "ListConsumerGroups: no time left");
+    s->errors++;
+    return -1;
+  }
   rd_kafka_ListConsumerGroups(rk, o, q);
   rd_kafka_AdminOptions_destroy(o);
   *requests += 1; /* librdkafka asks every broker; counted once */
@@ -63,6 +71,8 @@ static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q,
       rd_kafka_ListConsumerGroups_result_valid(r, &n);
   rd_kafka_ListConsumerGroups_result_errors(r, &nerr);
   s->errors += (int)nerr;
+  if (nerr == 0) /* every broker answered: this is the whole list */
+    s->complete |= KML_STEP_GROUP_LIST;
   char **ids = calloc(n ? n : 1, sizeof(char *));
   int k = 0;
   for (size_t i = 0; ids && i < n; i++) {
@@ -114,9 +124,10 @@ static void take_description(kml_snapshot_t *s,
     s->errors++;
     return;
   }
-  g->state = (int)rd_kafka_ConsumerGroupDescription_state(d);
+  g->state = (kml_group_state_t)rd_kafka_ConsumerGroupDescription_state(d);
   g->members = (int)rd_kafka_ConsumerGroupDescription_member_count(d);
   g->members_hash = members_hash(d);
+  g->measured |= KML_GROUP_DESCRIBED;
 }
 
 static void take_offsets(kml_snapshot_t *s, const rd_kafka_group_result_t *r) {
@@ -131,11 +142,14 @@ static void take_offsets(kml_snapshot_t *s, const rd_kafka_group_result_t *r) {
   }
   const rd_kafka_topic_partition_list_t *l =
       rd_kafka_group_result_partitions(r);
-  if (l == NULL || l->cnt == 0)
+  if (l == NULL || l->cnt == 0) {
+    g->measured |= KML_GROUP_OFFSETS; /* a group without commits */
     return;
+  }
   g->offsets = calloc(l->cnt, sizeof(*g->offsets));
   if (g->offsets == NULL)
     return;
+  g->measured |= KML_GROUP_OFFSETS;
   for (int i = 0; i < l->cnt; i++) {
     const rd_kafka_topic_partition_t *p = &l->elems[i];
     /* Only topics in the snapshot: a filtered-out or deleted topic has no
@@ -154,11 +168,13 @@ static void take_offsets(kml_snapshot_t *s, const rd_kafka_group_result_t *r) {
 
 int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
                        const kml_filter_t *filter, int timeout_ms) {
-  double deadline = kml_now_ms() + timeout_ms;
+  double deadline = kml_clock_mono_ms() + timeout_ms;
   int requests = 0;
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   char **ids = NULL;
   int n = list_groups(rk, q, filter, deadline, s, &ids, &requests);
+  if (n == 0 && (s->complete & KML_STEP_GROUP_LIST))
+    s->complete |= KML_STEP_GROUPS; /* none selected, none missing */
   if (n <= 0) {
     free(ids);
     rd_kafka_queue_destroy(q);
@@ -170,7 +186,7 @@ int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
   for (int i = 0; i < n; i++) {
     s->groups[i].id = ids[i]; /* ownership moves to the snapshot */
     ids[i] = NULL;
-    s->groups[i].state = RD_KAFKA_CONSUMER_GROUP_STATE_UNKNOWN;
+    s->groups[i].state = KML_GROUP_UNKNOWN;
   }
   s->n_groups = n; /* sorted: ids were */
 
@@ -182,19 +198,21 @@ int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
     for (int j = i; j < n && k < DESCRIBE_BATCH; j++)
       batch[k++] = s->groups[j].id;
     rd_kafka_AdminOptions_t *o =
-        options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
-                (int)(deadline - kml_now_ms()), NULL);
+        options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, deadline, NULL);
+    if (o == NULL)
+      break;
     rd_kafka_DescribeConsumerGroups(rk, batch, k, o, q);
     rd_kafka_AdminOptions_destroy(o);
     pending++;
     requests++;
   }
   for (int i = 0; i < n; i++) {
+    rd_kafka_AdminOptions_t *o =
+        options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, deadline, NULL);
+    if (o == NULL)
+      break;
     rd_kafka_ListConsumerGroupOffsets_t *lo =
         rd_kafka_ListConsumerGroupOffsets_new(s->groups[i].id, NULL);
-    rd_kafka_AdminOptions_t *o =
-        options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
-                (int)(deadline - kml_now_ms()), NULL);
     rd_kafka_ListConsumerGroupOffsets(rk, &lo, 1, o, q);
     rd_kafka_AdminOptions_destroy(o);
     rd_kafka_ListConsumerGroupOffsets_destroy(lo);
@@ -235,6 +253,12 @@ int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
       s->errors++;
     rd_kafka_event_destroy(ev);
   }
+
+  int all = 1;
+  for (int i = 0; i < s->n_groups; i++)
+    all &= kml_group_measured(&s->groups[i]);
+  if (all && (s->complete & KML_STEP_GROUP_LIST))
+    s->complete |= KML_STEP_GROUPS;
 
 out:
   for (int i = 0; i < n; i++)

@@ -6,6 +6,7 @@
  * budget is split over up to three attempts: librdkafka picks a random
  * usable broker each time, and one hung broker does not make the whole
  * cluster look unreachable. */
+#include "../kml_clock.h"
 #include "collect.h"
 
 #include <stdio.h>
@@ -23,9 +24,9 @@ int kml_collect_metadata(rd_kafka_t *rk, kml_snapshot_t *s,
                          const kml_filter_t *topics, int timeout_ms) {
   const struct rd_kafka_metadata *md = NULL;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
-  double deadline = kml_now_ms() + timeout_ms;
+  double deadline = kml_clock_mono_ms() + timeout_ms;
   for (int attempt = 0; attempt < 3; attempt++) {
-    int left = (int)(deadline - kml_now_ms());
+    int left = (int)(deadline - kml_clock_mono_ms());
     if (left < 50)
       break;
     int slice = attempt < 2 ? left / (3 - attempt) : left;

@@ -24,7 +24,7 @@ typedef struct {
 } rate_mem_t;
 
 typedef struct {
-  int state;
+  kml_group_state_t state;
   int err; /* last error reading the group, 0 none: logged on change */
   uint64_t members_hash;
   int64_t rebalances;
@@ -448,12 +448,12 @@ static void group_values(const emit_t *e, const kml_snapshot_t *s) {
       continue;
     }
     /* Rebalances: a move into a rebalancing state, or new membership. */
-    int rebalancing = g->state == 1 || g->state == 2;
+    int rebalancing = kml_group_state_rebalancing(g->state);
     if (m->have && ((rebalancing && m->state != g->state) ||
                     (!rebalancing && g->members_hash != m->members_hash &&
                      g->members > 0)))
       m->rebalances++;
-    if (g->state == 5 /* Empty */) {
+    if (g->state == KML_GROUP_EMPTY) {
       if (m->empty_since == 0)
         m->empty_since = e->now;
     } else {

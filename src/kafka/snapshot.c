@@ -62,7 +62,15 @@ static int goff_cmp(const void *a, const void *b) {
   return (x->partition > y->partition) - (x->partition < y->partition);
 }
 
+static int broker_cmp(const void *a, const void *b) {
+  int32_t x = ((const kml_broker_t *)a)->id;
+  int32_t y = ((const kml_broker_t *)b)->id;
+  return (x > y) - (x < y);
+}
+
 void kml_snapshot_sort(kml_snapshot_t *s) {
+  if (s->n_brokers > 1)
+    qsort(s->brokers, s->n_brokers, sizeof(*s->brokers), broker_cmp);
   if (s->n_topics > 1)
     qsort(s->topics, s->n_topics, sizeof(*s->topics), topic_cmp);
   for (int i = 0; i < s->n_topics; i++)
@@ -91,4 +99,27 @@ const kml_group_t *kml_snapshot_group(const kml_snapshot_t *s, const char *id) {
 const kml_partition_t *kml_topic_partition(const kml_topic_t *t, int32_t id) {
   kml_partition_t key = {.id = id};
   return bsearch(&key, t->parts, t->n_parts, sizeof(*t->parts), part_cmp);
+}
+
+const kml_broker_t *kml_snapshot_broker(const kml_snapshot_t *s, int32_t id) {
+  kml_broker_t key = {.id = id};
+  return bsearch(&key, s->brokers, s->n_brokers, sizeof(*s->brokers),
+                 broker_cmp);
+}
+
+int kml_group_measured(const kml_group_t *g) {
+  return (g->measured & KML_GROUP_ALL) == KML_GROUP_ALL;
+}
+
+const char *kml_group_state_str(kml_group_state_t st) {
+  static const char *const names[] = {
+      "Unknown", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead",
+      "Empty"};
+  return st >= KML_GROUP_UNKNOWN && st <= KML_GROUP_EMPTY ? names[st]
+                                                          : "Unknown";
+}
+
+int kml_group_state_rebalancing(kml_group_state_t st) {
+  return st == KML_GROUP_PREPARING_REBALANCE ||
+         st == KML_GROUP_COMPLETING_REBALANCE;
 }

@@ -10,11 +10,52 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Unknown is not zero: a snapshot says what it really measured, per step
+ * (kml_snapshot_t.complete), per leader (kml_broker_t.watermarks), per
+ * partition (high/low -1) and per group (kml_group_t.measured). Whatever is
+ * not measured is neither dispatched nor allowed to move a notification
+ * state, and state is forgotten only after a complete step. */
+
+/* Collection steps: the bit is set in kml_snapshot_t.complete when the step
+ * measured everything it asked for. */
+typedef enum {
+  KML_STEP_METADATA = 1 << 0,   /* brokers, topics, partitions (= ok) */
+  KML_STEP_CONFIGS = 1 << 1,    /* retention and min.insync.replicas */
+  KML_STEP_GROUP_LIST = 1 << 2, /* groups[] is the cluster's whole selection */
+  KML_STEP_GROUPS = 1 << 3,     /* and every group in it is KML_GROUP_ALL */
+  KML_STEP_WATERMARKS = 1 << 4, /* every partition with a leader has both */
+} kml_step_t;
+
+/* What a broker's ListOffsets (as the leader of partitions) gave. */
+typedef enum {
+  KML_ANSWER_NONE = 0,   /* not asked: it leads no selected partition */
+  KML_ANSWER_OK = 1,     /* answered for every partition it leads */
+  KML_ANSWER_FAILED = 2, /* failed or timed out: its partitions are unknown */
+} kml_answer_t;
+
+/* Consumer group states, numbered as Kafka (and librdkafka's
+ * rd_kafka_consumer_group_state_t) number them; dispatched as
+ * kafka_group_state. */
+typedef enum {
+  KML_GROUP_UNKNOWN = 0,
+  KML_GROUP_PREPARING_REBALANCE = 1,
+  KML_GROUP_COMPLETING_REBALANCE = 2,
+  KML_GROUP_STABLE = 3,
+  KML_GROUP_DEAD = 4,
+  KML_GROUP_EMPTY = 5,
+} kml_group_state_t;
+
+/* Bits of kml_group_t.measured. */
+#define KML_GROUP_DESCRIBED 1u /* state, members, members_hash are read */
+#define KML_GROUP_OFFSETS 2u   /* offsets[] is the group's whole list */
+#define KML_GROUP_ALL (KML_GROUP_DESCRIBED | KML_GROUP_OFFSETS)
+
 typedef struct {
   int32_t id;
   char *host;
   int port;
   double rtt_avg_ms; /* from librdkafka statistics; NaN when unknown */
+  int watermarks;    /* kml_answer_t of the ListOffsets it was sent */
 } kml_broker_t;
 
 typedef struct {
@@ -47,7 +88,8 @@ typedef struct {
 
 typedef struct {
   char *id;
-  int state; /* kml_group_state_t (groups.h) */
+  unsigned measured; /* KML_GROUP_* bits: what of this group was read */
+  kml_group_state_t state;
   int members;
   uint64_t members_hash; /* hash of sorted member ids: changes on rebalance */
   int err;               /* describe or offset-fetch error, 0 when fine */
@@ -59,7 +101,8 @@ typedef struct {
   double started;  /* wall clock (seconds since epoch) when collection began */
   double duration; /* seconds the collection took */
   int ok;          /* the cluster answered the metadata request */
-  char error[256]; /* why not, when !ok */
+  unsigned complete; /* kml_step_t bits of the steps that measured all */
+  char error[256];   /* why not, when !ok; else the first partial failure */
   kml_broker_t *brokers;
   int n_brokers;
   kml_topic_t *topics; /* sorted by name */
@@ -83,7 +126,17 @@ const kml_group_t *kml_snapshot_group(const kml_snapshot_t *s, const char *id);
 /* Find a partition of a topic; NULL when absent. */
 const kml_partition_t *kml_topic_partition(const kml_topic_t *t, int32_t id);
 
-/* Sort topics by name and groups by id (after filling them in any order). */
+/* Sort brokers by id, topics by name and groups by id (after filling them
+ * in any order). */
 void kml_snapshot_sort(kml_snapshot_t *s);
+/* "Stable", "Empty", ...; "Unknown" for values out of range. Pure. */
+const char *kml_group_state_str(kml_group_state_t st);
+/* Is the group between members (preparing or completing a rebalance)? */
+int kml_group_state_rebalancing(kml_group_state_t st);
+/* Broker by id (binary search: sorted snapshots); NULL when it is not in
+ * the metadata. */
+const kml_broker_t *kml_snapshot_broker(const kml_snapshot_t *s, int32_t id);
+/* Was every part of group g read (description and committed offsets)? */
+int kml_group_measured(const kml_group_t *g);
 
 #endif

@@ -1,78 +1,227 @@
 /* watermarks: low- and high-water marks of every selected partition.
  *
  * librdkafka 2.0 has no Admin ListOffsets, but rd_kafka_offsets_for_times()
- * groups partitions by leader and sends one ListOffsets request per leader;
- * the logical timestamps -1 (latest) and -2 (earliest) return the high-water
- * mark and the log start offset. rd_kafka_query_watermark_offsets() would
- * cost a round trip per partition, which big clusters cannot afford.
- * Partitions without a leader are left out: asking for them would wait for
- * the whole timeout. */
+ * sends one ListOffsets request per leader; the logical timestamps -1
+ * (latest) and -2 (earliest) return the high-water mark and the log start
+ * offset. rd_kafka_query_watermark_offsets() would cost a round trip per
+ * partition, which big clusters cannot afford.
+ *
+ * rd_kafka_offsets_for_times() is all-or-nothing: one slow leader fails the
+ * whole list. So the partitions are split by leader and each leader's list
+ * is asked on a worker thread of its own (latest and earliest as two jobs),
+ * all before one deadline: a hung broker costs only the partitions it
+ * leads. Partitions without a leader are left out: asking for them would
+ * wait for the whole timeout. */
+#include "../kml_clock.h"
 #include "collect.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Count distinct leaders among selected partitions (= requests per call). */
-static int count_leaders(const kml_snapshot_t *s) {
-  int n = 0;
-  for (int b = 0; b < s->n_brokers; b++) {
-    int32_t id = s->brokers[b].id;
-    int found = 0;
-    for (int i = 0; i < s->n_topics && !found; i++)
-      for (int p = 0; p < s->topics[i].n_parts && !found; p++)
-        found = s->topics[i].parts[p].leader == id;
-    n += found;
+#define MAX_WORKERS 16
+
+typedef struct {
+  int32_t leader;
+  int64_t logical; /* RD_KAFKA_OFFSET_END or RD_KAFKA_OFFSET_BEGINNING */
+  kml_partition_t **parts;
+  int n;
+  rd_kafka_topic_partition_list_t *list;
+  rd_kafka_resp_err_t err; /* the call's result */
+} wm_job_t;
+
+typedef struct {
+  rd_kafka_t *rk;
+  double deadline_ms;
+  wm_job_t *jobs;
+  int n_jobs, next;
+  pthread_mutex_t lock;
+} wm_pool_t;
+
+static void run_job(rd_kafka_t *rk, wm_job_t *j, double deadline_ms) {
+  int left = kml_clock_left_ms(deadline_ms);
+  if (left < 1) {
+    j->err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    return;
   }
-  return n;
+  j->err = rd_kafka_offsets_for_times(rk, j->list, left);
 }
 
-static int query(rd_kafka_t *rk, kml_snapshot_t *s, int64_t logical,
-                 int timeout_ms) {
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(64);
+static void *worker(void *arg) {
+  wm_pool_t *p = arg;
+  for (;;) {
+    pthread_mutex_lock(&p->lock);
+    int i = p->next < p->n_jobs ? p->next++ : -1;
+    pthread_mutex_unlock(&p->lock);
+    if (i < 0)
+      return NULL;
+    run_job(p->rk, &p->jobs[i], p->deadline_ms);
+  }
+}
+
+/* Write one job's answers into its partitions; returns 1 when every
+ * partition got a valid offset. */
+static int take(wm_job_t *j) {
+  int all = 1;
+  for (int k = 0; k < j->n; k++) {
+    kml_partition_t *kp = j->parts[k];
+    const rd_kafka_topic_partition_t *r = &j->list->elems[k];
+    if (j->err == RD_KAFKA_RESP_ERR_NO_ERROR && r->err == 0 && r->offset >= 0) {
+      if (j->logical == RD_KAFKA_OFFSET_END)
+        kp->high = r->offset;
+      else
+        kp->low = r->offset;
+      continue;
+    }
+    all = 0;
+    if (kp->err == 0)
+      kp->err = j->err ? (int)j->err : (int)r->err;
+  }
+  return all;
+}
+
+static int id_cmp(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Distinct leaders of the selected partitions, sorted; their number. */
+static int leaders_of(const kml_snapshot_t *s, int32_t **out) {
+  int n = 0;
+  for (int i = 0; i < s->n_topics; i++)
+    n += s->topics[i].n_parts;
+  int32_t *ids = malloc(sizeof(*ids) * (n > 0 ? n : 1));
+  if (ids == NULL)
+    return -1;
+  int k = 0;
   for (int i = 0; i < s->n_topics; i++)
     for (int p = 0; p < s->topics[i].n_parts; p++)
       if (s->topics[i].parts[p].leader >= 0)
-        rd_kafka_topic_partition_list_add(l, s->topics[i].name,
-                                          s->topics[i].parts[p].id)
-            ->offset = logical;
-  if (l->cnt == 0) {
-    rd_kafka_topic_partition_list_destroy(l);
-    return 0;
+        ids[k++] = s->topics[i].parts[p].leader;
+  qsort(ids, k, sizeof(*ids), id_cmp);
+  int u = 0;
+  for (int i = 0; i < k; i++)
+    if (u == 0 || ids[u - 1] != ids[i])
+      ids[u++] = ids[i];
+  *out = ids;
+  return u;
+}
+
+/* Two jobs per leader (latest, earliest), each with its leader's
+ * partitions in a list of its own. Returns the number of jobs, -1 when out
+ * of memory. */
+static int make_jobs(kml_snapshot_t *s, const int32_t *leaders, int n_leaders,
+                     wm_job_t *jobs) {
+  for (int l = 0; l < n_leaders; l++)
+    for (int k = 0; k < 2; k++) {
+      wm_job_t *j = &jobs[2 * l + k];
+      j->leader = leaders[l];
+      j->logical = k == 0 ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+    }
+  /* Count, then fill: one pass each over the partitions. */
+  for (int i = 0; i < s->n_topics; i++)
+    for (int p = 0; p < s->topics[i].n_parts; p++) {
+      int32_t id = s->topics[i].parts[p].leader;
+      const int32_t *f =
+          id >= 0 ? bsearch(&id, leaders, n_leaders, sizeof(id), id_cmp) : NULL;
+      if (f != NULL)
+        jobs[2 * (f - leaders)].n++;
+    }
+  for (int l = 0; l < n_leaders; l++) {
+    int n = jobs[2 * l].n;
+    for (int k = 0; k < 2; k++) {
+      wm_job_t *j = &jobs[2 * l + k];
+      j->n = 0;
+      j->parts = malloc(sizeof(*j->parts) * n);
+      j->list = rd_kafka_topic_partition_list_new(n);
+      if (j->parts == NULL || j->list == NULL)
+        return -1;
+    }
   }
-  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, timeout_ms);
-  /* Map results back: the list is in snapshot order, both sorted by name. */
-  int k = 0;
   for (int i = 0; i < s->n_topics; i++)
     for (int p = 0; p < s->topics[i].n_parts; p++) {
       kml_partition_t *kp = &s->topics[i].parts[p];
-      if (kp->leader < 0)
+      const int32_t *f = kp->leader >= 0
+                             ? bsearch(&kp->leader, leaders, n_leaders,
+                                       sizeof(int32_t), id_cmp)
+                             : NULL;
+      if (f == NULL)
         continue;
-      const rd_kafka_topic_partition_t *r = &l->elems[k++];
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && r->err == 0 && r->offset >= 0) {
-        if (logical == RD_KAFKA_OFFSET_END)
-          kp->high = r->offset;
-        else
-          kp->low = r->offset;
-      } else if (kp->err == 0) {
-        kp->err = err ? (int)err : (int)r->err;
+      for (int k = 0; k < 2; k++) {
+        wm_job_t *j = &jobs[2 * (f - leaders) + k];
+        j->parts[j->n++] = kp;
+        rd_kafka_topic_partition_list_add(j->list, s->topics[i].name, kp->id)
+            ->offset = j->logical;
       }
     }
-  rd_kafka_topic_partition_list_destroy(l);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    s->errors++;
-    if (s->error[0] == '\0')
-      snprintf(s->error, sizeof(s->error), "ListOffsets failed: %s",
-               rd_kafka_err2str(err));
-  }
-  return count_leaders(s);
+  return 2 * n_leaders;
 }
 
-int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s, int timeout_ms) {
-  double t0 = kml_now_ms();
-  int n = query(rk, s, RD_KAFKA_OFFSET_END, timeout_ms);
-  int left = timeout_ms - (int)(kml_now_ms() - t0);
-  if (left < 1)
-    left = 1;
-  n += query(rk, s, RD_KAFKA_OFFSET_BEGINNING, left);
-  return n;
+static void free_jobs(wm_job_t *jobs, int n) {
+  for (int i = 0; i < n; i++) {
+    free(jobs[i].parts);
+    if (jobs[i].list != NULL)
+      rd_kafka_topic_partition_list_destroy(jobs[i].list);
+  }
+  free(jobs);
+}
+
+/* Run every job before deadline_ms on up to MAX_WORKERS threads (inline
+ * when no thread can be made). */
+static void run_all(rd_kafka_t *rk, wm_job_t *jobs, int n, double deadline) {
+  wm_pool_t p = {.rk = rk, .deadline_ms = deadline, .jobs = jobs, .n_jobs = n};
+  pthread_mutex_init(&p.lock, NULL);
+  pthread_t th[MAX_WORKERS];
+  int started = 0;
+  while (started < n && started < MAX_WORKERS &&
+         pthread_create(&th[started], NULL, worker, &p) == 0)
+    started++;
+  worker(&p); /* this thread helps too; alone when none started */
+  for (int i = 0; i < started; i++)
+    pthread_join(th[i], NULL);
+  pthread_mutex_destroy(&p.lock);
+}
+
+int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s,
+                           double deadline_ms) {
+  int32_t *leaders = NULL;
+  int n_leaders = leaders_of(s, &leaders);
+  if (n_leaders <= 0) {
+    free(leaders);
+    if (n_leaders == 0)
+      s->complete |= KML_STEP_WATERMARKS; /* nothing to ask */
+    return 0;
+  }
+  wm_job_t *jobs = calloc(2 * n_leaders, sizeof(*jobs));
+  int n_jobs = jobs ? make_jobs(s, leaders, n_leaders, jobs) : -1;
+  if (n_jobs < 0) {
+    free_jobs(jobs, jobs ? 2 * n_leaders : 0);
+    free(leaders);
+    s->errors++;
+    return 0;
+  }
+  run_all(rk, jobs, n_jobs, deadline_ms);
+
+  int all = 1;
+  for (int l = 0; l < n_leaders; l++) {
+    int ok = take(&jobs[2 * l]) & take(&jobs[2 * l + 1]);
+    all &= ok;
+    for (int b = 0; b < s->n_brokers; b++)
+      if (s->brokers[b].id == leaders[l])
+        s->brokers[b].watermarks = ok ? KML_ANSWER_OK : KML_ANSWER_FAILED;
+    if (ok)
+      continue;
+    s->errors++;
+    rd_kafka_resp_err_t err =
+        jobs[2 * l].err ? jobs[2 * l].err : jobs[2 * l + 1].err;
+    if (s->error[0] == '\0')
+      snprintf(s->error, sizeof(s->error),
+               "ListOffsets to leader %d failed: %s", (int)leaders[l],
+               err ? rd_kafka_err2str(err) : "partition errors");
+  }
+  if (all)
+    s->complete |= KML_STEP_WATERMARKS;
+  free_jobs(jobs, n_jobs);
+  free(leaders);
+  return n_jobs;
 }

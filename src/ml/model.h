@@ -9,10 +9,10 @@
 #ifndef KML_ML_MODEL_H
 #define KML_ML_MODEL_H
 
+#include "../kml_rate.h"
 #include "alert.h"
 #include "detector.h"
 #include "forecast.h"
-#include "rate.h"
 
 #include <stdint.h>
 

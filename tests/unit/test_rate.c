@@ -6,7 +6,7 @@
 /* cmocka needs the three above first */
 #include <cmocka.h>
 
-#include "ml/rate.h"
+#include "kml_rate.h"
 
 #include <math.h>
 

@@ -1,9 +1,11 @@
-/* rate: turn a raw sample of any collectd data-source kind into the value
+/* kml_rate: turn a raw sample of any collectd data-source kind into the value
  * the models see. GAUGE passes through; COUNTER, DERIVE and ABSOLUTE become
  * per-second rates. NaN, repeated and out-of-order samples are refused so
- * they never reach (and never corrupt) model state. */
-#ifndef KML_ML_RATE_H
-#define KML_ML_RATE_H
+ * they never reach (and never corrupt) model state. The kafka plugin takes
+ * its per-partition rates (messages in, retention, consumption) from the
+ * same function with KML_DS_DERIVE. */
+#ifndef KML_RATE_H
+#define KML_RATE_H
 
 #include <stdint.h>
 

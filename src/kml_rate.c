@@ -1,10 +1,11 @@
-/* rate: a COUNTER that goes down either wrapped or was reset by a restart.
- * Like collectd's own uc_update, a wrap is assumed at 2^32 when the old
- * value fit in 32 bits, else at 2^64; if the wrapped rise is implausibly
- * large (more than a quarter of the range in one step) it was a reset, and the
- * sample only re-bases the counter. A DERIVE that goes down is always a reset.
+/* kml_rate: the one rate computation of both plugins. A COUNTER that goes
+ * down either wrapped or was reset by a restart. Like collectd's own uc_update,
+ * a wrap is assumed at 2^32 when the old value fit in 32 bits, else at 2^64; if
+ * the wrapped rise is implausibly large (more than a quarter of the range in
+ * one step) it was a reset, and the sample only re-bases the counter. A DERIVE
+ * that goes down is always a reset.
  */
-#include "rate.h"
+#include "kml_rate.h"
 
 #include <math.h>
 
