@@ -6,19 +6,23 @@ Holt-Winters (additive damped trend and daily season) refit on the same
 history at a sample of the same points, in the same run.
 
 usage: bench/forecast.py [--nab DIR] [--horizon-steps 12] [--points 15]
-Series: NAB's daily-seasonal ones (when a NAB tree is available) and the
-simulated Kafka traffic of `kafka-ml simulate`. Needs python3-statsmodels
-for the Holt-Winters column.
+Series: NAB's daily-seasonal ones (when a NAB tree is available: --nab DIR,
+$KML_NAB or shared/nab beside the project) and the simulated Kafka traffic
+of `kafka-ml simulate`; means are reported per data source, never pooled.
+Needs python3-statsmodels for the Holt-Winters column.
 """
 import argparse
 import csv
 import os
 import subprocess
+import sys
 import tempfile
 import warnings
 from datetime import datetime
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nabscore  # noqa: E402
 NAB_SERIES = [
     "artificialNoAnomaly/art_daily_small_noise.csv",
     "realKnownCause/nyc_taxi.csv",
@@ -36,14 +40,18 @@ def load(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kafka-ml", default=os.path.join(TOP, "build", "kafka-ml"))
-    ap.add_argument("--nab", default=os.path.join(TOP, "..", "shared", "nab"))
+    ap.add_argument("--nab", help="NAB tree (default: $KML_NAB or shared/nab beside the project)")
     ap.add_argument("--horizon-steps", type=int, default=12)
     ap.add_argument("--points", type=int, default=15, help="Holt-Winters refits per series")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="kml-forecast.")
     inputs = []
-    if os.path.isdir(os.path.join(a.nab, "data")):
-        inputs += [(f, os.path.join(a.nab, "data", f)) for f in NAB_SERIES]
+    nab = nabscore.find_nab(a.nab, TOP)
+    if nab:
+        print("NAB tree:", nab)
+        inputs += [(f, os.path.join(nab, "data", f)) for f in NAB_SERIES]
+    else:
+        print("NAB: skipped (no NAB tree: give --nab DIR or set KML_NAB)")
     sim = os.path.join(work, "sim")
     subprocess.check_call([a.kafka_ml, "simulate", "-o", sim, "--copies", "2", "--days", "10"],
                           stderr=subprocess.DEVNULL)
@@ -57,7 +65,7 @@ def main():
         ExponentialSmoothing = None
     print("%-50s %8s %8s %8s %10s" % ("series (h = %d steps)" % a.horizon_steps, "ours",
                                       "s-naive", "HW", "ours@HWpts"))
-    tot = {"ours": [], "naive": [], "hw": [], "ours_hw": []}
+    tot = {}
     for name, path in inputs:
         t, rows = load(path)
         x = [float(r["value"]) for r in rows]
@@ -93,13 +101,16 @@ def main():
             if errs:
                 hw = sum(errs) / len(errs) / scale
                 ours_hw = sum(mine) / len(mine) / scale
+        src = tot.setdefault("simulated" if name.startswith("sim/") else "NAB daily",
+                             {"ours": [], "naive": [], "hw": [], "ours_hw": []})
         for k, v in (("ours", ours), ("naive", naive), ("hw", hw), ("ours_hw", ours_hw)):
             if v == v:
-                tot[k].append(v)
+                src[k].append(v)
         print("%-50s %8.3f %8.3f %8.3f %10.3f" % (name, ours, naive, hw, ours_hw))
-    avg = {k: (sum(v) / len(v) if v else float("nan")) for k, v in tot.items()}
-    print("%-50s %8.3f %8.3f %8.3f %10.3f" % ("mean MASE", avg["ours"], avg["naive"], avg["hw"],
-                                              avg["ours_hw"]))
+    for src, t in tot.items():
+        avg = {k: (sum(v) / len(v) if v else float("nan")) for k, v in t.items()}
+        print("%-50s %8.3f %8.3f %8.3f %10.3f" % ("mean MASE, %s (%d)" % (src, len(t["ours"])),
+                                                  avg["ours"], avg["naive"], avg["hw"], avg["ours_hw"]))
     subprocess.call(["rm", "-rf", work])
 
 

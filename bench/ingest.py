@@ -56,7 +56,9 @@ def main():
     r2, _ = ours(a.build, a.series, a.rounds, 2)
     r3, _ = ours(a.build, a.series, a.rounds, 1, ["forecast"])
     ns = float(r1["ns_per_value"])
-    print("collectd-kafka-ml models, %d series:" % a.series)
+    print("collectd-kafka-ml models, %d series, timed after %s untimed values per series "
+          "(past the warm-up: %.0f%% of series scored):" % (
+              a.series, r1["warmup_values"], 100 * float(r1["scored_share"])))
     print("  1 thread : %8.1f ns/value (%s values/s)" % (ns, r1["values_per_second"]))
     print("  2 threads: %8.1f ns/value wall (%s values/s)" % (float(r2["ns_per_value"]),
                                                             r2["values_per_second"]))

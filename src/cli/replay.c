@@ -55,19 +55,23 @@ static int replay_file(replay_t *r, const char *in, const char *rel) {
   fprintf(f, "timestamp,value,anomaly_score,expected,lower,upper,alert%s\n",
           fc ? ",forecast,eta,forecast_alert" : "");
   if (r->zscore) {
+    /* The peer: rolling z-score over 200 values, its Gaussian tail
+     * probability through the models' own alert state machine. */
     kml_baseline_t b;
-    int above = 0;
+    kml_alert_t a = {0};
     if (kml_baseline_init(&b, 200) != 0) {
       fclose(f);
       kml_csv_free(&s);
       return 1;
     }
     for (size_t i = 0; i < s.n; i++) {
-      double z, sc = kml_baseline_update(&b, s.x[i], &z);
-      int alert = fabs(z) >= 4 && !above; /* rising edge, like a page */
-      above = fabs(z) >= 4;
+      double z, p, sc = kml_baseline_update(&b, s.x[i], &z, &p);
+      kml_alert_state_t st;
+      int alert =
+          kml_alert_update(&a, &r->cfg.alert, p, &st) && st != KML_ALERT_OKAY;
       r->detections += alert;
-      fprintf(f, "%s,%.10g,%.6f,,,,%d\n", s.stamp[i], s.x[i], sc, alert);
+      fprintf(f, "%s,%.10g,%.6f,,,,%d%s\n", s.stamp[i], s.x[i], sc, alert,
+              fc ? ",,-1,0" : "");
     }
     kml_baseline_free(&b);
     r->rows += s.n;
@@ -157,7 +161,8 @@ static void usage(FILE *f) {
       "      --horizon SECS    forecast horizon (1800); given alone, adds\n"
       "                        the forecast columns too\n"
       "      --detector NAME   model (default) or zscore (the rolling\n"
-      "                        z-score baseline over 200 values)\n"
+      "                        z-score baseline over 200 values, alerting\n"
+      "                        through the same state machine)\n"
       "  -q, --quiet           no progress or summary\n",
       kml_detector_defaults().memory, kml_detector_defaults().refractory,
       kml_detector_defaults().warmup, kml_detector_defaults().alert_p);

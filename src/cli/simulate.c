@@ -247,7 +247,7 @@ int kml_cli_simulate(int argc, char **argv) {
       /* Window: NAB style, starting at the incident, ~10% of the series
        * long (or up to the breach for SLA scenarios). */
       char a[32], b[32];
-      double wend = inc + 0.1 * n * step;
+      double wend = inc + floor(0.1 * n) * step; /* on a sample time */
       if (tr.breach > 0 && tr.breach > inc)
         wend = tr.breach;
       stamp(a, sizeof(a), inc);

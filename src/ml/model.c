@@ -25,6 +25,11 @@ int kml_model_window(const kml_model_t *m, float *out) {
   return m->win_n;
 }
 
+long kml_model_warmup_values(const kml_model_cfg_t *cfg, double interval) {
+  (void)interval;
+  return (long)ceil(cfg->detector.warmup);
+}
+
 void kml_model_init(kml_model_t *m) {
   memset(m, 0, sizeof(*m));
   m->version = KML_MODEL_VERSION;
@@ -48,6 +53,7 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
     m->win_n++;
   out->time = t;
   out->value = x;
+  out->warm = m->det.n > cfg->detector.warmup;
   out->score = d.score;
   out->p = d.p;
   out->view = kml_detector_view_name(d.view);

@@ -47,6 +47,7 @@ typedef struct {
 typedef struct {
   double time;      /* sample time */
   double value;     /* model input after rate conversion */
+  int warm;         /* 1 once the anomaly model is past its warm-up */
   double score;     /* anomaly score 0..1 */
   double p;         /* tail probability behind the score */
   const char *view; /* which view was most surprised ("level", ...) */
@@ -66,6 +67,9 @@ kml_model_cfg_t kml_model_defaults(void);
 /* Copy the recent window (oldest first) into out[KML_MODEL_WINDOW];
  * returns how many values it holds. */
 int kml_model_window(const kml_model_t *m, float *out);
+/* Values a series sampled every interval seconds needs before its anomaly
+ * model scores (the warm-up, converted from seconds). */
+long kml_model_warmup_values(const kml_model_cfg_t *cfg, double interval);
 /* Reset m to an empty model. */
 void kml_model_init(kml_model_t *m);
 /* Feed one raw sample; returns KML_RATE_OK when out was filled, another
