@@ -1,16 +1,20 @@
 /* client: librdkafka handle setup. librdkafka logs every refused connection;
  * a monitoring agent must not flood syslog when a cluster is down, so its
  * log lines go to the sink at debug level and the plugin reports state
- * changes itself. Round-trip times come from the statistics JSON, of which
- * only "brokers" -> "<name>" -> "nodeid" and "rtt" -> "avg" are read. */
+ * changes itself; only a refused password or certificate (failure.c) is
+ * logged at error level, by its cause. Round-trip times come from the
+ * statistics JSON, of which only "brokers" -> "<name>" -> "nodeid" and "rtt" ->
+ * "avg" are read. */
 #include "client.h"
 #include "../kml_str.h"
+#include "failure.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define KML_MAX_RTT_BROKERS 256
 
@@ -25,13 +29,27 @@ struct kml_client {
     double avg_ms;
   } rtt[KML_MAX_RTT_BROKERS];
   int n_rtt;
+  kml_failure_t *failure; /* last cause logged (authentication, TLS) */
 };
+
+/* A refused password or certificate is logged at error level, once per
+ * change of cause (and every 10 minutes while it lasts): librdkafka's later
+ * "Broker transport failure" does not say why. */
+static void log_cause(kml_client_t *c, int err, const char *text) {
+  char line[480], msg[600];
+  if (kml_failure_note(c->failure, err, text, (double)time(NULL), 600, line,
+                       sizeof(line)) == 0)
+    return;
+  snprintf(msg, sizeof(msg), "cluster %s: %s", c->name, line);
+  c->log(3, msg, c->log_ud);
+}
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf) {
   kml_client_t *c = rd_kafka_opaque(rk);
   if (c == NULL || c->log == NULL)
     return;
+  log_cause(c, 0, buf);
   char msg[512];
   snprintf(msg, sizeof(msg), "cluster %s: librdkafka %s: %s", c->name, fac,
            buf);
@@ -43,6 +61,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason,
   kml_client_t *c = opaque;
   if (c == NULL || c->log == NULL)
     return;
+  log_cause(c, err, reason);
   char msg[512];
   snprintf(msg, sizeof(msg), "cluster %s: %s: %s", c->name,
            rd_kafka_err2name(err), reason);
@@ -133,7 +152,8 @@ kml_client_t *kml_client_new(const kml_client_conf_t *cc, char *err,
   c->name = strdup(cc->name ? cc->name : "kafka");
   c->log = cc->log;
   c->log_ud = cc->log_ud;
-  if (c->name == NULL) {
+  c->failure = kml_failure_new();
+  if (c->name == NULL || c->failure == NULL) {
     snprintf(err, errlen, "out of memory");
     goto errout;
   }
@@ -186,6 +206,7 @@ errout:
     rd_kafka_conf_destroy(conf);
   if (c != NULL) {
     free(c->name);
+    kml_failure_destroy(c->failure);
     pthread_mutex_destroy(&c->lock);
     free(c);
   }
@@ -201,6 +222,7 @@ void kml_client_destroy(kml_client_t *c) {
     rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   }
   free(c->name);
+  kml_failure_destroy(c->failure);
   pthread_mutex_destroy(&c->lock);
   free(c);
 }

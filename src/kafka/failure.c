@@ -1,0 +1,124 @@
+/* failure: turn librdkafka's authentication and TLS events into one log line
+ * that names the cause. librdkafka knows why a connection failed (its error
+ * code and text say "SASL authentication error" or "certificate verify
+ * failed"), but a metadata request that fails afterwards only says "Broker
+ * transport failure". The classification is by error code first, then by the
+ * stable phrases of librdkafka's and OpenSSL's texts, most specific first. */
+#define _GNU_SOURCE /* strcasestr */
+#include "failure.h"
+
+#include <librdkafka/rdkafka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kml_failure {
+  pthread_mutex_t lock; /* guards the fields below */
+  kml_failure_kind_t last;
+  double last_time;
+};
+
+static const struct {
+  const char *phrase;
+  kml_failure_kind_t kind;
+} phrases[] = {
+    {"Unsupported SASL mechanism", KML_FAILURE_SASL_MECHANISM},
+    {"SASL authentication error", KML_FAILURE_AUTH},
+    {"Authentication failed", KML_FAILURE_AUTH},
+    {"invalid credentials", KML_FAILURE_AUTH},
+    {"hostname mismatch", KML_FAILURE_TLS_HOSTNAME},
+    {"IP address mismatch", KML_FAILURE_TLS_HOSTNAME},
+    {"certificate has expired", KML_FAILURE_TLS_EXPIRED},
+    {"certificate is not yet valid", KML_FAILURE_TLS_EXPIRED},
+    {"certificate verify failed", KML_FAILURE_TLS_UNTRUSTED},
+    {"unable to get local issuer certificate", KML_FAILURE_TLS_UNTRUSTED},
+    {"self-signed certificate", KML_FAILURE_TLS_UNTRUSTED},
+    {"self signed certificate", KML_FAILURE_TLS_UNTRUSTED},
+    {"incorrect security.protocol", KML_FAILURE_PROTOCOL},
+    {"security.protocol is correctly configured", KML_FAILURE_PROTOCOL},
+    {"wrong version number", KML_FAILURE_PROTOCOL},
+    {"SSL handshake failed", KML_FAILURE_TLS},
+};
+
+kml_failure_kind_t kml_failure_classify(int err, const char *text) {
+  if (text != NULL)
+    for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+      if (strcasestr(text, phrases[i].phrase) != NULL)
+        return phrases[i].kind;
+  switch (err) {
+  case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+  case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    return KML_FAILURE_AUTH;
+  case RD_KAFKA_RESP_ERR_UNSUPPORTED_SASL_MECHANISM:
+    return KML_FAILURE_SASL_MECHANISM;
+  case RD_KAFKA_RESP_ERR__SSL:
+    return KML_FAILURE_TLS;
+  default:
+    return KML_FAILURE_NONE;
+  }
+}
+
+const char *kml_failure_kind_str(kml_failure_kind_t k) {
+  switch (k) {
+  case KML_FAILURE_AUTH:
+    return "authentication failed: the broker refused the SASL user name or "
+           "password (sasl.username, sasl.password, sasl.mechanisms)";
+  case KML_FAILURE_SASL_MECHANISM:
+    return "SASL mechanism refused: the listener does not enable the one in "
+           "sasl.mechanisms";
+  case KML_FAILURE_TLS_UNTRUSTED:
+    return "TLS: the broker's certificate is not trusted (ssl.ca.location "
+           "must name the CA that signed it)";
+  case KML_FAILURE_TLS_HOSTNAME:
+    return "TLS: the broker's certificate does not name the address "
+           "connected to";
+  case KML_FAILURE_TLS_EXPIRED:
+    return "TLS: the broker's certificate has expired or is not yet valid";
+  case KML_FAILURE_TLS:
+    return "TLS handshake failed";
+  case KML_FAILURE_PROTOCOL:
+    return "the broker closed the connection before answering: "
+           "security.protocol may not match its listener (plaintext, TLS, "
+           "SASL)";
+  case KML_FAILURE_NONE:
+    break;
+  }
+  return "no known cause";
+}
+
+kml_failure_t *kml_failure_new(void) {
+  kml_failure_t *f = calloc(1, sizeof(*f));
+  if (f != NULL)
+    pthread_mutex_init(&f->lock, NULL);
+  return f;
+}
+
+void kml_failure_destroy(kml_failure_t *f) {
+  if (f == NULL)
+    return;
+  pthread_mutex_destroy(&f->lock);
+  free(f);
+}
+
+int kml_failure_note(kml_failure_t *f, int err, const char *text, double now,
+                     double repeat_seconds, char *line, size_t len) {
+  kml_failure_kind_t k = kml_failure_classify(err, text);
+  if (k == KML_FAILURE_NONE || f == NULL)
+    return 0;
+  pthread_mutex_lock(&f->lock);
+  int fresh = k != f->last || now - f->last_time >= repeat_seconds;
+  if (fresh) {
+    f->last = k;
+    f->last_time = now;
+  }
+  pthread_mutex_unlock(&f->lock);
+  if (!fresh)
+    return 0;
+  if (text == NULL)
+    text = rd_kafka_err2str(err);
+  else if (strncmp(text, "[thrd:", 6) == 0 && strstr(text, "]: ") != NULL)
+    text = strstr(text, "]: ") + 3; /* the log line's thread prefix */
+  snprintf(line, len, "%s: %.300s", kml_failure_kind_str(k), text);
+  return 1;
+}

@@ -1,0 +1,44 @@
+/* failure: names the cause of a connection failure. librdkafka reports a
+ * refused password or an untrusted certificate in its error and log events,
+ * while the request that fails afterwards says only "Broker transport
+ * failure"; this module recognizes those events and decides when a cause is
+ * worth a log line (when it changes, and again after a quiet period).
+ *
+ * kml_failure_classify and kml_failure_kind_str are pure and thread-safe;
+ * kml_failure_note locks the tracker (librdkafka calls from its threads). */
+#ifndef KML_KAFKA_FAILURE_H
+#define KML_KAFKA_FAILURE_H
+
+#include <stddef.h>
+
+typedef enum {
+  KML_FAILURE_NONE = 0,
+  KML_FAILURE_AUTH,           /* SASL credentials refused */
+  KML_FAILURE_SASL_MECHANISM, /* mechanism not enabled on the listener */
+  KML_FAILURE_TLS_UNTRUSTED, /* broker certificate not signed by a trusted CA */
+  KML_FAILURE_TLS_HOSTNAME,  /* certificate does not name the broker address */
+  KML_FAILURE_TLS_EXPIRED,   /* certificate expired or not yet valid */
+  KML_FAILURE_TLS,           /* any other TLS handshake failure */
+  KML_FAILURE_PROTOCOL,      /* security.protocol does not fit the listener */
+} kml_failure_kind_t;
+
+typedef struct kml_failure kml_failure_t;
+
+/* The cause of librdkafka error code err (0 when only text is known) with
+ * librdkafka's text; KML_FAILURE_NONE when neither names one. */
+kml_failure_kind_t kml_failure_classify(int err, const char *text);
+/* What an operator reads and does for a kind: a static string. */
+const char *kml_failure_kind_str(kml_failure_kind_t k);
+
+/* A tracker that remembers the last cause logged. Caller destroys. */
+kml_failure_t *kml_failure_new(void);
+void kml_failure_destroy(kml_failure_t *f);
+/* Classify (err, text) seen at time now (seconds); when it names a cause
+ * that differs from the last one logged, or the same cause after
+ * repeat_seconds, fill line with "<what to do>: <librdkafka's text>" and
+ * return 1; else 0. librdkafka's texts carry no secrets (no property value
+ * is quoted in them). Thread-safe. */
+int kml_failure_note(kml_failure_t *f, int err, const char *text, double now,
+                     double repeat_seconds, char *line, size_t len);
+
+#endif

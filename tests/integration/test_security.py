@@ -1,0 +1,162 @@
+"""The kafka plugin against a broker with SASL (PLAIN, SCRAM-SHA-512), TLS
+(a CA made by tests/kafka/cluster with openssl) and ACLs (KRaft's
+StandardAuthorizer): it connects through Property lines, names the cause
+when a password or a certificate is refused, never logs a secret, and a
+group the ACLs deny is reported once while the rest of the collection stays
+complete."""
+import os
+import re
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+from harness import CLUSTER, Collectd, kafkactl, wait_for
+
+
+def uniq(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+
+
+@pytest.fixture(scope="module")
+def secure():
+    """A one-broker cluster with every listener and ACLs on, for this module.
+    The user "monitor" may describe the cluster, topics and groups, except
+    the group in "denied"; "admin" and the plain listener are super users."""
+    d = tempfile.mkdtemp(prefix="kml-secure-kafka.", dir=os.environ.get("KML_RUN_DIR") or None)
+    boot = subprocess.check_output([CLUSTER, "start", "--acl", "--dir", d], text=True, timeout=180).strip()
+    try:
+        def lst(name):
+            return subprocess.check_output([CLUSTER, "bootstrap", "--dir", d, "--listener", name], text=True).strip()
+
+        sec = os.path.join(d, "security")
+        info = {
+            "dir": d, "plain": boot, "sasl": lst("sasl"), "ssl": lst("ssl"), "sasl_ssl": lst("sasl_ssl"),
+            "ca": os.path.join(sec, "ca.pem"), "denied": uniq("denied"),
+            "secrets": [open(os.path.join(sec, f)).read().strip()
+                        for f in ("monitor.password", "admin.password", "keystore.password")],
+        }
+        info["monitor"] = info["secrets"][0]
+        acls = [
+            ["--allow-principal", "User:monitor", "--operation", "Describe", "--operation", "DescribeConfigs",
+             "--cluster"],
+            ["--allow-principal", "User:monitor", "--operation", "Describe", "--operation", "Read",
+             "--operation", "DescribeConfigs", "--topic", "*"],
+            ["--allow-principal", "User:monitor", "--operation", "Describe", "--operation", "Read",
+             "--group", "*"],
+            ["--deny-principal", "User:monitor", "--operation", "All", "--group", info["denied"]],
+        ]
+        for a in acls:
+            subprocess.run([CLUSTER, "acl", "--dir", d, "--", "--add", "--force"] + a, check=True,
+                           capture_output=True, timeout=120)
+        yield info
+    finally:
+        subprocess.call([CLUSTER, "stop", "--dir", d])
+        subprocess.call(["rm", "-rf", d])
+
+
+def cluster_block(name, brokers, props, extra=""):
+    lines = ['  <Cluster "%s">' % name, '    Brokers "%s"' % brokers, "    Timeout 3", extra]
+    lines += ['    Property "%s" "%s"' % kv for kv in props]
+    lines.append("  </Cluster>")
+    return "\n".join(lines)
+
+
+def assert_no_secret(cd, secrets):
+    """After the daemon stopped: nothing it logged or printed holds a secret."""
+    cd.stop()
+    with open(os.path.join(cd.dir, "stdout"), errors="replace") as f:
+        text = cd.log_text() + f.read()
+    for s in secrets:
+        assert s not in text, "a secret appears in the collectd log or output"
+
+
+def test_sasl_and_tls_connect_and_refusals_name_their_cause(secure):
+    topic, group = uniq("sec"), uniq("g-sec")
+    kafkactl("create-topic", topic, 2, 1, boot=secure["plain"])
+    kafkactl("produce", topic, 0, 30, boot=secure["plain"])
+    kafkactl("commit", group, topic, 0, 10, 1, 0, boot=secure["plain"])
+    pw = secure["monitor"]
+    wrong = "Wr0ng-" + uuid.uuid4().hex[:10]
+    good = {
+        "plain": (secure["sasl"], [("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanisms", "PLAIN"),
+                                   ("sasl.username", "monitor"), ("sasl.password", pw)]),
+        "scram": (secure["sasl"], [("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanisms", "SCRAM-SHA-512"),
+                                   ("sasl.username", "monitor"), ("sasl.password", pw)]),
+        "tls": (secure["ssl"], [("security.protocol", "SSL"), ("ssl.ca.location", secure["ca"])]),
+        "sasltls": (secure["sasl_ssl"], [("security.protocol", "SASL_SSL"), ("ssl.ca.location", secure["ca"]),
+                                         ("sasl.mechanisms", "SCRAM-SHA-512"), ("sasl.username", "monitor"),
+                                         ("sasl.password", pw)]),
+    }
+    bad = {
+        # name: (brokers, properties, what the log line must say)
+        "badplain": (secure["sasl"], [("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanisms", "PLAIN"),
+                                      ("sasl.username", "monitor"), ("sasl.password", wrong)],
+                     "authentication failed"),
+        "badscram": (secure["sasl_ssl"], [("security.protocol", "SASL_SSL"), ("ssl.ca.location", secure["ca"]),
+                                          ("sasl.mechanisms", "SCRAM-SHA-512"), ("sasl.username", "monitor"),
+                                          ("sasl.password", wrong)],
+                     "authentication failed"),
+        # the system's CAs do not know the test CA
+        "untrusted": (secure["ssl"], [("security.protocol", "SSL")], "certificate is not trusted"),
+    }
+    blocks = [cluster_block(n, b, p, 'TopicsInclude "^%s$"' % topic) for n, (b, p) in good.items()]
+    blocks += [cluster_block(n, b, p, 'TopicsInclude "^%s$"' % topic) for n, (b, p, _) in bad.items()]
+    body = "<Plugin kafka>\n%s\n</Plugin>\n" % "\n".join(blocks)
+    with Collectd(body, interval=2, plugins=("kafka",)) as cd:
+        for name in good:
+            assert cd.wait_value(name, "kafka", "kafka_up", "cluster", pred=lambda v: v == 1, timeout=60) == 1
+            assert cd.wait_value(name, "kafka", "kafka_brokers", "cluster") == 1
+            assert cd.wait_value(name, "kafka", "kafka_lag", "group-" + group, "%s-0" % topic,
+                                 timeout=30) == 20, name
+        for name, (_, _, cause) in bad.items():
+            pat = re.compile(r"\[error\] kafka plugin: cluster %s: [^\n]*%s" % (name, re.escape(cause)))
+            wait_for(lambda: pat.search(cd.log_text()), 60, "a log line naming the cause for %s" % name)
+            assert cd.last(name, "kafka", "kafka_up", "cluster") in (None, 0)
+        # several failed reconnects later, still one line per cause and cluster
+        time.sleep(8)
+        log = cd.log_text()
+        for name, (_, _, cause) in bad.items():
+            n = len(re.findall(r"cluster %s: [^\n]*%s" % (name, re.escape(cause)), log))
+            assert n == 1, (name, n)
+        assert_no_secret(cd, secure["secrets"] + [wrong])
+
+
+def test_acl_denied_group_reported_once_rest_complete(secure):
+    topic = uniq("acl")
+    groups = [uniq("g-acl") for _ in range(3)]
+    denied = secure["denied"]
+    kafkactl("create-topic", topic, 2, 1, boot=secure["plain"])
+    kafkactl("produce", topic, 0, 40, boot=secure["plain"])
+    kafkactl("produce", topic, 1, 40, boot=secure["plain"])
+    for i, g in enumerate(groups + [denied]):
+        kafkactl("commit", g, topic, 0, 10 + i, 1, 20, boot=secure["plain"])
+    props = [("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanisms", "SCRAM-SHA-512"),
+             ("sasl.username", "monitor"), ("sasl.password", secure["monitor"])]
+    selected = "^(%s)$" % "|".join(groups + [denied])
+    body = "<Plugin kafka>\n%s\n</Plugin>\n" % cluster_block(
+        "acl", secure["sasl"], props, 'TopicsInclude "^%s$"\n    GroupsInclude "%s"' % (topic, selected))
+    interval = 2
+    with Collectd(body, interval=interval, plugins=("kafka",)) as cd:
+        for i, g in enumerate(groups):
+            assert cd.wait_value("acl", "kafka", "kafka_lag", "group-" + g, "%s-0" % topic,
+                                 timeout=60) == 30 - i
+        t0 = time.time()
+        time.sleep(6 * interval)
+        t1 = time.time()
+        log = cd.log_text()
+        # every allowed group has its values in every interval of the window
+        for i, g in enumerate(groups):
+            for ti, want in (("%s-0" % topic, 30 - i), ("%s-1" % topic, 20), ("total", 50 - i)):
+                rows = [r for r in cd.values("acl", "kafka", "kafka_lag", "group-" + g, ti) if t0 <= r[0] <= t1]
+                assert len(rows) >= 4, (g, ti, len(rows))
+                assert all(r[1][0] == want for r in rows), (g, ti, rows)
+        # the topic's values are complete too
+        assert cd.last("acl", "kafka", "kafka_offset", "topic-" + topic, "%s-0" % topic) == 40
+        # the denied group: one log line for the whole run
+        lines = [ln for ln in log.splitlines() if denied in ln]
+        assert len(lines) == 1, lines
+        assert re.search(r"authoriz|denied|not authorized", lines[0], re.I), lines[0]
+        assert_no_secret(cd, secure["secrets"])

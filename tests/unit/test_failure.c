@@ -1,0 +1,114 @@
+/* Unit tests for src/kafka/failure.c: librdkafka's texts (as logged by
+ * librdkafka 2.0.2 against Kafka 3.9) name their cause, and the tracker logs
+ * a cause once per change and again after the quiet period. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka needs the three above first */
+#include <cmocka.h>
+
+#include "kafka/failure.h"
+
+#include <librdkafka/rdkafka.h>
+#include <string.h>
+
+static void texts_name_their_cause(void **state) {
+  static const struct {
+    const char *text;
+    kml_failure_kind_t kind;
+  } cases[] = {
+      {"sasl_plaintext://127.0.0.1:1/bootstrap: SASL authentication error: "
+       "Authentication failed: Invalid username or password (after 302ms in "
+       "state AUTH_REQ)",
+       KML_FAILURE_AUTH},
+      {"SASL authentication error: Authentication failed during "
+       "authentication due to invalid credentials with SASL mechanism "
+       "SCRAM-SHA-512",
+       KML_FAILURE_AUTH},
+      {"SASL SCRAM-SHA-256 mechanism handshake failed: Broker: Unsupported "
+       "SASL mechanism: broker's supported mechanisms: PLAIN,SCRAM-SHA-512",
+       KML_FAILURE_SASL_MECHANISM},
+      {"ssl://127.0.0.1:1/bootstrap: SSL handshake failed: "
+       "error:0A000086:SSL routines::certificate verify failed: broker "
+       "certificate could not be verified",
+       KML_FAILURE_TLS_UNTRUSTED},
+      {"SSL handshake failed: certificate verify failed: Hostname mismatch",
+       KML_FAILURE_TLS_HOSTNAME},
+      {"SSL handshake failed: certificate verify failed: certificate has "
+       "expired",
+       KML_FAILURE_TLS_EXPIRED},
+      {"SSL handshake failed: error:0A00010B:SSL routines::wrong version "
+       "number",
+       KML_FAILURE_PROTOCOL},
+      {"SSL handshake failed: error:0A000410:SSL routines::sslv3 alert "
+       "handshake failure",
+       KML_FAILURE_TLS},
+      {"127.0.0.1:1/1: Connect to ipv4#127.0.0.1:1 failed: Connection refused",
+       KML_FAILURE_NONE},
+      {"Disconnected (after 600000ms in state UP)", KML_FAILURE_NONE},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    kml_failure_kind_t k = kml_failure_classify(0, cases[i].text);
+    if (k != cases[i].kind)
+      fail_msg("\"%s\": kind %d, expected %d", cases[i].text, (int)k,
+               (int)cases[i].kind);
+  }
+}
+
+static void codes_name_their_cause_without_text(void **state) {
+  assert_int_equal(kml_failure_classify(RD_KAFKA_RESP_ERR__AUTHENTICATION, ""),
+                   KML_FAILURE_AUTH);
+  assert_int_equal(
+      kml_failure_classify(RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED, NULL),
+      KML_FAILURE_AUTH);
+  assert_int_equal(kml_failure_classify(RD_KAFKA_RESP_ERR__SSL, "?"),
+                   KML_FAILURE_TLS);
+  assert_int_equal(kml_failure_classify(RD_KAFKA_RESP_ERR__TRANSPORT,
+                                        "Broker transport failure"),
+                   KML_FAILURE_NONE);
+  assert_string_not_equal(kml_failure_kind_str(KML_FAILURE_AUTH),
+                          kml_failure_kind_str(KML_FAILURE_TLS_UNTRUSTED));
+}
+
+static void logged_once_per_change_and_after_quiet_period(void **state) {
+  kml_failure_t *f = kml_failure_new();
+  char line[512] = "";
+  const char *auth = "[thrd:sasl_plaintext://h:1/bootstrap]: "
+                     "sasl_plaintext://h:1/bootstrap: SASL authentication "
+                     "error: Authentication failed";
+  const char *tls = "SSL handshake failed: certificate verify failed";
+  assert_int_equal(kml_failure_note(f, 0, auth, 100, 600, line, sizeof(line)),
+                   1);
+  assert_non_null(strstr(line, "authentication failed"));
+  /* the log line's thread prefix is dropped, the rest kept */
+  assert_null(strstr(line, "[thrd:"));
+  assert_non_null(strstr(line, "sasl_plaintext://h:1/bootstrap: SASL"));
+  assert_int_equal(kml_failure_note(f, 0, auth, 110, 600, line, sizeof(line)),
+                   0);
+  assert_int_equal(kml_failure_note(f, RD_KAFKA_RESP_ERR__AUTHENTICATION,
+                                    "Authentication failed", 120, 600, line,
+                                    sizeof(line)),
+                   0);
+  /* unrelated failures neither log nor reset */
+  assert_int_equal(
+      kml_failure_note(f, 0, "Connection refused", 130, 600, line, 512), 0);
+  assert_int_equal(kml_failure_note(f, 0, auth, 140, 600, line, sizeof(line)),
+                   0);
+  assert_int_equal(kml_failure_note(f, 0, tls, 150, 600, line, sizeof(line)),
+                   1);
+  assert_non_null(strstr(line, "not trusted"));
+  assert_int_equal(kml_failure_note(f, 0, tls, 749, 600, line, sizeof(line)),
+                   0);
+  assert_int_equal(kml_failure_note(f, 0, tls, 750, 600, line, sizeof(line)),
+                   1);
+  kml_failure_destroy(f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(texts_name_their_cause),
+      cmocka_unit_test(codes_name_their_cause_without_text),
+      cmocka_unit_test(logged_once_per_change_and_after_quiet_period),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
