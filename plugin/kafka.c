@@ -19,6 +19,7 @@
 
 #include "kafka/collect.h"
 #include "kafka/report.h"
+#include "kml_conf.h"
 #include "kml_str.h"
 
 #include <math.h>
@@ -170,10 +171,35 @@ static int kafka_read(user_data_t *ud) {
 
 /* ------------------------------------------------------------------ config */
 
+/* The single value of an option as src/kml_conf sees it (KML_CONF_NONE when
+ * there is none or more than one). */
+static kml_conf_value_t conf_value(const oconfig_item_t *ci) {
+  kml_conf_value_t v = {.type = KML_CONF_NONE};
+  if (ci->values_num != 1)
+    return v;
+  switch (ci->values[0].type) {
+  case OCONFIG_TYPE_NUMBER:
+    v.type = KML_CONF_NUMBER;
+    v.number = ci->values[0].value.number;
+    break;
+  case OCONFIG_TYPE_STRING:
+    v.type = KML_CONF_STRING;
+    v.string = ci->values[0].value.string;
+    break;
+  case OCONFIG_TYPE_BOOLEAN:
+    v.type = KML_CONF_BOOLEAN;
+    v.boolean = ci->values[0].value.boolean;
+    break;
+  }
+  return v;
+}
+
 static int add_property(cluster_t *c, oconfig_item_t *ci) {
   if (ci->values_num != 2 || ci->values[0].type != OCONFIG_TYPE_STRING ||
-      ci->values[1].type != OCONFIG_TYPE_STRING) {
-    ERROR(KAFKA_LOG "cluster %s: Property needs two strings: \"key\" \"value\"",
+      ci->values[1].type != OCONFIG_TYPE_STRING ||
+      ci->values[0].value.string[0] == '\0') {
+    ERROR(KAFKA_LOG "<Cluster \"%s\"> Property needs two strings: \"key\" "
+                    "\"value\"",
           c->name);
     return -1;
   }
@@ -189,16 +215,80 @@ static int add_property(cluster_t *c, oconfig_item_t *ci) {
 
 static int get_regex(cluster_t *c, kml_filter_t *f, int which,
                      oconfig_item_t *ci) {
-  char pattern[1024];
   char err[256];
-  if (cf_util_get_string_buffer(ci, pattern, sizeof(pattern)) != 0)
+  kml_conf_value_t v = conf_value(ci);
+  if (kml_conf_name(&v, 1023, NULL, err, sizeof(err)) != 0) {
+    ERROR(KAFKA_LOG "<Cluster \"%s\"> %s %s", c->name, ci->key, err);
     return -1;
-  if (kml_filter_set(f, which, pattern, err, sizeof(err)) != 0) {
-    ERROR(KAFKA_LOG "cluster %s: %s: %s", c->name, ci->key, err);
+  }
+  if (kml_filter_set(f, which, v.string, err, sizeof(err)) != 0) {
+    ERROR(KAFKA_LOG "<Cluster \"%s\"> %s: %s", c->name, ci->key, err);
     return -1;
   }
   return 0;
 }
+
+/* One scalar option of a <Cluster> block into c; 0, or -1 after logging an
+ * error that names the option and the block. */
+static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
+  kml_conf_value_t v = conf_value(child);
+  char err[256];
+  const char *key = child->key;
+  int rc = 0;
+  if (strcasecmp("Brokers", key) == 0) {
+    rc = kml_conf_name(&v, 65535, NULL, err, sizeof(err));
+    if (rc == 0) {
+      free(c->brokers);
+      c->brokers = strdup(v.string);
+      if (c->brokers == NULL)
+        snprintf(err, sizeof(err), "could not be stored: out of memory");
+      rc = c->brokers ? 0 : -1;
+    }
+  } else if (strcasecmp("Interval", key) == 0) {
+    double d;
+    rc = kml_conf_duration(&v, 0, 86400, KML_CONF_MIN_OPEN, &d, err,
+                           sizeof(err));
+    if (rc == 0)
+      c->interval = DOUBLE_TO_CDTIME_T(d);
+  } else if (strcasecmp("Timeout", key) == 0)
+    rc = kml_conf_duration(&v, 0, 600, KML_CONF_MIN_OPEN, &c->timeout, err,
+                           sizeof(err));
+  else if (strcasecmp("PartitionDetail", key) == 0 ||
+           strcasecmp("Groups", key) == 0) {
+    int b;
+    rc = kml_conf_bool(&v, &b, err, sizeof(err));
+    if (rc == 0 && strcasecmp("Groups", key) == 0)
+      c->groups_enabled = b;
+    else if (rc == 0)
+      c->partition_detail = b;
+  } else if (strcasecmp("LagSLASeconds", key) == 0)
+    rc = kml_conf_duration(&v, 0, 366 * 86400.0, 0, &c->lag_sla, err,
+                           sizeof(err));
+  else if (strcasecmp("StatusWindow", key) == 0) {
+    long long w;
+    rc = kml_conf_int(&v, 2, 10, &w, err, sizeof(err));
+    if (rc == 0)
+      c->status_window = (int)w;
+  } else {
+    snprintf(err, sizeof(err),
+             "is not an option of <Cluster> (known: "
+             "Brokers, Interval, Timeout, TopicsInclude, "
+             "TopicsExclude, GroupsInclude, GroupsExclude, "
+             "Property, PartitionDetail, Groups, "
+             "LagSLASeconds, StatusWindow)");
+    rc = -1;
+  }
+  if (rc != 0)
+    ERROR(KAFKA_LOG "<Cluster \"%s\"> %s %s", c->name, key, err);
+  return rc;
+}
+
+/* Options that hold one value: given twice, which one was meant? */
+static const char *const single_options[] = {
+    "Brokers",       "Interval",      "Timeout",       "TopicsInclude",
+    "TopicsExclude", "GroupsInclude", "GroupsExclude", "PartitionDetail",
+    "Groups",        "LagSLASeconds", "StatusWindow"};
+#define N_SINGLE (sizeof(single_options) / sizeof(single_options[0]))
 
 static int config_cluster(oconfig_item_t *ci) {
   cluster_t *c = calloc(1, sizeof(*c));
@@ -208,29 +298,25 @@ static int config_cluster(oconfig_item_t *ci) {
   c->partition_detail = true;
   c->groups_enabled = true;
   c->status_window = 5;
-  int status = cf_util_get_string_buffer(ci, c->name, sizeof(c->name));
-  if (status != 0 || c->name[0] == '\0') {
-    ERROR(KAFKA_LOG "<Cluster> needs a name, e.g. <Cluster \"prod\">");
+  char err[256];
+  kml_conf_value_t name = conf_value(ci);
+  if (kml_conf_name(&name, sizeof(c->name) - 1, "/", err, sizeof(err)) != 0) {
+    /* the name becomes the host field of every value: it must fit whole */
+    ERROR(KAFKA_LOG "<Cluster> name %s; e.g. <Cluster \"prod\">", err);
     goto errout;
   }
-  if (strchr(c->name, '/') != NULL) {
-    ERROR(KAFKA_LOG "cluster name \"%s\" must not contain '/'", c->name);
-    goto errout;
-  }
+  sstrncpy(c->name, name.string, sizeof(c->name));
+  int seen[N_SINGLE] = {0};
   for (int i = 0; i < ci->children_num; i++) {
     oconfig_item_t *child = ci->children + i;
-    if (strcasecmp("Brokers", child->key) == 0)
-      status = cf_util_get_string(child, &c->brokers);
-    else if (strcasecmp("Interval", child->key) == 0)
-      status = cf_util_get_cdtime(child, &c->interval);
-    else if (strcasecmp("Timeout", child->key) == 0) {
-      status = cf_util_get_double(child, &c->timeout);
-      if (status == 0 && !(c->timeout > 0 && c->timeout <= 600)) {
-        ERROR(KAFKA_LOG "cluster %s: Timeout must be in (0, 600] seconds",
-              c->name);
-        status = -1;
+    int status;
+    for (size_t k = 0; k < N_SINGLE; k++)
+      if (strcasecmp(single_options[k], child->key) == 0 && seen[k]++) {
+        ERROR(KAFKA_LOG "<Cluster \"%s\"> %s is given twice; keep one", c->name,
+              child->key);
+        goto errout;
       }
-    } else if (strcasecmp("TopicsInclude", child->key) == 0)
+    if (strcasecmp("TopicsInclude", child->key) == 0)
       status = get_regex(c, &c->topics, 0, child);
     else if (strcasecmp("TopicsExclude", child->key) == 0)
       status = get_regex(c, &c->topics, 1, child);
@@ -240,36 +326,18 @@ static int config_cluster(oconfig_item_t *ci) {
       status = get_regex(c, &c->groups, 1, child);
     else if (strcasecmp("Property", child->key) == 0)
       status = add_property(c, child);
-    else if (strcasecmp("PartitionDetail", child->key) == 0)
-      status = cf_util_get_boolean(child, &c->partition_detail);
-    else if (strcasecmp("Groups", child->key) == 0)
-      status = cf_util_get_boolean(child, &c->groups_enabled);
-    else if (strcasecmp("LagSLASeconds", child->key) == 0) {
-      status = cf_util_get_double(child, &c->lag_sla);
-      if (status == 0 && !(c->lag_sla >= 0)) {
-        ERROR(KAFKA_LOG "cluster %s: LagSLASeconds must be >= 0", c->name);
-        status = -1;
-      }
-    } else if (strcasecmp("StatusWindow", child->key) == 0) {
-      status = cf_util_get_int(child, &c->status_window);
-      if (status == 0 && (c->status_window < 2 || c->status_window > 10)) {
-        ERROR(KAFKA_LOG "cluster %s: StatusWindow must be 2..10", c->name);
-        status = -1;
-      }
-    } else {
-      ERROR(KAFKA_LOG "cluster %s: unknown option \"%s\"", c->name, child->key);
-      status = -1;
-    }
+    else
+      status = config_cluster_option(c, child);
     if (status != 0)
       goto errout;
   }
   if (c->brokers == NULL) {
-    ERROR(KAFKA_LOG "cluster %s: Brokers is required", c->name);
+    ERROR(KAFKA_LOG "<Cluster \"%s\"> Brokers is required", c->name);
     goto errout;
   }
   for (size_t i = 0; i < n_clusters; i++)
     if (strcmp(clusters[i]->name, c->name) == 0) {
-      ERROR(KAFKA_LOG "cluster %s is configured twice", c->name);
+      ERROR(KAFKA_LOG "<Cluster \"%s\"> is configured twice", c->name);
       goto errout;
     }
   cluster_t **l = realloc(clusters, sizeof(*l) * (n_clusters + 1));
@@ -280,8 +348,11 @@ static int config_cluster(oconfig_item_t *ci) {
   return 0;
 
 errout:
-  ERROR(KAFKA_LOG "cluster \"%s\" disabled because of the errors above",
-        c->name);
+  if (c->name[0] != '\0')
+    ERROR(KAFKA_LOG "<Cluster \"%s\"> disabled because of the error above",
+          c->name);
+  else
+    ERROR(KAFKA_LOG "<Cluster> disabled because of the error above");
   cluster_free(c);
   return 0; /* the daemon and the other blocks keep running */
 }
@@ -292,7 +363,9 @@ static int kafka_config(oconfig_item_t *ci) {
     if (strcasecmp("Cluster", child->key) == 0)
       config_cluster(child);
     else
-      ERROR(KAFKA_LOG "unknown option \"%s\" (expected <Cluster>)", child->key);
+      ERROR(KAFKA_LOG "<Plugin kafka> %s is not an option here (expected "
+                      "<Cluster \"name\"> blocks); ignored",
+            child->key);
   }
   return 0;
 }

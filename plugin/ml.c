@@ -23,6 +23,7 @@
 
 #include "collectd/core/daemon/filter_chain.h"
 
+#include "kml_conf.h"
 #include "kml_map.h"
 #include "kml_str.h"
 #include "ml/correlate.h"
@@ -685,15 +686,89 @@ static int ml_read(void) {
 
 /* ---------------------------------------------------------------- config */
 
+/* The single value of an option as src/kml_conf sees it (KML_CONF_NONE when
+ * there is none or more than one). */
+static kml_conf_value_t conf_value(const oconfig_item_t *ci) {
+  kml_conf_value_t v = {.type = KML_CONF_NONE};
+  if (ci->values_num != 1)
+    return v;
+  switch (ci->values[0].type) {
+  case OCONFIG_TYPE_NUMBER:
+    v.type = KML_CONF_NUMBER;
+    v.number = ci->values[0].value.number;
+    break;
+  case OCONFIG_TYPE_STRING:
+    v.type = KML_CONF_STRING;
+    v.string = ci->values[0].value.string;
+    break;
+  case OCONFIG_TYPE_BOOLEAN:
+    v.type = KML_CONF_BOOLEAN;
+    v.boolean = ci->values[0].value.boolean;
+    break;
+  }
+  return v;
+}
+
+/* The block's name: one string that fits name[size] whole. 0, or -1 after
+ * logging why (kind is "Match" or "Peers"). */
+static int config_block_name(const oconfig_item_t *ci, const char *kind,
+                             char *name, size_t size) {
+  char err[256];
+  kml_conf_value_t v = conf_value(ci);
+  if (v.type == KML_CONF_NONE)
+    snprintf(err, sizeof(err),
+             "needs one quoted name, e.g. <%s \"lag\"> "
+             "(it names the block in logs)",
+             kind);
+  if (v.type == KML_CONF_NONE ||
+      kml_conf_name(&v, size - 1, NULL, err, sizeof(err)) != 0) {
+    ERROR(ML_LOG "<%s> name %s", kind, err);
+    ERROR(ML_LOG "<%s> disabled because of the error above", kind);
+    return -1;
+  }
+  sstrncpy(name, v.string, size);
+  return 0;
+}
+
+/* A regex option (Host, Plugin, ...) of a block into re; has[field] set.
+ * 0, or -1 after logging. */
+static int config_regex(const char *kind, const char *name,
+                        const oconfig_item_t *c, regex_t *re, bool *has) {
+  char err[256];
+  kml_conf_value_t v = conf_value(c);
+  if (*has) {
+    ERROR(ML_LOG "<%s \"%s\"> %s is given twice; keep one", kind, name, c->key);
+    return -1;
+  }
+  if (kml_conf_name(&v, 1023, NULL, err, sizeof(err)) != 0) {
+    ERROR(ML_LOG "<%s \"%s\"> %s %s", kind, name, c->key, err);
+    return -1;
+  }
+  int rc = regcomp(re, v.string, REG_EXTENDED | REG_NOSUB);
+  if (rc != 0) {
+    char why[128];
+    regerror(rc, re, why, sizeof(why));
+    ERROR(ML_LOG "<%s \"%s\"> %s \"%s\" is not a valid regex: %s", kind, name,
+          c->key, v.string, why);
+    return -1;
+  }
+  *has = true;
+  return 0;
+}
+
 static int config_models(match_t *m, oconfig_item_t *ci) {
   if (ci->values_num < 1) {
-    ERROR(ML_LOG "Match %s: Models needs at least one name", m->name);
+    ERROR(ML_LOG "<Match \"%s\"> Models needs at least one name (anomaly, "
+                 "forecast)",
+          m->name);
     return -1;
   }
   m->models = 0;
   for (int i = 0; i < ci->values_num; i++) {
     if (ci->values[i].type != OCONFIG_TYPE_STRING) {
-      ERROR(ML_LOG "Match %s: Models takes strings", m->name);
+      ERROR(ML_LOG "<Match \"%s\"> Models takes quoted names (anomaly, "
+                   "forecast)",
+            m->name);
       return -1;
     }
     const char *s = ci->values[i].value.string;
@@ -702,7 +777,8 @@ static int config_models(match_t *m, oconfig_item_t *ci) {
     else if (strcasecmp(s, "forecast") == 0)
       m->models |= MODEL_FORECAST;
     else {
-      ERROR(ML_LOG "Match %s: unknown model \"%s\" (known: anomaly, forecast)",
+      ERROR(ML_LOG "<Match \"%s\"> Models: unknown model \"%s\" (known: "
+                   "anomaly, forecast)",
             m->name, s);
       return -1;
     }
@@ -710,18 +786,37 @@ static int config_models(match_t *m, oconfig_item_t *ci) {
   return 0;
 }
 
-static double to_seconds(const oconfig_item_t *ci, const char *what,
-                         const char *block) {
-  double v;
-  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_NUMBER)
-    return ci->values[0].value.number;
-  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_STRING &&
-      kml_str_duration(ci->values[0].value.string, &v) == 0)
-    return v;
-  ERROR(ML_LOG "%s: %s needs a duration such as 600, \"30m\" or \"2h\"", block,
-        what);
-  return NAN;
+/* One non-regex option of a <Match> block; 0, or -1 after logging. */
+static int config_match_option(match_t *m, oconfig_item_t *c) {
+  kml_conf_value_t v = conf_value(c);
+  char err[256];
+  int rc = 0, b;
+  if (strcasecmp("Models", c->key) == 0)
+    return config_models(m, c);
+  if (strcasecmp("Forecast", c->key) == 0)
+    rc = kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN,
+                           &m->cfg.horizon, err, sizeof(err));
+  else if (strcasecmp("Threshold", c->key) == 0)
+    rc = kml_conf_number(&v, -INFINITY, INFINITY, 0, &m->cfg.threshold, err,
+                         sizeof(err));
+  else if (strcasecmp("DerivedValues", c->key) == 0) {
+    rc = kml_conf_bool(&v, &b, err, sizeof(err));
+    if (rc == 0)
+      m->derived = b;
+  } else {
+    snprintf(err, sizeof(err),
+             "is not an option of <Match> (known: Host, Plugin, "
+             "PluginInstance, Type, TypeInstance, Models, Forecast, "
+             "Threshold, DerivedValues)");
+    rc = -1;
+  }
+  if (rc != 0)
+    ERROR(ML_LOG "<Match \"%s\"> %s %s", m->name, c->key, err);
+  return rc;
 }
+
+static const char *const match_single[] = {"Models", "Forecast", "Threshold",
+                                           "DerivedValues"};
 
 static int config_match(oconfig_item_t *ci) {
   match_t *m = calloc(1, sizeof(*m));
@@ -729,55 +824,40 @@ static int config_match(oconfig_item_t *ci) {
     return -1;
   m->models = MODEL_ANOMALY;
   m->cfg = kml_model_defaults(); /* horizon 30 min, no threshold */
-  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_STRING)
-    sstrncpy(m->name, ci->values[0].value.string, sizeof(m->name));
-  else
-    ssnprintf(m->name, sizeof(m->name), "#%zu", n_matches + 1);
-
+  int seen[4] = {0};
+  if (config_block_name(ci, "Match", m->name, sizeof(m->name)) != 0) {
+    match_free(m);
+    return 0;
+  }
+  for (size_t i = 0; i < n_matches; i++)
+    if (strcmp(matches[i]->name, m->name) == 0) {
+      ERROR(ML_LOG "<Match \"%s\"> is configured twice; names must be "
+                   "unique",
+            m->name);
+      goto errout;
+    }
   for (int i = 0; i < ci->children_num; i++) {
     oconfig_item_t *c = ci->children + i;
-    int status = 0;
+    int status;
     int field = -1;
     for (int f = 0; f < F_MAX; f++)
       if (strcasecmp(field_keys[f], c->key) == 0)
         field = f;
-    if (field >= 0) {
-      char pattern[1024];
-      status = cf_util_get_string_buffer(c, pattern, sizeof(pattern));
-      if (status == 0) {
-        if (m->has[field])
-          regfree(&m->re[field]);
-        int rc = regcomp(&m->re[field], pattern, REG_EXTENDED | REG_NOSUB);
-        m->has[field] = rc == 0;
-        if (rc != 0) {
-          char why[128];
-          regerror(rc, &m->re[field], why, sizeof(why));
-          ERROR(ML_LOG "Match %s: %s \"%s\" is not a valid regex: %s", m->name,
-                c->key, pattern, why);
-          status = -1;
-        }
+    for (int k = 0; k < 4; k++)
+      if (strcasecmp(match_single[k], c->key) == 0 && seen[k]++) {
+        ERROR(ML_LOG "<Match \"%s\"> %s is given twice; keep one", m->name,
+              c->key);
+        goto errout;
       }
-    } else if (strcasecmp("Models", c->key) == 0)
-      status = config_models(m, c);
-    else if (strcasecmp("Forecast", c->key) == 0) {
-      m->cfg.horizon = to_seconds(c, "Forecast", m->name);
-      status = isnan(m->cfg.horizon) || m->cfg.horizon <= 0 ? -1 : 0;
-    } else if (strcasecmp("Threshold", c->key) == 0)
-      status = cf_util_get_double(c, &m->cfg.threshold);
-    else if (strcasecmp("DerivedValues", c->key) == 0)
-      status = cf_util_get_boolean(c, &m->derived);
-    else {
-      ERROR(ML_LOG "Match %s: unknown option \"%s\"", m->name, c->key);
-      status = -1;
-    }
-    if (status != 0) {
-      ERROR(ML_LOG "Match %s disabled because of the error above", m->name);
-      match_free(m);
-      return 0;
-    }
+    if (field >= 0)
+      status = config_regex("Match", m->name, c, &m->re[field], &m->has[field]);
+    else
+      status = config_match_option(m, c);
+    if (status != 0)
+      goto errout;
   }
   if ((m->models & MODEL_FORECAST) && isnan(m->cfg.threshold))
-    INFO(ML_LOG "Match %s: forecast without Threshold: forecasts are "
+    INFO(ML_LOG "<Match \"%s\"> forecast without Threshold: forecasts are "
                 "computed (DerivedValues) but no breach is notified",
          m->name);
   if (!(m->models & MODEL_FORECAST))
@@ -791,6 +871,11 @@ static int config_match(oconfig_item_t *ci) {
   }
   matches = l;
   matches[n_matches++] = m;
+  return 0;
+
+errout:
+  ERROR(ML_LOG "<Match \"%s\"> disabled because of the error above", m->name);
+  match_free(m);
   return 0;
 }
 
@@ -812,6 +897,51 @@ static int field_of(const char *s) {
   return -1;
 }
 
+/* One non-regex option of a <Peers> block; 0, or -1 after logging. */
+static int config_peers_option(peers_t *pp, oconfig_item_t *c) {
+  kml_conf_value_t v = conf_value(c);
+  char err[256];
+  int rc = 0;
+  if (strcasecmp("GroupBy", c->key) == 0) {
+    pp->group_by = 0;
+    for (int k = 0; k < c->values_num; k++) {
+      int f = c->values[k].type == OCONFIG_TYPE_STRING
+                  ? field_of(c->values[k].value.string)
+                  : -1;
+      if (f < 0 || (pp->group_by & (1u << f))) {
+        rc = -1;
+        break;
+      }
+      pp->group_by |= 1u << f;
+    }
+    if (rc != 0 || c->values_num == 0)
+      snprintf(err, sizeof(err),
+               "takes distinct field names (Host, Plugin, PluginInstance, "
+               "Type, TypeInstance)");
+    rc = rc != 0 || c->values_num == 0 ? -1 : 0;
+  } else if (strcasecmp("ZThreshold", c->key) == 0)
+    rc = kml_conf_number(&v, 0, 1000, KML_CONF_MIN_OPEN, &pp->cfg.z_threshold,
+                         err, sizeof(err));
+  else if (strcasecmp("MinMembers", c->key) == 0) {
+    long long n;
+    rc = kml_conf_int(&v, 3, 1000000, &n, err, sizeof(err));
+    if (rc == 0)
+      pp->cfg.min_members = (int)n;
+  } else {
+    snprintf(err, sizeof(err),
+             "is not an option of <Peers> (known: Host, Plugin, "
+             "PluginInstance, Type, TypeInstance, GroupBy, ZThreshold, "
+             "MinMembers)");
+    rc = -1;
+  }
+  if (rc != 0)
+    ERROR(ML_LOG "<Peers \"%s\"> %s %s", pp->name, c->key, err);
+  return rc;
+}
+
+static const char *const peers_single[] = {"GroupBy", "ZThreshold",
+                                           "MinMembers"};
+
 static int config_peers(oconfig_item_t *ci) {
   peers_t *pp = calloc(1, sizeof(*pp));
   if (pp == NULL)
@@ -820,58 +950,41 @@ static int config_peers(oconfig_item_t *ci) {
   pp->cfg = kml_peers_defaults();
   pp->members = kml_map_new(sizeof(member_t));
   pp->group_by = (1u << F_HOST) | (1u << F_PLUGIN) | (1u << F_TYPE);
-  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_STRING)
-    sstrncpy(pp->name, ci->values[0].value.string, sizeof(pp->name));
-  else
-    ssnprintf(pp->name, sizeof(pp->name), "#%zu", n_peers + 1);
+  if (config_block_name(ci, "Peers", pp->name, sizeof(pp->name)) != 0) {
+    peers_free(pp);
+    return 0;
+  }
   int status = pp->members ? 0 : -1;
-  for (int i = 0; status == 0 && i < ci->children_num; i++) {
-    oconfig_item_t *c = ci->children + i;
-    int field = field_of(c->key);
-    if (field >= 0) {
-      char pattern[1024];
-      status = cf_util_get_string_buffer(c, pattern, sizeof(pattern));
-      if (status == 0) {
-        int rc = regcomp(&pp->re[field], pattern, REG_EXTENDED | REG_NOSUB);
-        pp->has[field] = rc == 0;
-        if (rc != 0) {
-          ERROR(ML_LOG "Peers %s: %s \"%s\" is not a valid regex", pp->name,
-                c->key, pattern);
-          status = -1;
-        }
-      }
-    } else if (strcasecmp("GroupBy", c->key) == 0) {
-      pp->group_by = 0;
-      for (int k = 0; k < c->values_num; k++) {
-        int f = c->values[k].type == OCONFIG_TYPE_STRING
-                    ? field_of(c->values[k].value.string)
-                    : -1;
-        if (f < 0) {
-          ERROR(ML_LOG "Peers %s: GroupBy takes field names (Host, Plugin, "
-                       "PluginInstance, Type, TypeInstance)",
-                pp->name);
-          status = -1;
-          break;
-        }
-        pp->group_by |= 1u << f;
-      }
-    } else if (strcasecmp("ZThreshold", c->key) == 0) {
-      status = cf_util_get_double(c, &pp->cfg.z_threshold);
-      if (status == 0 && !(pp->cfg.z_threshold > 0))
-        status = -1;
-    } else if (strcasecmp("MinMembers", c->key) == 0) {
-      status = cf_util_get_int(c, &pp->cfg.min_members);
-      if (status == 0 && pp->cfg.min_members < 3) {
-        ERROR(ML_LOG "Peers %s: MinMembers must be at least 3", pp->name);
-        status = -1;
-      }
-    } else {
-      ERROR(ML_LOG "Peers %s: unknown option \"%s\"", pp->name, c->key);
+  if (status != 0)
+    ERROR(ML_LOG "<Peers \"%s\"> out of memory", pp->name);
+  for (size_t i = 0; status == 0 && i < n_peers; i++)
+    if (strcmp(peers[i]->name, pp->name) == 0) {
+      ERROR(ML_LOG "<Peers \"%s\"> is configured twice; names must be "
+                   "unique",
+            pp->name);
       status = -1;
     }
+  int seen[3] = {0};
+  for (int i = 0; status == 0 && i < ci->children_num; i++) {
+    oconfig_item_t *c = ci->children + i;
+    for (int k = 0; k < 3; k++)
+      if (strcasecmp(peers_single[k], c->key) == 0 && seen[k]++) {
+        ERROR(ML_LOG "<Peers \"%s\"> %s is given twice; keep one", pp->name,
+              c->key);
+        status = -1;
+      }
+    if (status != 0)
+      break;
+    int field = field_of(c->key);
+    if (field >= 0)
+      status =
+          config_regex("Peers", pp->name, c, &pp->re[field], &pp->has[field]);
+    else
+      status = config_peers_option(pp, c);
   }
   if (status != 0) {
-    ERROR(ML_LOG "Peers %s disabled because of the error above", pp->name);
+    ERROR(ML_LOG "<Peers \"%s\"> disabled because of the error above",
+          pp->name);
     peers_free(pp);
     return 0;
   }
@@ -885,35 +998,77 @@ static int config_peers(oconfig_item_t *ci) {
   return 0;
 }
 
+/* One global option of <Plugin ml>; 0, or -1 after logging. */
+static int config_global(oconfig_item_t *c) {
+  kml_conf_value_t v = conf_value(c);
+  char err[256];
+  int rc;
+  if (strcasecmp("StateFile", c->key) == 0) {
+    rc = kml_conf_name(&v, 4095, NULL, err, sizeof(err));
+    if (rc == 0) {
+      free(state_file);
+      state_file = strdup(v.string);
+      rc = state_file ? 0 : -1;
+      if (rc != 0)
+        snprintf(err, sizeof(err), "could not be stored: out of memory");
+    }
+  } else if (strcasecmp("MaxSeries", c->key) == 0) {
+    long long n;
+    rc = kml_conf_int(&v, 1, 100000000, &n, err, sizeof(err));
+    if (rc == 0)
+      max_series = (size_t)n;
+  } else if (strcasecmp("StateInterval", c->key) == 0)
+    rc = kml_conf_duration(&v, 1, 7 * 86400.0, 0, &state_interval, err,
+                           sizeof(err));
+  else if (strcasecmp("IdleTimeout", c->key) == 0)
+    rc = kml_conf_duration(&v, 0, 366 * 86400.0, KML_CONF_MIN_OPEN,
+                           &idle_timeout, err, sizeof(err));
+  else {
+    snprintf(err, sizeof(err),
+             "is not an option of <Plugin ml> (known: StateFile, "
+             "StateInterval, MaxSeries, IdleTimeout, <Match>, <Peers>)");
+    rc = -1;
+  }
+  if (rc != 0)
+    ERROR(ML_LOG "<Plugin ml> %s %s", c->key, err);
+  return rc;
+}
+
+static const char *const global_single[] = {"StateFile", "MaxSeries",
+                                            "StateInterval", "IdleTimeout"};
+
+/* A bad global option disables the whole <Plugin ml> block (its <Match>
+ * and <Peers> blocks too): a wrong MaxSeries or StateFile is not guessed. */
 static int ml_config(oconfig_item_t *ci) {
+  int bad = 0, seen[4] = {0};
   for (int i = 0; i < ci->children_num; i++) {
     oconfig_item_t *c = ci->children + i;
     if (strcasecmp("Match", c->key) == 0)
       config_match(c);
     else if (strcasecmp("Peers", c->key) == 0)
       config_peers(c);
-    else if (strcasecmp("StateFile", c->key) == 0) {
-      free(state_file);
-      state_file = NULL;
-      if (cf_util_get_string(c, &state_file) != 0)
-        ERROR(ML_LOG "StateFile needs a path; state will not be kept");
-    } else if (strcasecmp("MaxSeries", c->key) == 0) {
-      int v;
-      if (cf_util_get_int(c, &v) != 0 || v < 1)
-        ERROR(ML_LOG "MaxSeries needs a positive number; keeping %zu",
-              max_series);
-      else
-        max_series = (size_t)v;
-    } else if (strcasecmp("StateInterval", c->key) == 0) {
-      double v = to_seconds(c, "StateInterval", "Plugin ml");
-      if (!isnan(v) && v > 0)
-        state_interval = v;
-    } else if (strcasecmp("IdleTimeout", c->key) == 0) {
-      double v = to_seconds(c, "IdleTimeout", "Plugin ml");
-      if (!isnan(v) && v > 0)
-        idle_timeout = v;
-    } else
-      ERROR(ML_LOG "unknown option \"%s\" ignored", c->key);
+    else {
+      int dup = 0;
+      for (int k = 0; k < 4; k++)
+        if (strcasecmp(global_single[k], c->key) == 0 && seen[k]++)
+          dup = 1;
+      if (dup)
+        ERROR(ML_LOG "<Plugin ml> %s is given twice; keep one", c->key);
+      if (dup || config_global(c) != 0)
+        bad = 1;
+    }
+  }
+  if (bad) {
+    ERROR(ML_LOG "<Plugin ml> disabled because of the error above: nothing "
+                 "will be modeled");
+    for (size_t i = 0; i < n_matches; i++)
+      match_free(matches[i]);
+    n_matches = 0;
+    for (size_t i = 0; i < n_peers; i++)
+      peers_free(peers[i]);
+    n_peers = 0;
+    free(state_file); /* no state is read or written for a disabled block */
+    state_file = NULL;
   }
   return 0;
 }

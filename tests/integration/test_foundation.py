@@ -88,9 +88,9 @@ def test_bad_cluster_block_is_disabled_and_others_run():
     with Collectd(body) as cd:
         assert cd.wait_value("good", "kafka", "kafka_up", "cluster") == 1
         log = cd.log_text()
-        assert "cluster nobrokers: Brokers is required" in log
+        assert '<Cluster "nobrokers"> Brokers is required' in log
         assert "([a-" in log and "badregex" in log
-        assert 'unknown option "Tiemout"' in log
+        assert '<Cluster "typo"> Tiemout is not an option' in log
         assert "no.such.property" in log
         assert "hunter2-secret" not in log  # secrets never reach a log line
         for name in ("nobrokers", "badregex", "typo", "badprop"):
@@ -136,7 +136,7 @@ def test_ml_plugin_loads_and_refuses_bad_config():
     assert rc == 0, out
     with cd:
         log = cd.log_text()
-        assert "Match bad-regex" in log and "not a valid regex" in log
+        assert '<Match "bad-regex">' in log and "not a valid regex" in log
         assert 'unknown model "crystal-ball"' in log
         assert "ml plugin: 1 match block(s)" in log
 

@@ -1,0 +1,154 @@
+"""Bad configuration lines, loaded by a real collectd (-T: load, init, one
+read): each one disables only its own block, with an error line that names
+the option and the block; nothing is rounded, truncated or guessed."""
+import re
+
+from harness import Collectd, bootstrap
+
+# (option line, what the error line must also say); one <Cluster> each
+CLUSTER_CASES = [
+    ("Interval 0", "Interval must be above 0"),
+    ("Interval -5", "Interval must be above 0"),
+    ('Interval "soon"', "Interval must be a duration"),
+    ("Timeout 0", "Timeout must be above 0"),
+    ("Timeout 601", "Timeout must be above 0 and up to 600 seconds, not 601"),
+    ("StatusWindow 2.5", "StatusWindow must be a whole number from 2 to 10, not 2.5"),
+    ("StatusWindow 11", "StatusWindow must be a whole number from 2 to 10, not 11"),
+    ("LagSLASeconds -1", "LagSLASeconds must be"),
+    ('PartitionDetail "maybe"', 'PartitionDetail must be true or false, not "maybe"'),
+    ("Groups 1", "Groups must be true or false, not 1"),
+    ('Brokers "127.0.0.1:1"', "Brokers is given twice"),
+    ('TopicsInclude "([a-"', "TopicsInclude"),
+    ('TopicsInclude "a" "b"', "TopicsInclude must be a quoted name"),
+    ('Property "client.id"', "Property needs two strings"),
+    ("Tiemout 3", "Tiemout is not an option of <Cluster>"),
+]
+
+MATCH_CASES = [
+    ("Forecast 0", "Forecast must be above 0"),
+    ('Forecast "5x"', "Forecast must be a duration"),
+    ('Forecast "31d"', "Forecast must be above 0 and up to 2592000 seconds"),
+    ('Threshold "lots"', 'Threshold must be a number, not "lots"'),
+    ("DerivedValues 3", "DerivedValues must be true or false, not 3"),
+    ('Models "crystal-ball"', 'unknown model "crystal-ball"'),
+    ('Plugin "(["', "is not a valid regex"),
+    ('Plugin "^a$"\n    Plugin "^b$"', "Plugin is given twice"),
+    ('Models "anomaly"\n    Models "forecast"', "Models is given twice"),
+    ("Horizon 5", "Horizon is not an option of <Match>"),
+]
+
+PEERS_CASES = [
+    ("ZThreshold -1", "ZThreshold must be above 0 and up to 1000, not -1"),
+    ("ZThreshold 0", "ZThreshold must be above 0"),
+    ("MinMembers 2.5", "MinMembers must be a whole number from 3 to 1000000, not 2.5"),
+    ("MinMembers 2", "MinMembers must be a whole number from 3"),
+    ('GroupBy "Nope"', "GroupBy takes distinct field names"),
+    ('GroupBy "Host" "Host"', "GroupBy takes distinct field names"),
+]
+
+GLOBAL_CASES = [
+    ("MaxSeries 1.5", "MaxSeries must be a whole number from 1 to 100000000, not 1.5"),
+    ("MaxSeries 0", "MaxSeries must be a whole number"),
+    ("IdleTimeout 0", "IdleTimeout must be above 0"),
+    ('IdleTimeout "1y"', "IdleTimeout must be a duration"),
+    ("StateInterval 0", "StateInterval must be from 1 to 604800 seconds, not 0"),
+    ('StateFile ""', "StateFile must not be empty"),
+    ("MaxSeries 10\n  MaxSeries 20", "MaxSeries is given twice"),
+    ("Shards 4", "Shards is not an option of <Plugin ml>"),
+]
+
+
+def errors(log):
+    return [l for l in log.splitlines() if "[error]" in l]
+
+
+def test_each_bad_line_disables_only_its_block(tmp_path):
+    boot = bootstrap()
+    blocks = []
+    for i, (line, _) in enumerate(CLUSTER_CASES):
+        blocks.append('  <Cluster "bad-%d">\n    Brokers "%s"\n    %s\n  </Cluster>' % (i, boot, line))
+    blocks.append('  <Cluster "%s">\n    Brokers "%s"\n  </Cluster>' % ("c" * 300, boot))
+    blocks.append('  <Cluster "a/b">\n    Brokers "%s"\n  </Cluster>' % boot)
+    blocks.append('  <Cluster>\n    Brokers "%s"\n  </Cluster>' % boot)
+    blocks.append('  <Cluster "nobrokers">\n    Timeout 2\n  </Cluster>')
+    blocks.append('  <Cluster "good">\n    Brokers "%s"\n    Timeout 5\n    Interval "10s"\n  </Cluster>' % boot)
+    blocks.append('  <Cluster "good">\n    Brokers "%s"\n  </Cluster>' % boot)
+    ml = []
+    for i, (line, _) in enumerate(MATCH_CASES):
+        ml.append('  <Match "m-%d">\n    Type "^kafka_lag$"\n    %s\n  </Match>' % (i, line))
+    for i, (line, _) in enumerate(PEERS_CASES):
+        ml.append('  <Peers "p-%d">\n    Plugin "^kafka$"\n    %s\n  </Peers>' % (i, line))
+    ml.append('  <Match>\n    Plugin "^nameless$"\n  </Match>')
+    ml.append('  <Match "%s">\n    Plugin "^x$"\n  </Match>' % ("n" * 64))
+    ml.append('  <Match "good">\n    Plugin "^kafka$"\n    Forecast "30m"\n    Threshold 300\n  </Match>')
+    ml.append('  <Match "good">\n    Plugin "^other$"\n  </Match>')
+    ml.append('  <Match "good-2">\n    Plugin "^other$"\n  </Match>')
+    ml.append('  <Peers "good">\n    Plugin "^kafka$"\n    MinMembers 4\n  </Peers>')
+    ml.append('  <Peers "good">\n    Plugin "^kafka$"\n  </Peers>')
+    body = ("<Plugin kafka>\n%s\n</Plugin>\n<Plugin ml>\n  MaxSeries 1000\n"
+            '  IdleTimeout "1d"\n%s\n</Plugin>\n') % ("\n".join(blocks), "\n".join(ml))
+    cd = Collectd(body)
+    try:
+        rc, out = cd.test_once()
+        assert rc == 0, out
+        errs = errors(out)
+        for i, (line, want) in enumerate(CLUSTER_CASES):
+            block = '<Cluster "bad-%d">' % i
+            mine = [l for l in errs if block in l]
+            assert any(want in l for l in mine), (line, want, mine)
+            assert any("disabled because of the error above" in l for l in mine), (line, mine)
+        for i, (line, want) in enumerate(MATCH_CASES):
+            mine = [l for l in errs if '<Match "m-%d">' % i in l]
+            assert any(want in l for l in mine), (line, want, mine)
+            assert any("disabled because" in l for l in mine), (line, mine)
+        for i, (line, want) in enumerate(PEERS_CASES):
+            mine = [l for l in errs if '<Peers "p-%d">' % i in l]
+            assert any(want in l for l in mine), (line, want, mine)
+            assert any("disabled because" in l for l in mine), (line, mine)
+        # names: too long, a slash, none, duplicates; never cut or guessed
+        assert any("<Cluster> name is 300 bytes long; at most 127 fit" in l for l in errs), errs
+        assert any("<Cluster> name must not contain '/'" in l for l in errs), errs
+        assert any("<Cluster> name must be a quoted name" in l for l in errs), errs
+        assert any('<Cluster "nobrokers"> Brokers is required' in l for l in errs), errs
+        assert any('<Cluster "good"> is configured twice' in l for l in errs), errs
+        assert any("<Match> name needs one quoted name" in l for l in errs), errs
+        assert any("<Match> name is 64 bytes long; at most 63 fit" in l for l in errs), errs
+        assert any('<Match "good"> is configured twice' in l for l in errs), errs
+        assert any('<Peers "good"> is configured twice' in l for l in errs), errs
+        # every "disabled" line follows an error about the same block
+        for k, l in enumerate(errs):
+            if "disabled because of the error above" in l:
+                block = re.search(r"<(Cluster|Match|Peers)[^>]*>", l).group(0)
+                assert any(block in e for e in errs[:k] if "disabled" not in e), l
+        # the good blocks run: one cluster read, two matches and one peers block
+        assert "ml plugin: 2 match block(s), 1 peers block(s)" in out, out
+        assert not [l for l in errs if "good-2" in l]
+        assert "cluster good: Kafka cluster unreachable" not in out
+        assert cd.identifiers("good"), "the good cluster was not read"
+    finally:
+        cd.cleanup()
+
+
+def test_bad_global_option_disables_the_plugin_block():
+    for line, want in GLOBAL_CASES:
+        body = ('<Plugin ml>\n  %s\n  <Match "lag">\n    Plugin "^kafka$"\n'
+                "  </Match>\n</Plugin>\n") % line
+        cd = Collectd(body, plugins=("ml",))
+        try:
+            rc, out = cd.test_once()
+            assert rc == 0, out
+            errs = errors(out)
+            assert any("<Plugin ml> " + want in l for l in errs), (line, errs)
+            assert any("<Plugin ml> disabled because of the error above" in l for l in errs), errs
+            assert "ml plugin: 0 match block(s), 0 peers block(s)" in out, out
+        finally:
+            cd.cleanup()
+    # and the same block with good values loads
+    cd = Collectd('<Plugin ml>\n  MaxSeries 1000\n  StateInterval "5m"\n  IdleTimeout "1d"\n'
+                  '  <Match "lag">\n    Plugin "^kafka$"\n  </Match>\n</Plugin>\n', plugins=("ml",))
+    try:
+        rc, out = cd.test_once()
+        assert rc == 0 and not errors(out), out
+        assert "ml plugin: 1 match block(s), 0 peers block(s), at most 1000 series" in out
+    finally:
+        cd.cleanup()
