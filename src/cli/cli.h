@@ -1,21 +1,79 @@
-/* cli: the kafka-ml subcommands and the small parsers they share. Each
- * subcommand returns the process exit status: 0 fine, 1 failure,
- * 2 bad input or usage (with a message naming file and line). */
+/* cli: the kafka-ml subcommands and the small parsers they share.
+ *
+ * Each subcommand is split into parse (arguments -> options, no side
+ * effects, so it can be fuzzed) and run. Parsers return KML_CLI_OK,
+ * KML_CLI_HELP (--help: print the usage to stdout, exit 0) or KML_CLI_USAGE
+ * (err holds the reason; exit 2). Commands return the process exit status:
+ * 0 fine, 1 failure, 2 bad input or usage (with a message naming file and
+ * line). Single-threaded (getopt). */
 #ifndef KML_CLI_H
 #define KML_CLI_H
 
+#include "ml/model.h"
 #include "kml_rate.h"
 
+#include <stdio.h>
+
+enum { KML_CLI_OK = 0, KML_CLI_HELP = 1, KML_CLI_USAGE = 2 };
+
+/* ------------------------------------------------------------- replay */
+typedef struct {
+  kml_model_cfg_t cfg;
+  kml_ds_kind_t kind;
+  int zscore;      /* baseline detector instead of the models */
+  int horizon_set; /* --horizon given: write the forecast columns */
+  int quiet;
+  int sort;           /* sort unsorted input instead of refusing it */
+  const char *column; /* value column (NULL: "value") */
+  const char *outdir;
+  int first_input, n_inputs; /* argv[first_input ...] */
+} kml_replay_opts_t;
+int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
+                         size_t errlen);
+void kml_cli_replay_usage(FILE *f);
 int kml_cli_replay(int argc, char **argv);
+
+/* ----------------------------------------------------------- simulate */
+typedef struct {
+  const char *out;
+  unsigned long long seed;
+  double days, step;
+  long long copies;
+  long long values_per_series;
+} kml_simulate_opts_t;
+int kml_cli_simulate_parse(int argc, char **argv, kml_simulate_opts_t *o,
+                           char *err, size_t errlen);
+void kml_cli_simulate_usage(FILE *f);
 int kml_cli_simulate(int argc, char **argv);
+
+/* --------------------------------------------------------------- plot */
+typedef struct {
+  const char *in, *png, *svg, *title;
+} kml_plot_opts_t;
+int kml_cli_plot_parse(int argc, char **argv, kml_plot_opts_t *o, char *err,
+                       size_t errlen);
+void kml_cli_plot_usage(FILE *f);
 int kml_cli_plot(int argc, char **argv);
+
+/* ------------------------------------------------------------- whatif */
+typedef struct {
+  const char *rate_arg, *topic;
+  double rate; /* NAN: rate_arg is a CSV file */
+  double per, sla, peak_s, headroom, horizon;
+  long long partitions, consumers; /* consumers 0: as many as partitions */
+} kml_whatif_opts_t;
+int kml_cli_whatif_parse(int argc, char **argv, kml_whatif_opts_t *o, char *err,
+                         size_t errlen);
+void kml_cli_whatif_usage(FILE *f);
 int kml_cli_whatif(int argc, char **argv);
 
-/* "gauge", "derive", "counter", "absolute" -> kind; 0 on success. */
+/* Shared by the parsers: "gauge", "derive", "counter", "absolute" -> kind;
+ * 0 on success. */
 int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind);
-/* A finite number; 0 on success. */
-int kml_cli_parse_number(const char *s, double *v);
-/* mkdir -p; 0 on success, -1 with errno set. */
-int kml_cli_mkdirs(const char *path);
+
+/* Run a command given its parser's verdict: prints help or the usage error
+ * (prefixed "kafka-ml NAME: "). Returns -1 to go on, else the exit status. */
+int kml_cli_parsed(const char *name, int verdict, const char *err,
+                   void (*usage)(FILE *));
 
 #endif

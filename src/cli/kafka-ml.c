@@ -1,12 +1,10 @@
 /* kafka-ml: the command-line face of collectd-kafka-ml's models. */
 #include "cli.h"
 
-#include <errno.h>
-#include <math.h>
+#include "kml_config.h"
+
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind) {
   static const char *const names[] = {"gauge", "counter", "derive", "absolute"};
@@ -18,26 +16,17 @@ int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind) {
   return -1;
 }
 
-int kml_cli_parse_number(const char *s, double *v) {
-  char *e;
-  double d = strtod(s, &e);
-  if (e == s || *e != '\0' || !isfinite(d))
+int kml_cli_parsed(const char *name, int verdict, const char *err,
+                   void (*usage)(FILE *)) {
+  if (verdict == KML_CLI_OK)
     return -1;
-  *v = d;
-  return 0;
-}
-
-int kml_cli_mkdirs(const char *path) {
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s", path);
-  for (char *p = tmp + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-      *p = '/';
-    }
-  return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+  if (verdict == KML_CLI_HELP) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "kafka-ml %s: %s\n(kafka-ml %s --help lists the options)\n",
+          name, err, name);
+  return 2;
 }
 
 static void usage(FILE *f) {
@@ -51,7 +40,9 @@ static void usage(FILE *f) {
              "(NAB layout)\n"
              "  whatif    partitions and consumers that keep lag under the "
              "SLA\n\n"
-             "kafka-ml COMMAND --help describes each command.\n");
+             "kafka-ml COMMAND --help describes each command; kafka-ml "
+             "--version prints the version.\n"
+             "Exit status: 0 done, 1 failure, 2 bad input or usage.\n");
 }
 
 int main(int argc, char **argv) {
@@ -63,6 +54,10 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+    printf("kafka-ml (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+    return 0;
+  }
   static const struct {
     const char *name;
     int (*fn)(int, char **);
@@ -71,8 +66,15 @@ int main(int argc, char **argv) {
               {"simulate", kml_cli_simulate},
               {"whatif", kml_cli_whatif}};
   for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-    if (strcmp(argv[1], cmds[i].name) == 0)
+    if (strcmp(argv[1], cmds[i].name) == 0) {
+      for (int k = 2; k < argc; k++)
+        if (strcmp(argv[k], "--version") == 0) {
+          printf("kafka-ml (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+          return 0;
+        } else if (strcmp(argv[k], "--") == 0)
+          break;
       return cmds[i].fn(argc - 1, argv + 1);
+    }
   fprintf(stderr, "kafka-ml: unknown command \"%s\"\n", argv[1]);
   usage(stderr);
   return 2;

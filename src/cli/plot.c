@@ -3,6 +3,7 @@
  * replay had a threshold). PNG (pngcairo) and/or SVG. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "output.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -11,12 +12,74 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void usage(FILE *f) {
+void kml_cli_plot_usage(FILE *f) {
   fprintf(f,
           "usage: kafka-ml plot RESULT.csv [-o OUT.png] [--svg OUT.svg] "
           "[--title TEXT]\n"
           "Draw a result of `kafka-ml replay` (value, expected band, alerts,\n"
-          "anomaly score, forecast) with gnuplot (Debian: gnuplot-nox).\n");
+          "anomaly score, forecast) with gnuplot (Debian: gnuplot-nox).\n"
+          "  -o, --output FILE  PNG to write (default: ./plot.png when no "
+          "--svg is given)\n"
+          "      --svg FILE     SVG to write\n"
+          "      --title TEXT   title (default: the result's file name)\n"
+          "Images are written to a temporary file and renamed into place: "
+          "never through\n"
+          "a symlink, never over the input. The paths written are printed "
+          "on stderr.\n");
+}
+
+int kml_cli_plot_parse(int argc, char **argv, kml_plot_opts_t *o, char *err,
+                       size_t errlen) {
+  *o = (kml_plot_opts_t){0};
+  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                       {"svg", required_argument, 0, 's'},
+                                       {"title", required_argument, 0, 't'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  int c;
+  optind = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o':
+      o->png = optarg;
+      break;
+    case 's':
+      o->svg = optarg;
+      break;
+    case 't':
+      o->title = optarg;
+      break;
+    case 'h':
+      return KML_CLI_HELP;
+    default:
+      snprintf(err, errlen, "unknown option or missing value: %.60s",
+               argv[optind - 1 > 0 ? optind - 1 : 0]);
+      return KML_CLI_USAGE;
+    }
+  }
+  if (optind != argc - 1) {
+    snprintf(err, errlen, "exactly one RESULT.csv is needed (got %d)",
+             argc - optind);
+    return KML_CLI_USAGE;
+  }
+  o->in = argv[optind];
+  const char *names[] = {o->in, o->png, o->svg, o->title};
+  for (int i = 0; i < 4; i++)
+    if (names[i] != NULL &&
+        (strpbrk(names[i], "'\n\r\\") != NULL || names[i][0] == '\0')) {
+      snprintf(err, errlen,
+               "file names and titles must be non-empty and hold no ', \\ "
+               "or line breaks");
+      return KML_CLI_USAGE;
+    }
+  if (o->png == NULL && o->svg == NULL)
+    o->png = "plot.png";
+  if (o->title == NULL) {
+    const char *slash = strrchr(o->in, '/');
+    o->title = slash ? slash + 1 : o->in;
+  }
+  return KML_CLI_OK;
 }
 
 /* Is the first line of path a replay result? Sets *forecast when it has
@@ -43,10 +106,9 @@ static int check_header(const char *path, int *forecast) {
   return 0;
 }
 
-static void script(FILE *g, const char *term, const char *out, const char *in,
-                   const char *title, int forecast) {
+static void script(FILE *g, const char *term, const char *in, const char *title,
+                   int forecast) {
   fprintf(g, "set terminal %s size 1400,800 font ',10'\n", term);
-  fprintf(g, "set output '%s'\n", out);
   fprintf(g,
           "set datafile separator ','\n"
           "set xdata time\nset timefmt '%%Y-%%m-%%d %%H:%%M:%%S'\n"
@@ -78,78 +140,85 @@ static void script(FILE *g, const char *term, const char *out, const char *in,
           in);
 }
 
-static int run_gnuplot(const char *term, const char *out, const char *in,
+/* Run gnuplot with its standard output on the temporary file of w. */
+static int run_gnuplot(const char *term, kml_cli_out_t *w, const char *in,
                        const char *title, int forecast) {
-  FILE *g = popen("gnuplot", "w");
-  if (g == NULL) {
-    fprintf(stderr, "kafka-ml plot: cannot run gnuplot (Debian package "
-                    "gnuplot-nox)\n");
-    return 1;
+  int pipefd[2];
+  if (pipe(pipefd) != 0)
+    return -1;
+  fflush(w->f);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return -1;
   }
-  script(g, term, out, in, title, forecast);
-  int st = pclose(g);
-  if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    fprintf(stderr, "kafka-ml plot: gnuplot failed writing %s%s\n", out,
+  if (pid == 0) {
+    dup2(pipefd[0], 0);
+    dup2(fileno(w->f), 1);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    execlp("gnuplot", "gnuplot", (char *)NULL);
+    _exit(127);
+  }
+  close(pipefd[0]);
+  FILE *g = fdopen(pipefd[1], "w");
+  if (g == NULL) {
+    close(pipefd[1]);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
+  script(g, term, in, title, forecast);
+  fclose(g);
+  int st;
+  if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    fprintf(stderr, "kafka-ml plot: gnuplot failed writing %s%s\n", w->path,
             WIFEXITED(st) && WEXITSTATUS(st) == 127
                 ? " (not installed? Debian package gnuplot-nox)"
                 : "");
-    return 1;
+    return -1;
   }
   return 0;
 }
 
+static int draw(const char *term, const char *out, const kml_plot_opts_t *o,
+                const kml_cli_inputs_t *in, int forecast) {
+  kml_cli_out_t w;
+  char err[1024];
+  if (kml_cli_out_open(&w, out, in, err, sizeof(err)) != 0) {
+    fprintf(stderr, "kafka-ml plot: %s\n", err);
+    return 2;
+  }
+  if (run_gnuplot(term, &w, o->in, o->title, forecast) != 0) {
+    kml_cli_out_abort(&w);
+    return 1;
+  }
+  if (kml_cli_out_commit(&w, err, sizeof(err)) != 0) {
+    fprintf(stderr, "kafka-ml plot: %s\n", err);
+    return 1;
+  }
+  fprintf(stderr, "kafka-ml plot: wrote %s\n", out);
+  return 0;
+}
+
 int kml_cli_plot(int argc, char **argv) {
-  const char *png = NULL, *svg = NULL, *title = NULL;
-  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                       {"svg", required_argument, 0, 's'},
-                                       {"title", required_argument, 0, 't'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'o':
-      png = optarg;
-      break;
-    case 's':
-      svg = optarg;
-      break;
-    case 't':
-      title = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (optind != argc - 1) {
-    usage(stderr);
-    return 2;
-  }
-  const char *in = argv[optind];
-  if (strchr(in, '\'') || (png && strchr(png, '\'')) ||
-      (svg && strchr(svg, '\'')) || (title && strchr(title, '\''))) {
-    fprintf(stderr,
-            "kafka-ml plot: file names and titles must not contain '\n");
-    return 2;
-  }
+  kml_plot_opts_t o;
+  char perr[512];
+  int st = kml_cli_parsed(
+      "plot", kml_cli_plot_parse(argc, argv, &o, perr, sizeof(perr)), perr,
+      kml_cli_plot_usage);
+  if (st >= 0)
+    return st;
   int forecast = 0;
-  int rc = check_header(in, &forecast);
+  int rc = check_header(o.in, &forecast);
   if (rc != 0)
     return rc;
-  if (png == NULL && svg == NULL)
-    png = "plot.png";
-  if (title == NULL) {
-    const char *slash = strrchr(in, '/');
-    title = slash ? slash + 1 : in;
-  }
-  if (png && (rc = run_gnuplot("pngcairo", png, in, title, forecast)) != 0)
-    return rc;
-  if (svg && (rc = run_gnuplot("svg dynamic", svg, in, title, forecast)) != 0)
-    return rc;
-  return 0;
+  kml_cli_inputs_t in = {0};
+  kml_cli_inputs_add(&in, o.in);
+  if (o.png)
+    rc = draw("pngcairo", o.png, &o, &in, forecast);
+  if (rc == 0 && o.svg)
+    rc = draw("svg dynamic", o.svg, &o, &in, forecast);
+  kml_cli_inputs_free(&in);
+  return rc;
 }

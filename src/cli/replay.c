@@ -1,13 +1,15 @@
 /* replay: run recorded series through the exact models of the ml plugin
  * (kml_model_update) and write one result CSV per input, laid out like the
- * input tree so NAB's scorer can read a replayed NAB corpus directly. */
+ * input tree so NAB's scorer can read a replayed NAB corpus directly.
+ * All inputs are listed and every output path is checked before the first
+ * file is written, so a refused run leaves nothing half done. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "output.h"
 #include "series_csv.h"
 
-#include "kml_clock.h"
+#include "kml_conf.h"
 #include "ml/baseline.h"
-#include "ml/model.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,163 +22,148 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One series to replay: the file and its path relative to the input root
+ * (which is also its path below the output directory). */
 typedef struct {
-  kml_model_cfg_t cfg;
-  kml_ds_kind_t kind;
-  int zscore;      /* baseline detector instead of the models */
-  int horizon_set; /* --horizon given: write the forecast columns */
-  const char *outdir;
+  char *full, *rel;
+} job_t;
+
+typedef struct {
+  job_t *v;
+  size_t n, cap;
+} jobs_t;
+
+typedef struct {
+  const kml_replay_opts_t *o;
   size_t files, rows, detections;
   int progress;
 } replay_t;
 
-static int replay_file(replay_t *r, const char *in, const char *rel) {
-  kml_csv_series_t s;
-  char err[512];
-  if (kml_csv_read(in, &s, err, sizeof(err)) != 0) {
-    fprintf(stderr, "kafka-ml replay: %s\n", err);
-    kml_csv_free(&s);
-    return 2;
-  }
-  char out[4096], dir[4096];
-  snprintf(out, sizeof(out), "%s/%s", r->outdir, rel);
-  snprintf(dir, sizeof(dir), "%s", out);
-  char *slash = strrchr(dir, '/');
-  if (slash)
-    *slash = '\0';
-  FILE *f = NULL;
-  if (kml_cli_mkdirs(dir) != 0 || (f = fopen(out, "w")) == NULL) {
-    fprintf(stderr, "kafka-ml replay: cannot write %s: %s\n", out,
-            strerror(errno));
-    kml_csv_free(&s);
-    return 1;
-  }
-  int fc = isfinite(r->cfg.threshold) || r->horizon_set;
-  fprintf(f, "timestamp,value,anomaly_score,expected,lower,upper,alert%s\n",
-          fc ? ",forecast,eta,forecast_alert" : "");
-  if (r->zscore) {
-    /* The peer: rolling z-score over 200 values, its Gaussian tail
-     * probability through the models' own alert state machine. */
-    kml_baseline_t b;
-    kml_alert_t a = {0};
-    if (kml_baseline_init(&b, 200) != 0) {
-      fclose(f);
-      kml_csv_free(&s);
-      return 1;
-    }
-    for (size_t i = 0; i < s.n; i++) {
-      double z, p, sc = kml_baseline_update(&b, s.x[i], &z, &p);
-      kml_alert_state_t st;
-      int alert =
-          kml_alert_update(&a, &r->cfg.alert, p, &st) && st != KML_ALERT_OKAY;
-      r->detections += alert;
-      fprintf(f, "%s,%.10g,%.6f,,,,%d%s\n", s.stamp[i], s.x[i], sc, alert,
-              fc ? ",,-1,0" : "");
-    }
-    kml_baseline_free(&b);
-    r->rows += s.n;
-    r->files++;
-    kml_csv_free(&s);
-    return fclose(f) == 0 ? 0 : 1;
-  }
-  kml_model_t m;
-  kml_model_init(&m);
-  for (size_t i = 0; i < s.n; i++) {
-    kml_output_t o;
-    int rc = kml_model_update(&m, &r->cfg, r->kind, s.t[i], s.x[i], &o);
-    if (rc == KML_RATE_OK) {
-      /* alert: a WARNING/FAILURE the plugin would have sent now */
-      int alert = o.alert_changed && o.alert != KML_ALERT_OKAY;
-      fprintf(f, "%s,%.10g,%.6f,%.10g,%.10g,%.10g,%d", s.stamp[i], o.value,
-              o.score, o.expected, o.lower, o.upper, alert);
-      if (fc)
-        fprintf(f, ",%.10g,%.0f,%d", o.forecast, o.eta, (int)o.fc_alert);
-      fputc('\n', f);
-    } else { /* refused or first counter sample: keep the row, score 0 */
-      fprintf(f, "%s,,0,,,,0%s\n", s.stamp[i], fc ? ",,-1,0" : "");
-    }
-    r->detections +=
-        rc == KML_RATE_OK && o.alert_changed && o.alert != KML_ALERT_OKAY;
-  }
-  r->rows += s.n;
-  r->files++;
-  kml_csv_free(&s);
-  if (fclose(f) != 0) {
-    fprintf(stderr, "kafka-ml replay: writing %s failed\n", out);
-    return 1;
-  }
-  return 0;
-}
-
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Collect *.csv below root (sorted, so output order is deterministic). */
-static int walk(const char *root, const char *sub, char ***list, size_t *n) {
-  char path[4096];
-  snprintf(path, sizeof(path), "%s%s%s", root, *sub ? "/" : "", sub);
-  DIR *d = opendir(path);
-  if (d == NULL)
-    return -1;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.')
-      continue;
-    char rel[4096], full[8192];
-    snprintf(rel, sizeof(rel), "%s%s%s", sub, *sub ? "/" : "", e->d_name);
-    snprintf(full, sizeof(full), "%s/%s", root, rel);
-    struct stat st;
-    if (stat(full, &st) != 0)
-      continue;
-    if (S_ISDIR(st.st_mode))
-      walk(root, rel, list, n);
-    else if (strlen(e->d_name) > 4 &&
-             strcmp(e->d_name + strlen(e->d_name) - 4, ".csv") == 0) {
-      *list = realloc(*list, sizeof(char *) * (*n + 1));
-      (*list)[(*n)++] = strdup(rel);
-    }
-  }
-  closedir(d);
-  return 0;
-}
-
-static void usage(FILE *f) {
+void kml_cli_replay_usage(FILE *f) {
+  kml_detector_cfg_t d = kml_detector_defaults();
   fprintf(
       f,
       "usage: kafka-ml replay [options] INPUT...\n"
       "Run CSV series (timestamp,value) through the ml plugin's models.\n"
-      "INPUT is a file or a directory searched for *.csv; results go to\n"
-      "OUTDIR/<path relative to the directory>, with the columns\n"
-      "timestamp,value,anomaly_score,expected,lower,upper,alert.\n\n"
+      "INPUT is a file or a directory searched for *.csv; each result goes "
+      "to\n"
+      "OUTDIR/<path relative to the directory> (a file: OUTDIR/<its name>),\n"
+      "with the columns timestamp,value,anomaly_score,expected,lower,upper,"
+      "alert.\n"
+      "Results are written to a temporary file and renamed into place: "
+      "never\n"
+      "through a symlink, and never over one of the inputs (refused).\n\n"
       "  -o, --output DIR      results directory (default: results)\n"
       "  -k, --kind KIND       gauge (default), derive, counter, absolute\n"
+      "      --column NAME     value column (default: value)\n"
+      "      --sort            sort rows by time (a warning says how many "
+      "moved)\n"
+      "                        and keep the last of equal timestamps; "
+      "without it\n"
+      "                        unsorted or repeated timestamps are refused\n"
       "      --memory N        history length of the detector in values "
-      "(%g)\n"
-      "      --refractory N    values one detection suppresses (%g)\n"
-      "      --warmup N        values before the first score (%g)\n"
-      "      --alert-p P       tail probability of a detection (%g)\n"
+      "(%.0f; 10..1e9)\n"
+      "      --refractory N    values one detection suppresses (%.0f)\n"
+      "      --warmup N        values before the first score (%.0f)\n"
+      "      --alert-p P       tail probability of a detection (%g; 0 < P "
+      "< 1)\n"
       "      --threshold X     forecast alerts against X (adds the columns\n"
       "                        forecast,eta,forecast_alert)\n"
-      "      --horizon SECS    forecast horizon (1800); given alone, adds\n"
-      "                        the forecast columns too\n"
+      "      --horizon SECS    forecast horizon (1800, or \"30m\", up to "
+      "30 days);\n"
+      "                        given alone, adds the forecast columns too\n"
       "      --detector NAME   model (default) or zscore (the rolling\n"
-      "                        z-score baseline over 200 values, alerting\n"
-      "                        through the same state machine)\n"
-      "  -q, --quiet           no progress or summary\n",
-      kml_detector_defaults().memory, kml_detector_defaults().refractory,
-      kml_detector_defaults().warmup, kml_detector_defaults().alert_p);
+      "                        z-score baseline over 200 values)\n"
+      "  -q, --quiet           no progress or summary (else on stderr)\n"
+      "      --version         print the version\n"
+      "Input: a header naming timestamp (or time, epoch) and value; times "
+      "as\n"
+      "YYYY-MM-DD HH:MM:SS (UTC) or seconds since 1970; a UTF-8 BOM and "
+      "CRLF\n"
+      "or CR line ends are fine; every refusal names FILE:LINE (exit 2).\n",
+      d.memory, d.refractory, d.warmup, d.alert_p);
 }
 
-int kml_cli_replay(int argc, char **argv) {
-  replay_t r = {.cfg = kml_model_defaults(),
-                .kind = KML_DS_GAUGE,
-                .outdir = "results",
-                .progress = isatty(2)};
-  int quiet = 0;
+/* A whole-number detector setting within [lo, hi]. */
+static int count_arg(const char *name, const char *arg, long long lo,
+                     long long hi, double *out, char *err, size_t errlen) {
+  kml_conf_value_t v = kml_conf_string(arg);
+  long long n;
+  char why[200];
+  if (kml_conf_int(&v, lo, hi, &n, why, sizeof(why)) != 0) {
+    snprintf(err, errlen, "--%s %s", name, why);
+    return -1;
+  }
+  *out = (double)n;
+  return 0;
+}
+
+static int replay_option(kml_replay_opts_t *o, int c, const char *arg,
+                         char *err, size_t errlen) {
+  kml_conf_value_t v = kml_conf_string(arg);
+  char why[200];
+  switch (c) {
+  case 'o':
+    o->outdir = arg;
+    return 0;
+  case 'k':
+    if (kml_cli_parse_kind(arg, &o->kind) == 0)
+      return 0;
+    snprintf(err, errlen,
+             "--kind \"%.40s\" is not one of gauge, derive, counter, absolute",
+             arg);
+    return -1;
+  case 'C':
+    o->column = arg;
+    return 0;
+  case 'M':
+    return count_arg("memory", arg, 10, 1000000000, &o->cfg.detector.memory,
+                     err, errlen);
+  case 'R':
+    return count_arg("refractory", arg, 0, 1000000000,
+                     &o->cfg.detector.refractory, err, errlen);
+  case 'W':
+    return count_arg("warmup", arg, 0, 1000000000, &o->cfg.detector.warmup, err,
+                     errlen);
+  case 'P':
+    if (kml_conf_number(&v, 0, 1, KML_CONF_MIN_OPEN | KML_CONF_MAX_OPEN,
+                        &o->cfg.detector.alert_p, why, sizeof(why)) == 0)
+      return 0;
+    snprintf(err, errlen, "--alert-p %s", why);
+    return -1;
+  case 'T':
+    if (kml_conf_number(&v, -INFINITY, INFINITY, 0, &o->cfg.threshold, why,
+                        sizeof(why)) == 0)
+      return 0;
+    snprintf(err, errlen, "--threshold %s", why);
+    return -1;
+  case 'H':
+    o->horizon_set = 1;
+    if (kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN,
+                          &o->cfg.horizon, why, sizeof(why)) == 0)
+      return 0;
+    snprintf(err, errlen, "--horizon %s", why);
+    return -1;
+  case 'D':
+    if (strcmp(arg, "zscore") == 0 || strcmp(arg, "model") == 0) {
+      o->zscore = strcmp(arg, "zscore") == 0;
+      return 0;
+    }
+    snprintf(err, errlen, "--detector \"%.40s\" is not model or zscore", arg);
+    return -1;
+  }
+  return -1;
+}
+
+int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
+                         size_t errlen) {
+  *o = (kml_replay_opts_t){
+      .cfg = kml_model_defaults(), .kind = KML_DS_GAUGE, .outdir = "results"};
   static const struct option opts[] = {
       {"output", required_argument, 0, 'o'},
       {"kind", required_argument, 0, 'k'},
+      {"column", required_argument, 0, 'C'},
+      {"sort", no_argument, 0, 'S'},
       {"memory", required_argument, 0, 'M'},
       {"refractory", required_argument, 0, 'R'},
       {"warmup", required_argument, 0, 'W'},
@@ -188,79 +175,189 @@ int kml_cli_replay(int argc, char **argv) {
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   int c;
-  optind = 1;
+  optind = 0; /* full reinitialisation of getopt */
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "o:k:qh", opts, NULL)) != -1) {
-    switch (c) {
-    case 'o':
-      r.outdir = optarg;
-      break;
-    case 'k':
-      if (kml_cli_parse_kind(optarg, &r.kind) != 0) {
-        fprintf(stderr, "kafka-ml replay: unknown kind \"%s\"\n", optarg);
-        return 2;
-      }
-      break;
-    case 'M':
-    case 'R':
-    case 'W':
-    case 'P': {
-      double v;
-      if (kml_cli_parse_number(optarg, &v) != 0 || v < 0) {
-        fprintf(stderr, "kafka-ml replay: bad number \"%s\"\n", optarg);
-        return 2;
-      }
-      if (c == 'M')
-        r.cfg.detector.memory = v < 10 ? 10 : v;
-      else if (c == 'R')
-        r.cfg.detector.refractory = v;
-      else if (c == 'W')
-        r.cfg.detector.warmup = v;
-      else
-        r.cfg.detector.alert_p = v;
-      break;
-    }
-    case 'T':
-    case 'H': {
-      double v;
-      if (kml_cli_parse_number(optarg, &v) != 0 || (c == 'H' && v <= 0)) {
-        fprintf(stderr, "kafka-ml replay: bad number \"%s\"\n", optarg);
-        return 2;
-      }
-      if (c == 'T')
-        r.cfg.threshold = v;
-      else {
-        r.cfg.horizon = v;
-        r.horizon_set = 1;
-      }
-      break;
-    }
-    case 'D':
-      if (strcmp(optarg, "zscore") == 0)
-        r.zscore = 1;
-      else if (strcmp(optarg, "model") != 0) {
-        fprintf(stderr, "kafka-ml replay: unknown detector \"%s\"\n", optarg);
-        return 2;
-      }
-      break;
-    case 'q':
-      quiet = 1;
-      r.progress = 0;
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
-    }
+    if (c == 'h')
+      return KML_CLI_HELP;
+    if (c == 'q')
+      o->quiet = 1;
+    else if (c == 'S')
+      o->sort = 1;
+    else if (c == '?' || c == ':') {
+      snprintf(err, errlen, "unknown option or missing value: %.60s",
+               argv[optind - 1 > 0 ? optind - 1 : 0]);
+      return KML_CLI_USAGE;
+    } else if (replay_option(o, c, optarg, err, errlen) != 0)
+      return KML_CLI_USAGE;
+  }
+  if (o->outdir[0] == '\0') {
+    snprintf(err, errlen, "--output must not be empty");
+    return KML_CLI_USAGE;
   }
   if (optind >= argc) {
-    usage(stderr);
+    snprintf(err, errlen, "no INPUT given (a CSV file or a directory)");
+    return KML_CLI_USAGE;
+  }
+  o->first_input = optind;
+  o->n_inputs = argc - optind;
+  return KML_CLI_OK;
+}
+
+static int replay_zscore(replay_t *r, const kml_csv_series_t *s, FILE *f) {
+  kml_baseline_t b;
+  int above = 0;
+  if (kml_baseline_init(&b, 200) != 0)
+    return -1;
+  for (size_t i = 0; i < s->n; i++) {
+    double z, sc = kml_baseline_update(&b, s->x[i], &z);
+    int alert = fabs(z) >= 4 && !above; /* rising edge, like a page */
+    above = fabs(z) >= 4;
+    r->detections += alert;
+    fprintf(f, "%s,%.10g,%.6f,,,,%d\n", s->stamp[i], s->x[i], sc, alert);
+  }
+  kml_baseline_free(&b);
+  return 0;
+}
+
+static void replay_model(replay_t *r, const kml_csv_series_t *s, FILE *f,
+                         int fc) {
+  kml_model_t m;
+  kml_model_init(&m);
+  for (size_t i = 0; i < s->n; i++) {
+    kml_output_t o;
+    int rc = kml_model_update(&m, &r->o->cfg, r->o->kind, s->t[i], s->x[i], &o);
+    if (rc == KML_RATE_OK) {
+      /* alert: a WARNING/FAILURE the plugin would have sent now */
+      int alert = o.alert_changed && o.alert != KML_ALERT_OKAY;
+      fprintf(f, "%s,%.10g,%.6f,%.10g,%.10g,%.10g,%d", s->stamp[i], o.value,
+              o.score, o.expected, o.lower, o.upper, alert);
+      if (fc)
+        fprintf(f, ",%.10g,%.0f,%d", o.forecast, o.eta, (int)o.fc_alert);
+      fputc('\n', f);
+      r->detections += alert;
+    } else { /* refused or first counter sample: keep the row, score 0 */
+      fprintf(f, "%s,,0,,,,0%s\n", s->stamp[i], fc ? ",,-1,0" : "");
+    }
+  }
+}
+
+static int replay_file(replay_t *r, const job_t *j,
+                       const kml_cli_inputs_t *inputs) {
+  kml_csv_series_t s;
+  char err[1024];
+  kml_csv_opts_t co = {.sort = r->o->sort, .column = r->o->column};
+  if (kml_csv_read(j->full, &co, &s, err, sizeof(err)) != 0) {
+    fprintf(stderr, "kafka-ml replay: %s\n", err);
+    kml_csv_free(&s);
     return 2;
   }
-  double t0 = kml_clock_mono();
-  int status = 0;
-  for (int i = optind; i < argc; i++) {
+  if (s.reordered || s.duplicates)
+    fprintf(stderr,
+            "kafka-ml replay: warning: %s: %zu row(s) out of time order "
+            "sorted, %zu row(s) with a repeated timestamp dropped "
+            "(--sort)\n",
+            j->full, s.reordered, s.duplicates);
+  char out[8192];
+  snprintf(out, sizeof(out), "%s/%s", r->o->outdir, j->rel);
+  kml_cli_out_t w;
+  if (kml_cli_out_open(&w, out, inputs, err, sizeof(err)) != 0) {
+    fprintf(stderr, "kafka-ml replay: %s\n", err);
+    kml_csv_free(&s);
+    return 1;
+  }
+  int fc = isfinite(r->o->cfg.threshold) || r->o->horizon_set;
+  fprintf(w.f, "timestamp,value,anomaly_score,expected,lower,upper,alert%s\n",
+          fc ? ",forecast,eta,forecast_alert" : "");
+  if (r->o->zscore) {
+    if (replay_zscore(r, &s, w.f) != 0) {
+      kml_cli_out_abort(&w);
+      kml_csv_free(&s);
+      return 1;
+    }
+  } else
+    replay_model(r, &s, w.f, fc);
+  r->rows += s.n;
+  r->files++;
+  kml_csv_free(&s);
+  if (kml_cli_out_commit(&w, err, sizeof(err)) != 0) {
+    fprintf(stderr, "kafka-ml replay: %s\n", err);
+    return 1;
+  }
+  return 0;
+}
+
+static int jobs_add(jobs_t *js, const char *full, const char *rel) {
+  if (js->n == js->cap) {
+    size_t cap = js->cap ? 2 * js->cap : 64;
+    job_t *v = realloc(js->v, cap * sizeof(*v));
+    if (v == NULL)
+      return -1;
+    js->v = v;
+    js->cap = cap;
+  }
+  js->v[js->n].full = strdup(full);
+  js->v[js->n].rel = strdup(rel);
+  if (!js->v[js->n].full || !js->v[js->n].rel) {
+    free(js->v[js->n].full);
+    free(js->v[js->n].rel);
+    return -1;
+  }
+  js->n++;
+  return 0;
+}
+
+static void jobs_free(jobs_t *js) {
+  for (size_t i = 0; i < js->n; i++) {
+    free(js->v[i].full);
+    free(js->v[i].rel);
+  }
+  free(js->v);
+}
+
+static int cmp_job(const void *a, const void *b) {
+  return strcmp(((const job_t *)a)->rel, ((const job_t *)b)->rel);
+}
+
+/* Collect *.csv below root/sub into js, skipping the output directory
+ * (skip: its device and inode, or dev 0) so a rerun never reads its own
+ * results. Symlinked directories are not followed (no loops). */
+static void walk(const char *root, const char *sub, jobs_t *js,
+                 const struct stat *skip) {
+  char path[4096];
+  snprintf(path, sizeof(path), "%s%s%s", root, *sub ? "/" : "", sub);
+  DIR *d = opendir(path);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    char rel[4096], full[8192];
+    snprintf(rel, sizeof(rel), "%s%s%s", sub, *sub ? "/" : "", e->d_name);
+    snprintf(full, sizeof(full), "%s/%s", root, rel);
+    struct stat st;
+    if (lstat(full, &st) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (skip->st_dev == st.st_dev && skip->st_ino == st.st_ino)
+        continue;
+      walk(root, rel, js, skip);
+    } else if (strlen(e->d_name) > 4 &&
+               strcmp(e->d_name + strlen(e->d_name) - 4, ".csv") == 0 &&
+               (S_ISREG(st.st_mode) ||
+                (stat(full, &st) == 0 && S_ISREG(st.st_mode))))
+      jobs_add(js, full, rel);
+  }
+  closedir(d);
+}
+
+/* Every input file as a job, sorted per argument. 0, or 2 after a message. */
+static int list_jobs(const kml_replay_opts_t *o, char **argv, jobs_t *js) {
+  struct stat skip = {0};
+  if (stat(o->outdir, &skip) != 0)
+    memset(&skip, 0, sizeof(skip));
+  for (int i = o->first_input; i < o->first_input + o->n_inputs; i++) {
     struct stat st;
     if (stat(argv[i], &st) != 0) {
       fprintf(stderr, "kafka-ml replay: %s: %s\n", argv[i], strerror(errno));
@@ -268,36 +365,91 @@ int kml_cli_replay(int argc, char **argv) {
     }
     if (!S_ISDIR(st.st_mode)) {
       const char *base = strrchr(argv[i], '/');
-      int rc = replay_file(&r, argv[i], base ? base + 1 : argv[i]);
-      if (rc != 0)
-        return rc;
+      if (jobs_add(js, argv[i], base ? base + 1 : argv[i]) != 0)
+        return 1;
       continue;
     }
-    char **list = NULL;
-    size_t n = 0;
-    walk(argv[i], "", &list, &n);
-    qsort(list, n, sizeof(char *), cmp_str);
-    for (size_t k = 0; k < n && status == 0; k++) {
-      char full[8192];
-      snprintf(full, sizeof(full), "%s/%s", argv[i], list[k]);
-      if (r.progress)
-        fprintf(stderr, "\r[%zu/%zu] %-60.60s", k + 1, n, list[k]);
-      status = replay_file(&r, full, list[k]);
+    size_t first = js->n;
+    walk(argv[i], "", js, &skip);
+    if (js->n == first) {
+      fprintf(stderr, "kafka-ml replay: %s: no *.csv file below it\n", argv[i]);
+      return 2;
     }
-    if (r.progress)
-      fprintf(stderr, "\r%80s\r", "");
-    for (size_t k = 0; k < n; k++)
-      free(list[k]);
-    free(list);
-    if (status != 0)
-      return status;
+    qsort(js->v + first, js->n - first, sizeof(job_t), cmp_job);
   }
-  double secs = kml_clock_mono() - t0;
-  if (!quiet)
+  return 0;
+}
+
+/* Refuse the whole run before writing anything when an output would
+ * replace an input or two inputs would write the same output. */
+static int check_outputs(const kml_replay_opts_t *o, const jobs_t *js,
+                         const kml_cli_inputs_t *in) {
+  for (size_t i = 0; i < js->n; i++) {
+    char out[8192];
+    snprintf(out, sizeof(out), "%s/%s", o->outdir, js->v[i].rel);
+    if (kml_cli_inputs_has(in, out)) {
+      fprintf(stderr,
+              "kafka-ml replay: %s: the result would replace its own input "
+              "%s; choose another --output directory\n",
+              out, js->v[i].full);
+      return 2;
+    }
+    for (size_t k = 0; k < i; k++)
+      if (strcmp(js->v[k].rel, js->v[i].rel) == 0) {
+        fprintf(stderr,
+                "kafka-ml replay: %s and %s would both be written to %s; "
+                "replay them separately\n",
+                js->v[k].full, js->v[i].full, out);
+        return 2;
+      }
+  }
+  return 0;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int kml_cli_replay(int argc, char **argv) {
+  kml_replay_opts_t o;
+  char err[512];
+  int st = kml_cli_parsed(
+      "replay", kml_cli_replay_parse(argc, argv, &o, err, sizeof(err)), err,
+      kml_cli_replay_usage);
+  if (st >= 0)
+    return st;
+  replay_t r = {.o = &o, .progress = !o.quiet && isatty(2)};
+  jobs_t js = {0};
+  kml_cli_inputs_t in = {0};
+  int status = list_jobs(&o, argv, &js);
+  for (size_t i = 0; status == 0 && i < js.n; i++)
+    if (kml_cli_inputs_add(&in, js.v[i].full) != 0) {
+      fprintf(stderr, "kafka-ml replay: %s: %s\n", js.v[i].full,
+              strerror(errno));
+      status = 2;
+    }
+  if (status == 0)
+    status = check_outputs(&o, &js, &in);
+  double t0 = now_s();
+  for (size_t k = 0; status == 0 && k < js.n; k++) {
+    if (r.progress)
+      fprintf(stderr, "\r[%zu/%zu] %-60.60s", k + 1, js.n, js.v[k].rel);
+    status = replay_file(&r, &js.v[k], &in);
+  }
+  if (r.progress)
+    fprintf(stderr, "\r%80s\r", "");
+  jobs_free(&js);
+  kml_cli_inputs_free(&in);
+  if (status != 0)
+    return status;
+  double secs = now_s() - t0;
+  if (!o.quiet)
     fprintf(stderr,
             "replayed %zu file(s), %zu values, %zu alert(s) in %.2f s "
             "(%.0f values/s) into %s\n",
             r.files, r.rows, r.detections, secs, secs > 0 ? r.rows / secs : 0.0,
-            r.outdir);
+            o.outdir);
   return 0;
 }

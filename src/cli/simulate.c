@@ -5,6 +5,9 @@
  * the same bytes. Values are one per --step seconds over --days days. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "output.h"
+
+#include "kml_conf.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+/* Bounds that keep a run within seconds and a few hundred MB. */
+#define MAX_PER_SERIES 2000000L
+#define MAX_TOTAL 10000000L
 
 typedef struct {
   uint64_t s;
@@ -125,27 +132,74 @@ static double value(kind_t k, rng_t *r, double t, double inc, double scale,
   }
 }
 
-static void usage(FILE *f) {
+void kml_cli_simulate_usage(FILE *f) {
   fprintf(f,
           "usage: kafka-ml simulate -o DIR [--seed N] [--days D] [--step S] "
           "[--copies K]\n"
           "Generate Kafka-like series with labelled incidents in NAB's "
           "layout:\n"
-          "DIR/data/<category>/<name>.csv, DIR/labels/combined_windows.json,\n"
+          "DIR/data/<category>/<name>.csv (timestamp,value), "
+          "DIR/labels/combined_windows.json,\n"
           "DIR/scenarios.json (kind, incident, SLA threshold and breach).\n"
           "Scenarios: traffic_normal (no incident), consumer_stall, "
           "slow_consumer (SLA),\n"
           "hot_partition, rebalance_storm, broker_drift, retention_overtake "
           "(SLA).\n"
-          "  --seed N    random seed (1)\n"
-          "  --days D    length of each series in days (7)\n"
-          "  --step S    seconds between values (300)\n"
-          "  --copies K  series per scenario (3)\n");
+          "The same seed gives the same bytes. Files are written to a "
+          "temporary name\n"
+          "and renamed into place (never through a symlink).\n"
+          "  -o, --output DIR  where to write (required; created if "
+          "missing)\n"
+          "  --seed N    random seed, a whole number (1)\n"
+          "  --days D    length of each series in days, 2..3660 (7)\n"
+          "  --step S    seconds between values, 1..86400 or \"5m\" (300)\n"
+          "  --copies K  series per scenario, 1..1000 (3)\n"
+          "At most %ld values per series and %ld in all: beyond, the "
+          "command\n"
+          "refuses and says what to change.\n",
+          (long)MAX_PER_SERIES, (long)MAX_TOTAL);
 }
 
-int kml_cli_simulate(int argc, char **argv) {
-  const char *out = NULL;
-  double seed = 1, days = 7, step = 300, copies = 3;
+static int simulate_option(kml_simulate_opts_t *o, int c, const char *arg,
+                           char *err, size_t errlen) {
+  kml_conf_value_t v = kml_conf_string(arg);
+  char why[200];
+  long long n;
+  int rc = 0;
+  const char *name = "";
+  switch (c) {
+  case 'o':
+    o->out = arg;
+    return 0;
+  case 's':
+    name = "--seed";
+    rc = kml_conf_int(&v, 0, 9007199254740992LL, &n, why, sizeof(why));
+    if (rc == 0)
+      o->seed = (unsigned long long)n;
+    break;
+  case 'd':
+    name = "--days";
+    rc = kml_conf_number(&v, 2, 3660, 0, &o->days, why, sizeof(why));
+    break;
+  case 't':
+    name = "--step";
+    rc = kml_conf_duration(&v, 1, 86400, 0, &o->step, why, sizeof(why));
+    break;
+  case 'k':
+    name = "--copies";
+    rc = kml_conf_int(&v, 1, 1000, &o->copies, why, sizeof(why));
+    break;
+  default:
+    return -1;
+  }
+  if (rc != 0)
+    snprintf(err, errlen, "%s %s", name, why);
+  return rc;
+}
+
+int kml_cli_simulate_parse(int argc, char **argv, kml_simulate_opts_t *o,
+                           char *err, size_t errlen) {
+  *o = (kml_simulate_opts_t){.seed = 1, .days = 7, .step = 300, .copies = 3};
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"seed", required_argument, 0, 's'},
                                        {"days", required_argument, 0, 'd'},
@@ -154,74 +208,110 @@ int kml_cli_simulate(int argc, char **argv) {
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   int c;
-  optind = 1;
+  optind = 0;
+  opterr = 0;
   while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    double v;
-    switch (c) {
-    case 'o':
-      out = optarg;
-      break;
-    case 's':
-    case 'd':
-    case 't':
-    case 'k':
-      if (kml_cli_parse_number(optarg, &v) != 0 || v <= 0) {
-        fprintf(stderr, "kafka-ml simulate: bad number \"%s\"\n", optarg);
-        return 2;
-      }
-      if (c == 's')
-        seed = v;
-      else if (c == 'd')
-        days = v;
-      else if (c == 't')
-        step = v;
-      else
-        copies = v;
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
+    if (c == 'h')
+      return KML_CLI_HELP;
+    if (c == '?' || c == ':') {
+      snprintf(err, errlen, "unknown option or missing value: %.60s",
+               argv[optind - 1 > 0 ? optind - 1 : 0]);
+      return KML_CLI_USAGE;
     }
+    if (simulate_option(o, c, optarg, err, errlen) != 0)
+      return KML_CLI_USAGE;
   }
-  if (out == NULL || days < 2) {
-    usage(stderr);
-    return 2;
+  if (optind < argc) {
+    snprintf(err, errlen, "unexpected argument \"%.60s\"", argv[optind]);
+    return KML_CLI_USAGE;
   }
+  if (o->out == NULL || o->out[0] == '\0') {
+    snprintf(err, errlen,
+             "-o DIR is required: the directory that receives data/, "
+             "labels/ and scenarios.json");
+    return KML_CLI_USAGE;
+  }
+  /* bounded before any cast: --days 1e6 or --step 1e-9 must not overflow */
+  double per = floor(o->days * 86400 / o->step);
+  if (!(per <= MAX_PER_SERIES)) {
+    snprintf(err, errlen,
+             "--days %g with --step %g makes %.0f values per series; at most "
+             "%ld (fewer days or a longer step)",
+             o->days, o->step, per, (long)MAX_PER_SERIES);
+    return KML_CLI_USAGE;
+  }
+  if (!(per * N_KINDS * (double)o->copies <= MAX_TOTAL)) {
+    snprintf(err, errlen,
+             "%d scenarios x %lld copies x %.0f values is %.0f values; at "
+             "most %ld in all (fewer --copies, fewer --days or a longer "
+             "--step)",
+             N_KINDS, o->copies, per, per * N_KINDS * (double)o->copies,
+             (long)MAX_TOTAL);
+    return KML_CLI_USAGE;
+  }
+  o->values_per_series = (long long)per;
+  return KML_CLI_OK;
+}
+
+/* One output file; NULL after a message on stderr. */
+static FILE *open_out(kml_cli_out_t *w, const char *path) {
+  char err[1024];
+  if (kml_cli_out_open(w, path, NULL, err, sizeof(err)) != 0) {
+    fprintf(stderr, "kafka-ml simulate: %s\n", err);
+    return NULL;
+  }
+  return w->f;
+}
+
+static int close_out(kml_cli_out_t *w) {
+  char err[1024];
+  if (kml_cli_out_commit(w, err, sizeof(err)) != 0) {
+    fprintf(stderr, "kafka-ml simulate: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
+int kml_cli_simulate(int argc, char **argv) {
+  kml_simulate_opts_t o;
+  char perr[512];
+  int st = kml_cli_parsed(
+      "simulate", kml_cli_simulate_parse(argc, argv, &o, perr, sizeof(perr)),
+      perr, kml_cli_simulate_usage);
+  if (st >= 0)
+    return st;
+  const char *out = o.out;
+  double days = o.days, step = o.step;
+  long long copies = o.copies;
   char path[4096];
-  snprintf(path, sizeof(path), "%s/labels", out);
-  if (kml_cli_mkdirs(path) != 0) {
-    fprintf(stderr, "kafka-ml simulate: cannot create %s: %s\n", path,
-            strerror(errno));
-    return 1;
-  }
+  kml_cli_out_t ww, sw;
   snprintf(path, sizeof(path), "%s/labels/combined_windows.json", out);
-  FILE *win = fopen(path, "w");
+  FILE *win = open_out(&ww, path);
+  if (win == NULL)
+    return 1;
   snprintf(path, sizeof(path), "%s/scenarios.json", out);
-  FILE *sc = fopen(path, "w");
-  if (win == NULL || sc == NULL) {
-    fprintf(stderr, "kafka-ml simulate: cannot write into %s\n", out);
+  FILE *sc = open_out(&sw, path);
+  if (sc == NULL) {
+    kml_cli_out_abort(&ww);
     return 1;
   }
   fprintf(win, "{\n");
   fprintf(sc, "[\n");
-  rng_t r = {(uint64_t)seed * 2654435761ULL + 12345};
+  rng_t r = {(uint64_t)o.seed * 2654435761ULL + 12345};
   const double t0 = 1767225600; /* 2026-01-01 00:00:00 UTC, a Thursday */
-  long n = (long)(days * 86400 / step);
+  long n = (long)o.values_per_series;
   int first = 1;
   for (int k = 0; k < N_KINDS; k++)
-    for (int copy = 0; copy < (int)copies; copy++) {
+    for (long long copy = 0; copy < copies; copy++) {
       char name[128];
-      snprintf(name, sizeof(name), "%s_%d", kinds[k].name, copy + 1);
-      snprintf(path, sizeof(path), "%s/data/%s", out, kinds[k].category);
-      kml_cli_mkdirs(path);
+      snprintf(name, sizeof(name), "%s_%lld", kinds[k].name, copy + 1);
       snprintf(path, sizeof(path), "%s/data/%s/%s.csv", out, kinds[k].category,
                name);
-      FILE *f = fopen(path, "w");
+      kml_cli_out_t fw;
+      FILE *f = open_out(&fw, path);
       if (f == NULL) {
-        fprintf(stderr, "kafka-ml simulate: cannot write %s\n", path);
+        kml_cli_out_abort(&ww);
+        kml_cli_out_abort(&sw);
         return 1;
       }
       /* Incident somewhere in days 3..(days-1), at a random time of day. */
@@ -243,7 +333,11 @@ int kml_cli_simulate(int argc, char **argv) {
         stamp(ts, sizeof(ts), t);
         fprintf(f, "%s,%.4f\n", ts, v);
       }
-      fclose(f);
+      if (close_out(&fw) != 0) {
+        kml_cli_out_abort(&ww);
+        kml_cli_out_abort(&sw);
+        return 1;
+      }
       /* Window: NAB style, starting at the incident, ~10% of the series
        * long (or up to the breach for SLA scenarios). */
       char a[32], b[32];
@@ -275,9 +369,10 @@ int kml_cli_simulate(int argc, char **argv) {
     }
   fprintf(win, "\n}\n");
   fprintf(sc, "\n]\n");
-  fclose(win);
-  fclose(sc);
-  fprintf(stderr, "simulated %d series of %ld values into %s\n",
-          N_KINDS * (int)copies, n, out);
+  int bad = close_out(&ww) != 0;
+  if (close_out(&sw) != 0 || bad)
+    return 1;
+  fprintf(stderr, "simulated %lld series of %ld values into %s\n",
+          N_KINDS * copies, n, out);
   return 0;
 }

@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "series_csv.h"
 
+#include "kml_conf.h"
+
 #include "ml/model.h"
 
 #include <getopt.h>
@@ -15,24 +17,140 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f) {
-  fprintf(
-      f, "usage: kafka-ml whatif --rate N|FILE.csv --per-consumer N "
-         "--partitions P\n"
-         "                       [--consumers C] [--sla SECONDS] "
-         "[--peak-seconds S]\n"
-         "                       [--headroom H] [--horizon SECONDS] "
-         "[--topic NAME]\n"
-         "  --rate           production in msg/s, or a CSV (timestamp,value) "
-         "of it\n"
-         "  --per-consumer   msg/s one consumer sustains (measured)\n"
-         "  --partitions     partitions of the topic today\n"
-         "  --consumers      consumers in the group today (default: "
-         "partitions)\n"
-         "  --sla            lag SLA in seconds (300)\n"
-         "  --peak-seconds   how long a peak lasts (3600)\n"
-         "  --headroom       spare capacity to plan for (0.2 = 20%%)\n"
-         "  --horizon        how far ahead to forecast a CSV rate (7d in s)\n");
+void kml_cli_whatif_usage(FILE *f) {
+  fprintf(f, "usage: kafka-ml whatif --rate N|FILE.csv --per-consumer N "
+             "--partitions P\n"
+             "                       [--consumers C] [--sla SECONDS] "
+             "[--peak-seconds S]\n"
+             "                       [--headroom H] [--horizon SECONDS] "
+             "[--topic NAME]\n"
+             "  --rate           production in msg/s (> 0), or a CSV "
+             "(timestamp,value) of it\n"
+             "  --per-consumer   msg/s one consumer sustains (measured; > 0)\n"
+             "  --partitions     partitions of the topic today (whole, "
+             "1..1000000)\n"
+             "  --consumers      consumers in the group today (whole, >= 1; "
+             "default: partitions)\n"
+             "  --sla            lag SLA in seconds or \"5m\" (300)\n"
+             "  --peak-seconds   how long a peak lasts (3600)\n"
+             "  --headroom       spare capacity to plan for, 0..10 (0.2 = "
+             "20%%)\n"
+             "  --horizon        how far ahead to forecast a CSV rate (7d)\n"
+             "  --topic          topic name used in the printed advice (\"the "
+             "topic\")\n");
+}
+
+static int whatif_option(kml_whatif_opts_t *o, int c, const char *arg,
+                         char *err, size_t errlen) {
+  kml_conf_value_t v = kml_conf_string(arg);
+  char why[200];
+  const char *name = "";
+  int rc = 0;
+  switch (c) {
+  case 'r':
+    o->rate_arg = arg;
+    if (kml_conf_parse_decimal(arg, &o->rate) != 0) {
+      o->rate = NAN; /* a file */
+      return 0;
+    }
+    name = "--rate";
+    rc = kml_conf_number(&v, 0, 1e12, KML_CONF_MIN_OPEN, &o->rate, why,
+                         sizeof(why));
+    break;
+  case 'c':
+    name = "--per-consumer";
+    rc = kml_conf_number(&v, 0, 1e12, KML_CONF_MIN_OPEN, &o->per, why,
+                         sizeof(why));
+    break;
+  case 'p':
+    name = "--partitions";
+    rc = kml_conf_int(&v, 1, 1000000, &o->partitions, why, sizeof(why));
+    break;
+  case 'n':
+    name = "--consumers";
+    rc = kml_conf_int(&v, 1, 1000000, &o->consumers, why, sizeof(why));
+    break;
+  case 's':
+    name = "--sla";
+    rc = kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN, &o->sla, why,
+                           sizeof(why));
+    break;
+  case 'k':
+    name = "--peak-seconds";
+    rc = kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN, &o->peak_s,
+                           why, sizeof(why));
+    break;
+  case 'H':
+    name = "--headroom";
+    rc = kml_conf_number(&v, 0, 10, 0, &o->headroom, why, sizeof(why));
+    break;
+  case 'z':
+    name = "--horizon";
+    rc = kml_conf_duration(&v, 0, 366 * 86400.0, KML_CONF_MIN_OPEN, &o->horizon,
+                           why, sizeof(why));
+    break;
+  case 't':
+    name = "--topic";
+    rc = kml_conf_name(&v, 249, NULL, why, sizeof(why));
+    if (rc == 0)
+      o->topic = arg;
+    break;
+  default:
+    return -1;
+  }
+  if (rc != 0)
+    snprintf(err, errlen, "%s %s", name, why);
+  return rc;
+}
+
+int kml_cli_whatif_parse(int argc, char **argv, kml_whatif_opts_t *o, char *err,
+                         size_t errlen) {
+  *o = (kml_whatif_opts_t){.topic = "the topic",
+                           .rate = NAN,
+                           .per = NAN,
+                           .sla = 300,
+                           .peak_s = 3600,
+                           .headroom = 0.2,
+                           .horizon = 7 * 86400};
+  static const struct option opts[] = {
+      {"rate", required_argument, 0, 'r'},
+      {"per-consumer", required_argument, 0, 'c'},
+      {"partitions", required_argument, 0, 'p'},
+      {"consumers", required_argument, 0, 'n'},
+      {"sla", required_argument, 0, 's'},
+      {"peak-seconds", required_argument, 0, 'k'},
+      {"headroom", required_argument, 0, 'H'},
+      {"horizon", required_argument, 0, 'z'},
+      {"topic", required_argument, 0, 't'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  int c;
+  optind = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (c == 'h')
+      return KML_CLI_HELP;
+    if (c == '?' || c == ':') {
+      snprintf(err, errlen, "unknown option or missing value: %.60s",
+               argv[optind - 1 > 0 ? optind - 1 : 0]);
+      return KML_CLI_USAGE;
+    }
+    if (whatif_option(o, c, optarg, err, errlen) != 0)
+      return KML_CLI_USAGE;
+  }
+  if (optind < argc) {
+    snprintf(err, errlen, "unexpected argument \"%.60s\"", argv[optind]);
+    return KML_CLI_USAGE;
+  }
+  if (o->rate_arg == NULL || isnan(o->per) || o->partitions == 0) {
+    snprintf(err, errlen,
+             "--rate, --per-consumer and --partitions are "
+             "required");
+    return KML_CLI_USAGE;
+  }
+  if (o->consumers == 0)
+    o->consumers = o->partitions;
+  return KML_CLI_OK;
 }
 
 /* Peak of a measured rate: the larger of the highest value seen and the
@@ -41,7 +159,7 @@ static int rate_from_csv(const char *path, double horizon, double *peak,
                          double *forecast_upper) {
   kml_csv_series_t s;
   char err[512];
-  if (kml_csv_read(path, &s, err, sizeof(err)) != 0) {
+  if (kml_csv_read(path, NULL, &s, err, sizeof(err)) != 0) {
     fprintf(stderr, "kafka-ml whatif: %s\n", err);
     kml_csv_free(&s);
     return 2;
@@ -66,77 +184,20 @@ static int rate_from_csv(const char *path, double horizon, double *peak,
 }
 
 int kml_cli_whatif(int argc, char **argv) {
-  const char *rate_arg = NULL, *topic = "the topic";
-  double per = NAN, partitions = NAN, consumers = NAN, sla = 300, peak_s = 3600,
-         headroom = 0.2, horizon = 7 * 86400;
-  static const struct option opts[] = {
-      {"rate", required_argument, 0, 'r'},
-      {"per-consumer", required_argument, 0, 'c'},
-      {"partitions", required_argument, 0, 'p'},
-      {"consumers", required_argument, 0, 'n'},
-      {"sla", required_argument, 0, 's'},
-      {"peak-seconds", required_argument, 0, 'k'},
-      {"headroom", required_argument, 0, 'H'},
-      {"horizon", required_argument, 0, 'z'},
-      {"topic", required_argument, 0, 't'},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    double v = NAN;
-    if (c != 'r' && c != 't' && c != 'h' && c != '?' &&
-        (kml_cli_parse_number(optarg, &v) != 0 || v < 0)) {
-      fprintf(stderr, "kafka-ml whatif: bad number \"%s\"\n", optarg);
-      return 2;
-    }
-    switch (c) {
-    case 'r':
-      rate_arg = optarg;
-      break;
-    case 'c':
-      per = v;
-      break;
-    case 'p':
-      partitions = v;
-      break;
-    case 'n':
-      consumers = v;
-      break;
-    case 's':
-      sla = v;
-      break;
-    case 'k':
-      peak_s = v;
-      break;
-    case 'H':
-      headroom = v;
-      break;
-    case 'z':
-      horizon = v;
-      break;
-    case 't':
-      topic = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (rate_arg == NULL || !(per > 0) || !(partitions >= 1)) {
-    fprintf(stderr, "kafka-ml whatif: --rate, --per-consumer (> 0) and "
-                    "--partitions (>= 1) are required\n");
-    usage(stderr);
-    return 2;
-  }
-  if (isnan(consumers))
-    consumers = partitions;
-  double peak, fc = NAN;
-  if (kml_cli_parse_number(rate_arg, &peak) != 0) {
-    int rc = rate_from_csv(rate_arg, horizon, &peak, &fc);
+  kml_whatif_opts_t o;
+  char perr[512];
+  int st = kml_cli_parsed(
+      "whatif", kml_cli_whatif_parse(argc, argv, &o, perr, sizeof(perr)), perr,
+      kml_cli_whatif_usage);
+  if (st >= 0)
+    return st;
+  const char *topic = o.topic;
+  double per = o.per, partitions = (double)o.partitions,
+         consumers = (double)o.consumers, sla = o.sla, peak_s = o.peak_s,
+         headroom = o.headroom, horizon = o.horizon;
+  double peak = o.rate, fc = NAN;
+  if (isnan(peak)) {
+    int rc = rate_from_csv(o.rate_arg, horizon, &peak, &fc);
     if (rc != 0)
       return rc;
     printf("measured peak production: %.1f msg/s\n", peak);

@@ -72,21 +72,185 @@ def test_whatif_recommends_more_partitions():
     assert "EXCEEDS SLA" in p.stdout
 
 
+# CSV refusals: (content, text the message must hold after "FILE:")
+CSV_BAD = {
+    "missing.csv": (b"timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00\n", ":3: missing column"),
+    "badtime.csv": (b"timestamp,value\n2024-01-01 00:00:00,1\nyesterday,2\n", ":3: unparsable timestamp"),
+    "badvalue.csv": (b"timestamp,value\n2024-01-01 00:00:00,abc\n", ":2: unparsable value"),
+    "infvalue.csv": (b"timestamp,value\n2024-01-01 00:00:00,inf\n", ":2: unparsable value"),
+    "hugevalue.csv": (b"timestamp,value\n2024-01-01 00:00:00,1e999\n", ":2: unparsable value"),
+    "hexvalue.csv": (b"timestamp,value\n2024-01-01 00:00:00,0x10\n", ":2: unparsable value"),
+    "empty.csv": (b"", ":1: empty file"),
+    "blank.csv": (b"\n\n  \n", ":3: empty file"),
+    "bomonly.csv": (b"\xef\xbb\xbf", ":1: empty file"),
+    "header.csv": (b"time,val\n1,2\n", ":1: header must name"),
+    "norows.csv": (b"timestamp,value\n", ":1: no data rows"),
+    "norows2.csv": (b"timestamp,value\r\n\r\n", ":2: no data rows"),
+    "fracexp.csv": (b"timestamp,value\n2024-01-01 00:00:00.5e999,1\n", ":2: unparsable timestamp"),
+    "epochinf.csv": (b"epoch,value\n1e999,1\n", ":2: unparsable timestamp"),
+    "epochms.csv": (b"epoch,value\n1700000000000,1\n", ":2: timestamp out of range"),
+    "negepoch.csv": (b"epoch,value\n-5,1\n", ":2: timestamp out of range"),
+    "feb31.csv": (b"timestamp,value\n2024-02-31 00:00:00,1\n", ":2: impossible date"),
+    "feb29.csv": (b"timestamp,value\n2023-02-29 00:00:00,1\n", ":2: impossible date"),
+    "hour24.csv": (b"timestamp,value\n2024-01-01 24:00:00,1\n", ":2: impossible date"),
+    "nul.csv": (b"timestamp,value\n2024-01-01 00:00:00,1\x002\n", ":2: NUL byte"),
+    "dup.csv": (b"timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:00:00,2\n", ":3: timestamp \"2024-01-01 00:00:00\" is the same as the one on line 2"),
+    "reversed.csv": (b"timestamp,value\n2024-01-01 00:05:00,1\n2024-01-01 00:00:00,2\n", ":3: timestamp \"2024-01-01 00:00:00\" is before the one on line 2"),
+    "crdup.csv": (b"timestamp,value\r2024-01-01 00:00:00,1\r2024-01-01 00:00:00,2\r", ":3: timestamp"),
+}
+
+
 def test_bad_input_names_file_and_line(tmp_path):
-    cases = {
-        "missing.csv": ("timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00\n", ":3: missing column"),
-        "badtime.csv": ("timestamp,value\n2024-01-01 00:00:00,1\nyesterday,2\n", ":3: unparsable timestamp"),
-        "badvalue.csv": ("timestamp,value\n2024-01-01 00:00:00,abc\n", ":2: unparsable value"),
-        "empty.csv": ("", "empty file"),
-        "header.csv": ("time,val\n1,2\n", ":1: header must name"),
-    }
-    for name, (text, want) in cases.items():
+    for name, (data, want) in CSV_BAD.items():
         path = tmp_path / name
-        path.write_text(text)
+        path.write_bytes(data)
         p = run("replay", "-o", tmp_path / "o", path)
         assert p.returncode == 2, (name, p.returncode, p.stderr)
-        assert str(path) in p.stderr and want in p.stderr, (name, p.stderr)
+        assert (str(path) + want) in p.stderr, (name, p.stderr)
+        assert not (tmp_path / "o" / name).exists(), name
     p = run("plot", tmp_path / "badtime.csv")
     assert p.returncode == 2 and "not a replay result" in p.stderr
     assert run("frobnicate").returncode == 2
     assert run("replay", "--memory", "x", tmp_path).returncode == 2
+
+
+def test_bom_crlf_and_cr_are_read(tmp_path):
+    rows = ["2024-01-01 00:%02d:00,%d" % (i, i) for i in range(30)]
+    variants = {
+        "lf.csv": ("timestamp,value\n" + "\n".join(rows) + "\n").encode(),
+        "bom.csv": b"\xef\xbb\xbf" + ("timestamp,value\r\n" + "\r\n".join(rows) + "\r\n").encode(),
+        "cr.csv": ("timestamp,value\r" + "\r".join(rows)).encode(),
+    }
+    outs = {}
+    for name, data in variants.items():
+        (tmp_path / name).write_bytes(data)
+        p = run("replay", "-q", "-o", tmp_path / "o", tmp_path / name)
+        assert p.returncode == 0, (name, p.stderr)
+        outs[name] = (tmp_path / "o" / name).read_bytes()
+    assert outs["lf.csv"] == outs["bom.csv"] == outs["cr.csv"]
+    assert outs["lf.csv"].count(b"\n") == 31
+
+
+def test_sort_sorts_with_a_warning(tmp_path):
+    src = tmp_path / "r.csv"
+    src.write_text("timestamp,value\n2024-01-01 00:10:00,3\n2024-01-01 00:00:00,1\n"
+                   "2024-01-01 00:05:00,2\n2024-01-01 00:05:00,9\n")
+    p = run("replay", "--sort", "-o", tmp_path / "o", src)
+    assert p.returncode == 0, p.stderr
+    assert "warning" in p.stderr and "1 row(s) with a repeated timestamp dropped" in p.stderr
+    rows = list(csv.DictReader(open(tmp_path / "o" / "r.csv")))
+    assert [r["timestamp"][-5:-3] for r in rows] == ["00", "05", "10"]
+    assert [float(r["value"]) for r in rows] == [1, 9, 3]  # the later 00:05 row wins
+    assert "--sort" in run("replay", "--help").stdout
+
+
+def test_never_overwrites_an_input_nor_follows_a_symlink(tmp_path):
+    data = "timestamp,value\n" + "".join("2024-01-01 00:%02d:00,%d\n" % (i, i % 7) for i in range(40))
+    src = tmp_path / "data.csv"
+    src.write_text(data)
+    # replay -o . data.csv would replace its own input
+    p = subprocess.run([KML, "replay", "-o", ".", "data.csv"], cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 2 and "would replace its own input" in p.stderr, p.stderr
+    assert src.read_text() == data
+    # a directory replayed into itself: refused before anything is written
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.csv").write_text(data)
+    (d / "b.csv").write_text(data)
+    p = run("replay", "-o", d, d)
+    assert p.returncode == 2 and "would replace its own input" in p.stderr
+    assert (d / "a.csv").read_text() == data and (d / "b.csv").read_text() == data
+    # a hard link is the same file
+    os.link(src, tmp_path / "o-link.csv")
+    os.makedirs(tmp_path / "o2")
+    os.link(src, tmp_path / "o2" / "data.csv")
+    p = run("replay", "-o", tmp_path / "o2", src)
+    assert p.returncode == 2 and "would replace its own input" in p.stderr
+    assert src.read_text() == data
+    # a symlink at the result's place is replaced, its target untouched
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    out = tmp_path / "o3"
+    out.mkdir()
+    os.symlink(victim, out / "data.csv")
+    p = run("replay", "-q", "-o", out, src)
+    assert p.returncode == 0, p.stderr
+    assert victim.read_text() == "keep me"
+    assert not os.path.islink(out / "data.csv")
+    assert (out / "data.csv").read_text().startswith("timestamp,value,anomaly_score")
+    # plot: not over its input, not through a symlink
+    os.symlink(victim, tmp_path / "p.png")
+    p = run("plot", out / "data.csv", "-o", tmp_path / "p.png")
+    assert p.returncode == 0, p.stderr
+    assert victim.read_text() == "keep me"
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    assert "wrote " + str(tmp_path / "p.png") in p.stderr
+    p = run("plot", out / "data.csv", "-o", out / "data.csv")
+    assert p.returncode == 2 and "one of the inputs" in p.stderr
+    # simulate writes through no symlink either
+    sim = tmp_path / "sim"
+    (sim / "labels").mkdir(parents=True)
+    os.symlink(victim, sim / "scenarios.json")
+    p = run("simulate", "-o", sim, "--copies", 1, "--days", 3)
+    assert p.returncode == 0, p.stderr
+    assert victim.read_text() == "keep me"
+    # no temporary files are left behind
+    leftovers = [f for _, _, fs in os.walk(tmp_path) for f in fs if ".csv." in f or ".json." in f]
+    assert not leftovers, leftovers
+
+
+# (command line, what stderr must say); every one exits 2 at once
+ARGS_BAD = [
+    (["simulate"], "-o DIR is required"),
+    (["simulate", "-o", "S", "--days", "1e6"], "--days must be from 2 to 3660"),
+    (["simulate", "-o", "S", "--step", "1e-9"], "--step must be from 1 to 86400 seconds"),
+    (["simulate", "-o", "S", "--copies", "1e9"], "--copies must be a whole number from 1 to 1000"),
+    (["simulate", "-o", "S", "--copies", "2.5"], "--copies must be a whole number"),
+    (["simulate", "-o", "S", "--seed", "-1"], "--seed must be a whole number"),
+    (["simulate", "-o", "S", "--seed", "1e300"], "--seed must be a whole number"),
+    (["simulate", "-o", "S", "--days", "3660", "--step", "1"], "values per series; at most"),
+    (["simulate", "-o", "S", "--days", "365", "--step", "60", "--copies", "1000"], "in all (fewer --copies"),
+    (["simulate", "-o", "S", "--days", "nan"], "--days must be"),
+    (["whatif", "--rate", "-5", "--per-consumer", "1", "--partitions", "2"], "--rate must be above 0"),
+    (["whatif", "--rate", "5", "--per-consumer", "0", "--partitions", "2"], "--per-consumer must be above 0"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2.5"], "--partitions must be a whole number"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "0"], "--partitions must be a whole number"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--sla", "0"], "--sla must be above 0"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--consumers", "0"], "--consumers must be a whole number from 1"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--headroom", "-0.1"], "--headroom must be from 0 to 10"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--peak-seconds", "inf"], "--peak-seconds must be a duration"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--horizon", "2y"], "--horizon must be a duration"),
+    (["whatif", "--rate", "5", "--per-consumer", "1"], "are required"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "extra"], "unexpected argument"),
+    (["replay", "--alert-p", "2", "x.csv"], "--alert-p must be above 0 and below 1"),
+    (["replay", "--alert-p", "0", "x.csv"], "--alert-p must be above 0"),
+    (["replay", "--memory", "5", "x.csv"], "--memory must be a whole number from 10"),
+    (["replay", "--memory", "1500.5", "x.csv"], "--memory must be a whole number"),
+    (["replay", "--refractory", "-1", "x.csv"], "--refractory must be a whole number"),
+    (["replay", "--warmup", "1e12", "x.csv"], "--warmup must be a whole number"),
+    (["replay", "--horizon", "0", "x.csv"], "--horizon must be above 0"),
+    (["replay", "--threshold", "nan", "x.csv"], "--threshold must be a number"),
+    (["replay", "--kind", "gauges", "x.csv"], "--kind \"gauges\" is not one of"),
+    (["replay", "--detector", "magic", "x.csv"], "--detector \"magic\" is not model or zscore"),
+    (["replay", "--bogus", "x.csv"], "unknown option"),
+    (["replay"], "no INPUT given"),
+    (["replay", "-o", "", "x.csv"], "--output must not be empty"),
+    (["plot"], "exactly one RESULT.csv"),
+    (["plot", "a.csv", "--title", "it's"], "must be non-empty and hold no '"),
+]
+
+
+def test_every_numeric_argument_is_validated(tmp_path):
+    for args, want in ARGS_BAD:
+        p = subprocess.run([KML] + args, capture_output=True, text=True, timeout=20, cwd=tmp_path)
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        assert want in p.stderr, (args, p.stderr)
+        assert "kafka-ml %s: " % args[0] in p.stderr, (args, p.stderr)
+    assert not os.path.exists(tmp_path / "S"), "a refused simulate wrote files"
+
+
+def test_version_everywhere():
+    for args in (["--version"], ["replay", "--version"], ["simulate", "--version"],
+                 ["plot", "--version"], ["whatif", "--version"]):
+        p = run(*args)
+        assert p.returncode == 0 and p.stdout.startswith("kafka-ml (collectd-kafka-ml) "), (args, p)
