@@ -23,7 +23,7 @@ typedef struct {
   int zscore;      /* baseline detector instead of the models */
   int horizon_set; /* --horizon given: write the forecast columns */
   int quiet;
-  int sort;           /* sort unsorted input instead of refusing it */
+  int strict;         /* refuse unsorted input instead of sorting it */
   const char *column; /* value column (NULL: "value") */
   const char *outdir;
   int first_input, n_inputs; /* argv[first_input ...] */

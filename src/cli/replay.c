@@ -56,11 +56,13 @@ void kml_cli_replay_usage(FILE *f) {
       "  -o, --output DIR      results directory (default: results)\n"
       "  -k, --kind KIND       gauge (default), derive, counter, absolute\n"
       "      --column NAME     value column (default: value)\n"
-      "      --sort            sort rows by time (a warning says how many "
-      "moved)\n"
-      "                        and keep the last of equal timestamps; "
-      "without it\n"
-      "                        unsorted or repeated timestamps are refused\n"
+      "      --strict          refuse rows out of time order or repeating "
+      "a\n"
+      "                        timestamp; by default such rows are sorted "
+      "(stable:\n"
+      "                        equal timestamps keep their file order) "
+      "with a\n"
+      "                        warning naming the first line\n"
       "      --memory N        history length of the detector in values "
       "(%.0f; 10..1e9)\n"
       "      --refractory N    values one detection suppresses (%.0f)\n"
@@ -163,7 +165,7 @@ int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
       {"output", required_argument, 0, 'o'},
       {"kind", required_argument, 0, 'k'},
       {"column", required_argument, 0, 'C'},
-      {"sort", no_argument, 0, 'S'},
+      {"strict", no_argument, 0, 'S'},
       {"memory", required_argument, 0, 'M'},
       {"refractory", required_argument, 0, 'R'},
       {"warmup", required_argument, 0, 'W'},
@@ -183,7 +185,7 @@ int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
     if (c == 'q')
       o->quiet = 1;
     else if (c == 'S')
-      o->sort = 1;
+      o->strict = 1;
     else if (c == '?' || c == ':') {
       snprintf(err, errlen, "unknown option or missing value: %.60s",
                argv[optind - 1 > 0 ? optind - 1 : 0]);
@@ -246,18 +248,27 @@ static int replay_file(replay_t *r, const job_t *j,
                        const kml_cli_inputs_t *inputs) {
   kml_csv_series_t s;
   char err[1024];
-  kml_csv_opts_t co = {.sort = r->o->sort, .column = r->o->column};
+  kml_csv_opts_t co = {.strict = r->o->strict, .column = r->o->column};
   if (kml_csv_read(j->full, &co, &s, err, sizeof(err)) != 0) {
     fprintf(stderr, "kafka-ml replay: %s\n", err);
     kml_csv_free(&s);
     return 2;
   }
-  if (s.reordered || s.duplicates)
+  if (s.reordered)
     fprintf(stderr,
-            "kafka-ml replay: warning: %s: %zu row(s) out of time order "
-            "sorted, %zu row(s) with a repeated timestamp dropped "
-            "(--sort)\n",
-            j->full, s.reordered, s.duplicates);
+            "kafka-ml replay: warning: %s:%ld: row before the one above it; "
+            "%zu row(s) out of time order sorted\n",
+            j->full, s.first_unsorted, s.reordered);
+  if (s.duplicates && s.first_duplicate)
+    fprintf(stderr,
+            "kafka-ml replay: warning: %s:%ld: same timestamp as the row "
+            "above; %zu such row(s) kept in file order\n",
+            j->full, s.first_duplicate, s.duplicates);
+  else if (s.duplicates)
+    fprintf(stderr,
+            "kafka-ml replay: warning: %s: %zu row(s) repeat a timestamp "
+            "(after sorting); kept in file order\n",
+            j->full, s.duplicates);
   char out[8192];
   snprintf(out, sizeof(out), "%s/%s", r->o->outdir, j->rel);
   kml_cli_out_t w;

@@ -249,7 +249,7 @@ static int append(reader_t *r, kml_csv_series_t *s, const char *stamp, double t,
   return 0;
 }
 
-static int parse_row(reader_t *r, kml_csv_series_t *s, int sort,
+static int parse_row(reader_t *r, kml_csv_series_t *s, int strict,
                      long *prev_line) {
   char *cells[MAX_CELLS];
   int nc = split(r->line, cells);
@@ -282,20 +282,26 @@ static int parse_row(reader_t *r, kml_csv_series_t *s, int sort,
              r->name, r->lineno, cells[r->vcol]);
     return -1;
   }
-  if (!sort && s->n > 0 && !(t > s->t[s->n - 1])) {
-    snprintf(r->err, r->errlen,
-             "%s:%ld: timestamp \"%.40s\" is %s the one on line %ld: rows "
-             "must be in time order (--sort sorts them and keeps the last "
-             "of equal timestamps)",
-             r->name, r->lineno, cells[r->tcol],
-             t == s->t[s->n - 1] ? "the same as" : "before", *prev_line);
-    return -1;
+  if (s->n > 0 && t <= s->t[s->n - 1]) {
+    int before = t < s->t[s->n - 1];
+    if (strict) {
+      snprintf(r->err, r->errlen,
+               "%s:%ld: timestamp \"%.40s\" is %s the one on line %ld: rows "
+               "must be in strictly increasing time order (--strict)",
+               r->name, r->lineno, cells[r->tcol],
+               before ? "before" : "the same as", *prev_line);
+      return -1;
+    }
+    if (before && s->first_unsorted == 0)
+      s->first_unsorted = r->lineno;
+    if (!before && s->first_duplicate == 0)
+      s->first_duplicate = r->lineno;
   }
   *prev_line = r->lineno;
   return append(r, s, cells[r->tcol], t, x);
 }
 
-/* Stable sort by time, then keep the last row of each timestamp. */
+/* Stable sort by time: rows with equal timestamps keep their file order. */
 static int cmp_row(const void *a, const void *b, void *ud) {
   const double *t = ud;
   size_t i = *(const size_t *)a, j = *(const size_t *)b;
@@ -319,19 +325,12 @@ static int sort_rows(kml_csv_series_t *s) {
   for (size_t i = 0; i < s->n; i++)
     idx[i] = i;
   qsort_r(idx, s->n, sizeof(size_t), cmp_row, s->t);
-  size_t m = 0;
   for (size_t k = 0; k < s->n; k++) {
     size_t i = idx[k];
     s->reordered += i != k;
-    if (m > 0 && t[m - 1] == s->t[i]) { /* same time: the later row wins */
-      free(st[m - 1]);
-      m--;
-      s->duplicates++;
-    }
-    t[m] = s->t[i];
-    x[m] = s->x[i];
-    st[m] = s->stamp[i];
-    m++;
+    t[k] = s->t[i];
+    x[k] = s->x[i];
+    st[k] = s->stamp[i];
   }
   free(idx);
   free(s->t);
@@ -340,7 +339,6 @@ static int sort_rows(kml_csv_series_t *s) {
   s->t = t;
   s->x = x;
   s->stamp = st;
-  s->n = m;
   return 0;
 }
 
@@ -350,7 +348,7 @@ int kml_csv_parse(const char *name, const char *buf, size_t len,
   memset(s, 0, sizeof(*s));
   reader_t r = {
       .name = name, .buf = buf, .len = len, .err = err, .errlen = errlen};
-  int sort = opts != NULL && opts->sort;
+  int strict = opts != NULL && opts->strict;
   const char *column = opts && opts->column ? opts->column : "value";
   if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
     r.pos = 3; /* UTF-8 byte order mark */
@@ -363,7 +361,7 @@ int kml_csv_parse(const char *name, const char *buf, size_t len,
       if (parse_header(&r, column) != 0)
         goto out;
       header = 1;
-    } else if (parse_row(&r, s, sort, &prev_line) != 0)
+    } else if (parse_row(&r, s, strict, &prev_line) != 0)
       goto out;
   }
   if (st < 0)
@@ -380,10 +378,12 @@ int kml_csv_parse(const char *name, const char *buf, size_t len,
              r.lineno);
     goto out;
   }
-  if (sort && sort_rows(s) != 0) {
+  if (s->first_unsorted && sort_rows(s) != 0) {
     snprintf(err, errlen, "%s:%ld: out of memory", name, r.lineno);
     goto out;
   }
+  for (size_t i = 1; i < s->n; i++)
+    s->duplicates += s->t[i] == s->t[i - 1];
   rc = 0;
 out:
   free(r.line);

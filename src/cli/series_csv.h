@@ -7,9 +7,10 @@
  * are refused) or seconds since the epoch (years 1970..9999). Values are
  * plain decimal numbers; an empty cell or "nan" is a gap (NaN). A UTF-8
  * byte order mark and LF, CRLF or CR line ends are accepted; a NUL byte is
- * not. Rows must be in strictly increasing time order unless opts.sort is
- * set: then they are sorted (stable) and of rows with the same timestamp
- * the last one is kept, and the counts are reported in the result.
+ * not. Rows out of time order are sorted (stable: rows with equal
+ * timestamps keep their file order; NAB's own files have both at clock
+ * changes) and counted with the first line concerned, so the caller can
+ * warn; with opts.strict they are refused instead.
  *
  * The raw timestamp text is kept so output can repeat it byte for byte.
  * Every refusal is "FILE:LINE: reason". Thread-safe (no shared state). */
@@ -20,15 +21,17 @@
 
 typedef struct {
   size_t n;
-  double *t;         /* seconds since the epoch, finite, increasing */
-  double *x;         /* values (NaN for an empty cell) */
-  char **stamp;      /* timestamp text as read */
-  size_t reordered;  /* rows moved by sorting (opts.sort) */
-  size_t duplicates; /* rows dropped for a repeated timestamp (opts.sort) */
+  double *t;            /* seconds since the epoch, finite, increasing */
+  double *x;            /* values (NaN for an empty cell) */
+  char **stamp;         /* timestamp text as read */
+  size_t reordered;     /* rows moved by sorting */
+  long first_unsorted;  /* line of the first row before its predecessor */
+  size_t duplicates;    /* rows with the same timestamp as the row before */
+  long first_duplicate; /* line of the first such row, 0 none */
 } kml_csv_series_t;
 
 typedef struct {
-  int sort;           /* sort and de-duplicate instead of refusing */
+  int strict;         /* refuse rows out of order or repeating a timestamp */
   const char *column; /* value column name; NULL = "value" */
 } kml_csv_opts_t;
 
