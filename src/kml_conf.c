@@ -77,17 +77,18 @@ static const char *shown(const kml_conf_value_t *v, char *buf, size_t len) {
     size_t n = strlen(v->string);
     size_t k = 0;
     buf[k++] = '"';
-    for (size_t i = 0; i < n && k + 6 < len; i++) {
+    size_t i = 0;
+    /* each step adds at most 4 bytes; keep room for "...", '"' and NUL */
+    for (; i < n && i < 40 && k + 10 < len; i++) {
       unsigned char c = (unsigned char)v->string[i];
       if (c < 0x20 || c == 0x7f)
         k += (size_t)snprintf(buf + k, len - k, "\\x%02x", c);
       else
         buf[k++] = (char)c;
-      if (i == 40 && n > 44) {
-        memcpy(buf + k, "...", 3);
-        k += 3;
-        break;
-      }
+    }
+    if (i < n) {
+      memcpy(buf + k, "...", 3);
+      k += 3;
     }
     buf[k++] = '"';
     buf[k] = '\0';

@@ -173,6 +173,19 @@ static void booleans(void **state) {
   assert_string_equal(err, "must be true or false, not 1");
 }
 
+/* found by tests/fuzz/fuzz_conf: a long run of control bytes overflowed the
+ * buffer that quotes the value */
+static void control_bytes_are_quoted_within_bounds(void **state) {
+  char err[256], val[200];
+  memset(val, 0x01, sizeof(val) - 1);
+  val[sizeof(val) - 1] = '\0';
+  long long v;
+  kml_conf_value_t x = kml_conf_string(val);
+  assert_int_equal(kml_conf_int(&x, 0, 1, &v, err, sizeof(err)), -1);
+  assert_non_null(strstr(err, "\\x01\\x01"));
+  assert_non_null(strstr(err, "...\""));
+}
+
 static void tiny_error_buffers_stay_terminated(void **state) {
   char err[8];
   long long v;
@@ -189,6 +202,7 @@ int main(void) {
       cmocka_unit_test(durations_take_units_and_refuse_zero),
       cmocka_unit_test(names_fit_their_field),
       cmocka_unit_test(booleans),
+      cmocka_unit_test(control_bytes_are_quoted_within_bounds),
       cmocka_unit_test(tiny_error_buffers_stay_terminated),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
