@@ -8,6 +8,7 @@
 #include "output.h"
 #include "series_csv.h"
 
+#include "kml_clock.h"
 #include "kml_conf.h"
 #include "ml/baseline.h"
 
@@ -75,7 +76,8 @@ void kml_cli_replay_usage(FILE *f) {
       "30 days);\n"
       "                        given alone, adds the forecast columns too\n"
       "      --detector NAME   model (default) or zscore (the rolling\n"
-      "                        z-score baseline over 200 values)\n"
+      "                        z-score baseline over 200 values, alerting\n"
+      "                        through the same state machine)\n"
       "  -q, --quiet           no progress or summary (else on stderr)\n"
       "      --version         print the version\n"
       "Input: a header naming timestamp (or time, epoch) and value; times "
@@ -206,17 +208,22 @@ int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
   return KML_CLI_OK;
 }
 
-static int replay_zscore(replay_t *r, const kml_csv_series_t *s, FILE *f) {
+/* The peer: rolling z-score over 200 values, its Gaussian tail probability
+ * through the models' own alert state machine. */
+static int replay_zscore(replay_t *r, const kml_csv_series_t *s, FILE *f,
+                         int fc) {
   kml_baseline_t b;
-  int above = 0;
+  kml_alert_t a = {0};
   if (kml_baseline_init(&b, 200) != 0)
     return -1;
   for (size_t i = 0; i < s->n; i++) {
-    double z, sc = kml_baseline_update(&b, s->x[i], &z);
-    int alert = fabs(z) >= 4 && !above; /* rising edge, like a page */
-    above = fabs(z) >= 4;
+    double z, p, sc = kml_baseline_update(&b, s->x[i], &z, &p);
+    kml_alert_state_t st;
+    int alert =
+        kml_alert_update(&a, &r->o->cfg.alert, p, &st) && st != KML_ALERT_OKAY;
     r->detections += alert;
-    fprintf(f, "%s,%.10g,%.6f,,,,%d\n", s->stamp[i], s->x[i], sc, alert);
+    fprintf(f, "%s,%.10g,%.6f,,,,%d%s\n", s->stamp[i], s->x[i], sc, alert,
+            fc ? ",,-1,0" : "");
   }
   kml_baseline_free(&b);
   return 0;
@@ -281,7 +288,7 @@ static int replay_file(replay_t *r, const job_t *j,
   fprintf(w.f, "timestamp,value,anomaly_score,expected,lower,upper,alert%s\n",
           fc ? ",forecast,eta,forecast_alert" : "");
   if (r->o->zscore) {
-    if (replay_zscore(r, &s, w.f) != 0) {
+    if (replay_zscore(r, &s, w.f, fc) != 0) {
       kml_cli_out_abort(&w);
       kml_csv_free(&s);
       return 1;
@@ -417,12 +424,6 @@ static int check_outputs(const kml_replay_opts_t *o, const jobs_t *js,
   return 0;
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int kml_cli_replay(int argc, char **argv) {
   kml_replay_opts_t o;
   char err[512];
@@ -443,7 +444,7 @@ int kml_cli_replay(int argc, char **argv) {
     }
   if (status == 0)
     status = check_outputs(&o, &js, &in);
-  double t0 = now_s();
+  double t0 = kml_clock_mono();
   for (size_t k = 0; status == 0 && k < js.n; k++) {
     if (r.progress)
       fprintf(stderr, "\r[%zu/%zu] %-60.60s", k + 1, js.n, js.v[k].rel);
@@ -455,7 +456,7 @@ int kml_cli_replay(int argc, char **argv) {
   kml_cli_inputs_free(&in);
   if (status != 0)
     return status;
-  double secs = now_s() - t0;
+  double secs = kml_clock_mono() - t0;
   if (!o.quiet)
     fprintf(stderr,
             "replayed %zu file(s), %zu values, %zu alert(s) in %.2f s "
