@@ -9,8 +9,8 @@
 #ifndef KML_CLI_H
 #define KML_CLI_H
 
-#include "ml/model.h"
 #include "kml_rate.h"
+#include "ml/model.h"
 
 #include <stdio.h>
 
