@@ -22,7 +22,8 @@ BUILD = os.environ.get("KML_BUILD") or (os.path.join(SRC, "build") if os.path.is
 COLLECTD = shutil.which("collectd", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 CLUSTER = os.path.join(SRC, "tests", "kafka", "cluster")
 KAFKACTL = os.path.join(BUILD, "tests", "tools", "kafkactl")
-DEBIAN_PLUGINS = ("logfile", "csv", "exec", "unixsock", "network", "match_regex", "target_notification")
+DEBIAN_PLUGINS = ("logfile", "csv", "exec", "unixsock", "network", "match_regex", "target_notification",
+                  "write_prometheus")
 TYPES = [
     "/usr/share/collectd/types.db",
     os.path.join(SRC, "collectd.conf.d", "kafka.types.db"),

@@ -1,0 +1,249 @@
+"""Alerts and metrics into the stacks fleets run, with Debian's own servers:
+the shipped recipe (collectd.conf.d/alertmanager.conf and
+alertmanager-notify) turns a collectd WARNING into a firing alert in a real
+Alertmanager with the right labels and the OKAY into its resolution; a real
+Prometheus scrapes collectd's write_prometheus and a PromQL query returns a
+group's lag and the ml plugin's derived series."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+
+from harness import SRC, Collectd, bootstrap, kafkactl, readable_copy, wait_for
+
+AM = shutil.which("prometheus-alertmanager")
+PROM = shutil.which("prometheus")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get_json(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.loads(r.read().decode())
+    except (OSError, ValueError):
+        return None
+
+
+class Server:
+    """A server started on a free port with its own data directory, stopped
+    by PID (its own process group)."""
+
+    def __init__(self, name, argv_for, ready_path):
+        self.dir = tempfile.mkdtemp(prefix="kml-%s." % name, dir=os.environ.get("KML_RUN_DIR") or None)
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.log = os.path.join(self.dir, "server.log")
+        self.proc = subprocess.Popen(argv_for(self), stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        wait_for(lambda: self.proc.poll() is not None or self.ready(ready_path), 60, name + " to start")
+        if self.proc.poll() is not None:
+            raise AssertionError("%s exited:\n%s" % (name, open(self.log).read()[-3000:]))
+
+    def ready(self, path):
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def alertmanager():
+    def argv(s):
+        conf = os.path.join(s.dir, "alertmanager.yml")
+        with open(conf, "w") as f:
+            f.write("route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n")
+        return [AM, "--config.file=" + conf, "--storage.path=" + os.path.join(s.dir, "data"),
+                "--web.listen-address=127.0.0.1:%d" % s.port, "--cluster.listen-address=", "--log.level=warn"]
+    return Server("alertmanager", argv, "/-/ready")
+
+
+def prometheus(target):
+    def argv(s):
+        conf = os.path.join(s.dir, "prometheus.yml")
+        with open(conf, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: collectd\n    honor_labels: true\n    static_configs:\n"
+                    "      - targets: ['%s']\n" % target)
+        return [PROM, "--config.file=" + conf, "--storage.tsdb.path=" + os.path.join(s.dir, "data"),
+                "--web.listen-address=127.0.0.1:%d" % s.port, "--log.level=warn"]
+    return Server("prometheus", argv, "/-/ready")
+
+
+def recipe(am_url):
+    """collectd.conf.d/alertmanager.conf pointed at a readable copy of the
+    script and at am_url."""
+    with open(os.path.join(SRC, "collectd.conf.d", "alertmanager.conf")) as f:
+        text = f.read()
+    script = readable_copy(os.path.join(SRC, "collectd.conf.d", "alertmanager-notify"))
+    text = text.replace("/usr/libexec/collectd-kafka-ml/alertmanager-notify", script)
+    text = text.replace('"http://127.0.0.1:9093"', '"%s"' % am_url)
+    assert script in text and am_url in text
+    return text.replace("LoadPlugin exec\n", "")
+
+
+def am_alerts(am, **labels):
+    out = get_json(am.url + "/api/v2/alerts") or []
+    return [a for a in out if all(a["labels"].get(k) == v for k, v in labels.items())]
+
+
+@pytest.mark.skipif(not AM, reason="prometheus-alertmanager is not installed (tools/setup)")
+def test_warning_fires_in_alertmanager_and_okay_resolves_it():
+    topic, group = "am-%s" % uuid.uuid4().hex[:8], "g-am-%s" % uuid.uuid4().hex[:8]
+    kafkactl("create-topic", topic, 1, 1)
+    kafkactl("produce", topic, 0, 50)
+    kafkactl("commit", group, topic, 0, 10)
+    am = alertmanager()
+    try:
+        body = """
+LoadPlugin exec
+%s
+<Plugin kafka>
+  <Cluster "amtest">
+    Brokers "%s"
+    Timeout 3
+    TopicsInclude "^%s$"
+    GroupsInclude "^%s$"
+    LagSLASeconds 2
+  </Cluster>
+</Plugin>
+""" % (recipe(am.url), bootstrap(), topic, group)
+        with Collectd(body, interval=1, plugins=("kafka",)) as cd:
+            want = {"alertname": "kafka_lag_seconds", "host": "amtest", "plugin": "kafka",
+                    "plugin_instance": "group-" + group, "type": "kafka_lag_seconds"}
+            alerts = wait_for(lambda: am_alerts(am, **want), 60, "the SLA warning in Alertmanager")
+            assert len(alerts) == 1, alerts
+            a = alerts[0]
+            assert a["labels"]["severity"] == "warning"
+            assert "type_instance" not in a["labels"]
+            assert a["status"]["state"] == "active"
+            assert "over its SLA" in a["annotations"]["summary"]
+            assert a["annotations"]["group"] == group
+            # the group catches up: the OKAY resolves the alert
+            kafkactl("commit", group, topic, 0, 50)
+            wait_for(lambda: not am_alerts(am, **want), 60, "the OKAY to resolve the alert")
+            assert re.search(r"Notification: severity = OKAY[^\n]*group-%s[^\n]*kafka_lag_seconds" % group,
+                             cd.log_text())
+            assert "alertmanager-notify" not in cd.log_text(), cd.log_text()
+    finally:
+        am.stop()
+
+
+@pytest.mark.skipif(not AM, reason="prometheus-alertmanager is not installed (tools/setup)")
+def test_notification_fields_become_labels_and_escalation_replaces():
+    """Every identifier field, meta data and severity changes, as PUTNOTIF
+    through collectd's own unixsock hands them to the recipe."""
+    am = alertmanager()
+    try:
+        cd = Collectd("", interval=1, plugins=())
+        sock = os.path.join(cd.dir, "sock")
+        with open(cd.conf, "a") as f:
+            f.write('LoadPlugin unixsock\n<Plugin unixsock>\n  SocketFile "%s"\n</Plugin>\nLoadPlugin exec\n%s\n'
+                    % (sock, recipe(am.url)))
+        with cd:
+            wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
+
+            def putnotif(sev):
+                line = ('PUTNOTIF severity=%s time=%d host=h1 plugin=ml plugin_instance=kafka-group-a '
+                        'type=kafka_lag_seconds type_instance=max message="%s lag"\n' % (sev, time.time(), sev))
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(sock)
+                s.sendall(line.encode())
+                reply = s.recv(200).decode()
+                s.close()
+                assert reply.startswith("0 "), reply
+
+            want = {"host": "h1", "plugin": "ml", "plugin_instance": "kafka-group-a",
+                    "type": "kafka_lag_seconds", "type_instance": "max"}
+            putnotif("warning")
+            a = wait_for(lambda: am_alerts(am, **want), 30, "the warning")
+            assert [x["labels"]["severity"] for x in a] == ["warning"]
+            putnotif("failure")
+            wait_for(lambda: [x["labels"]["severity"] for x in am_alerts(am, **want)] == ["failure"], 30,
+                     "the failure to replace the warning")
+            putnotif("okay")
+            wait_for(lambda: am_alerts(am, **want) == [], 30, "the okay to resolve")
+    finally:
+        am.stop()
+
+
+@pytest.mark.skipif(not PROM, reason="prometheus is not installed (tools/setup)")
+def test_prometheus_scrapes_group_lag_and_ml_series():
+    topic, group = "prom-%s" % uuid.uuid4().hex[:8], "g-prom-%s" % uuid.uuid4().hex[:8]
+    kafkactl("create-topic", topic, 2, 1)
+    kafkactl("produce", topic, 0, 30)
+    kafkactl("produce", topic, 1, 12)
+    kafkactl("commit", group, topic, 0, 5, 1, 2)
+    port = free_port()
+    with open(os.path.join(SRC, "collectd.conf.d", "prometheus.conf")) as f:
+        wp = f.read().replace("LoadPlugin write_prometheus\n", "").replace(
+            'Port "9103"', 'Host "127.0.0.1"\n  Port "%d"' % port)
+    body = """
+LoadPlugin write_prometheus
+%s
+<Plugin kafka>
+  <Cluster "promtest">
+    Brokers "%s"
+    Timeout 3
+    TopicsInclude "^%s$"
+    GroupsInclude "^%s$"
+  </Cluster>
+</Plugin>
+<Plugin ml>
+  <Match "lag">
+    Plugin "^kafka$"
+    Type "^kafka_lag$"
+    TypeInstance "^total$"
+    Models "anomaly"
+    DerivedValues true
+  </Match>
+</Plugin>
+""" % (wp, bootstrap(), topic, group)
+    with Collectd(body, interval=1) as cd:
+        prom = prometheus("127.0.0.1:%d" % port)
+        try:
+            def query(q):
+                r = get_json(prom.url + "/api/v1/query?" + urllib.parse.urlencode({"query": q}))
+                return r["data"]["result"] if r and r.get("status") == "success" else []
+
+            q = 'collectd_kafka_kafka_lag{instance="promtest",kafka="group-%s",type="total"}' % group
+            res = wait_for(lambda: query(q), 60, "the group's lag in Prometheus")
+            assert float(res[0]["value"][1]) == 35
+            per_partition = wait_for(lambda: query(
+                'sum(collectd_kafka_kafka_lag{kafka="group-%s",type=~"%s-[0-9]+"})' % (group, topic)), 30,
+                "per-partition lag")
+            assert float(per_partition[0]["value"][1]) == 35
+            ml = wait_for(lambda: query('collectd_ml_ml_expected{ml="kafka-group-%s"}' % group), 60,
+                          "an ml derived series in Prometheus")
+            assert ml[0]["metric"]["type"] == "kafka_lag-total"
+            names = {r["metric"]["__name__"] for r in query('{instance="promtest"}')}
+            assert "collectd_kafka_kafka_offset_total" in names, sorted(names)
+        finally:
+            prom.stop()
+        assert cd.proc.poll() is None
