@@ -88,21 +88,29 @@ void kml_snapshot_sort(kml_snapshot_t *s) {
 const kml_topic_t *kml_snapshot_topic(const kml_snapshot_t *s,
                                       const char *name) {
   kml_topic_t key = {.name = (char *)name};
+  if (s->n_topics == 0) /* bsearch must not see a NULL array */
+    return NULL;
   return bsearch(&key, s->topics, s->n_topics, sizeof(*s->topics), topic_cmp);
 }
 
 const kml_group_t *kml_snapshot_group(const kml_snapshot_t *s, const char *id) {
   kml_group_t key = {.id = (char *)id};
+  if (s->n_groups == 0)
+    return NULL;
   return bsearch(&key, s->groups, s->n_groups, sizeof(*s->groups), group_cmp);
 }
 
 const kml_partition_t *kml_topic_partition(const kml_topic_t *t, int32_t id) {
   kml_partition_t key = {.id = id};
+  if (t->n_parts == 0)
+    return NULL;
   return bsearch(&key, t->parts, t->n_parts, sizeof(*t->parts), part_cmp);
 }
 
 const kml_broker_t *kml_snapshot_broker(const kml_snapshot_t *s, int32_t id) {
   kml_broker_t key = {.id = id};
+  if (s->n_brokers == 0)
+    return NULL;
   return bsearch(&key, s->brokers, s->n_brokers, sizeof(*s->brokers),
                  broker_cmp);
 }

@@ -31,6 +31,16 @@ TYPES = [
 ]
 
 
+def collectd_env():
+    """collectd's environment. Under tools/test --sanitize the plugins are
+    built with ASan and UBSan but collectd is not: its runtime is preloaded
+    (KML_COLLECTD_PRELOAD), reports go to files (ASAN_OPTIONS log_path)."""
+    env = dict(os.environ)
+    if os.environ.get("KML_COLLECTD_PRELOAD"):
+        env["LD_PRELOAD"] = os.environ["KML_COLLECTD_PRELOAD"]
+    return env
+
+
 def readable_copy(path):
     """A copy of path that a daemon running as another user (exec's
     "nobody") can read: a clone in a 0700 home cannot be read by it."""
@@ -142,18 +152,22 @@ class Collectd:
 
     def check(self):
         """collectd -t: parse only. Returns (returncode, output)."""
-        p = subprocess.run([COLLECTD, "-t", "-C", self.conf], capture_output=True, text=True)
+        p = subprocess.run([COLLECTD, "-t", "-C", self.conf], capture_output=True, text=True,
+                           env=collectd_env())
         return p.returncode, p.stdout + p.stderr
 
     def test_once(self):
         """collectd -T: load plugins and run one read cycle. Returns (rc, output+log)."""
-        p = subprocess.run([COLLECTD, "-T", "-C", self.conf], capture_output=True, text=True, timeout=120)
+        p = subprocess.run([COLLECTD, "-T", "-C", self.conf], capture_output=True, text=True, timeout=120,
+                           env=collectd_env())
+        self._keep_stderr(p.stdout + p.stderr)
         return p.returncode, p.stdout + p.stderr + self.log_text()
 
     def start(self):
         self.proc = subprocess.Popen([COLLECTD, "-f", "-C", self.conf],
                                      stdout=open(os.path.join(self.dir, "stdout"), "w"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     env=collectd_env())
         wait_for(lambda: "Initialization complete" in self.log_text() or self.proc.poll() is not None,
                  30, "collectd to start")
         if self.proc.poll() is not None:
@@ -176,8 +190,21 @@ class Collectd:
                 self.proc.wait()
         return self.proc.returncode if self.proc else None
 
+    def _keep_stderr(self, text):
+        """Under tools/test --sanitize, keep collectd's output (UBSan writes
+        its reports there) where the run counts reports."""
+        d = os.environ.get("KML_SAN_LOGS")
+        if d and text:
+            with open(os.path.join(d, "collectd-ubsan.%d.%d" % (os.getpid(), id(self))), "a") as f:
+                f.write(text)
+
     def cleanup(self):
         self.stop()
+        try:
+            with open(os.path.join(self.dir, "stdout"), errors="replace") as f:
+                self._keep_stderr(f.read())
+        except FileNotFoundError:
+            pass
         if os.environ.get("KML_KEEP_TMP"):
             print("kept", self.dir)
         else:
