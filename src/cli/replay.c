@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "output.h"
 #include "series_csv.h"
+#include "sources.h"
 
 #include "kml_clock.h"
 #include "kml_conf.h"
@@ -23,20 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* One series to replay: the file and its path relative to the input root
- * (which is also its path below the output directory). */
-typedef struct {
-  char *full, *rel;
-} job_t;
-
-typedef struct {
-  job_t *v;
-  size_t n, cap;
-} jobs_t;
-
 typedef struct {
   const kml_replay_opts_t *o;
-  size_t files, rows, detections;
+  size_t files, rows, detections, skipped;
   int progress;
 } replay_t;
 
@@ -251,12 +241,19 @@ static void replay_model(replay_t *r, const kml_csv_series_t *s, FILE *f,
   }
 }
 
-static int replay_file(replay_t *r, const job_t *j,
+static int replay_file(replay_t *r, const kml_source_t *j,
                        const kml_cli_inputs_t *inputs) {
   kml_csv_series_t s;
   char err[1024];
   kml_csv_opts_t co = {.strict = r->o->strict, .column = r->o->column};
-  if (kml_csv_read(j->full, &co, &s, err, sizeof(err)) != 0) {
+  int rc = kml_source_read(j, &co, &s, err, sizeof(err));
+  if (rc == -2 && j->found) { /* e.g. collectd's rx,tx files in a tree */
+    fprintf(stderr, "kafka-ml replay: warning: skipped %s\n", err);
+    kml_csv_free(&s);
+    r->skipped++;
+    return 0;
+  }
+  if (rc != 0) {
     fprintf(stderr, "kafka-ml replay: %s\n", err);
     kml_csv_free(&s);
     return 2;
@@ -265,17 +262,17 @@ static int replay_file(replay_t *r, const job_t *j,
     fprintf(stderr,
             "kafka-ml replay: warning: %s:%ld: row before the one above it; "
             "%zu row(s) out of time order sorted\n",
-            j->full, s.first_unsorted, s.reordered);
+            j->files[0], s.first_unsorted, s.reordered);
   if (s.duplicates && s.first_duplicate)
     fprintf(stderr,
             "kafka-ml replay: warning: %s:%ld: same timestamp as the row "
             "above; %zu such row(s) kept in file order\n",
-            j->full, s.first_duplicate, s.duplicates);
+            j->files[0], s.first_duplicate, s.duplicates);
   else if (s.duplicates)
     fprintf(stderr,
             "kafka-ml replay: warning: %s: %zu row(s) repeat a timestamp "
             "(after sorting); kept in file order\n",
-            j->full, s.duplicates);
+            j->files[0], s.duplicates);
   char out[8192];
   snprintf(out, sizeof(out), "%s/%s", r->o->outdir, j->rel);
   kml_cli_out_t w;
@@ -305,102 +302,21 @@ static int replay_file(replay_t *r, const job_t *j,
   return 0;
 }
 
-static int jobs_add(jobs_t *js, const char *full, const char *rel) {
-  if (js->n == js->cap) {
-    size_t cap = js->cap ? 2 * js->cap : 64;
-    job_t *v = realloc(js->v, cap * sizeof(*v));
-    if (v == NULL)
-      return -1;
-    js->v = v;
-    js->cap = cap;
-  }
-  js->v[js->n].full = strdup(full);
-  js->v[js->n].rel = strdup(rel);
-  if (!js->v[js->n].full || !js->v[js->n].rel) {
-    free(js->v[js->n].full);
-    free(js->v[js->n].rel);
-    return -1;
-  }
-  js->n++;
-  return 0;
-}
-
-static void jobs_free(jobs_t *js) {
-  for (size_t i = 0; i < js->n; i++) {
-    free(js->v[i].full);
-    free(js->v[i].rel);
-  }
-  free(js->v);
-}
-
-static int cmp_job(const void *a, const void *b) {
-  return strcmp(((const job_t *)a)->rel, ((const job_t *)b)->rel);
-}
-
-/* Collect *.csv below root/sub into js, skipping the output directory
- * (skip: its device and inode, or dev 0) so a rerun never reads its own
- * results. Symlinked directories are not followed (no loops). */
-static void walk(const char *root, const char *sub, jobs_t *js,
-                 const struct stat *skip) {
-  char path[4096];
-  snprintf(path, sizeof(path), "%s%s%s", root, *sub ? "/" : "", sub);
-  DIR *d = opendir(path);
-  if (d == NULL)
-    return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.')
-      continue;
-    char rel[4096], full[8192];
-    snprintf(rel, sizeof(rel), "%s%s%s", sub, *sub ? "/" : "", e->d_name);
-    snprintf(full, sizeof(full), "%s/%s", root, rel);
-    struct stat st;
-    if (lstat(full, &st) != 0)
-      continue;
-    if (S_ISDIR(st.st_mode)) {
-      if (skip->st_dev == st.st_dev && skip->st_ino == st.st_ino)
-        continue;
-      walk(root, rel, js, skip);
-    } else if (strlen(e->d_name) > 4 &&
-               strcmp(e->d_name + strlen(e->d_name) - 4, ".csv") == 0 &&
-               (S_ISREG(st.st_mode) ||
-                (stat(full, &st) == 0 && S_ISREG(st.st_mode))))
-      jobs_add(js, full, rel);
-  }
-  closedir(d);
-}
-
-/* Every input file as a job, sorted per argument. 0, or 2 after a message. */
-static int list_jobs(const kml_replay_opts_t *o, char **argv, jobs_t *js) {
-  struct stat skip = {0};
-  if (stat(o->outdir, &skip) != 0)
-    memset(&skip, 0, sizeof(skip));
-  for (int i = o->first_input; i < o->first_input + o->n_inputs; i++) {
-    struct stat st;
-    if (stat(argv[i], &st) != 0) {
-      fprintf(stderr, "kafka-ml replay: %s: %s\n", argv[i], strerror(errno));
+/* Every series of the inputs. 0, or 2 after a message. */
+static int list_sources(const kml_replay_opts_t *o, char **argv,
+                        kml_sources_t *ss) {
+  char err[1024];
+  for (int i = o->first_input; i < o->first_input + o->n_inputs; i++)
+    if (kml_sources_add(ss, argv[i], o->outdir, err, sizeof(err)) != 0) {
+      fprintf(stderr, "kafka-ml replay: %s\n", err);
       return 2;
     }
-    if (!S_ISDIR(st.st_mode)) {
-      const char *base = strrchr(argv[i], '/');
-      if (jobs_add(js, argv[i], base ? base + 1 : argv[i]) != 0)
-        return 1;
-      continue;
-    }
-    size_t first = js->n;
-    walk(argv[i], "", js, &skip);
-    if (js->n == first) {
-      fprintf(stderr, "kafka-ml replay: %s: no *.csv file below it\n", argv[i]);
-      return 2;
-    }
-    qsort(js->v + first, js->n - first, sizeof(job_t), cmp_job);
-  }
   return 0;
 }
 
 /* Refuse the whole run before writing anything when an output would
  * replace an input or two inputs would write the same output. */
-static int check_outputs(const kml_replay_opts_t *o, const jobs_t *js,
+static int check_outputs(const kml_replay_opts_t *o, const kml_sources_t *js,
                          const kml_cli_inputs_t *in) {
   for (size_t i = 0; i < js->n; i++) {
     char out[8192];
@@ -409,7 +325,7 @@ static int check_outputs(const kml_replay_opts_t *o, const jobs_t *js,
       fprintf(stderr,
               "kafka-ml replay: %s: the result would replace its own input "
               "%s; choose another --output directory\n",
-              out, js->v[i].full);
+              out, js->v[i].files[0]);
       return 2;
     }
     for (size_t k = 0; k < i; k++)
@@ -417,7 +333,7 @@ static int check_outputs(const kml_replay_opts_t *o, const jobs_t *js,
         fprintf(stderr,
                 "kafka-ml replay: %s and %s would both be written to %s; "
                 "replay them separately\n",
-                js->v[k].full, js->v[i].full, out);
+                js->v[k].files[0], js->v[i].files[0], out);
         return 2;
       }
   }
@@ -433,15 +349,16 @@ int kml_cli_replay(int argc, char **argv) {
   if (st >= 0)
     return st;
   replay_t r = {.o = &o, .progress = !o.quiet && isatty(2)};
-  jobs_t js = {0};
+  kml_sources_t js = {0};
   kml_cli_inputs_t in = {0};
-  int status = list_jobs(&o, argv, &js);
+  int status = list_sources(&o, argv, &js);
   for (size_t i = 0; status == 0 && i < js.n; i++)
-    if (kml_cli_inputs_add(&in, js.v[i].full) != 0) {
-      fprintf(stderr, "kafka-ml replay: %s: %s\n", js.v[i].full,
-              strerror(errno));
-      status = 2;
-    }
+    for (size_t f = 0; status == 0 && f < js.v[i].n_files; f++)
+      if (kml_cli_inputs_add(&in, js.v[i].files[f]) != 0) {
+        fprintf(stderr, "kafka-ml replay: %s: %s\n", js.v[i].files[f],
+                strerror(errno));
+        status = 2;
+      }
   if (status == 0)
     status = check_outputs(&o, &js, &in);
   double t0 = kml_clock_mono();
@@ -452,16 +369,16 @@ int kml_cli_replay(int argc, char **argv) {
   }
   if (r.progress)
     fprintf(stderr, "\r%80s\r", "");
-  jobs_free(&js);
+  kml_sources_free(&js);
   kml_cli_inputs_free(&in);
   if (status != 0)
     return status;
   double secs = kml_clock_mono() - t0;
   if (!o.quiet)
     fprintf(stderr,
-            "replayed %zu file(s), %zu values, %zu alert(s) in %.2f s "
-            "(%.0f values/s) into %s\n",
+            "replayed %zu series, %zu values, %zu alert(s) in %.2f s "
+            "(%.0f values/s) into %s%s\n",
             r.files, r.rows, r.detections, secs, secs > 0 ? r.rows / secs : 0.0,
-            o.outdir);
+            o.outdir, r.skipped ? " (some skipped: see the warnings)" : "");
   return 0;
 }

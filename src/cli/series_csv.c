@@ -199,9 +199,10 @@ static int parse_header(reader_t *r, const char *column) {
   if (r->tcol < 0 || r->vcol < 0) {
     snprintf(r->err, r->errlen,
              "%s:%ld: header must name the columns timestamp (or time, "
-             "epoch) and %s, found \"%s\"",
+             "epoch) and %s, found \"%s\" (--column NAME picks the value "
+             "column)",
              r->name, r->lineno, column, shown);
-    return -1;
+    return -2;
   }
   return 0;
 }
@@ -352,18 +353,19 @@ int kml_csv_parse(const char *name, const char *buf, size_t len,
   const char *column = opts && opts->column ? opts->column : "value";
   if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
     r.pos = 3; /* UTF-8 byte order mark */
-  int rc = -1, st, header = 0;
+  int rc = 0, st, header = 0;
   long prev_line = 0;
   while ((st = next_line(&r)) == 0) {
     if (blank(r.line))
       continue;
     if (!header) {
-      if (parse_header(&r, column) != 0)
+      if ((rc = parse_header(&r, column)) != 0)
         goto out;
       header = 1;
-    } else if (parse_row(&r, s, strict, &prev_line) != 0)
+    } else if ((rc = parse_row(&r, s, strict, &prev_line)) != 0)
       goto out;
   }
+  rc = -1;
   if (st < 0)
     goto out;
   if (!header) {
@@ -435,4 +437,74 @@ int kml_csv_read(const char *path, const kml_csv_opts_t *opts,
   int rc = kml_csv_parse(path, buf, size, opts, s, err, errlen);
   free(buf);
   return rc;
+}
+
+int kml_csv_read_files(char *const *paths, size_t n, const kml_csv_opts_t *opts,
+                       kml_csv_series_t *s, char *err, size_t errlen) {
+  memset(s, 0, sizeof(*s));
+  for (size_t f = 0; f < n; f++) {
+    kml_csv_series_t one;
+    int rc = kml_csv_read(paths[f], opts, &one, err, errlen);
+    if (rc != 0) {
+      kml_csv_free(&one);
+      return rc;
+    }
+    if (s->n + one.n > KML_CSV_MAX_ROWS) {
+      snprintf(err, errlen, "%s: more than %lu rows in all; replay fewer days",
+               paths[f], KML_CSV_MAX_ROWS);
+      kml_csv_free(&one);
+      return -1;
+    }
+    double *t = realloc(s->t, (s->n + one.n) * sizeof(double));
+    if (t)
+      s->t = t;
+    double *x = realloc(s->x, (s->n + one.n) * sizeof(double));
+    if (x)
+      s->x = x;
+    char **st = realloc(s->stamp, (s->n + one.n) * sizeof(char *));
+    if (st)
+      s->stamp = st;
+    if (!t || !x || !st) {
+      snprintf(err, errlen, "%s: out of memory", paths[f]);
+      kml_csv_free(&one);
+      return -1;
+    }
+    int unsorted = s->n > 0 && one.t[0] < s->t[s->n - 1];
+    memcpy(s->t + s->n, one.t, one.n * sizeof(double));
+    memcpy(s->x + s->n, one.x, one.n * sizeof(double));
+    memcpy(s->stamp + s->n, one.stamp, one.n * sizeof(char *));
+    s->n += one.n;
+    s->reordered += one.reordered;
+    s->duplicates += one.duplicates;
+    if (one.first_unsorted && !s->first_unsorted)
+      s->first_unsorted = one.first_unsorted;
+    if (one.first_duplicate && !s->first_duplicate)
+      s->first_duplicate = one.first_duplicate;
+    free(one.t);
+    free(one.x);
+    free(one.stamp); /* the strings moved to s */
+    if (unsorted) {
+      if (opts != NULL && opts->strict) {
+        snprintf(err, errlen,
+                 "%s:2: starts before the end of the file before it "
+                 "(--strict)",
+                 paths[f]);
+        return -1;
+      }
+      size_t before = s->reordered;
+      s->reordered = 0;
+      if (sort_rows(s) != 0) {
+        snprintf(err, errlen, "%s: out of memory", paths[f]);
+        return -1;
+      }
+      s->reordered += before;
+      if (!s->first_unsorted)
+        s->first_unsorted = 2;
+    }
+  }
+  /* recount repeats across file boundaries */
+  s->duplicates = 0;
+  for (size_t i = 1; i < s->n; i++)
+    s->duplicates += s->t[i] == s->t[i - 1];
+  return 0;
 }

@@ -40,7 +40,8 @@ typedef struct {
 #define KML_CSV_MAX_ROWS 50000000UL
 
 /* Parse len bytes of buf (need not be NUL-terminated) named name into s.
- * Returns 0, or -1 with "NAME:LINE: reason" in err. The caller frees s
+ * Returns 0, or -1 with "NAME:LINE: reason" in err (-2 when the header has
+ * no such value column). The caller frees s
  * with kml_csv_free in both cases. opts may be NULL. */
 int kml_csv_parse(const char *name, const char *buf, size_t len,
                   const kml_csv_opts_t *opts, kml_csv_series_t *s, char *err,
@@ -49,6 +50,11 @@ int kml_csv_parse(const char *name, const char *buf, size_t len,
 /* Read the file at path and parse it as above. */
 int kml_csv_read(const char *path, const kml_csv_opts_t *opts,
                  kml_csv_series_t *s, char *err, size_t errlen);
+
+/* Read n files of one series (collectd's day files) as one: rows are
+ * joined, and sorted when files overlap or come out of order. */
+int kml_csv_read_files(char *const *paths, size_t n, const kml_csv_opts_t *opts,
+                       kml_csv_series_t *s, char *err, size_t errlen);
 
 void kml_csv_free(kml_csv_series_t *s);
 

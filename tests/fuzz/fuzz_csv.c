@@ -1,8 +1,10 @@
 /* libFuzzer harness: the CSV reader of kafka-ml (src/cli/series_csv.c).
  * Any bytes either parse into a series whose times are finite and in order
  * and whose values are finite or NaN, or are refused with "NAME:LINE: ...".
- * The first byte chooses --strict and the value column name. */
+ * The first byte chooses --strict, the value column name, and (bit 4) the
+ * parser of `rrdtool dump` output instead (src/cli/series_rrd.c). */
 #include "cli/series_csv.h"
+#include "cli/series_rrd.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -16,8 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                       .column = (data[0] & 2) ? "rx" : NULL};
   kml_csv_series_t s;
   char err[512];
-  int rc = kml_csv_parse("fuzz.csv", (const char *)data + 1, size - 1, &o, &s,
-                         err, sizeof(err));
+  int rc = (data[0] & 4)
+               ? kml_rrd_parse("fuzz.csv", (const char *)data + 1, size - 1,
+                               o.column, &s, err, sizeof(err))
+               : kml_csv_parse("fuzz.csv", (const char *)data + 1, size - 1, &o,
+                               &s, err, sizeof(err));
   if (rc == 0) {
     if (s.n == 0)
       abort();
@@ -27,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
       if (i > 0 && s.t[i] < s.t[i - 1])
         abort(); /* sorted */
-      if (o.strict && i > 0 && !(s.t[i] > s.t[i - 1]))
+      if ((o.strict || (data[0] & 4)) && i > 0 && !(s.t[i] > s.t[i - 1]))
         abort();
     }
   } else if (strncmp(err, "fuzz.csv:", 9) != 0 ||

@@ -262,3 +262,88 @@ def test_version_everywhere():
                  ["plot", "--version"], ["whatif", "--version"]):
         p = run(*args)
         assert p.returncode == 0 and p.stdout.startswith("kafka-ml (collectd-kafka-ml) "), (args, p)
+
+
+def _collectd_history(tmp_path, days=3, step=60):
+    """A real collectd writes `days` of one gauge (exec feeder, one value per
+    `step` s, level 100 with noise) through its csv and rrdtool plugins.
+    Returns (csv file, rrd file)."""
+    import glob
+    import shutil
+    from harness import SRC, Collectd, readable_copy, wait_for
+    feeder = readable_copy(os.path.join(SRC, "tests", "integration", "feeder.py"))
+    n = int(days * 86400 / step)
+    rrd_dir = tmp_path / "rrd"
+    body = """
+LoadPlugin exec
+<Plugin exec>
+  Exec "nobody" "/usr/bin/env" "KML_STEP=%d" "KML_IDENT=hist/exec-lag/gauge-age" "/usr/bin/python3" "%s" "%d:100:2"
+</Plugin>
+LoadPlugin rrdtool
+<Plugin rrdtool>
+  DataDir "%s"
+</Plugin>
+""" % (step, feeder, n, rrd_dir)
+    cd = Collectd(body, plugins=(), write_threads=1)
+    shutil.copy("/usr/lib/collectd/rrdtool.so", os.path.join(cd.dir, "plugins"))
+    try:
+        cd.start()
+        wait_for(lambda: len(cd.values("hist", "exec", "gauge", "lag", "age")) >= n, 120,
+                 "collectd's csv plugin to write %d values" % n)
+        cd.stop()  # the rrdtool plugin flushes its cache
+        csvs = glob.glob(os.path.join(cd.data, "hist", "exec-lag", "gauge-age-*"))
+        rrds = glob.glob(str(rrd_dir / "hist" / "exec-lag" / "gauge-age.rrd"))
+        assert len(csvs) == 1 and len(rrds) == 1, (csvs, rrds)
+        keep = tmp_path / "history"
+        keep.mkdir()
+        shutil.copy(csvs[0], keep)
+        shutil.copy(rrds[0], keep)
+        return keep / os.path.basename(csvs[0]), keep / "gauge-age.rrd"
+    finally:
+        cd.cleanup()
+
+
+def test_replays_collectds_own_csv_and_rrd_files(tmp_path):
+    day_file, rrd = _collectd_history(tmp_path)
+    lines = day_file.read_text().splitlines()
+    assert lines[0] == "epoch,value", lines[0]
+    # the tree as the csv plugin lays it out over three days: HOST/PLUGIN-PI/
+    # TYPE-TI-YYYY-MM-DD, one file per day (the plugin names files by the
+    # day it writes them; the split below is what three days of it leave)
+    import datetime
+    tree = tmp_path / "csvtree" / "hist" / "exec-lag"
+    tree.mkdir(parents=True)
+    by_day = {}
+    for line in lines[1:]:
+        day = datetime.datetime.utcfromtimestamp(float(line.split(",")[0])).strftime("%Y-%m-%d")
+        by_day.setdefault(day, []).append(line)
+    assert len(by_day) >= 3
+    for day, rows in by_day.items():
+        (tree / ("gauge-age-" + day)).write_text("epoch,value\n" + "\n".join(rows) + "\n")
+    # a two-value type in the same tree is skipped with a warning
+    (tree / ("if_octets-" + min(by_day))).write_text("epoch,rx,tx\n1700000000.000,1,2\n")
+    p = run("replay", "-o", tmp_path / "out", tmp_path / "csvtree")
+    assert p.returncode == 0, p.stderr
+    assert "warning: skipped" in p.stderr and "if_octets" in p.stderr
+    joined = tmp_path / "out" / "hist" / "exec-lag" / "gauge-age.csv"
+    rows = list(csv.DictReader(open(joined)))
+    assert len(rows) == len(lines) - 1  # every day, once, in order
+    assert [r["timestamp"] for r in rows] == [l.split(",")[0] for l in lines[1:]]
+    # the single file as written replays to the same results
+    p = run("replay", "-q", "-o", tmp_path / "single", day_file)
+    assert p.returncode == 0, p.stderr
+    single = (tmp_path / "single" / (day_file.name[:-11] + ".csv")).read_bytes()
+    assert single == joined.read_bytes()
+    # the RRD: archives stitched, fine resolution at the end, coarse before
+    p = run("replay", "-q", "-o", tmp_path / "rrdout", rrd)
+    assert p.returncode == 0, p.stderr
+    rr = list(csv.DictReader(open(tmp_path / "rrdout" / "gauge-age.csv")))
+    ts = [datetime.datetime.strptime(r["timestamp"], "%Y-%m-%d %H:%M:%S").timestamp() for r in rr]
+    span = ts[-1] - ts[0]
+    assert span >= 2.5 * 86400, span
+    assert ts[-1] - ts[-2] == 60 and ts[1] - ts[0] > 60, (ts[:3], ts[-3:])
+    vals = [float(r["value"]) for r in rr if r["value"]]
+    assert abs(sum(vals) / len(vals) - 100) < 1.5, sum(vals) / len(vals)
+    # a data source that is not there is named
+    p = run("replay", "--column", "rx", "-o", tmp_path / "rrdout2", rrd)
+    assert p.returncode == 2 and 'no data source "rx" (it has: value)' in p.stderr, p.stderr
