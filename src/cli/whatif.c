@@ -5,7 +5,9 @@
  * the SLA at peak, and how many partitions and consumers would. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "peak.h"
 #include "series_csv.h"
+#include "sources.h"
 
 #include "kml_conf.h"
 
@@ -153,32 +155,58 @@ int kml_cli_whatif_parse(int argc, char **argv, kml_whatif_opts_t *o, char *err,
   return KML_CLI_OK;
 }
 
-/* Peak of a measured rate: the larger of the highest value seen and the
- * upper 95% forecast at the horizon. */
-static int rate_from_csv(const char *path, double horizon, double *peak,
-                         double *forecast_upper) {
+/* The peak to plan for from a measured rate series (a CSV, collectd's
+ * csv or rrd files), with what it rests on and a backtest, printed. */
+static int rate_from_file(const char *path, double horizon, double headroom,
+                          double *peak) {
+  kml_sources_t ss = {0};
   kml_csv_series_t s;
-  char err[512];
-  if (kml_csv_read(path, NULL, &s, err, sizeof(err)) != 0) {
+  char err[1024];
+  memset(&s, 0, sizeof(s));
+  int rc = kml_sources_add(&ss, path, NULL, err, sizeof(err));
+  if (rc == 0 && ss.n != 1) {
+    snprintf(err, sizeof(err), "%s: holds %zu series; --rate takes one", path,
+             ss.n);
+    rc = -1;
+  }
+  if (rc == 0)
+    rc = kml_source_read(&ss.v[0], NULL, &s, err, sizeof(err));
+  kml_sources_free(&ss);
+  kml_peak_plan_t p;
+  if (rc == 0 && kml_peak_plan(s.t, s.x, s.n, horizon, &p) != 0) {
+    snprintf(err, sizeof(err), "%s: no value to plan from", path);
+    rc = -1;
+  }
+  if (rc != 0) {
     fprintf(stderr, "kafka-ml whatif: %s\n", err);
     kml_csv_free(&s);
     return 2;
   }
-  kml_model_cfg_t cfg = kml_model_defaults();
-  cfg.horizon = horizon;
-  kml_model_t m;
-  kml_model_init(&m);
-  kml_output_t o = {0};
-  *peak = 0;
-  *forecast_upper = NAN;
-  for (size_t i = 0; i < s.n; i++) {
-    if (kml_model_update(&m, &cfg, KML_DS_GAUGE, s.t[i], s.x[i], &o) !=
-        KML_RATE_OK)
-      continue;
-    if (o.value > *peak)
-      *peak = o.value;
-    *forecast_upper = o.forecast_upper;
-  }
+  printf("measured: highest %.1f msg/s; daily peaks over %zu day(s), median "
+         "%.1f msg/s\n",
+         p.measured, p.days, p.median_peak);
+  if (p.slope > 0)
+    printf("growth: daily peaks rise %.1f msg/s per day (Theil-Sen, beyond "
+           "their scatter); carried %.1f day(s) ahead: %.1f msg/s\n",
+           p.slope, p.ahead_days, p.planned);
+  else
+    printf("growth: none the daily peaks show beyond their day-to-day "
+           "scatter%s: planning for the highest value seen\n",
+           p.days < 3 ? " (fewer than 3 days: no trend is estimated)" : "");
+  kml_peak_backtest_t b;
+  kml_peak_backtest(s.t, s.x, s.n, horizon, headroom, &b);
+  if (b.tried > 0)
+    printf("backtest on this series: planning like this at the end of each "
+           "day (from day 3), the next %.1f day(s) peaked under the plan in "
+           "%zu of %zu cases, under the plan plus %.0f%% headroom in %zu "
+           "(worst: %.2f x the plan)\n",
+           horizon / 86400, b.held, b.tried, headroom * 100, b.held_headroom,
+           b.worst);
+  else
+    printf("backtest on this series: too short (needs 3 days plus %.1f "
+           "day(s) after them)\n",
+           horizon / 86400);
+  *peak = p.planned;
   kml_csv_free(&s);
   return 0;
 }
@@ -195,18 +223,11 @@ int kml_cli_whatif(int argc, char **argv) {
   double per = o.per, partitions = (double)o.partitions,
          consumers = (double)o.consumers, sla = o.sla, peak_s = o.peak_s,
          headroom = o.headroom, horizon = o.horizon;
-  double peak = o.rate, fc = NAN;
+  double peak = o.rate;
   if (isnan(peak)) {
-    int rc = rate_from_csv(o.rate_arg, horizon, &peak, &fc);
+    int rc = rate_from_file(o.rate_arg, horizon, headroom, &peak);
     if (rc != 0)
       return rc;
-    printf("measured peak production: %.1f msg/s\n", peak);
-    if (isfinite(fc)) {
-      printf("forecast (95%% upper bound, %.1f days ahead): %.1f msg/s\n",
-             horizon / 86400, fc);
-      if (fc > peak)
-        peak = fc;
-    }
   }
   printf("planning for a peak of %.1f msg/s lasting %.0f s\n", peak, peak_s);
   /* A partition is consumed by at most one consumer of the group. */
@@ -244,5 +265,10 @@ int kml_cli_whatif(int argc, char **argv) {
     printf("recommendation: no change needed; %.0f consumers would be "
            "enough with %.0f%% headroom\n",
            need, headroom * 100);
+  printf("assumptions: the peak above recurs at full height for %.0f s; "
+         "every consumer sustains %.1f msg/s; a partition feeds at most one "
+         "consumer of the group (extra consumers idle); lag in seconds = "
+         "backlog / capacity; %.0f%% headroom on top\n",
+         peak_s, per, headroom * 100);
   return 0;
 }

@@ -347,3 +347,21 @@ def test_replays_collectds_own_csv_and_rrd_files(tmp_path):
     # a data source that is not there is named
     p = run("replay", "--column", "rx", "-o", tmp_path / "rrdout2", rrd)
     assert p.returncode == 2 and 'no data source "rx" (it has: value)' in p.stderr, p.stderr
+
+
+def test_whatif_plans_a_flat_series_at_its_peak_and_says_why(tmp_path):
+    sim = tmp_path / "sim"
+    assert run("simulate", "-o", sim, "--seed", 1).returncode == 0
+    rate = sim / "data" / "kafkaTraffic" / "traffic_normal_1.csv"
+    p = run("whatif", "--rate", rate, "--per-consumer", 150, "--partitions", 12, "--topic", "orders")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    highest = float(out.split("measured: highest ")[1].split()[0])
+    planned = float(out.split("planning for a peak of ")[1].split()[0])
+    assert highest < 1200 and planned == highest, out  # was 36,993 msg/s
+    assert "growth: none the daily peaks show" in out
+    assert "backtest on this series:" in out and " of " in out
+    assert "no change needed" in out, out  # 12 x 150 = 1800 > 1.2 x peak
+    assert "assumptions:" in out and "a partition feeds at most one consumer" in out
+    help_text = run("whatif", "--help").stdout
+    assert "--topic" in help_text and "Output (stdout)" in help_text
