@@ -37,9 +37,22 @@ void kml_cli_whatif_usage(FILE *f) {
              "  --peak-seconds   how long a peak lasts (3600)\n"
              "  --headroom       spare capacity to plan for, 0..10 (0.2 = "
              "20%%)\n"
-             "  --horizon        how far ahead to forecast a CSV rate (7d)\n"
+             "  --horizon        how far ahead to plan from a measured rate "
+             "(7d)\n"
              "  --topic          topic name used in the printed advice (\"the "
-             "topic\")\n");
+             "topic\")\n"
+             "Output (stdout): for a measured rate, its highest value, the "
+             "daily peaks and\n"
+             "their trend (growth is only assumed when the daily peaks show "
+             "it, and never\n"
+             "carried further ahead than the history is long), a backtest of "
+             "that rule\n"
+             "on the series itself; then the peak planned for, today's "
+             "capacity, the lag\n"
+             "at peak against the SLA, a recommendation for --topic, and the "
+             "assumptions.\n"
+             "FILE may be a CSV (timestamp,value), collectd csv day files or "
+             "an RRD file.\n");
 }
 
 static int whatif_option(kml_whatif_opts_t *o, int c, const char *arg,
