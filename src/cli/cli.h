@@ -49,6 +49,9 @@ int kml_cli_simulate(int argc, char **argv);
 /* --------------------------------------------------------------- plot */
 typedef struct {
   const char *in, *png, *svg, *title;
+  double from, to;  /* time range drawn (-inf, inf: all) */
+  double threshold; /* NAN: none drawn */
+  double horizon;   /* the replay's forecast horizon, seconds */
 } kml_plot_opts_t;
 int kml_cli_plot_parse(int argc, char **argv, kml_plot_opts_t *o, char *err,
                        size_t errlen);

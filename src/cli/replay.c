@@ -51,12 +51,15 @@ void kml_cli_replay_usage(FILE *f) {
       "OUTDIR/\n"
       "<its name>), with the columns timestamp,value,anomaly_score,expected,"
       "lower,\n"
-      "upper,alert. Results are written to a temporary file and renamed into "
-      "place:\n"
-      "never through a symlink, and never over one of the inputs (refused). "
-      "In a\n"
-      "directory, series without the value column (collectd's rx,tx types) "
-      "are\n"
+      "upper,alert[,forecast,eta,forecast_alert],notification (the severity "
+      "of the\n"
+      "notification the plugin would send then). Results are written to a "
+      "temporary\n"
+      "file and renamed into place: never through a symlink, never over one "
+      "of the\n"
+      "inputs (refused). In a directory, series without the value column "
+      "(collectd's\n"
+      "rx,tx types) are "
       "skipped with a warning; --column picks another column.\n\n"
       "  -o, --output DIR      results directory (default: results)\n"
       "  -k, --kind KIND       gauge (default), derive, counter, absolute\n"
@@ -215,6 +218,8 @@ int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
 
 /* The peer: rolling z-score over 200 values, its Gaussian tail probability
  * through the models' own alert state machine. */
+static const char *const severity[] = {"OKAY", "WARNING", "FAILURE"};
+
 static int replay_zscore(replay_t *r, const kml_csv_series_t *s, FILE *f,
                          int fc) {
   kml_baseline_t b;
@@ -224,11 +229,11 @@ static int replay_zscore(replay_t *r, const kml_csv_series_t *s, FILE *f,
   for (size_t i = 0; i < s->n; i++) {
     double z, p, sc = kml_baseline_update(&b, s->x[i], &z, &p);
     kml_alert_state_t st;
-    int alert =
-        kml_alert_update(&a, &r->o->cfg.alert, p, &st) && st != KML_ALERT_OKAY;
+    int changed = kml_alert_update(&a, &r->o->cfg.alert, p, &st);
+    int alert = changed && st != KML_ALERT_OKAY;
     r->detections += alert;
-    fprintf(f, "%s,%.10g,%.6f,,,,%d%s\n", s->stamp[i], s->x[i], sc, alert,
-            fc ? ",,-1,0" : "");
+    fprintf(f, "%s,%.10g,%.6f,,,,%d%s,%s\n", s->stamp[i], s->x[i], sc, alert,
+            fc ? ",,-1,0" : "", changed ? severity[st] : "");
   }
   kml_baseline_free(&b);
   return 0;
@@ -248,10 +253,14 @@ static void replay_model(replay_t *r, const kml_csv_series_t *s, FILE *f,
               o.score, o.expected, o.lower, o.upper, alert);
       if (fc)
         fprintf(f, ",%.10g,%.0f,%d", o.forecast, o.eta, (int)o.fc_alert);
-      fputc('\n', f);
+      /* notification: what the plugin would send now, by severity */
+      fprintf(f, ",%s%s%s%s\n", o.alert_changed ? severity[o.alert] : "",
+              o.alert_changed && fc && o.fc_changed ? ";" : "",
+              fc && o.fc_changed ? "forecast " : "",
+              fc && o.fc_changed ? severity[o.fc_alert] : "");
       r->detections += alert;
     } else { /* refused or first counter sample: keep the row, score 0 */
-      fprintf(f, "%s,,0,,,,0%s\n", s->stamp[i], fc ? ",,-1,0" : "");
+      fprintf(f, "%s,,0,,,,0%s,\n", s->stamp[i], fc ? ",,-1,0" : "");
     }
   }
 }
@@ -297,7 +306,9 @@ static int replay_file(replay_t *r, const kml_source_t *j,
     return 1;
   }
   int fc = isfinite(r->o->cfg.threshold) || r->o->horizon_set;
-  fprintf(w.f, "timestamp,value,anomaly_score,expected,lower,upper,alert%s\n",
+  fprintf(w.f,
+          "timestamp,value,anomaly_score,expected,lower,upper,alert%s,"
+          "notification\n",
           fc ? ",forecast,eta,forecast_alert" : "");
   if (r->o->zscore) {
     if (replay_zscore(r, &s, w.f, fc) != 0) {

@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   case 2: {
     kml_plot_opts_t o;
     rc = kml_cli_plot_parse(argc, argv, &o, err, sizeof(err));
-    if (rc == KML_CLI_OK && (o.in == NULL || (!o.png && !o.svg)))
+    if (rc == KML_CLI_OK && (o.in == NULL || (!o.png && !o.svg) ||
+                             !(o.from < o.to) || !(o.horizon >= 0)))
       abort();
     break;
   }

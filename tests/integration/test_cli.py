@@ -365,3 +365,39 @@ def test_whatif_plans_a_flat_series_at_its_peak_and_says_why(tmp_path):
     assert "assumptions:" in out and "a partition feeds at most one consumer" in out
     help_text = run("whatif", "--help").stdout
     assert "--topic" in help_text and "Output (stdout)" in help_text
+
+
+def test_plot_draws_threshold_forecast_severities_and_a_time_range(tmp_path):
+    sim = tmp_path / "sim"
+    assert run("simulate", "-o", sim, "--copies", 1, "--days", 14, "--seed", 1).returncode == 0
+    out = tmp_path / "out"
+    assert run("replay", "-q", "--threshold", 300, "-o", out, sim / "data" / "kafkaLag").returncode == 0
+    res = out / "slow_consumer_1.csv"
+    rows = list(csv.DictReader(open(res)))
+    notes = [r["notification"] for r in rows if r["notification"]]
+    assert "forecast WARNING" in notes and "forecast FAILURE" in notes, notes
+    breach = next(r["timestamp"] for r in rows if r["notification"] == "forecast FAILURE")
+    svg = tmp_path / "lag.svg"
+    p = run("plot", res, "--threshold", 300, "--svg", svg)
+    assert p.returncode == 0, p.stderr
+    assert "warning" not in p.stderr, p.stderr  # gnuplot had nothing to complain about
+    text = svg.read_text()
+    for want in ("threshold 300", "forecast (made 1800 s before)", "FAILURE", "WARNING",
+                 "(log scale)", "2026-01-01 00:00 .. 2026-01-14 23:55 UTC"):
+        assert want in text, want
+    # two hours around the breach: linear axis, the range in the title
+    day, hour = breach.split()
+    h = int(hour[:2])
+    frm, to = "%s %02d:00:00" % (day, h - 1), "%s %02d:00:00" % (day, h + 1)
+    p = run("plot", res, "--threshold", 300, "--from", frm, "--to", to, "--svg", tmp_path / "2h.svg",
+            "-o", tmp_path / "2h.png")
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "2h.svg").read_text()
+    assert "%s .. %s UTC" % (frm[:16], to[:16]) in text and "(log scale)" not in text
+    assert "forecast_FAILURE" in text  # the marker's label
+    assert (tmp_path / "2h.png").read_bytes()[:4] == b"\x89PNG"
+    p = run("plot", res, "--from", "2030-01-01", "-o", tmp_path / "none.png")
+    assert p.returncode == 2 and "no rows between --from and --to" in p.stderr
+    assert run("plot", res, "--from", "2026-01-05", "--to", "2026-01-04").returncode == 2
+    help_text = run("plot", "--help").stdout
+    assert "--from" in help_text and "./plot.png" in help_text and "stderr" in help_text
