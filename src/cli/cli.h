@@ -70,6 +70,20 @@ int kml_cli_whatif_parse(int argc, char **argv, kml_whatif_opts_t *o, char *err,
 void kml_cli_whatif_usage(FILE *f);
 int kml_cli_whatif(int argc, char **argv);
 
+/* --------------------------------------------------------------- tune */
+typedef struct {
+  double budget;    /* notifications per series and day */
+  double threshold; /* NAN: no forecast model proposed */
+  double horizon;
+  kml_ds_kind_t kind;
+  const char *column;
+  int first_input, n_inputs;
+} kml_tune_opts_t;
+int kml_cli_tune_parse(int argc, char **argv, kml_tune_opts_t *o, char *err,
+                       size_t errlen);
+void kml_cli_tune_usage(FILE *f);
+int kml_cli_tune(int argc, char **argv);
+
 /* Shared by the parsers: "gauge", "derive", "counter", "absolute" -> kind;
  * 0 on success. */
 int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind);

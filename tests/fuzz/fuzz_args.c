@@ -46,8 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   buf[size - 1] = '\0';
   char *argv[MAX_ARGS + 2];
   int argc = 0;
-  static const char *const cmds[] = {"replay", "simulate", "plot", "whatif"};
-  argv[argc++] = (char *)cmds[data[0] % 4];
+  static const char *const cmds[] = {"replay", "simulate", "plot", "whatif",
+                                     "tune"};
+  argv[argc++] = (char *)cmds[data[0] % 5];
   char *p = buf, *end = buf + size - 1;
   while (p <= end && argc < MAX_ARGS) {
     argv[argc++] = p;
@@ -58,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   argv[argc] = NULL;
   char err[512] = "";
   int rc;
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
   case 0: {
     kml_replay_opts_t o;
     rc = kml_cli_replay_parse(argc, argv, &o, err, sizeof(err));
@@ -78,6 +79,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     rc = kml_cli_plot_parse(argc, argv, &o, err, sizeof(err));
     if (rc == KML_CLI_OK && (o.in == NULL || (!o.png && !o.svg) ||
                              !(o.from < o.to) || !(o.horizon >= 0)))
+      abort();
+    break;
+  }
+  case 4: {
+    kml_tune_opts_t o;
+    rc = kml_cli_tune_parse(argc, argv, &o, err, sizeof(err));
+    if (rc == KML_CLI_OK &&
+        (!(o.budget > 0) || !(o.horizon > 0) || o.n_inputs < 1))
       abort();
     break;
   }

@@ -401,3 +401,42 @@ def test_plot_draws_threshold_forecast_severities_and_a_time_range(tmp_path):
     assert run("plot", res, "--from", "2026-01-05", "--to", "2026-01-04").returncode == 2
     help_text = run("plot", "--help").stdout
     assert "--from" in help_text and "./plot.png" in help_text and "stderr" in help_text
+
+
+def test_tune_proposes_matches_within_the_budget_that_load(tmp_path):
+    import random
+    import shutil
+    from harness import Collectd
+    day_file, rrd = _collectd_history(tmp_path, days=3)
+    tree = tmp_path / "tree" / "hist"
+    (tree / "exec-lag").mkdir(parents=True)
+    shutil.copy(day_file, tree / "exec-lag")
+    # a series that jumps between regimes: many notifications in its history
+    (tree / "exec-noisy").mkdir()
+    rnd = random.Random(3)
+    t0 = 1767225600
+    rows = ["%d.000,%f" % (t0 + 60 * i, (1000 if (i // 97) % 2 else 10) * (1 + 0.3 * rnd.random()))
+            for i in range(3 * 1440)]
+    (tree / "exec-noisy" / "gauge-jumpy-2026-01-01").write_text("epoch,value\n" + "\n".join(rows) + "\n")
+    p = run("tune", "--budget", "0.5", tmp_path / "tree")
+    assert p.returncode == 0, p.stderr
+    snippet = p.stdout
+    assert '<Match "exec-gauge">' in snippet and 'Plugin "^exec$"' in snippet and 'Type "^gauge$"' in snippet
+    # the jumpy series shares plugin and type: the group's rate is reported
+    assert "per series and day" in snippet and "budget 0.5" in snippet
+    # what tune prints loads as written in a real collectd
+    cd = Collectd(snippet, plugins=("ml",))
+    try:
+        rc, out = cd.test_once()
+        assert rc == 0, out
+        assert not [l for l in out.splitlines() if "[error]" in l and "ml plugin" in l], out
+        assert "ml plugin: 1 match block(s)" in out, out
+    finally:
+        cd.cleanup()
+    # a tight budget leaves the jumpy group out, and says so
+    (tree / "exec-noisy" / "gauge-jumpy-2026-01-01").rename(tree / "exec-noisy" / "other-jumpy-2026-01-01")
+    p = run("tune", "--budget", "0.01", tmp_path / "tree")
+    assert p.returncode == 0, p.stderr
+    assert "# exec-other:" in p.stdout and "not proposed: above the budget of 0.01" in p.stdout, p.stdout
+    assert run("tune", "--budget", "0", tmp_path / "tree").returncode == 2
+    assert "false-alarm budget" in run("tune", "--help").stdout

@@ -1,0 +1,305 @@
+/* tune: from the history collectd already keeps, propose the <Match>
+ * blocks of the ml plugin that stay within a false-alarm budget, and print
+ * them as a snippet that loads as written.
+ *
+ * Series are grouped the way a <Match> selects them: collectd's layout
+ * HOST/PLUGIN[-INSTANCE]/TYPE[-INSTANCE] gives one group per plugin and
+ * type (CSV files: one group per directory, reported but without a
+ * block, for want of identifiers). Each series is replayed through the plugin's
+ * models; every WARNING or FAILURE it would have sent counts as a false alarm
+ * (the history is taken as normal operation, which the output says). A group is
+ * proposed when its notifications per series and day stay within the
+ * budget; the others are listed with their rate and left out. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "sources.h"
+
+#include "kml_conf.h"
+#include "ml/model.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  char plugin[128], type[128];
+  int collectd; /* from collectd's files: the identity is known */
+  size_t series, notes, fc_notes;
+  double days;
+  double worst; /* highest notifications per day of one series */
+} group_t;
+
+void kml_cli_tune_usage(FILE *f) {
+  fprintf(f,
+          "usage: kafka-ml tune [options] INPUT...\n"
+          "Propose <Match> blocks of the ml plugin from recorded history (the "
+          "inputs of\n"
+          "replay: collectd csv or rrd trees, CSV files) for a false-alarm "
+          "budget, and\n"
+          "print them as a snippet for collectd.conf (stdout). Series are "
+          "grouped by\n"
+          "plugin and type (collectd's HOST/PLUGIN-INST/TYPE-INST layout; "
+          "otherwise by\n"
+          "directory). Each series is replayed through the models; every "
+          "WARNING or\n"
+          "FAILURE it would have sent counts as a false alarm, so give history "
+          "of\n"
+          "normal operation. A group is proposed when its notifications per "
+          "series and\n"
+          "day stay within the budget; the others are listed, with their rate, "
+          "as\n"
+          "comments.\n"
+          "  --budget N        notifications per series and day allowed (0.1: "
+          "one in\n"
+          "                    ten days)\n"
+          "  --threshold X     also propose the forecast model against X (its "
+          "alerts\n"
+          "                    count too)\n"
+          "  --horizon SECS    forecast horizon (1800)\n"
+          "  -k, --kind KIND   gauge (default), derive, counter, absolute\n"
+          "      --column NAME value column or RRD data source (value)\n");
+}
+
+static int tune_option(kml_tune_opts_t *o, int c, const char *arg, char *err,
+                       size_t errlen) {
+  kml_conf_value_t v = kml_conf_string(arg);
+  char why[200];
+  switch (c) {
+  case 'b':
+    if (kml_conf_number(&v, 0, 1000, KML_CONF_MIN_OPEN, &o->budget, why,
+                        sizeof(why)) == 0)
+      return 0;
+    snprintf(err, errlen, "--budget %s", why);
+    return -1;
+  case 'T':
+    if (kml_conf_number(&v, -INFINITY, INFINITY, 0, &o->threshold, why,
+                        sizeof(why)) == 0)
+      return 0;
+    snprintf(err, errlen, "--threshold %s", why);
+    return -1;
+  case 'H':
+    if (kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN, &o->horizon,
+                          why, sizeof(why)) == 0)
+      return 0;
+    snprintf(err, errlen, "--horizon %s", why);
+    return -1;
+  case 'k':
+    if (kml_cli_parse_kind(arg, &o->kind) == 0)
+      return 0;
+    snprintf(err, errlen,
+             "--kind \"%.40s\" is not one of gauge, derive, counter, absolute",
+             arg);
+    return -1;
+  case 'C':
+    o->column = arg;
+    return 0;
+  }
+  return -1;
+}
+
+int kml_cli_tune_parse(int argc, char **argv, kml_tune_opts_t *o, char *err,
+                       size_t errlen) {
+  *o = (kml_tune_opts_t){
+      .budget = 0.1, .threshold = NAN, .horizon = 1800, .kind = KML_DS_GAUGE};
+  static const struct option opts[] = {{"budget", required_argument, 0, 'b'},
+                                       {"threshold", required_argument, 0, 'T'},
+                                       {"horizon", required_argument, 0, 'H'},
+                                       {"kind", required_argument, 0, 'k'},
+                                       {"column", required_argument, 0, 'C'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  int c;
+  optind = 0;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+    if (c == 'h')
+      return KML_CLI_HELP;
+    if (c == '?' || c == ':') {
+      snprintf(err, errlen, "unknown option or missing value: %.60s",
+               argv[optind - 1 > 0 ? optind - 1 : 0]);
+      return KML_CLI_USAGE;
+    }
+    if (tune_option(o, c, optarg, err, errlen) != 0)
+      return KML_CLI_USAGE;
+  }
+  if (optind >= argc) {
+    snprintf(err, errlen, "no INPUT given (history: files or directories)");
+    return KML_CLI_USAGE;
+  }
+  o->first_input = optind;
+  o->n_inputs = argc - optind;
+  return KML_CLI_OK;
+}
+
+/* Plugin and type of a series from its relative path: collectd's
+ * HOST/PLUGIN[-INST]/TYPE[-INST].csv (for CSV files: the directory and the
+ * file name, only to name the group). */
+static void identity(const char *rel, char *plugin, size_t pl, char *type,
+                     size_t tl) {
+  char buf[4096];
+  snprintf(buf, sizeof(buf), "%s", rel);
+  char *parts[8];
+  int n = 0;
+  for (char *p = strtok(buf, "/"); p != NULL && n < 8; p = strtok(NULL, "/"))
+    parts[n++] = p;
+  plugin[0] = type[0] = '\0';
+  if (n >= 2) {
+    snprintf(plugin, pl, "%.*s", (int)strcspn(parts[n - 2], "-"), parts[n - 2]);
+    size_t k = strcspn(parts[n - 1], "-.");
+    snprintf(type, tl, "%.*s", (int)k, parts[n - 1]);
+  }
+}
+
+/* Notifications the models would have sent for one series. */
+static void replay_series(const kml_tune_opts_t *o, const kml_csv_series_t *s,
+                          size_t *notes, size_t *fc_notes) {
+  kml_model_cfg_t cfg = kml_model_defaults();
+  cfg.threshold = o->threshold;
+  cfg.horizon = o->horizon;
+  kml_model_t m;
+  kml_model_init(&m);
+  *notes = *fc_notes = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    kml_output_t out;
+    if (kml_model_update(&m, &cfg, o->kind, s->t[i], s->x[i], &out) !=
+        KML_RATE_OK)
+      continue;
+    *notes += out.alert_changed && out.alert != KML_ALERT_OKAY;
+    *fc_notes += isfinite(o->threshold) && out.fc_changed &&
+                 out.fc_alert != KML_ALERT_OKAY;
+  }
+}
+
+static group_t *group_of(group_t **gs, size_t *n, const char *plugin,
+                         const char *type) {
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*gs)[i].plugin, plugin) == 0 &&
+        strcmp((*gs)[i].type, type) == 0)
+      return &(*gs)[i];
+  group_t *g = realloc(*gs, (*n + 1) * sizeof(group_t));
+  if (g == NULL)
+    return NULL;
+  *gs = g;
+  memset(&g[*n], 0, sizeof(group_t));
+  snprintf(g[*n].plugin, sizeof(g[*n].plugin), "%s", plugin);
+  snprintf(g[*n].type, sizeof(g[*n].type), "%s", type);
+  return &g[(*n)++];
+}
+
+/* An anchored POSIX extended regex matching exactly s. */
+static void exact_regex(const char *s, char *out, size_t len) {
+  size_t k = 0;
+  out[k++] = '^';
+  for (; *s && k + 4 < len; s++) {
+    if (strchr(".[]()*+?{}|^$\\", *s))
+      out[k++] = '\\';
+    out[k++] = *s;
+  }
+  out[k++] = '$';
+  out[k] = '\0';
+}
+
+static void print_snippet(const kml_tune_opts_t *o, const group_t *gs,
+                          size_t n) {
+  printf("# kafka-ml tune: budget %g notification(s) per series and day; "
+         "every notification\n# in the history counts as a false alarm "
+         "(history of normal operation assumed)\n<Plugin ml>\n",
+         o->budget);
+  for (size_t i = 0; i < n; i++) {
+    const group_t *g = &gs[i];
+    double rate = g->days > 0 ? (g->notes + g->fc_notes) / g->days : 0;
+    char name[300], re[300];
+    snprintf(name, sizeof(name), "%s%s%s", g->plugin[0] ? g->plugin : "series",
+             g->type[0] ? "-" : "", g->type);
+    printf("  # %s: %zu series, %.1f series-days, %zu anomaly and %zu "
+           "forecast notification(s): %.3f per series and day (worst "
+           "series %.3f)\n",
+           name, g->series, g->days, g->notes, g->fc_notes, rate, g->worst);
+    if (!(rate <= o->budget)) {
+      printf("  # not proposed: above the budget of %g\n", o->budget);
+      continue;
+    }
+    if (!g->collectd) {
+      printf("  # within the budget; CSV files carry no collectd "
+             "identifiers: write a <Match> with the Plugin and Type of "
+             "these series\n");
+      continue;
+    }
+    printf("  <Match \"%s\">\n", name);
+    if (g->plugin[0]) {
+      exact_regex(g->plugin, re, sizeof(re));
+      printf("    Plugin \"%s\"\n", re);
+    }
+    if (g->type[0]) {
+      exact_regex(g->type, re, sizeof(re));
+      printf("    Type \"%s\"\n", re);
+    }
+    if (isfinite(o->threshold))
+      printf("    Models \"anomaly\" \"forecast\"\n    Forecast %.0f\n"
+             "    Threshold %.10g\n",
+             o->horizon, o->threshold);
+    else
+      printf("    Models \"anomaly\"\n");
+    printf("  </Match>\n");
+  }
+  printf("</Plugin>\n");
+}
+
+int kml_cli_tune(int argc, char **argv) {
+  kml_tune_opts_t o;
+  char err[1024];
+  int st = kml_cli_parsed("tune",
+                          kml_cli_tune_parse(argc, argv, &o, err, sizeof(err)),
+                          err, kml_cli_tune_usage);
+  if (st >= 0)
+    return st;
+  kml_sources_t ss = {0};
+  for (int i = o.first_input; i < o.first_input + o.n_inputs; i++)
+    if (kml_sources_add(&ss, argv[i], NULL, err, sizeof(err)) != 0) {
+      fprintf(stderr, "kafka-ml tune: %s\n", err);
+      kml_sources_free(&ss);
+      return 2;
+    }
+  group_t *gs = NULL;
+  size_t n = 0;
+  int status = 0;
+  kml_csv_opts_t co = {.column = o.column};
+  for (size_t i = 0; i < ss.n && status == 0; i++) {
+    kml_csv_series_t s;
+    int rc = kml_source_read(&ss.v[i], &co, &s, err, sizeof(err));
+    if (rc == -2 && ss.v[i].found) {
+      fprintf(stderr, "kafka-ml tune: warning: skipped %s\n", err);
+    } else if (rc != 0) {
+      fprintf(stderr, "kafka-ml tune: %s\n", err);
+      status = 2;
+    } else {
+      char plugin[128], type[128];
+      identity(ss.v[i].rel, plugin, sizeof(plugin), type, sizeof(type));
+      int collectd = ss.v[i].kind != KML_SOURCE_CSV;
+      if (!collectd)
+        type[0] = '\0'; /* CSV files: one group per directory */
+      group_t *g = group_of(&gs, &n, plugin, type);
+      if (g != NULL)
+        g->collectd = collectd;
+      size_t notes, fc;
+      replay_series(&o, &s, &notes, &fc);
+      double days = s.n > 1 ? (s.t[s.n - 1] - s.t[0]) / 86400 : 0;
+      if (g != NULL) {
+        g->series++;
+        g->notes += notes;
+        g->fc_notes += fc;
+        g->days += days;
+        if (days > 0 && (notes + fc) / days > g->worst)
+          g->worst = (notes + fc) / days;
+      }
+    }
+    kml_csv_free(&s);
+  }
+  kml_sources_free(&ss);
+  if (status == 0)
+    print_snippet(&o, gs, n);
+  free(gs);
+  return status;
+}
