@@ -1,5 +1,11 @@
 """Orchestration of tools/demo (see there). Uses the same Collectd runner as
-the integration tests, so what the demo shows is what the tests check."""
+the integration tests, so what the demo shows is what the tests check.
+
+The ml plugin scores a series once its anomaly model has seen WARMUP values
+(its warm-up); the demo collects every second by default so that takes about
+a minute, says so at the start and counts the values until then. The models'
+state file lives in a temporary directory removed on exit, so every run
+starts fresh."""
 import argparse
 import os
 import re
@@ -15,9 +21,10 @@ from harness import CLUSTER, KAFKACTL, Collectd  # noqa: E402
 
 TOPIC = "orders"
 GROUP = "svc-billing"
+WARMUP = 64  # values before the anomaly model scores (src/ml/detector.c)
 
 
-def example_config(boot, interval):
+def example_config(boot, interval, state_dir):
     """The shipped snippets, pointed at the demo broker."""
     parts = []
     for name in ("kafka.conf", "ml.conf"):
@@ -27,7 +34,7 @@ def example_config(boot, interval):
         text = text.replace('Brokers "127.0.0.1:9092"', 'Brokers "%s"' % boot)
         text = re.sub(r'<Cluster "[^"]*">', '<Cluster "demo">', text)
         text = re.sub(r"^(\s*)Interval \d+", r"\1Interval %d" % interval, text, flags=re.M)
-        text = text.replace('"/var/lib/collectd/ml.state"', '"%s/ml.state"' % tempfile.gettempdir())
+        text = text.replace('"/var/lib/collectd/ml.state"', '"%s/ml.state"' % state_dir)
         # a demo lasts minutes: a 60 s SLA shows the forecast at work
         text = text.replace("LagSLASeconds 300", "LagSLASeconds 60").replace("Threshold 300", "Threshold 60")
         parts.append(text)
@@ -37,11 +44,13 @@ def example_config(boot, interval):
 def main():
     ap = argparse.ArgumentParser(prog="tools/demo")
     ap.add_argument("--duration", type=float, default=0, help="stop after this many seconds (default: until Ctrl-C)")
-    ap.add_argument("--interval", type=int, default=5, help="collection interval in seconds (default 5)")
+    ap.add_argument("--interval", type=int, default=1,
+                    help="collection interval in seconds (default 1: the models warm up in about a minute)")
     ap.add_argument("--rate", type=float, default=200, help="messages per second produced (default 200)")
     a = ap.parse_args()
 
     kdir = tempfile.mkdtemp(prefix="kml-demo-kafka.")
+    state_dir = tempfile.mkdtemp(prefix="kml-demo-state.")
     procs = []
     cd = None
     stop = {"now": False}
@@ -60,9 +69,12 @@ def main():
         forever = str(a.duration + 60 if a.duration else 10 ** 7)
         procs.append(subprocess.Popen([KAFKACTL, boot, "produce-rate", TOPIC, str(a.rate), forever]))
         procs.append(subprocess.Popen([KAFKACTL, boot, "consume-rate", GROUP, TOPIC, str(a.rate / 2), forever]))
-        cd = Collectd(example_config(boot, a.interval), interval=a.interval, notify_exec=False)
+        cd = Collectd(example_config(boot, a.interval, state_dir), interval=a.interval, notify_exec=False)
         cd.start()
-        print("collectd running with both plugins (config %s)\n" % cd.conf, flush=True)
+        print("collectd running with both plugins (config %s)" % cd.conf)
+        print("ml: the anomaly model of each series scores after a warm-up of %d values (%d s at one value\n"
+              "    every %d s); until then the ml line counts them. Model state: %s/ml.state (removed on exit)\n"
+              % (WARMUP, WARMUP * a.interval, a.interval, state_dir), flush=True)
         t0 = time.time()
         shown = 0
         while not stop["now"] and (not a.duration or time.time() - t0 < a.duration):
@@ -74,7 +86,7 @@ def main():
                 elif "kafka plugin" in line or "ml plugin" in line:
                     print("  log  ", line)
             shown = len(log)
-            if int(time.time() - t0) % a.interval == 0:
+            if int(time.time() - t0) % max(a.interval, 5) == 0:
                 show_values(cd)
     finally:
         print("\nstopping ...", flush=True)
@@ -88,7 +100,7 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
         subprocess.call([CLUSTER, "stop", "--dir", kdir])
-        subprocess.call(["rm", "-rf", kdir])
+        subprocess.call(["rm", "-rf", kdir, state_dir])
         print("stopped; no process left running.")
 
 
@@ -121,9 +133,12 @@ def show_values(cd):
             fields.append(fmt % v)
     if fields:
         print(time.strftime("%H:%M:%S"), "group %s:" % GROUP, " ".join(fields))
+    seen = len(cd.values(host, "kafka", "kafka_lag_seconds", g, "max"))
     score = cd.last(host, "ml", "ml_score", "kafka-" + g, "kafka_lag_seconds-max")
     eta = cd.last(host, "ml", "ml_eta", "kafka-" + g, "kafka_lag_seconds-max")
-    if score is not None:
+    if seen and seen <= WARMUP:
+        print(time.strftime("%H:%M:%S"), "ml on the lag: warming up, %d of %d values" % (seen, WARMUP), flush=True)
+    elif score is not None:
         print(time.strftime("%H:%M:%S"), "ml on the lag: anomaly score %.3f, SLA breach %s" % (
             score, "in %.0f s" % eta if eta is not None and eta >= 0 else "not forecast"), flush=True)
 
