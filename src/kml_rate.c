@@ -13,6 +13,8 @@ kml_rate_result_t kml_rate_update(kml_rate_t *r, kml_ds_kind_t k, double t,
                                   double raw, double *out) {
   if (!isfinite(raw) || !isfinite(t))
     return KML_RATE_NAN;
+  if (!(t >= 0 && t <= KML_RATE_TIME_MAX))
+    return KML_RATE_TIME;
   if (r->last_time > 0 && t <= r->last_time)
     return KML_RATE_OLD;
   double dt = r->last_time > 0 ? t - r->last_time : 0;
@@ -27,7 +29,7 @@ kml_rate_result_t kml_rate_update(kml_rate_t *r, kml_ds_kind_t k, double t,
     if (dt <= 0)
       return KML_RATE_FIRST;
     *out = raw / dt;
-    return KML_RATE_OK;
+    return isfinite(*out) ? KML_RATE_OK : KML_RATE_NAN;
   case KML_DS_COUNTER:
   case KML_DS_DERIVE:
     break;
@@ -46,7 +48,7 @@ kml_rate_result_t kml_rate_update(kml_rate_t *r, kml_ds_kind_t k, double t,
       double range =
           r->last_raw <= 4294967295.0 ? 4294967296.0 : 18446744073709551616.0;
       d += range;
-      if (d > range / 4)
+      if (d < 0 || d > range / 4) /* fell further than any wrap */
         res = KML_RATE_RESET;
     } else {
       res = KML_RATE_RESET;
@@ -57,5 +59,5 @@ kml_rate_result_t kml_rate_update(kml_rate_t *r, kml_ds_kind_t k, double t,
   if (res != KML_RATE_OK)
     return res;
   *out = d / dt;
-  return KML_RATE_OK;
+  return isfinite(*out) ? KML_RATE_OK : KML_RATE_NAN;
 }

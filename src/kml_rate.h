@@ -28,9 +28,17 @@ typedef enum {
   KML_RATE_NAN = -1,   /* NaN or infinite value */
   KML_RATE_OLD = -2,   /* time not after the previous sample */
   KML_RATE_RESET = -3, /* counter went backwards (restart): re-based */
+  KML_RATE_TIME = -4,  /* time outside 0..KML_RATE_TIME_MAX seconds */
 } kml_rate_result_t;
 
-/* Feed sample (t, raw) of kind k; on KML_RATE_OK *out is the model input.
+/* Latest sample time accepted (seconds since the epoch, year 5138):
+ * collectd's own times end in 2514, and every calendar computation on a
+ * time below this stays exact in a double and in a 64-bit integer. */
+#define KML_RATE_TIME_MAX 1e11
+
+/* Feed sample (t, raw) of kind k; on KML_RATE_OK *out is the model input,
+ * always finite (a rate that overflows, e.g. over a nanosecond, is refused
+ * as KML_RATE_NAN and only re-bases a counter).
  * raw for COUNTER is the unsigned counter converted to double by the caller.
  * Pure apart from r; not thread-safe for one r. */
 kml_rate_result_t kml_rate_update(kml_rate_t *r, kml_ds_kind_t k, double t,

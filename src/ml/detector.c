@@ -93,8 +93,36 @@ static void hist_halve(kml_detector_t *d, int v) {
 
 static int season_bin(double t) {
   double day = t - floor(t / 86400.0) * 86400.0;
-  int b = (int)(day / (86400.0 / KML_DET_SEASON_BINS));
-  return b < 0 ? 0 : b >= KML_DET_SEASON_BINS ? KML_DET_SEASON_BINS - 1 : b;
+  double b = day / (86400.0 / KML_DET_SEASON_BINS);
+  /* clamp before the cast: a huge t leaves day anywhere (or NaN) */
+  return !(b > 0)                   ? 0
+         : b >= KML_DET_SEASON_BINS ? KML_DET_SEASON_BINS - 1
+                                    : (int)b;
+}
+
+/* Day number mod 255, plus 1 (0 means "never visited"), for any finite t. */
+static uint8_t day_tag(double t) {
+  double day = fmod(floor(t / 86400.0), 255.0);
+  if (!(day >= 0))
+    day = isfinite(day) ? day + 255.0 : 0;
+  return (uint8_t)((int)day + 1);
+}
+
+/* An absurd value: far outside anything the long mean and sd allow, once
+ * they mean something. wild counts them in a row on one side (bit 7: the
+ * side); KML_DET_WILD_RUN in a row on one side are a new level. */
+static int absurd(kml_detector_t *d, double x) {
+  double sd = sqrt(d->var_l) + 1e-3 * fabs(d->mean_l) + 1e-9;
+  if (d->n < 8 || !(fabs(x - d->mean_l) > KML_DET_WILD_SDS * sd)) {
+    d->wild = 0;
+    return 0;
+  }
+  unsigned side = x > d->mean_l ? 0x80u : 0;
+  unsigned run = (d->wild & 0x80u) == side ? d->wild & 0x7fu : 0;
+  if (run < 0x7f)
+    run++;
+  d->wild = (uint8_t)(side | run);
+  return run < KML_DET_WILD_RUN;
 }
 
 static int seen(const kml_detector_t *d, int b) {
@@ -118,8 +146,12 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
   memset(out, 0, sizeof(*out));
   out->p = 1;
   out->view = -1;
-  if (!isfinite(x) || !isfinite(t))
+  if (isnan(x) || !isfinite(t))
     return;
+  if (x > KML_DET_VALUE_MAX)
+    x = KML_DET_VALUE_MAX;
+  else if (x < -KML_DET_VALUE_MAX)
+    x = -KML_DET_VALUE_MAX;
 
   int sb = season_bin(t);
   if (d->n == 0) {
@@ -177,7 +209,13 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
     }
   }
 
-  /* Learn. */
+  /* Learn, unless absurd: one 1e20 must not widen the band for days. */
+  if (absurd(d, x)) {
+    if (d->since_alert < UINT32_MAX / 2)
+      d->since_alert++;
+    return;
+  }
+  out->learned = 1;
   double lambda = 1.0 / (d->n + 1 < cfg->memory ? d->n + 1 : cfg->memory);
   /* Learn what is normal only once the statistics mean something: after
    * the first values, and for the season view only where the profile had
@@ -210,7 +248,7 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
     d->bins_seen++;
   }
   d->prof_sum += d->prof[sb] - before;
-  uint8_t day = (uint8_t)((long)floor(t / 86400.0) % 255 + 1);
+  uint8_t day = day_tag(t);
   if (d->prof_day[sb] != day) {
     d->prof_day[sb] = day;
     if (d->prof_days[sb] < 255 && ++d->prof_days[sb] == 2)

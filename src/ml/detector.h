@@ -51,7 +51,8 @@ typedef struct {
   uint32_t bins_seen; /* bins seen at all (coarse data visits only some) */
   uint8_t
       top[KML_DET_VIEWS]; /* highest non-empty histogram bin + 1 (0: none) */
-  double prof_sum;        /* sum of prof[] over seen bins */
+  uint8_t wild;    /* absurd values in a row (bits 0-6), their side (bit 7) */
+  double prof_sum; /* sum of prof[] over seen bins */
 } kml_detector_t;
 
 typedef struct {
@@ -62,13 +63,24 @@ typedef struct {
   double expected;  /* what the models expected */
   double scale;     /* residual standard deviation around expected */
   int detection;    /* 1 when this value is a new detection */
+  int learned;      /* 0 when the value was scored but not learned */
 } kml_detector_out_t;
+
+/* Numerical hygiene (kml_detector_update): values are clamped to
+ * +-KML_DET_VALUE_MAX, so squares and float copies stay finite. Once 8
+ * values were learned, a value more than KML_DET_WILD_SDS long sds from the
+ * long mean is absurd: scored, not learned, unless KML_DET_WILD_RUN come in
+ * a row on the same side (a new level, learned from then on). */
+#define KML_DET_VALUE_MAX 1e30
+#define KML_DET_WILD_SDS 50.0
+#define KML_DET_WILD_RUN 8
 
 /* Default configuration. */
 kml_detector_cfg_t kml_detector_defaults(void);
 /* Reset d to an empty detector. */
 void kml_detector_init(kml_detector_t *d);
-/* Score value x at time t (seconds since the epoch), then learn from it. */
+/* Score value x at time t (seconds since the epoch, finite), then learn
+ * from it unless it is absurd (out->learned). */
 void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
                          double t, double x, kml_detector_out_t *out);
 /* Seasonal offset the daily profile expects at time t (profile minus its

@@ -1,8 +1,116 @@
-/* model: glue between rate conversion and the individual models. */
+/* model: glue between rate conversion and the individual models, and the
+ * one place that knows every field of a model: kml_model_check() is what a
+ * state file must pass before it is trusted (a file with a valid checksum
+ * can still be foreign or tampered with). */
 #include "model.h"
 
 #include <math.h>
 #include <string.h>
+
+/* Statistics learn from values within +-KML_DET_VALUE_MAX: a mean stays
+ * below that, a variance below its square (4x: differences). */
+#define VALUE_BOUND (1.01 * KML_DET_VALUE_MAX)
+#define SQUARE_BOUND (4.1 * KML_DET_VALUE_MAX * KML_DET_VALUE_MAX)
+
+static int value_ok(double v) { return isfinite(v) && fabs(v) <= VALUE_BOUND; }
+/* a difference of two values, or a mean of them */
+static int diff_ok(double v) {
+  return isfinite(v) && fabs(v) <= 2 * VALUE_BOUND;
+}
+static int square_ok(double v) {
+  return isfinite(v) && v >= 0 && v <= SQUARE_BOUND;
+}
+static int time_ok(double t) { return t >= 0 && t <= KML_RATE_TIME_MAX; }
+
+static const char *rate_check(const kml_rate_t *r) {
+  if (!time_ok(r->last_time) || !isfinite(r->last_raw) ||
+      (r->have_raw != 0 && r->have_raw != 1))
+    return "rate state";
+  return NULL;
+}
+
+static const char *histogram_check(const kml_detector_t *d) {
+  for (int v = 0; v < KML_DET_VIEWS; v++) {
+    uint32_t total = 0;
+    int top = 0;
+    for (int j = 0; j < KML_DET_BINS; j++) {
+      total += d->hist[v][j];
+      if (d->hist[v][j] > 0)
+        top = j + 1;
+    }
+    if (total != d->hist_total[v] || d->top[v] != top)
+      return "histogram";
+  }
+  return NULL;
+}
+
+static const char *profile_check(const kml_detector_t *d) {
+  uint32_t seen = 0, ready = 0;
+  for (int b = 0; b < KML_DET_SEASON_BINS; b++) {
+    int is_seen = (d->prof_seen[b / 8] >> (b % 8)) & 1;
+    seen += (uint32_t)is_seen;
+    ready += d->prof_days[b] >= 2;
+    if (!(isfinite(d->prof[b]) && fabs(d->prof[b]) <= VALUE_BOUND) ||
+        (!is_seen && d->prof[b] != 0))
+      return "daily profile";
+  }
+  if (seen != d->bins_seen || ready != d->bins_ready ||
+      !isfinite(d->prof_sum) ||
+      fabs(d->prof_sum) > KML_DET_SEASON_BINS * VALUE_BOUND)
+    return "daily profile";
+  return NULL;
+}
+
+static const char *detector_check(const kml_detector_t *d) {
+  if (!value_ok(d->prev) || !value_ok(d->mean_l) || !value_ok(d->mean_s) ||
+      !value_ok(d->mean_m) || !square_ok(d->var_l) ||
+      !square_ok(d->season_var) || !(d->step_l >= 0) || !diff_ok(d->step_l) ||
+      !(d->step_s >= 0) || !diff_ok(d->step_s))
+    return "detector statistics";
+  const char *why = histogram_check(d);
+  return why ? why : profile_check(d);
+}
+
+static const char *alert_check(const kml_alert_t *a, uint8_t fc_state) {
+  if (a->state > KML_ALERT_FAILURE || fc_state > KML_ALERT_FAILURE)
+    return "alert state";
+  if (!(isfinite(a->evidence) && a->evidence >= 0 && a->evidence < 1e6) ||
+      !(isfinite(a->peak) && a->peak >= 0 && a->peak < 1e6))
+    return "alert evidence";
+  return NULL;
+}
+
+/* Smoothing with a trend can overshoot its inputs by a bounded factor. */
+static const char *forecast_check(const kml_forecast_t *f) {
+  if (!value_ok(f->level / 100) || !value_ok(f->trend / 100) ||
+      !square_ok(f->err_var / 1e4) ||
+      !(f->dt >= 0 && f->dt <= KML_RATE_TIME_MAX) ||
+      !(f->phi >= 0 && f->phi <= 1) || !time_ok(f->last_t))
+    return "forecast state";
+  return NULL;
+}
+
+const char *kml_model_check(const kml_model_t *m) {
+  if (m->version != KML_MODEL_VERSION)
+    return "wrong version";
+  if (m->flags != 0)
+    return "unknown flags";
+  if (m->win_n > KML_MODEL_WINDOW || m->win_head >= KML_MODEL_WINDOW)
+    return "window index";
+  for (int i = 0; i < KML_MODEL_WINDOW; i++)
+    if (!(isfinite(m->win[i]) && fabs(m->win[i]) <= VALUE_BOUND))
+      return "window value";
+  const char *why = rate_check(&m->rate);
+  if (why == NULL)
+    why = detector_check(&m->det);
+  if (why == NULL)
+    why = alert_check(&m->alert, m->fc_state);
+  if (why == NULL)
+    why = forecast_check(&m->fc);
+  return why;
+}
+
+int kml_model_valid(const kml_model_t *m) { return kml_model_check(m) == NULL; }
 
 static double season_cb(const void *ctx, double t) {
   return kml_detector_season(ctx, t);
@@ -46,8 +154,12 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
     return rc;
   kml_detector_out_t d;
   kml_detector_update(&m->det, &cfg->detector, t, x, &d);
+  /* What the models learn stays finite and fits a float (model.h). */
+  double xl = x > KML_DET_VALUE_MAX    ? KML_DET_VALUE_MAX
+              : x < -KML_DET_VALUE_MAX ? -KML_DET_VALUE_MAX
+                                       : x;
   m->n++;
-  m->win[m->win_head] = (float)x;
+  m->win[m->win_head] = (float)xl;
   m->win_head = (uint8_t)((m->win_head + 1) % KML_MODEL_WINDOW);
   if (m->win_n < KML_MODEL_WINDOW)
     m->win_n++;
@@ -66,7 +178,8 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   out->evidence = m->alert.evidence;
 
   double season = kml_detector_season(&m->det, t);
-  kml_forecast_update(&m->fc, &cfg->forecast, t, x, season);
+  if (d.learned) /* an absurd value is scored, never learned */
+    kml_forecast_update(&m->fc, &cfg->forecast, t, xl, season);
   double lo;
   out->forecast = out->forecast_upper = NAN;
   if ((cfg->want_forecast || isfinite(cfg->threshold)) &&

@@ -72,6 +72,15 @@ int kml_model_window(const kml_model_t *m, float *out);
 long kml_model_warmup_values(const kml_model_cfg_t *cfg, double interval);
 /* Reset m to an empty model. */
 void kml_model_init(kml_model_t *m);
+/* Why m cannot be a model this version wrote: NULL when every field is in
+ * range (finite statistics, window and histogram indices, counts that
+ * agree), else a short reason ("wrong version", "window index", ...) for
+ * logs. Checks a restored state file before it enters the store, and the
+ * invariants the models keep after any input. Any new field of the model
+ * must be checked here. Pure; thread-safe. */
+const char *kml_model_check(const kml_model_t *m);
+/* 1 when kml_model_check(m) finds nothing. */
+int kml_model_valid(const kml_model_t *m);
 /* Feed one raw sample; returns KML_RATE_OK when out was filled, another
  * kml_rate_result_t when the sample was refused or only stored. */
 int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
