@@ -3,7 +3,10 @@
  * a wrap is assumed at 2^32 when the old value fit in 32 bits, else at 2^64; if
  * the wrapped rise is implausibly large (more than a quarter of the range in
  * one step) it was a reset, and the sample only re-bases the counter. A DERIVE
- * that goes down is always a reset.
+ * that goes down is always a reset. A reset keeps the old base for one more
+ * sample: when that sample is back above it, the low one was a glitch (the
+ * rate spans both steps); when it is still below, the counter restarted and
+ * is re-based there.
  */
 #include "kml_rate.h"
 
@@ -54,10 +57,20 @@ kml_rate_result_t kml_rate_update(kml_rate_t *r, kml_ds_kind_t k, double t,
       res = KML_RATE_RESET;
     }
   }
+  if (res != KML_RATE_OK && r->have_raw == 1) {
+    /* Keep the old base for one sample: a glitch that reads low once is
+     * followed by a value back above it, and the rate spans both steps. */
+    r->have_raw = 2;
+    return res;
+  }
   r->last_raw = raw;
   r->last_time = t;
-  if (res != KML_RATE_OK)
+  if (res != KML_RATE_OK) {
+    /* Still below the old base: a real restart, re-based here. */
+    r->have_raw = 1;
     return res;
+  }
+  r->have_raw = 1;
   *out = d / dt;
   return isfinite(*out) ? KML_RATE_OK : KML_RATE_NAN;
 }

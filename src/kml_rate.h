@@ -19,7 +19,7 @@ typedef enum {
 typedef struct {
   double last_time; /* seconds; 0 before the first sample */
   double last_raw;  /* last raw counter/derive value */
-  int have_raw;
+  int have_raw;     /* 0 none, 1 yes, 2 a reset kept the old base */
 } kml_rate_t;
 
 typedef enum {
@@ -27,7 +27,7 @@ typedef enum {
   KML_RATE_FIRST = 1,  /* first counter sample: stored, nothing out */
   KML_RATE_NAN = -1,   /* NaN or infinite value */
   KML_RATE_OLD = -2,   /* time not after the previous sample */
-  KML_RATE_RESET = -3, /* counter went backwards (restart): re-based */
+  KML_RATE_RESET = -3, /* counter went backwards (restart or glitch) */
   KML_RATE_TIME = -4,  /* time outside 0..KML_RATE_TIME_MAX seconds */
 } kml_rate_result_t;
 

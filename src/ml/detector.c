@@ -12,6 +12,7 @@
 #include "detector.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const view_names[KML_DET_VIEWS] = {"level", "jump", "season",
@@ -109,20 +110,30 @@ static uint8_t day_tag(double t) {
 }
 
 /* An absurd value: far outside anything the long mean and sd allow, once
- * they mean something. wild counts them in a row on one side (bit 7: the
- * side); KML_DET_WILD_RUN in a row on one side are a new level. */
+ * they mean something. A run of them on one side and of one size (within a
+ * factor of 1000) is a new level and is learned; wild counts the run (bits
+ * 0-6) and keeps its side (bit 7), wild_decade its size. */
 static int absurd(kml_detector_t *d, double x) {
   double sd = sqrt(d->var_l) + 1e-3 * fabs(d->mean_l) + 1e-9;
-  if (d->n < 8 || !(fabs(x - d->mean_l) > KML_DET_WILD_SDS * sd)) {
+  double dev = fabs(x - d->mean_l) / (KML_DET_WILD_SDS * sd);
+  if (d->n < 8 || !(dev > 1)) {
     d->wild = 0;
     return 0;
   }
+  double lg = floor(log10(dev)); /* 0 .. 48 */
+  int decade = lg < 0 ? 0 : lg > 250 ? 250 : (int)lg;
   unsigned side = x > d->mean_l ? 0x80u : 0;
-  unsigned run = (d->wild & 0x80u) == side ? d->wild & 0x7fu : 0;
+  unsigned run = d->wild & 0x7fu;
+  if ((d->wild & 0x80u) != side || abs(decade - d->wild_decade) > 3)
+    run = 0;
   if (run < 0x7f)
     run++;
   d->wild = (uint8_t)(side | run);
-  return run < KML_DET_WILD_RUN;
+  d->wild_decade = (uint8_t)decade;
+  /* The more absurd, the longer the run must be: 2 more values per factor
+   * of 10 beyond 1e9 times the limit (a counter's garbage is not a level). */
+  int needed = KML_DET_WILD_RUN + (decade > 9 ? 2 * (decade - 9) : 0);
+  return (int)run < (needed < 120 ? needed : 120);
 }
 
 static int seen(const kml_detector_t *d, int b) {

@@ -23,8 +23,8 @@ static int square_ok(double v) {
 static int time_ok(double t) { return t >= 0 && t <= KML_RATE_TIME_MAX; }
 
 static const char *rate_check(const kml_rate_t *r) {
-  if (!time_ok(r->last_time) || !isfinite(r->last_raw) ||
-      (r->have_raw != 0 && r->have_raw != 1))
+  if (!time_ok(r->last_time) || !isfinite(r->last_raw) || r->have_raw < 0 ||
+      r->have_raw > 2)
     return "rate state";
   return NULL;
 }

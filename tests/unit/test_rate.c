@@ -34,9 +34,24 @@ static void derive_reset_is_not_a_rate(void **state) {
   kml_rate_update(&r, KML_DS_DERIVE, 100, 1000, &out);
   assert_int_equal(kml_rate_update(&r, KML_DS_DERIVE, 110, 10, &out),
                    KML_RATE_RESET);
+  /* still below the old base: a restart, re-based here */
   assert_int_equal(kml_rate_update(&r, KML_DS_DERIVE, 120, 110, &out),
+                   KML_RATE_RESET);
+  assert_int_equal(kml_rate_update(&r, KML_DS_DERIVE, 130, 210, &out),
                    KML_RATE_OK);
   assert_true(fabs(out - 10.0) < 1e-12);
+}
+
+static void glitch_reading_zero_once_keeps_the_rate(void **state) {
+  kml_rate_t r = {0};
+  double out = -1;
+  kml_rate_update(&r, KML_DS_COUNTER, 100, 3000000000.0, &out);
+  assert_int_equal(kml_rate_update(&r, KML_DS_COUNTER, 110, 0, &out),
+                   KML_RATE_RESET);
+  /* back above the old base: the rate spans both steps, not 3e9 / 10 s */
+  assert_int_equal(kml_rate_update(&r, KML_DS_COUNTER, 120, 3000000400.0, &out),
+                   KML_RATE_OK);
+  assert_true(fabs(out - 20.0) < 1e-9);
 }
 
 static void counter_wraps_at_32_bits(void **state) {
@@ -87,6 +102,7 @@ int main(void) {
       cmocka_unit_test(gauge_passes_through),
       cmocka_unit_test(derive_becomes_rate),
       cmocka_unit_test(derive_reset_is_not_a_rate),
+      cmocka_unit_test(glitch_reading_zero_once_keeps_the_rate),
       cmocka_unit_test(counter_wraps_at_32_bits),
       cmocka_unit_test(counter_restart_is_a_reset),
       cmocka_unit_test(absolute_divides_by_interval),
