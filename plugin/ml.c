@@ -30,6 +30,7 @@
 #include "ml/model.h"
 #include "ml/peers.h"
 #include "ml/persist.h"
+#include "ml/saver.h"
 #include "ml/series.h"
 
 #include <regex.h>
@@ -88,7 +89,8 @@ static double idle_timeout = 86400;
 static kml_store_t *store;
 static double state_interval = 300;
 static double last_save;
-static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
+static kml_saver_t *saver;    /* writes the state file off collectd's threads */
+static uint64_t evicted_seen; /* evictions already reported */
 
 static void match_free(match_t *m) {
   if (m == NULL)
@@ -522,19 +524,56 @@ static int ml_target_invoke(const data_set_t *ds, value_list_t *vl,
 
 /* ------------------------------------------------------------ read path */
 
-static void save_state(void) {
-  if (state_file == NULL || store == NULL)
-    return;
+/* Log what the saver thread did since the last call. */
+static void saver_report(void) {
+  long n;
+  double secs;
   char err[512];
-  pthread_mutex_lock(&save_lock);
-  long n = kml_persist_save(store, sizeof(kml_model_t), state_file, err,
-                            sizeof(err));
-  pthread_mutex_unlock(&save_lock);
+  if (saver == NULL || !kml_saver_result(saver, &n, &secs, err, sizeof(err)))
+    return;
   if (n < 0)
     ERROR(ML_LOG "saving state failed: %s", err);
   else {
-    DEBUG(ML_LOG "saved %ld series to %s", n, state_file);
+    DEBUG(ML_LOG "saved %ld series to %s in %.2f s", n, state_file, secs);
   }
+}
+
+/* Shutdown only: the saver thread is gone, save on this thread. */
+static void save_state_now(void) {
+  if (state_file == NULL || store == NULL)
+    return;
+  char err[512];
+  long n = kml_persist_save(store, sizeof(kml_model_t), state_file, err,
+                            sizeof(err));
+  if (n < 0)
+    ERROR(ML_LOG "saving state failed: %s", err);
+  else
+    INFO(ML_LOG "saved %ld series to %s", n, state_file);
+}
+
+/* Series evicted because MaxSeries was reached: a value each interval
+ * (plugin "ml", type "ml_series") and one warning per interval with any. */
+static void report_store(double now) {
+  uint64_t evicted = kml_store_evicted(store);
+  if (evicted > evicted_seen)
+    WARNING(ML_LOG "%" PRIu64 " series evicted since the last interval: "
+                   "MaxSeries %zu reached (least recently updated go first)",
+            evicted - evicted_seen, max_series);
+  evicted_seen = evicted;
+  value_list_t vl = VALUE_LIST_INIT;
+  value_t v[2] = {{.gauge = (gauge_t)kml_store_size(store)},
+                  {.derive = (derive_t)evicted}};
+  vl.values = v;
+  vl.values_len = 2;
+  vl.time = DOUBLE_TO_CDTIME_T(now);
+  sstrncpy(vl.plugin, "ml", sizeof(vl.plugin));
+  sstrncpy(vl.type, "ml_series", sizeof(vl.type));
+  vl.meta = meta_data_create();
+  if (vl.meta == NULL)
+    return;
+  meta_data_add_boolean(vl.meta, ML_DERIVED_META, true);
+  plugin_dispatch_values(&vl);
+  meta_data_destroy(vl.meta);
 }
 
 typedef struct {
@@ -677,9 +716,11 @@ static int ml_read(void) {
   double fresh = 3 * CDTIME_T_TO_DOUBLE(plugin_get_interval());
   for (size_t i = 0; i < n_peers; i++)
     peers_eval(peers[i], now, fresh);
-  if (state_file != NULL && now - last_save >= state_interval) {
+  report_store(now);
+  saver_report();
+  if (saver != NULL && now - last_save >= state_interval) {
     last_save = now;
-    save_state();
+    kml_saver_request(saver);
   }
   return 0;
 }
@@ -1078,8 +1119,24 @@ static void model_init_cb(void *p, void *ud) {
   kml_model_init(p);
 }
 
-static int model_valid(const void *p) {
-  return ((const kml_model_t *)p)->version == KML_MODEL_VERSION;
+static const char *model_check(const void *p) { return kml_model_check(p); }
+
+static void restore_state(void) {
+  char err[512];
+  kml_persist_stats_t st;
+  long n =
+      kml_persist_load(store, sizeof(kml_model_t), state_file, model_check,
+                       CDTIME_T_TO_DOUBLE(cdtime()), &st, err, sizeof(err));
+  if (n < 0) {
+    WARNING(ML_LOG "%s; starting with fresh models", err);
+    return;
+  }
+  for (int i = 0; i < st.n_reasons; i++)
+    WARNING(ML_LOG "%s: %ld series dropped: %s%s", state_file,
+            st.reasons[i].count, st.reasons[i].why,
+            i == KML_PERSIST_REASONS - 1 ? " (or another reason)" : "");
+  INFO(ML_LOG "restored %ld series from %s (%ld dropped)", n, state_file,
+       st.dropped);
 }
 
 static int ml_init(void) {
@@ -1092,16 +1149,15 @@ static int ml_init(void) {
     return -1;
   }
   if (state_file != NULL) {
-    char err[512];
-    long n =
-        kml_persist_load(store, sizeof(kml_model_t), state_file, model_valid,
-                         CDTIME_T_TO_DOUBLE(cdtime()), err, sizeof(err));
-    if (n < 0)
-      WARNING(ML_LOG "%s; starting with fresh models", err);
-    else
-      INFO(ML_LOG "restored %ld series from %s", n, state_file);
+    restore_state();
     last_save = CDTIME_T_TO_DOUBLE(cdtime());
+    saver = kml_saver_new(store, sizeof(kml_model_t), state_file);
+    if (saver == NULL)
+      ERROR(ML_LOG "cannot start the thread that saves %s: state is saved "
+                   "at shutdown only",
+            state_file);
   }
+  evicted_seen = kml_store_evicted(store);
   if (n_matches == 0 && n_peers == 0)
     WARNING(ML_LOG "no <Match> or <Peers> block: nothing will be modeled");
   INFO(ML_LOG "%zu match block(s), %zu peers block(s), at most %zu series",
@@ -1110,7 +1166,9 @@ static int ml_init(void) {
 }
 
 static int ml_shutdown(void) {
-  save_state();
+  kml_saver_destroy(saver);
+  saver = NULL;
+  save_state_now();
   kml_store_destroy(store);
   store = NULL;
   for (size_t i = 0; i < n_matches; i++)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_SHARDS 64
+#define N_SHARDS KML_STORE_SHARDS
 
 typedef struct node {
   struct node *chain;       /* next in hash bucket */
@@ -209,14 +209,17 @@ size_t kml_store_expire(kml_store_t *s, double cutoff) {
   return dropped;
 }
 
+void kml_store_foreach_shard(kml_store_t *s, int i, kml_visit_fn fn, void *ud) {
+  shard_t *sh = &s->shards[i];
+  pthread_mutex_lock(&sh->lock);
+  for (node_t *n = sh->head; n; n = n->next)
+    fn(n->key, n->payload, ud);
+  pthread_mutex_unlock(&sh->lock);
+}
+
 void kml_store_foreach(kml_store_t *s, kml_visit_fn fn, void *ud) {
-  for (int i = 0; i < N_SHARDS; i++) {
-    shard_t *sh = &s->shards[i];
-    pthread_mutex_lock(&sh->lock);
-    for (node_t *n = sh->head; n; n = n->next)
-      fn(n->key, n->payload, ud);
-    pthread_mutex_unlock(&sh->lock);
-  }
+  for (int i = 0; i < N_SHARDS; i++)
+    kml_store_foreach_shard(s, i, fn, ud);
 }
 
 size_t kml_store_size(kml_store_t *s) {

@@ -43,6 +43,11 @@ const char *kml_store_key(const void *p);
 size_t kml_store_expire(kml_store_t *s, double cutoff);
 /* Visit every series, shard by shard. Thread-safe; do not re-enter s. */
 void kml_store_foreach(kml_store_t *s, kml_visit_fn fn, void *ud);
+/* Visit the series of shard i (0 <= i < KML_STORE_SHARDS) only, with that
+ * shard locked: a caller can copy one shard's share of the store and do
+ * slow work (disk) with no lock held. Thread-safe; do not re-enter s. */
+#define KML_STORE_SHARDS 64
+void kml_store_foreach_shard(kml_store_t *s, int i, kml_visit_fn fn, void *ud);
 /* Series held now, and evicted since creation. Thread-safe. */
 size_t kml_store_size(kml_store_t *s);
 uint64_t kml_store_evicted(kml_store_t *s);
