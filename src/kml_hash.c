@@ -18,14 +18,19 @@ static uint64_t fmix64(uint64_t h) {
   return h;
 }
 
-uint64_t kml_hash_bytes(const void *p, size_t len) {
+uint64_t kml_hash_update(uint64_t h, const void *p, size_t len) {
   const unsigned char *b = p;
-  uint64_t h = FNV_OFFSET;
   for (size_t i = 0; i < len; i++) {
     h ^= b[i];
     h *= FNV_PRIME;
   }
-  return fmix64(h);
+  return h;
+}
+
+uint64_t kml_hash_final(uint64_t h) { return fmix64(h); }
+
+uint64_t kml_hash_bytes(const void *p, size_t len) {
+  return fmix64(kml_hash_update(FNV_OFFSET, p, len));
 }
 
 uint64_t kml_hash_str(const char *s) { return kml_hash_bytes(s, strlen(s)); }

@@ -1,10 +1,11 @@
 /* persist: see persist.h. Both directions stream through stdio with a
- * running FNV-1a checksum: saving copies one shard at a time under its lock
- * (1/64 of the store) and writes it with no lock held; loading never holds
- * more than one record. Opening uses O_NOFOLLOW | O_NONBLOCK and fstat, so
- * a link, FIFO or device at the path is refused at once instead of being
+ * running checksum (kml_hash_update): saving copies one shard at a time under
+ * its lock (1/64 of the store) and writes it with no lock held; loading never
+ * holds more than one record. Opening uses O_NOFOLLOW | O_NONBLOCK and fstat,
+ * so a link, FIFO or device at the path is refused at once instead of being
  * followed or blocking collectd's init. */
 #include "persist.h"
+#include "../kml_hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,15 +19,6 @@
 static const char magic[8] = {'K', 'M', 'L', 'S', 'T', 'A', 'T', 'E'};
 #define HEAD_SIZE (sizeof(magic) + 4 + 4)
 #define TAIL_SIZE (8 + 8)
-#define FNV_OFFSET 14695981039346656037ULL
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ b[i]) * 1099511628211ULL;
-  return h;
-}
-
 /* ------------------------------------------------------------------ save */
 
 typedef struct {
@@ -77,7 +69,7 @@ typedef struct {
 static void out_write(out_t *o, const void *p, size_t n) {
   if (o->failed)
     return;
-  o->hash = fnv(o->hash, p, n);
+  o->hash = kml_hash_update(o->hash, p, n);
   if (fwrite(p, 1, n, o->f) != n)
     o->failed = errno ? errno : EIO;
 }
@@ -109,7 +101,7 @@ static FILE *create_private(const char *path, char *err, size_t errlen) {
 /* Header, every shard's records, trailer; returns the count or -1. */
 static long write_all(kml_store_t *s, size_t payload_size, FILE *f,
                       const char *tmp, char *err, size_t errlen) {
-  out_t o = {.f = f, .hash = FNV_OFFSET};
+  out_t o = {.f = f, .hash = KML_HASH_INIT};
   uint32_t fmt = KML_STATE_FORMAT, ps = (uint32_t)payload_size;
   out_write(&o, magic, sizeof(magic));
   out_write(&o, &fmt, sizeof(fmt));
@@ -122,7 +114,7 @@ static long write_all(kml_store_t *s, size_t payload_size, FILE *f,
   }
   free(c.buf);
   out_write(&o, &c.count, sizeof(c.count));
-  uint64_t sum = o.hash;
+  uint64_t sum = kml_hash_final(o.hash);
   out_write(&o, &sum, sizeof(sum));
   if (c.oom) {
     snprintf(err, errlen, "out of memory writing %s", tmp);
@@ -176,7 +168,7 @@ typedef struct {
 static int in_read(in_t *in, void *p, size_t n) {
   if (fread(p, 1, n, in->f) != n)
     return -1;
-  in->hash = fnv(in->hash, p, n);
+  in->hash = kml_hash_update(in->hash, p, n);
   return 0;
 }
 
@@ -230,7 +222,7 @@ static void load_record(loader_t *l, uint16_t kl) {
 /* One pass over the records, which end at body_end. Pass 0 checks the
  * framing, count and checksum; pass 1 loads. Returns 0 or -1. */
 static int read_records(loader_t *l, FILE *f, long body_end, int pass) {
-  in_t in = {.f = f, .hash = FNV_OFFSET};
+  in_t in = {.f = f, .hash = KML_HASH_INIT};
   unsigned char head[HEAD_SIZE];
   if (fseek(f, 0, SEEK_SET) != 0 || in_read(&in, head, sizeof(head)) != 0)
     return -1;
@@ -250,7 +242,7 @@ static int read_records(loader_t *l, FILE *f, long body_end, int pass) {
   }
   if (in_read(&in, &count, sizeof(count)) != 0)
     return -1;
-  uint64_t expect = in.hash;
+  uint64_t expect = kml_hash_final(in.hash);
   if (fread(&sum, 1, sizeof(sum), f) != sizeof(sum))
     return -1;
   return count == records && sum == expect ? 0 : -1;

@@ -4,7 +4,7 @@
  * Format 2 (native endianness; the file belongs to one host):
  *   "KMLSTATE" u32 format  u32 payload_size
  *   records { u16 key_len (1..65535), key bytes (no NUL), payload bytes }
- *   u64 count  u64 FNV-1a of everything before it
+ *   u64 count  u64 kml_hash_bytes() of everything before it
  * Saving streams one shard's share of the store at a time (the store is
  * never copied whole), to PATH.tmp created 0600 without following links,
  * fsync'd and renamed over PATH: a crash leaves either the old or the new

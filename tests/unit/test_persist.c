@@ -8,6 +8,7 @@
 /* cmocka needs the three above first */
 #include <cmocka.h>
 
+#include "kml_hash.h"
 #include "ml/model.h"
 #include "ml/persist.h"
 #include "ml/saver.h"
@@ -100,11 +101,9 @@ static void write_file(const unsigned char *b, long len) {
   fclose(f);
 }
 
-/* FNV-1a over everything before the checksum, as a writer would. */
+/* The checksum of everything before it, as a writer would. */
 static void fix_checksum(unsigned char *b, long len) {
-  uint64_t h = 14695981039346656037ULL;
-  for (long i = 0; i < len - 8; i++)
-    h = (h ^ b[i]) * 1099511628211ULL;
+  uint64_t h = kml_hash_bytes(b, len - 8);
   memcpy(b + len - 8, &h, 8);
 }
 
