@@ -29,6 +29,7 @@
 #include "ml/correlate.h"
 #include "ml/model.h"
 #include "ml/peers.h"
+#include "ml/pending.h"
 #include "ml/persist.h"
 #include "ml/saver.h"
 #include "ml/series.h"
@@ -203,7 +204,8 @@ static void notify(const value_list_t *vl, const char *ds_name,
 }
 
 static void notify_forecast(const value_list_t *vl, const char *ds_name,
-                            const match_t *m, const kml_output_t *o) {
+                            double threshold, double horizon,
+                            const kml_output_t *o) {
   notification_t n = notification_for(vl, o->fc_alert);
   char what[200];
   ssnprintf(what, sizeof(what), "%s%s%s of %s%s%s", vl->type,
@@ -212,25 +214,24 @@ static void notify_forecast(const value_list_t *vl, const char *ds_name,
   if (o->fc_alert == KML_ALERT_FAILURE)
     ssnprintf(n.message, sizeof(n.message),
               "%.150s is %.6g, above the threshold %.6g", what, o->value,
-              m->cfg.threshold);
+              threshold);
   else if (o->fc_alert == KML_ALERT_WARNING)
     ssnprintf(n.message, sizeof(n.message),
               "%.150s will exceed %.6g in ~%.0f min (forecast 95%% band; now "
               "%.6g)",
-              what, m->cfg.threshold, o->eta / 60.0, o->value);
+              what, threshold, o->eta / 60.0, o->value);
   else
     ssnprintf(n.message, sizeof(n.message),
               "%.150s is no longer forecast to exceed %.6g (now %.6g)", what,
-              m->cfg.threshold, o->value);
+              threshold, o->value);
   plugin_notification_meta_add_string(&n, "model", "forecast");
   plugin_notification_meta_add_string(&n, "data_source", ds_name);
   plugin_notification_meta_add_double(&n, "value", o->value);
-  plugin_notification_meta_add_double(&n, "threshold", m->cfg.threshold);
+  plugin_notification_meta_add_double(&n, "threshold", threshold);
   plugin_notification_meta_add_double(&n, "eta_seconds", o->eta);
   plugin_notification_meta_add_double(&n, "forecast", o->forecast);
   plugin_notification_meta_add_double(&n, "upper", o->forecast_upper);
-  plugin_notification_meta_add_double(&n, "forecast_at",
-                                      o->time + m->cfg.horizon);
+  plugin_notification_meta_add_double(&n, "forecast_at", o->time + horizon);
   plugin_dispatch_notification(&n);
   if (n.meta != NULL)
     plugin_notification_meta_free(n.meta);
@@ -288,118 +289,99 @@ static void derive(const value_list_t *vl, const char *ds_name,
   meta_data_destroy(d.meta);
 }
 
-/* Anomaly notifications wait for the read callback, which ranks the other
- * series of the same host by correlation with the anomalous one (heavy
- * work stays off the write path). OKAY notifications queue behind them so
- * the order of a series' notifications is kept. */
+/* State changes wait for the read callback in a queue (src/ml/pending.c),
+ * pushed while the series' shard lock is held so one series' notifications
+ * keep their order across write threads. The read callback ranks the
+ * correlations of every queued anomaly in one scan of the store and
+ * dispatches in order (heavy work and slow notification callbacks stay off
+ * the write path). */
 #define PENDING_MAX 256
-typedef struct {
-  value_list_t vl; /* identifier fields and time only */
-  char ds[DATA_MAX_NAME_LEN];
-  char key[6 * DATA_MAX_NAME_LEN];
-  kml_output_t out;
-} pending_t;
-static pending_t pending[PENDING_MAX];
-static size_t n_pending;
-static uint64_t pending_dropped;
-static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static kml_pending_queue_t *pending;
 
-static void defer_notify(const value_list_t *vl, const char *ds,
-                         const char *key, const kml_output_t *o) {
-  pthread_mutex_lock(&pending_lock);
-  if (n_pending < PENDING_MAX) {
-    pending_t *p = &pending[n_pending++];
-    memset(&p->vl, 0, sizeof(p->vl));
-    sstrncpy(p->vl.host, vl->host, sizeof(p->vl.host));
-    sstrncpy(p->vl.plugin, vl->plugin, sizeof(p->vl.plugin));
-    sstrncpy(p->vl.plugin_instance, vl->plugin_instance,
-             sizeof(p->vl.plugin_instance));
-    sstrncpy(p->vl.type, vl->type, sizeof(p->vl.type));
-    sstrncpy(p->vl.type_instance, vl->type_instance,
-             sizeof(p->vl.type_instance));
-    p->vl.time = vl->time;
-    sstrncpy(p->ds, ds, sizeof(p->ds));
-    sstrncpy(p->key, key, sizeof(p->key));
-    p->out = *o;
-  } else {
-    pending_dropped++;
-  }
-  pthread_mutex_unlock(&pending_lock);
+static void defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
+                         const char *ds, const char *key, const match_t *m,
+                         const kml_output_t *o) {
+  kml_pending_t e = {.kind = kind,
+                     .time = vl->time,
+                     .threshold = m->cfg.threshold,
+                     .horizon = m->cfg.horizon,
+                     .out = *o};
+  const char *f[F_MAX] = {vl->host, vl->plugin, vl->plugin_instance, vl->type,
+                          vl->type_instance};
+  for (int i = 0; i < F_MAX; i++)
+    sstrncpy(e.id[i], f[i], sizeof(e.id[i]));
+  sstrncpy(e.ds, ds, sizeof(e.ds));
+  sstrncpy(e.key, key, sizeof(e.key));
+  kml_pending_push(pending, &e);
+}
+
+/* The value list a pending entry describes (identifier and time only). */
+static value_list_t pending_vl(const kml_pending_t *e) {
+  value_list_t vl = VALUE_LIST_INIT;
+  sstrncpy(vl.host, e->id[F_HOST], sizeof(vl.host));
+  sstrncpy(vl.plugin, e->id[F_PLUGIN], sizeof(vl.plugin));
+  sstrncpy(vl.plugin_instance, e->id[F_PLUGIN_INSTANCE],
+           sizeof(vl.plugin_instance));
+  sstrncpy(vl.type, e->id[F_TYPE], sizeof(vl.type));
+  sstrncpy(vl.type_instance, e->id[F_TYPE_INSTANCE], sizeof(vl.type_instance));
+  vl.time = (cdtime_t)e->time;
+  return vl;
 }
 
 typedef struct {
-  const char *own;
-  size_t prefix_len; /* "host/" */
-  float win[KML_MODEL_WINDOW];
-  int n;
-  struct {
-    char key[6 * DATA_MAX_NAME_LEN];
-    double r;
-    int lag;
-  } top[3];
-} corr_ctx_t;
+  kml_corr_target_t *t;
+  size_t n;
+} rank_ctx_t;
 
-static void corr_visit(const char *key, void *payload, void *ud) {
-  corr_ctx_t *c = ud;
-  if (strncmp(key, c->own, c->prefix_len) != 0 || strcmp(key, c->own) == 0)
-    return;
+static void rank_visit(const char *key, void *payload, void *ud) {
+  rank_ctx_t *c = ud;
   float w[KML_MODEL_WINDOW];
   int n = kml_model_window(payload, w);
-  if (n < c->n)
-    return;
-  int lag;
-  /* align the newest values of both windows */
-  double r = kml_corr_best(c->win, w + (n - c->n), c->n, 2, &lag);
-  if (!isfinite(r) || fabs(r) < 0.5)
-    return;
-  int slot = -1;
-  for (int i = 0; i < 3; i++)
-    if (c->top[i].key[0] == '\0' || fabs(r) > fabs(c->top[i].r)) {
-      slot = i;
-      break;
-    }
-  if (slot < 0)
-    return;
-  for (int i = 2; i > slot; i--)
-    c->top[i] = c->top[i - 1];
-  sstrncpy(c->top[slot].key, key, sizeof(c->top[slot].key));
-  c->top[slot].r = r;
-  c->top[slot].lag = lag;
+  kml_corr_rank(c->t, c->n, key, w, n);
 }
 
 static void flush_pending(void) {
-  static pending_t local[PENDING_MAX];
-  pthread_mutex_lock(&pending_lock);
-  size_t n = n_pending;
-  memcpy(local, pending, n * sizeof(pending_t));
-  n_pending = 0;
-  uint64_t dropped = pending_dropped;
-  pending_dropped = 0;
-  pthread_mutex_unlock(&pending_lock);
+  static kml_pending_t local[PENDING_MAX];
+  static kml_corr_target_t targets[PENDING_MAX];
+  uint64_t dropped;
+  size_t n = kml_pending_take(pending, local, &dropped);
   if (dropped > 0)
-    WARNING(ML_LOG "%" PRIu64 " anomaly notification(s) dropped: more than "
-                   "%d in one interval",
+    WARNING(ML_LOG "%" PRIu64 " notification(s) dropped: more than %d "
+                   "state changes in one interval",
             dropped, PENDING_MAX);
+  /* The windows of the anomalous series, then one scan for all of them. */
+  size_t nt = 0;
   for (size_t i = 0; i < n; i++) {
-    pending_t *p = &local[i];
-    corr_ctx_t c = {.own = p->key};
-    const char *slash = strchr(p->key, '/');
-    c.prefix_len = slash ? (size_t)(slash - p->key) + 1 : strlen(p->key);
-    kml_model_t *m = kml_store_find(store, p->key);
+    kml_pending_t *e = &local[i];
+    kml_corr_target_t *t = &targets[i];
+    kml_corr_target_init(t, e->key, NULL, 0);
+    if (e->kind != KML_PENDING_ANOMALY || e->out.alert == KML_ALERT_OKAY)
+      continue;
+    kml_model_t *m = kml_store_find(store, e->key);
     if (m != NULL) {
-      c.n = kml_model_window(m, c.win);
+      float w[KML_MODEL_WINDOW];
+      int wn = kml_model_window(m, w);
       kml_store_release(store, m);
+      kml_corr_target_init(t, e->key, w, wn);
+      nt += wn >= 8;
+    }
+  }
+  if (nt > 0)
+    kml_store_foreach(store, rank_visit, &(rank_ctx_t){targets, n});
+  for (size_t i = 0; i < n; i++) {
+    kml_pending_t *e = &local[i];
+    value_list_t vl = pending_vl(e);
+    if (e->kind == KML_PENDING_FORECAST) {
+      notify_forecast(&vl, e->ds, e->threshold, e->horizon, &e->out);
+      continue;
     }
     char hint[512] = "";
-    if (c.n >= 8 && p->out.alert != KML_ALERT_OKAY) {
-      kml_store_foreach(store, corr_visit, &c);
-      size_t off = 0;
-      for (int k = 0; k < 3 && c.top[k].key[0]; k++)
-        off +=
-            ssnprintf(hint + off, sizeof(hint) - off, "%s%s (r=%.2f, lag %d)",
-                      k ? "; " : "", c.top[k].key, c.top[k].r, c.top[k].lag);
-    }
-    notify(&p->vl, p->ds, &p->out, hint);
+    size_t off = 0;
+    for (int k = 0; k < KML_CORR_TOP && targets[i].top[k].key[0]; k++)
+      off += ssnprintf(hint + off, sizeof(hint) - off, "%s%s (r=%.2f, lag %d)",
+                       k ? "; " : "", targets[i].top[k].key,
+                       targets[i].top[k].r, targets[i].top[k].lag);
+    notify(&vl, e->ds, &e->out, hint);
   }
 }
 
@@ -419,13 +401,14 @@ static void feed(const match_t *m, const data_set_t *ds,
     kml_output_t out;
     int rc = kml_model_update(model, &m->cfg, ds_kind(ds->ds[i].type), t,
                               raw_value(ds->ds[i].type, vl->values[i]), &out);
+    /* Queue state changes before the shard lock is released: that keeps
+     * one series' notifications in order across write threads. */
+    if (rc == KML_RATE_OK && (m->models & MODEL_ANOMALY) && out.alert_changed)
+      defer_notify(KML_PENDING_ANOMALY, vl, ds->ds[i].name, id, m, &out);
+    if (rc == KML_RATE_OK && (m->models & MODEL_FORECAST) && out.fc_changed)
+      defer_notify(KML_PENDING_FORECAST, vl, ds->ds[i].name, id, m, &out);
     kml_store_release(store, model);
-    /* Dispatch with no lock held: notification callbacks may be slow. */
     if (rc == KML_RATE_OK) {
-      if ((m->models & MODEL_ANOMALY) && out.alert_changed)
-        defer_notify(vl, ds->ds[i].name, id, &out);
-      if ((m->models & MODEL_FORECAST) && out.fc_changed)
-        notify_forecast(vl, ds->ds[i].name, m, &out);
       if (m->derived)
         derive(vl, ds->ds[i].name, m, &out);
     } else if (rc == KML_RATE_OLD) {
@@ -1144,7 +1127,8 @@ static int ml_init(void) {
     return 0;
   store =
       kml_store_new(max_series, sizeof(kml_model_t), model_init_cb, NULL, NULL);
-  if (store == NULL) {
+  pending = kml_pending_new(PENDING_MAX);
+  if (store == NULL || pending == NULL) {
     ERROR(ML_LOG "out of memory creating the series store");
     return -1;
   }
@@ -1171,6 +1155,8 @@ static int ml_shutdown(void) {
   save_state_now();
   kml_store_destroy(store);
   store = NULL;
+  kml_pending_destroy(pending);
+  pending = NULL;
   for (size_t i = 0; i < n_matches; i++)
     match_free(matches[i]);
   free(matches);

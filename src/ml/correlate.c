@@ -2,6 +2,8 @@
 #include "correlate.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 static double pearson(const float *a, const float *b, int n) {
   if (n < 4)
@@ -46,4 +48,50 @@ double kml_corr_best(const float *a, const float *b, int n, int max_lag,
     }
   }
   return best;
+}
+
+void kml_corr_target_init(kml_corr_target_t *t, const char *key, const float *w,
+                          int n) {
+  memset(t, 0, sizeof(*t));
+  t->key = key;
+  const char *slash = strchr(key, '/');
+  t->prefix_len = slash ? (size_t)(slash - key) + 1 : strlen(key);
+  if (n > 64)
+    n = 64;
+  if (n < 0)
+    n = 0;
+  if (n > 0)
+    memcpy(t->win, w, sizeof(float) * (size_t)n);
+  t->n = n;
+}
+
+static void offer(kml_corr_target_t *t, const char *key, double r, int lag) {
+  int slot = -1;
+  for (int i = 0; i < KML_CORR_TOP; i++)
+    if (t->top[i].key[0] == '\0' || fabs(r) > fabs(t->top[i].r)) {
+      slot = i;
+      break;
+    }
+  if (slot < 0)
+    return;
+  for (int i = KML_CORR_TOP - 1; i > slot; i--)
+    t->top[i] = t->top[i - 1];
+  snprintf(t->top[slot].key, sizeof(t->top[slot].key), "%s", key);
+  t->top[slot].r = r;
+  t->top[slot].lag = lag;
+}
+
+void kml_corr_rank(kml_corr_target_t *t, size_t nt, const char *key,
+                   const float *w, int n) {
+  for (size_t i = 0; i < nt; i++) {
+    kml_corr_target_t *c = &t[i];
+    if (c->n < 8 || n < c->n || strncmp(key, c->key, c->prefix_len) != 0 ||
+        strcmp(key, c->key) == 0)
+      continue;
+    int lag;
+    /* align the newest values of both windows */
+    double r = kml_corr_best(c->win, w + (n - c->n), c->n, 2, &lag);
+    if (isfinite(r) && fabs(r) >= 0.5)
+      offer(c, key, r, lag);
+  }
 }

@@ -43,8 +43,36 @@ static void constant_is_nan(void **state) {
   assert_true(isnan(kml_corr_best(a, b, 10, 1, &lag)));
 }
 
+/* One scan ranks every target: each gets the best of its own host only. */
+static void one_scan_ranks_every_target_within_its_host(void **state) {
+  float a[24], twin[24], other[24], noise[24];
+  rng_t r = {3};
+  for (int i = 0; i < 24; i++) {
+    a[i] = (float)(10 * sin(i * 0.7) + rng_normal(&r));
+    twin[i] = 2 * a[i] + 1;
+    other[i] = -a[i];
+    noise[i] = (float)rng_normal(&r);
+  }
+  kml_corr_target_t t[2];
+  kml_corr_target_init(&t[0], "h1/x/gauge/value", a, 24);
+  kml_corr_target_init(&t[1], "h2/x/gauge/value", a, 24);
+  const char *keys[] = {"h1/x/gauge/value", "h1/twin/gauge/value",
+                        "h1/noise/gauge/value", "h2/anti/gauge/value",
+                        "h3/twin/gauge/value"};
+  const float *wins[] = {a, twin, noise, other, twin};
+  for (int k = 0; k < 5; k++)
+    kml_corr_rank(t, 2, keys[k], wins[k], 24);
+  assert_string_equal(t[0].top[0].key, "h1/twin/gauge/value");
+  assert_true(t[0].top[0].r > 0.99);
+  assert_string_equal(t[0].top[1].key, ""); /* noise is below 0.5 */
+  assert_string_equal(t[1].top[0].key, "h2/anti/gauge/value");
+  assert_true(t[1].top[0].r < -0.99);
+  assert_string_equal(t[1].top[1].key, ""); /* h3 is another host */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(one_scan_ranks_every_target_within_its_host),
       cmocka_unit_test(moving_together_correlates),
       cmocka_unit_test(lag_is_found),
       cmocka_unit_test(constant_is_nan),

@@ -1,0 +1,50 @@
+/* pending: the queue of notifications between the write path and the read
+ * callback. A write thread pushes a series' state change while it still
+ * holds that series' shard lock, so the queue holds one series' changes in
+ * the order they happened whatever thread ran them; the read callback takes
+ * the whole queue at once, ranks correlations for all of it in one scan of
+ * the store (correlate.h) and dispatches in order.
+ * Bounded: pushes beyond the capacity are counted and dropped. */
+#ifndef KML_ML_PENDING_H
+#define KML_ML_PENDING_H
+
+#include "model.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KML_PENDING_NAME 128 /* collectd's DATA_MAX_NAME_LEN */
+
+typedef enum {
+  KML_PENDING_ANOMALY = 0,  /* out.alert changed */
+  KML_PENDING_FORECAST = 1, /* out.fc_alert changed */
+} kml_pending_kind_t;
+
+typedef struct {
+  kml_pending_kind_t kind;
+  char id[5][KML_PENDING_NAME]; /* host, plugin, plugin instance, type, ti */
+  char ds[KML_PENDING_NAME];
+  char key[6 * KML_PENDING_NAME]; /* the series' store key */
+  uint64_t time;                  /* the value's time, as the caller keeps it */
+  double threshold, horizon;      /* forecast: the match's configuration */
+  kml_output_t out;
+} kml_pending_t;
+
+typedef struct kml_pending_queue kml_pending_queue_t;
+
+/* New queue of at most cap entries; NULL when out of memory. */
+kml_pending_queue_t *kml_pending_new(size_t cap);
+/* Free the queue and what it holds. NULL is accepted. */
+void kml_pending_destroy(kml_pending_queue_t *q);
+/* Append a copy of *e. Returns 0, or -1 when full (counted as dropped).
+ * Thread-safe; never blocks on anything but the queue's own lock. */
+int kml_pending_push(kml_pending_queue_t *q, const kml_pending_t *e);
+/* Move every entry, oldest first, into out (which holds cap entries);
+ * *dropped gets the pushes refused since the last take. Returns how many.
+ * Thread-safe. */
+size_t kml_pending_take(kml_pending_queue_t *q, kml_pending_t *out,
+                        uint64_t *dropped);
+/* Capacity given to kml_pending_new. */
+size_t kml_pending_cap(const kml_pending_queue_t *q);
+
+#endif
