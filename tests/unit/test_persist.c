@@ -222,7 +222,9 @@ static void spoil_mean(kml_model_t *m) { m->det.mean_l = NAN; }
 static void spoil_var(kml_model_t *m) { m->det.var_l = -1; }
 static void spoil_alert(kml_model_t *m) { m->alert.state = 7; }
 static void spoil_time(kml_model_t *m) { m->rate.last_time = 1e300; }
-static void spoil_phi(kml_model_t *m) { m->fc.phi = 2; }
+static void spoil_fc_var(kml_model_t *m) { m->fc.var_lead = -1; }
+static void spoil_fc_day(kml_model_t *m) { m->fc.wday = 9; }
+static void spoil_fc_level(kml_model_t *m) { m->fc.level_hi = NAN; }
 static void spoil_prof(kml_model_t *m) { m->det.bins_seen = 90; }
 
 static void bad_fields_are_dropped_by_reason(void **state) {
@@ -230,13 +232,19 @@ static void bad_fields_are_dropped_by_reason(void **state) {
   struct {
     void (*spoil)(kml_model_t *);
     const char *why;
-  } cases[] = {
-      {spoil_version, "wrong version"},   {spoil_win_head, "window index"},
-      {spoil_win_n, "window index"},      {spoil_top, "histogram"},
-      {spoil_hist, "histogram"},          {spoil_mean, "detector statistics"},
-      {spoil_var, "detector statistics"}, {spoil_alert, "alert state"},
-      {spoil_time, "rate state"},         {spoil_phi, "forecast state"},
-      {spoil_prof, "daily profile"}};
+  } cases[] = {{spoil_version, "wrong version"},
+               {spoil_win_head, "window index"},
+               {spoil_win_n, "window index"},
+               {spoil_top, "histogram"},
+               {spoil_hist, "histogram"},
+               {spoil_mean, "detector statistics"},
+               {spoil_var, "detector statistics"},
+               {spoil_alert, "alert state"},
+               {spoil_time, "rate state"},
+               {spoil_fc_var, "forecast error variance"},
+               {spoil_fc_day, "forecast weekday"},
+               {spoil_fc_level, "forecast level"},
+               {spoil_prof, "daily profile"}};
   for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
     kml_store_t *a = filled_store();
     kml_model_t *m = kml_store_find(a, "host/plugin-3/gauge/value");
