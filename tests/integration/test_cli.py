@@ -372,7 +372,8 @@ def test_whatif_plans_a_flat_series_at_its_peak_and_says_why(tmp_path):
 
 def test_plot_draws_threshold_forecast_severities_and_a_time_range(tmp_path):
     sim = tmp_path / "sim"
-    assert run("simulate", "-o", sim, "--copies", 1, "--days", 14, "--seed", 1).returncode == 0
+    assert run("simulate", "-o", sim, "--copies", 1, "--days", 14, "--seed", 1,
+               "--step", 300).returncode == 0
     out = tmp_path / "out"
     assert run("replay", "-q", "--threshold", 300, "-o", out, sim / "data" / "kafkaLag").returncode == 0
     res = out / "slow_consumer_1.csv"
