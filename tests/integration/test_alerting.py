@@ -247,3 +247,17 @@ LoadPlugin write_prometheus
         finally:
             prom.stop()
         assert cd.proc.poll() is None
+
+
+def test_recipe_names_bad_input_and_unreachable_alertmanager():
+    script = os.path.join(SRC, "collectd.conf.d", "alertmanager-notify")
+    cases = [
+        (["http://127.0.0.1:9"], "Severity: BOGUS\nTime: 1\n\nm\n", 2, "unknown severity 'BOGUS'"),
+        (["http://127.0.0.1:9"], "Severity: WARNING\nTime: soon\n\nm\n", 2, "unparsable time 'soon'"),
+        (["--ttl", "0", "http://127.0.0.1:9"], "", 2, "--ttl must be positive"),
+        (["--label", "novalue", "http://127.0.0.1:9"], "", 2, "--label needs K=V"),
+        (["http://127.0.0.1:%d" % free_port()], "Severity: WARNING\nTime: 1\n\nm\n", 1, "Connection refused"),
+    ]
+    for args, stdin, rc, msg in cases:
+        p = subprocess.run([script] + args, input=stdin, capture_output=True, text=True, timeout=30)
+        assert p.returncode == rc and msg in p.stderr, (args, p.returncode, p.stderr)
