@@ -38,6 +38,9 @@ def collectd_env():
     env = dict(os.environ)
     if os.environ.get("KML_COLLECTD_PRELOAD"):
         env["LD_PRELOAD"] = os.environ["KML_COLLECTD_PRELOAD"]
+        # collectd's own leaks at exit are not ours to report
+        if os.environ.get("KML_COLLECTD_ASAN_OPTIONS"):
+            env["ASAN_OPTIONS"] = os.environ["KML_COLLECTD_ASAN_OPTIONS"]
     return env
 
 
