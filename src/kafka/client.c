@@ -20,7 +20,13 @@
 
 struct kml_client {
   rd_kafka_t *rk;
+  rd_kafka_t *group_rk; /* the committed-offsets admin handle, lazily made */
   char *name;
+  char *brokers;
+  char **props; /* key, value, ... copied from the configuration */
+  size_t n_props;
+  char **known_groups; /* the last complete group list (admin path) */
+  int n_known_groups;
   kml_log_fn log;
   void *log_ud;
   pthread_mutex_t lock; /* guards rtt[] */
@@ -140,26 +146,49 @@ static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err,
   return -1;
 }
 
-kml_client_t *kml_client_new(const kml_client_conf_t *cc, char *err,
-                             size_t errlen) {
-  kml_client_t *c = calloc(1, sizeof(*c));
+/* Handle kinds: what each one forces on top of the defaults and the
+ * configured properties. */
+static const char *const main_forced[] = {NULL};
+/* ListConsumerGroupOffsets answers through rd_kafka_handle_OffsetFetch(),
+ * which, on NOT_COORDINATOR and the other "refresh" errors (a coordinator
+ * that moved during a broker restart), calls
+ *   rd_kafka_cgrp_op(rk->rk_cgrp, NULL, RD_KAFKA_NO_REPLYQ,
+ *                    RD_KAFKA_OP_COORD_QUERY, err)
+ * (librdkafka 2.0.2, src/rdkafka_request.c) and rd_kafka_cgrp_op()
+ * enqueues on rkcg->rkcg_ops without a NULL check (src/rdkafka_cgrp.c).
+ * rk_cgrp is created by rd_kafka_new() only for a consumer whose group.id
+ * is not empty (src/rdkafka.c: "Create consumer group handle"); a client
+ * without one dereferences NULL there (upstream issue 5040). This handle
+ * always has a group.id, so rk_cgrp exists and the op merely asks the
+ * handle's own group handler to look up its coordinator again
+ * (RD_KAFKA_OP_COORD_QUERY in rd_kafka_cgrp_op_serve()). The group is never
+ * joined (joining needs a subscription, which is never made) and nothing is
+ * ever committed, so it does not show up in the cluster's group list. */
+/* librdkafka 2.0.2 keeps the coordinator of each group that admin requests
+ * found in a cache whose entries expire only metadata.max.age.ms after
+ * their last use, and a NOT_COORDINATOR answer does not evict one
+ * (rd_kafka_coord_cache_evict() has no caller; rd_kafka_coord_cache_expire()
+ * runs once a second). Polled every interval, an entry of a coordinator
+ * that moved but still runs would be used forever, every answer
+ * NOT_COORDINATOR. A short age makes each collection look coordinators up
+ * afresh (one FindCoordinator per coordinator and collection). */
+static const char *const group_forced[] = {"group.id",
+                                           KML_CLIENT_MONITOR_GROUP,
+                                           "enable.auto.commit",
+                                           "false",
+                                           "statistics.interval.ms",
+                                           "0",
+                                           "metadata.max.age.ms",
+                                           "500",
+                                           NULL};
+
+static rd_kafka_t *new_handle(kml_client_t *c, const char *const *forced,
+                              const char *const *extra, int stats, char *err,
+                              size_t errlen) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  if (c == NULL || conf == NULL) {
+  if (conf == NULL) {
     snprintf(err, errlen, "out of memory");
-    goto errout;
-  }
-  pthread_mutex_init(&c->lock, NULL);
-  c->name = strdup(cc->name ? cc->name : "kafka");
-  c->log = cc->log;
-  c->log_ud = cc->log_ud;
-  c->failure = kml_failure_new();
-  if (c->name == NULL || c->failure == NULL) {
-    snprintf(err, errlen, "out of memory");
-    goto errout;
-  }
-  if (cc->brokers == NULL || cc->brokers[0] == '\0') {
-    snprintf(err, errlen, "no brokers configured");
-    goto errout;
+    return NULL;
   }
   /* Defaults first so that Property lines may override them. */
   static const char *const defaults[] = {
@@ -183,45 +212,143 @@ kml_client_t *kml_client_new(const kml_client_conf_t *cc, char *err,
   for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i += 2)
     if (set(conf, defaults[i], defaults[i + 1], err, errlen) != 0)
       goto errout;
-  if (set(conf, "bootstrap.servers", cc->brokers, err, errlen) != 0)
+  for (size_t i = 0; extra != NULL && extra[i] != NULL; i += 2)
+    if (set(conf, extra[i], extra[i + 1], err, errlen) != 0)
+      goto errout;
+  if (set(conf, "bootstrap.servers", c->brokers, err, errlen) != 0)
     goto errout;
-  for (size_t i = 0; i < cc->n_props; i++)
-    if (set(conf, cc->props[2 * i], cc->props[2 * i + 1], err, errlen) != 0)
+  for (size_t i = 0; i < c->n_props; i++)
+    if (set(conf, c->props[2 * i], c->props[2 * i + 1], err, errlen) != 0)
+      goto errout;
+  /* What a handle's safety depends on is not left to Property lines. */
+  for (size_t i = 0; forced != NULL && forced[i] != NULL; i += 2)
+    if (set(conf, forced[i], forced[i + 1], err, errlen) != 0)
       goto errout;
   rd_kafka_conf_set_opaque(conf, c);
   rd_kafka_conf_set_log_cb(conf, on_log);
   rd_kafka_conf_set_error_cb(conf, on_error);
-  rd_kafka_conf_set_stats_cb(conf, on_stats);
+  if (stats)
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
 
   char why[512];
-  c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-  if (c->rk == NULL) {
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+  if (rk == NULL) {
     snprintf(err, errlen, "cannot create Kafka client: %s", why);
     goto errout;
   }
-  return c; /* conf now belongs to rk */
+  return rk; /* conf now belongs to rk */
 
 errout:
-  if (conf != NULL)
-    rd_kafka_conf_destroy(conf);
-  if (c != NULL) {
-    free(c->name);
-    kml_failure_destroy(c->failure);
-    pthread_mutex_destroy(&c->lock);
-    free(c);
-  }
+  rd_kafka_conf_destroy(conf);
   return NULL;
+}
+
+static int copy_conf(kml_client_t *c, const kml_client_conf_t *cc) {
+  c->name = strdup(cc->name ? cc->name : "kafka");
+  c->brokers = strdup(cc->brokers);
+  c->props = calloc(2 * cc->n_props + 1, sizeof(char *));
+  if (c->name == NULL || c->brokers == NULL || c->props == NULL)
+    return -1;
+  c->n_props = cc->n_props; /* unset entries are NULL: free_conf copes */
+  for (size_t i = 0; i < 2 * cc->n_props; i++)
+    if ((c->props[i] = strdup(cc->props[i])) == NULL)
+      return -1;
+  return 0;
+}
+
+static void free_conf(kml_client_t *c) {
+  for (size_t i = 0; c->props != NULL && i < 2 * c->n_props; i++)
+    free(c->props[i]);
+  free(c->props);
+  free(c->brokers);
+  free(c->name);
+}
+
+kml_client_t *kml_client_new(const kml_client_conf_t *cc, char *err,
+                             size_t errlen) {
+  kml_client_t *c = calloc(1, sizeof(*c));
+  if (c == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  pthread_mutex_init(&c->lock, NULL);
+  c->log = cc->log;
+  c->log_ud = cc->log_ud;
+  c->failure = kml_failure_new();
+  if (cc->brokers == NULL || cc->brokers[0] == '\0') {
+    snprintf(err, errlen, "no brokers configured");
+    goto errout;
+  }
+  if (c->failure == NULL || copy_conf(c, cc) != 0) {
+    snprintf(err, errlen, "out of memory");
+    goto errout;
+  }
+  c->rk = new_handle(c, main_forced, NULL, 1, err, errlen);
+  if (c->rk == NULL)
+    goto errout;
+  return c;
+
+errout:
+  free_conf(c);
+  kml_failure_destroy(c->failure);
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+  return NULL;
+}
+
+rd_kafka_t *kml_client_group_rk(kml_client_t *c, char *err, size_t errlen) {
+  if (c->group_rk == NULL)
+    c->group_rk = new_handle(c, group_forced, NULL, 0, err, errlen);
+  return c->group_rk;
+}
+
+rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
+                                  const char *const *forced, char *err,
+                                  size_t errlen) {
+  return new_handle(c, forced, extra, 0, err, errlen);
+}
+
+void kml_client_log(const kml_client_t *c, int level, const char *msg) {
+  if (c->log != NULL)
+    c->log(level, msg, c->log_ud);
+}
+
+int kml_client_remember_groups(kml_client_t *c, char *const *ids, int n) {
+  char **copy = calloc(n > 0 ? n : 1, sizeof(char *));
+  if (copy == NULL)
+    return -1;
+  for (int i = 0; i < n; i++)
+    if ((copy[i] = strdup(ids[i])) == NULL) {
+      while (i-- > 0)
+        free(copy[i]);
+      free(copy);
+      return -1;
+    }
+  for (int i = 0; i < c->n_known_groups; i++)
+    free(c->known_groups[i]);
+  free(c->known_groups);
+  c->known_groups = copy;
+  c->n_known_groups = n;
+  return 0;
+}
+
+char *const *kml_client_known_groups(const kml_client_t *c, int *n) {
+  *n = c->n_known_groups;
+  return c->known_groups;
 }
 
 void kml_client_destroy(kml_client_t *c) {
   if (c == NULL)
     return;
-  if (c->rk != NULL) {
-    /* A consumer that never subscribed has nothing to close; destroy without
-     * waiting on a group leave. */
+  kml_client_remember_groups(c, NULL, 0);
+  free(c->known_groups);
+  /* Consumers that never subscribed have nothing to close; destroy without
+   * waiting on a group leave. */
+  if (c->group_rk != NULL)
+    rd_kafka_destroy_flags(c->group_rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  if (c->rk != NULL)
     rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-  }
-  free(c->name);
+  free_conf(c);
   kml_failure_destroy(c->failure);
   pthread_mutex_destroy(&c->lock);
   free(c);

@@ -33,6 +33,33 @@ kml_client_t *kml_client_new(const kml_client_conf_t *conf, char *err,
 void kml_client_destroy(kml_client_t *c);
 /* The underlying handle, owned by c. */
 rd_kafka_t *kml_client_rk(kml_client_t *c);
+/* The group.id of the handle that reads committed offsets through the admin
+ * API. It is never joined and never committed to (client.c says why it
+ * must exist). */
+#define KML_CLIENT_MONITOR_GROUP "collectd-kafka-ml-monitor"
+/* The handle for admin requests about consumer groups (ListConsumerGroups,
+ * DescribeConsumerGroups, ListConsumerGroupOffsets): its configuration has
+ * a group.id, so librdkafka's OffsetFetch error path cannot dereference a
+ * missing group handle when a coordinator moves. Created on first use,
+ * owned by c; NULL with the reason in err. Same thread rules as c. */
+rd_kafka_t *kml_client_group_rk(kml_client_t *c, char *err, size_t errlen);
+/* A new consumer handle on the same cluster and properties: extra
+ * key/value pairs (NULL-terminated) go before the configured properties,
+ * forced ones after them. The caller owns it (rd_kafka_destroy). */
+rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
+                                  const char *const *forced, char *err,
+                                  size_t errlen);
+/* Remember a complete, filtered, sorted list of group ids (copied), so
+ * that a collection whose ListConsumerGroups fails (one broker down is
+ * enough: it asks every broker) can still read the groups it knows.
+ * Returns -1 when out of memory (the old list stays). Same thread rules
+ * as c. */
+int kml_client_remember_groups(kml_client_t *c, char *const *ids, int n);
+/* The remembered list (owned by c, valid until the next remember); NULL
+ * and *n = 0 before the first. */
+char *const *kml_client_known_groups(const kml_client_t *c, int *n);
+/* Send a line to the client's log sink (if any). Thread-safe if the sink is. */
+void kml_client_log(const kml_client_t *c, int level, const char *msg);
 /* Cluster name given at creation, owned by c. */
 const char *kml_client_name(const kml_client_t *c);
 /* Average round-trip time in ms to broker id from the latest statistics,

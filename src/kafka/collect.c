@@ -82,7 +82,7 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
 
   if (o->groups_enabled) {
     int left = kml_clock_left_ms(deadline);
-    int g = kml_collect_groups(rk, s, o->groups, left - left / 3);
+    int g = kml_collect_groups(c, s, o->groups, left - left / 3);
     s->requests += g > 0 ? g : 0;
   }
   s->requests += kml_collect_watermarks(rk, s, deadline);

@@ -39,7 +39,7 @@ int kml_collect_metadata(rd_kafka_t *rk, kml_snapshot_t *s,
  * brokers' watermarks and the counters. */
 int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s,
                            double deadline_ms);
-int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
+int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
                        const kml_filter_t *groups, int timeout_ms);
 /* Touches only topics' retention/min_isr fields and offsets_retention_s, so
  * it may run beside the other steps; adds the requests left unanswered to

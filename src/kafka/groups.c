@@ -1,4 +1,6 @@
-/* groups: consumer groups, their members and committed offsets.
+/* groups: consumer groups, their members and committed offsets, through
+ * the admin API (the path for clusters whose __consumer_offsets topic
+ * cannot be read; offsets_topic.c is the other).
  *
  * ListConsumerGroups once; DescribeConsumerGroups in batches of 64 groups,
  * all batches in flight at once on one queue; ListConsumerGroupOffsets
@@ -6,7 +8,15 @@
  * is issued before any result is awaited (pipelined on the same queue).
  * ListConsumerGroups may name a group twice (one answer per broker): the
  * list is de-duplicated. A group whose description or offsets fail (for
- * example authorization) keeps err set and is reported once by the plugin. */
+ * example authorization) keeps err set and is reported once by the plugin.
+ *
+ * Every request goes through the client's group handle, whose group.id
+ * keeps librdkafka's OffsetFetch error path from dereferencing a missing
+ * group handle when a coordinator moves (kml_client_group_rk()).
+ * ListConsumerGroups asks every broker librdkafka knows and fails when one
+ * of them is down, so it gets a third of the budget and, when it fails,
+ * the last complete list is used instead: one dead broker must not blind
+ * the groups it does not coordinate. */
 #include "../kml_clock.h"
 #include "../kml_hash.h"
 #include "collect.h"
@@ -37,7 +47,8 @@ static rd_kafka_event_t *wait_event(rd_kafka_queue_t *q, double deadline) {
   return rd_kafka_queue_poll(q, left > 0 ? left : 0);
 }
 
-/* Step 1: list, filter, de-duplicate. Returns the number of ids. */
+/* Step 1: list, filter, de-duplicate. Returns the number of ids, -1 when
+ * the list could not be read. */
 static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q,
                        const kml_filter_t *filter, double deadline,
                        kml_snapshot_t *s, char ***ids_out, int *requests) {
@@ -94,7 +105,36 @@ static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q,
     ids[u++] = ids[i];
   }
   *ids_out = ids;
-  return u;
+  return nerr == 0 ? u : -1 - u; /* partial: -1 - count, caller decides */
+}
+
+/* The list to read this time: a fresh complete one (remembered), or the
+ * last complete one when listing failed. Returns the count or -1. */
+static int group_ids(kml_client_t *c, rd_kafka_t *rk, rd_kafka_queue_t *q,
+                     const kml_filter_t *filter, double deadline,
+                     kml_snapshot_t *s, char ***ids_out, int *requests) {
+  double start = kml_clock_mono_ms();
+  double list_deadline = start + (deadline - start) / 3;
+  char **ids = NULL;
+  int n = list_groups(rk, q, filter, list_deadline, s, &ids, requests);
+  if (n >= 0) {
+    kml_client_remember_groups(c, ids, n);
+    *ids_out = ids;
+    return n;
+  }
+  int partial = ids != NULL ? -1 - n : 0;
+  for (int i = 0; i < partial; i++)
+    free(ids[i]);
+  free(ids);
+  int known = 0;
+  char *const *old = kml_client_known_groups(c, &known);
+  if (old == NULL)
+    return -1;
+  ids = calloc(known ? known : 1, sizeof(char *));
+  for (int i = 0; ids != NULL && i < known; i++)
+    ids[i] = strdup(old[i]);
+  *ids_out = ids;
+  return ids != NULL ? known : -1;
 }
 
 static kml_group_t *find(kml_snapshot_t *s, const char *id) {
@@ -166,13 +206,20 @@ static void take_offsets(kml_snapshot_t *s, const rd_kafka_group_result_t *r) {
   }
 }
 
-int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
+int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
                        const kml_filter_t *filter, int timeout_ms) {
   double deadline = kml_clock_mono_ms() + timeout_ms;
   int requests = 0;
+  char why[256];
+  rd_kafka_t *rk = kml_client_group_rk(c, why, sizeof(why));
+  if (rk == NULL) {
+    snprintf(s->error, sizeof(s->error), "groups not read: %.200s", why);
+    s->errors++;
+    return -1;
+  }
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   char **ids = NULL;
-  int n = list_groups(rk, q, filter, deadline, s, &ids, &requests);
+  int n = group_ids(c, rk, q, filter, deadline, s, &ids, &requests);
   if (n == 0 && (s->complete & KML_STEP_GROUP_LIST))
     s->complete |= KML_STEP_GROUPS; /* none selected, none missing */
   if (n <= 0) {
@@ -261,7 +308,7 @@ int kml_collect_groups(rd_kafka_t *rk, kml_snapshot_t *s,
     s->complete |= KML_STEP_GROUPS;
 
 out:
-  for (int i = 0; i < n; i++)
+  for (int i = 0; ids != NULL && i < n; i++)
     free(ids[i]);
   free(ids);
   /* Unanswered requests die with the queue; their events are discarded. */

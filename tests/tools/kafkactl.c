@@ -12,6 +12,10 @@
  * OFFSET groups PREFIX-0..COUNT-1; group i commits OFFSET on partitions
  *       0..PARTITIONS-1 of topic TOPIC_PREFIX-(i % TOPICS), all pipelined
  *   kafkactl BOOT create-topics PREFIX COUNT PARTITIONS RF
+ *   kafkactl BOOT commit-loop GROUP TOPIC PARTITIONS TARGET_FILE SECONDS
+ *       commits, every 200 ms until SECONDS pass (or SIGTERM), the offset
+ *       written in TARGET_FILE on partitions 0..PARTITIONS-1; failed commits
+ *       (a coordinator moving) are counted and retried at the next tick
  *
  * Exit status 0 on success, 1 on a Kafka error (printed), 2 on bad usage. */
 #include <librdkafka/rdkafka.h>
@@ -418,6 +422,42 @@ static int create_topics_batch(const char *boot, const char *prefix, int first,
   return 0;
 }
 
+/* Keep committing the offset named in a file: the test changes the file
+ * and expects the monitored lag to follow, through coordinator moves. */
+static int commit_loop(const char *boot, int argc, char **argv) {
+  if (argc < 5)
+    return 2;
+  rd_kafka_t *rk = client(boot, RD_KAFKA_CONSUMER, argv[0]);
+  int parts = atoi(argv[2]);
+  double secs = atof(argv[4]), t0 = now();
+  long ok = 0, failed = 0;
+  while (!stop && now() - t0 < secs) {
+    FILE *f = fopen(argv[3], "r");
+    long long target = -1;
+    if (f != NULL) {
+      if (fscanf(f, "%lld", &target) != 1)
+        target = -1;
+      fclose(f);
+    }
+    if (target >= 0) {
+      rd_kafka_topic_partition_list_t *l =
+          rd_kafka_topic_partition_list_new(parts);
+      for (int p = 0; p < parts; p++)
+        rd_kafka_topic_partition_list_add(l, argv[1], p)->offset = target;
+      rd_kafka_resp_err_t e = rd_kafka_commit(rk, l, 0);
+      for (int i = 0; e == 0 && i < l->cnt; i++)
+        e = l->elems[i].err;
+      e ? failed++ : ok++;
+      rd_kafka_topic_partition_list_destroy(l);
+    }
+    rd_kafka_poll(rk, 0);
+    usleep(200000);
+  }
+  printf("commits ok %ld failed %ld\n", ok, failed);
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -434,6 +474,7 @@ int main(int argc, char **argv) {
       {"delete-records", delete_records},
       {"commit-groups", commit_groups},
       {"create-topics", create_topics},
+      {"commit-loop", commit_loop},
   };
   if (argc >= 3)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

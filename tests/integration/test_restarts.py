@@ -1,0 +1,211 @@
+"""Rolling restarts of a 3-broker cluster while consumer groups commit: the
+kafka plugin must survive every coordinator move (librdkafka 2.0.2 crashes
+a client without a group handle when an OffsetFetch answer says
+NOT_COORDINATOR, upstream issue 5040) and keep reporting the exact lag.
+
+One collectd watches the cluster twice: one <Cluster> block reads committed
+offsets from __consumer_offsets, the other through the admin API. Each
+cycle stops one broker in turn (SIGTERM, every third SIGKILL), which moves
+the leaders it held, coordinators of the __consumer_offsets partitions
+included; restarting it lets the controller's leader rebalancing (every 5 s
+here) move them back. After every move the groups commit new offsets and
+both blocks must report lag = produced - committed on every partition.
+Every lag value ever written must be one the test made true at some point:
+no zero for an unknown value, no stale commit.
+
+CI: 10 cycles (>= 20 moves). KML_RESTARTS_CYCLES=N runs a longer soak."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from harness import CLUSTER, KAFKACTL, Collectd, kafkactl, wait_for
+
+TOPIC = "rs"
+PARTS = 6
+PRODUCED = 100
+GROUPS = ["rsg-%d" % i for i in range(4)]
+LIVE = "rsg-live"  # a real consumer (auto commit), a member of its group
+SOURCES = {"viaadmin": None}
+CYCLES = int(os.environ.get("KML_RESTARTS_CYCLES", "10"))
+
+
+@pytest.fixture(scope="module")
+def cluster3():
+    d = tempfile.mkdtemp(prefix="kml-kafka-rs.")
+    env = dict(os.environ, KML_KAFKA_PROPS=(
+        "leader.imbalance.check.interval.seconds=5 "
+        "leader.imbalance.per.broker.percentage=0"))
+    boot = subprocess.check_output([CLUSTER, "start", "--brokers", "3", "--dir", d],
+                                   text=True, env=env).strip()
+    yield d, boot
+    subprocess.call([CLUSTER, "stop", "--dir", d])
+    subprocess.call(["rm", "-rf", d])
+
+
+def metadata(boot, topic):
+    """{partition: (leader, set(isr))} from kcat, or None while unreadable."""
+    p = subprocess.run(["kcat", "-b", boot, "-L", "-t", topic, "-J", "-m", "5"],
+                       capture_output=True, text=True, timeout=30)
+    try:
+        t = json.loads(p.stdout)["topics"][0]
+        return {q["partition"]: (q["leader"], {r["id"] for r in q.get("isrs", [])})
+                for q in t["partitions"]}
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+def conf(boot):
+    blocks = []
+    for name, source in SOURCES.items():
+        blocks.append("""
+  <Cluster "%s">
+    Brokers "%s"
+    Timeout 2
+    TopicsInclude "^%s$"
+    GroupsInclude "^rsg-"
+    %s
+  </Cluster>""" % (name, boot, TOPIC, 'OffsetsSource "%s"' % source if source else ""))
+    return "<Plugin kafka>%s\n</Plugin>\n" % "".join(blocks)
+
+
+class Committers:
+    """kafkactl commit-loop per group, each committing what its file says."""
+
+    def __init__(self, boot, d):
+        self.files = {g: os.path.join(d, g + ".target") for g in GROUPS}
+        self.history = {g: [] for g in GROUPS}
+        self.procs = []
+        self.boot = boot
+
+    def set(self, cycle):
+        for i, g in enumerate(GROUPS):
+            target = (cycle * 7 + i * 13) % 90 + 5
+            tmp = self.files[g] + ".tmp"
+            with open(tmp, "w") as f:
+                f.write("%d\n" % target)
+            os.rename(tmp, self.files[g])
+            self.history[g].append(target)
+
+    def start(self):
+        for g in GROUPS:
+            self.procs.append(subprocess.Popen(
+                [KAFKACTL, self.boot, "commit-loop", g, TOPIC, str(PARTS), self.files[g], "3600"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+        self.procs.append(subprocess.Popen(
+            [KAFKACTL, self.boot, "consume-rate", LIVE, TOPIC, "50", "3600"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def lag_rows(cd, block, group, part):
+    return cd.values(block, "kafka", "kafka_lag", "group-" + group, "%s-%d" % (TOPIC, part))
+
+
+def expect_lags(cd, com, timeout=60):
+    """Both blocks report produced - target on every partition of every
+    group, and 0 for the live consumer once it consumed everything."""
+    def ok():
+        bad = []
+        for block in SOURCES:
+            for g in GROUPS:
+                want = PRODUCED - com.history[g][-1]
+                for p in range(PARTS):
+                    rows = lag_rows(cd, block, g, p)
+                    if not rows or rows[-1][1][0] != want:
+                        bad.append((block, g, p, rows[-1][1][0] if rows else None, want))
+            for p in range(PARTS):
+                rows = lag_rows(cd, block, LIVE, p)
+                if not rows or rows[-1][1][0] != 0:
+                    bad.append((block, LIVE, p, rows[-1][1][0] if rows else None, 0))
+        return not bad or (False, bad[:4])
+    last = [None]
+
+    def pred():
+        r = ok()
+        last[0] = r
+        return r is True
+    try:
+        wait_for(pred, timeout, "exact lag in both blocks")
+    except AssertionError:
+        raise AssertionError("lag not right after %ss: %r" % (timeout, last[0]))
+
+
+def leaders(boot):
+    md = metadata(boot, "__consumer_offsets")
+    return {p: l for p, (l, _) in md.items()} if md else None
+
+
+def wait_moved(boot, before, pred, what, timeout=60):
+    return wait_for(lambda: (lambda now: now if now and now != before and pred(now) else None)(leaders(boot)),
+                    timeout, what, step=0.5)
+
+
+def test_collectd_survives_rolling_restarts_with_exact_lag(cluster3):
+    d, boot = cluster3
+    kafkactl("create-topic", TOPIC, PARTS, 3, boot=boot)
+    for p in range(PARTS):
+        kafkactl("produce", TOPIC, p, PRODUCED, boot=boot)
+    com = Committers(boot, d)
+    com.set(0)
+    com.start()
+    moves = 0
+    t0 = time.time()
+    try:
+        wait_for(lambda: leaders(boot), 60, "__consumer_offsets to exist")
+        with Collectd(conf(boot), plugins=("kafka",)) as cd:
+            expect_lags(cd, com, timeout=90)
+            for cycle in range(CYCLES):
+                b = cycle % 3 + 1
+                before = leaders(boot)
+                how = "kill" if cycle % 3 == 2 else "term"
+                subprocess.check_call([CLUSTER, how, str(b), "--dir", d])
+                wait_moved(boot, before, lambda now: b not in now.values(),
+                           "coordinators to leave broker %d" % b)
+                moves += 1
+                com.set(2 * cycle + 1)
+                expect_lags(cd, com)
+                assert cd.proc.poll() is None, "collectd died after stopping broker %d" % b
+
+                before = leaders(boot)
+                subprocess.check_call([CLUSTER, "restart", str(b), "--dir", d])
+                # the controller moves preferred leaders back once b is in sync
+                wait_moved(boot, before, lambda now: b in now.values(),
+                           "coordinators to return to broker %d" % b, timeout=90)
+                moves += 1
+                com.set(2 * cycle + 2)
+                expect_lags(cd, com)
+                assert cd.proc.poll() is None, "collectd died after restarting broker %d" % b
+                print("cycle %d (broker %d, %s): %d moves, %.0f s" % (cycle, b, how, moves, time.time() - t0))
+
+            # Every lag value ever written was true at some point.
+            for block in SOURCES:
+                for g in GROUPS:
+                    allowed = {PRODUCED - t for t in com.history[g]}
+                    for p in range(PARTS):
+                        seen = {v[0] for _, v in lag_rows(cd, block, g, p)}
+                        assert seen <= allowed, (block, g, p, seen - allowed)
+                for p in range(PARTS):
+                    seen = {v[0] for _, v in lag_rows(cd, block, LIVE, p)}
+                    assert all(0 <= v <= PRODUCED for v in seen), (block, p, seen)
+            log = cd.log_text()
+            assert cd.proc.poll() is None
+    finally:
+        com.stop()
+    assert moves >= 2 * CYCLES >= 20 or CYCLES < 10
+    for p in com.procs[:len(GROUPS)]:
+        out = p.stdout.read() if p.stdout else ""
+        assert "commits ok" in out, out
+    assert "Segmentation" not in log
