@@ -121,6 +121,14 @@ static void erase(kml_map_t *m, size_t i) {
   }
 }
 
+int kml_map_remove(kml_map_t *m, const char *key) {
+  size_t i = probe(m, key, kml_hash_str(key));
+  if (m->slots[i].key == NULL)
+    return 0;
+  erase(m, i);
+  return 1;
+}
+
 size_t kml_map_sweep(kml_map_t *m, uint64_t round) {
   size_t n = 0;
   for (size_t i = 0; i < m->cap;) {

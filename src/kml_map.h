@@ -20,6 +20,8 @@ void kml_map_destroy(kml_map_t *m);
 void *kml_map_get(kml_map_t *m, const char *key, uint64_t round, int *created);
 /* Value for key or NULL; does not touch. */
 void *kml_map_find(const kml_map_t *m, const char *key);
+/* Remove the entry of key; returns 1 when there was one, else 0. */
+int kml_map_remove(kml_map_t *m, const char *key);
 /* Remove entries last touched before round; returns how many. */
 size_t kml_map_sweep(kml_map_t *m, uint64_t round);
 size_t kml_map_size(const kml_map_t *m);
