@@ -36,6 +36,7 @@ typedef struct {
   kml_filter_t topics, groups;
   bool partition_detail;
   bool groups_enabled;
+  kml_offsets_source_t offsets_source;
   double lag_sla;    /* seconds; 0 = none */
   int status_window; /* collections for STALL/STOP/WARN */
   kml_client_t *client;
@@ -66,6 +67,8 @@ static void client_log(int level, const char *msg, void *ud) {
     ERROR(KAFKA_LOG "%s", msg);
   } else if (level == LOG_WARNING) {
     WARNING(KAFKA_LOG "%s", msg);
+  } else if (level <= LOG_INFO) {
+    INFO(KAFKA_LOG "%s", msg);
   } else {
     DEBUG(KAFKA_LOG "%s", msg);
   }
@@ -228,6 +231,19 @@ static int get_regex(cluster_t *c, kml_filter_t *f, int which,
   return 0;
 }
 
+/* OffsetsSource "auto" | "topic" | "admin" into *out; 0, or -1 with err. */
+static int offsets_source(const kml_conf_value_t *v, kml_offsets_source_t *out,
+                          char *err, size_t errlen) {
+  static const char *const names[] = {"auto", "topic", "admin"};
+  for (int i = 0; v->type == KML_CONF_STRING && i < 3; i++)
+    if (strcasecmp(v->string, names[i]) == 0) {
+      *out = (kml_offsets_source_t)i;
+      return 0;
+    }
+  snprintf(err, errlen, "must be \"auto\", \"topic\" or \"admin\"");
+  return -1;
+}
+
 /* One scalar option of a <Cluster> block into c; 0, or -1 after logging an
  * error that names the option and the block. */
 static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
@@ -269,12 +285,14 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
     rc = kml_conf_int(&v, 2, 10, &w, err, sizeof(err));
     if (rc == 0)
       c->status_window = (int)w;
+  } else if (strcasecmp("OffsetsSource", key) == 0) {
+    rc = offsets_source(&v, &c->offsets_source, err, sizeof(err));
   } else {
     snprintf(err, sizeof(err),
              "is not an option of <Cluster> (known: "
              "Brokers, Interval, Timeout, TopicsInclude, "
              "TopicsExclude, GroupsInclude, GroupsExclude, "
-             "Property, PartitionDetail, Groups, "
+             "Property, PartitionDetail, Groups, OffsetsSource, "
              "LagSLASeconds, StatusWindow)");
     rc = -1;
   }
@@ -287,7 +305,7 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
 static const char *const single_options[] = {
     "Brokers",       "Interval",      "Timeout",       "TopicsInclude",
     "TopicsExclude", "GroupsInclude", "GroupsExclude", "PartitionDetail",
-    "Groups",        "LagSLASeconds", "StatusWindow"};
+    "Groups",        "LagSLASeconds", "StatusWindow",  "OffsetsSource"};
 #define N_SINGLE (sizeof(single_options) / sizeof(single_options[0]))
 
 static int config_cluster(oconfig_item_t *ci) {
@@ -384,6 +402,7 @@ static int kafka_init(void) {
         .props = (const char *const *)c->props,
         .n_props = c->n_props,
         .log = client_log,
+        .offsets_source = c->offsets_source,
     };
     c->client = kml_client_new(&cc, err, sizeof(err));
     c->report = kml_report_new(

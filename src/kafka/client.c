@@ -8,6 +8,7 @@
 #include "client.h"
 #include "../kml_str.h"
 #include "failure.h"
+#include "offsets_topic.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -25,6 +26,9 @@ struct kml_client {
   char *brokers;
   char **props; /* key, value, ... copied from the configuration */
   size_t n_props;
+  kml_offsets_source_t source;
+  kml_offsets_topic_t *follower; /* made on first use */
+  int follower_dropped;
   char **known_groups; /* the last complete group list (admin path) */
   int n_known_groups;
   kml_log_fn log;
@@ -170,8 +174,10 @@ static const char *const main_forced[] = {NULL};
  * (rd_kafka_coord_cache_evict() has no caller; rd_kafka_coord_cache_expire()
  * runs once a second). Polled every interval, an entry of a coordinator
  * that moved but still runs would be used forever, every answer
- * NOT_COORDINATOR. A short age makes each collection look coordinators up
- * afresh (one FindCoordinator per coordinator and collection). */
+ * NOT_COORDINATOR. An age of 1 ms expires every entry at the next tick of
+ * that timer (a longer one can stay phase-locked with a 1 s interval), so
+ * each collection looks coordinators up afresh: one FindCoordinator per
+ * coordinator and collection. */
 static const char *const group_forced[] = {"group.id",
                                            KML_CLIENT_MONITOR_GROUP,
                                            "enable.auto.commit",
@@ -179,7 +185,7 @@ static const char *const group_forced[] = {"group.id",
                                            "statistics.interval.ms",
                                            "0",
                                            "metadata.max.age.ms",
-                                           "500",
+                                           "1",
                                            NULL};
 
 static rd_kafka_t *new_handle(kml_client_t *c, const char *const *forced,
@@ -275,6 +281,7 @@ kml_client_t *kml_client_new(const kml_client_conf_t *cc, char *err,
   c->log = cc->log;
   c->log_ud = cc->log_ud;
   c->failure = kml_failure_new();
+  c->source = cc->offsets_source;
   if (cc->brokers == NULL || cc->brokers[0] == '\0') {
     snprintf(err, errlen, "no brokers configured");
     goto errout;
@@ -337,9 +344,31 @@ char *const *kml_client_known_groups(const kml_client_t *c, int *n) {
   return c->known_groups;
 }
 
+kml_offsets_source_t kml_client_offsets_source(const kml_client_t *c) {
+  return c->source;
+}
+
+kml_offsets_topic_t *kml_client_follower(kml_client_t *c, char *err,
+                                         size_t errlen) {
+  if (c->source == KML_OFFSETS_ADMIN || c->follower_dropped) {
+    snprintf(err, errlen, "committed offsets come from the admin API");
+    return NULL;
+  }
+  if (c->follower == NULL)
+    c->follower = kml_offsets_topic_new(c, err, errlen);
+  return c->follower;
+}
+
+void kml_client_drop_follower(kml_client_t *c) {
+  kml_offsets_topic_destroy(c->follower);
+  c->follower = NULL;
+  c->follower_dropped = 1;
+}
+
 void kml_client_destroy(kml_client_t *c) {
   if (c == NULL)
     return;
+  kml_offsets_topic_destroy(c->follower);
   kml_client_remember_groups(c, NULL, 0);
   free(c->known_groups);
   /* Consumers that never subscribed have nothing to close; destroy without

@@ -14,6 +14,14 @@
 /* Log sink: level is syslog-like (3 error, 4 warning, 6 info, 7 debug). */
 typedef void (*kml_log_fn)(int level, const char *msg, void *ud);
 
+/* Where committed offsets come from (OffsetsSource in the configuration). */
+typedef enum {
+  KML_OFFSETS_AUTO = 0,  /* follow __consumer_offsets; the admin API when it
+                            cannot be read (authorization) */
+  KML_OFFSETS_TOPIC = 1, /* follow __consumer_offsets only */
+  KML_OFFSETS_ADMIN = 2, /* ask the admin API, group by group */
+} kml_offsets_source_t;
+
 typedef struct {
   const char *name;         /* cluster name, used in messages and client.id */
   const char *brokers;      /* bootstrap.servers */
@@ -21,6 +29,7 @@ typedef struct {
   size_t n_props;           /* number of pairs */
   kml_log_fn log;           /* may be NULL */
   void *log_ud;
+  kml_offsets_source_t offsets_source;
 } kml_client_conf_t;
 
 typedef struct kml_client kml_client_t;
@@ -58,6 +67,17 @@ int kml_client_remember_groups(kml_client_t *c, char *const *ids, int n);
 /* The remembered list (owned by c, valid until the next remember); NULL
  * and *n = 0 before the first. */
 char *const *kml_client_known_groups(const kml_client_t *c, int *n);
+/* The configured source of committed offsets. */
+kml_offsets_source_t kml_client_offsets_source(const kml_client_t *c);
+struct kml_offsets_topic;
+/* The __consumer_offsets follower, started on first use; NULL when the
+ * source is the admin API, after kml_client_drop_follower(), or when it
+ * cannot be created (reason in err). Owned by c; same thread rules. */
+struct kml_offsets_topic *kml_client_follower(kml_client_t *c, char *err,
+                                              size_t errlen);
+/* Stop following for good (the topic cannot be read): the admin API from
+ * now on. */
+void kml_client_drop_follower(kml_client_t *c);
 /* Send a line to the client's log sink (if any). Thread-safe if the sink is. */
 void kml_client_log(const kml_client_t *c, int level, const char *msg);
 /* Cluster name given at creation, owned by c. */

@@ -20,7 +20,9 @@
 #include "../kml_clock.h"
 #include "../kml_hash.h"
 #include "collect.h"
+#include "offsets_topic.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,7 +204,47 @@ static void take_offsets(kml_snapshot_t *s, const rd_kafka_group_result_t *r) {
       continue;
     o->partition = p->partition;
     o->committed = p->err == 0 && p->offset >= 0 ? p->offset : -1;
+    o->commit_time = o->moved_time = NAN; /* OffsetFetch does not say */
     g->n_offsets++;
+  }
+}
+
+/* Committed offsets from the follower. Returns 1 when the snapshot got
+ * its groups from it, 0 when the admin API must be asked instead, -1 when
+ * neither can answer this time. */
+static int follow(kml_client_t *c, kml_snapshot_t *s,
+                  const kml_filter_t *filter, double deadline, int *requests) {
+  kml_offsets_source_t src = kml_client_offsets_source(c);
+  char why[256];
+  if (src == KML_OFFSETS_ADMIN)
+    return 0;
+  kml_offsets_topic_t *f = kml_client_follower(c, why, sizeof(why));
+  if (f == NULL) {
+    snprintf(s->error, sizeof(s->error), "%.200s", why);
+    s->errors++;
+    return src == KML_OFFSETS_TOPIC ? -1 : 0;
+  }
+  switch (kml_offsets_topic_collect(f, s, filter, deadline, requests)) {
+  case KML_FOLLOW_OK:
+  case KML_FOLLOW_NO_TOPIC:
+    return 1;
+  case KML_FOLLOW_UNREADABLE:
+    if (src == KML_OFFSETS_AUTO) {
+      char msg[512];
+      snprintf(msg, sizeof(msg),
+               "cluster %s: %.200s: committed offsets are read through the "
+               "admin API from now on",
+               kml_client_name(c), s->error);
+      kml_client_log(c, 4, msg);
+      kml_client_drop_follower(c);
+      s->error[0] = '\0';
+      return 0;
+    }
+    s->errors++;
+    return -1;
+  default:
+    s->errors++;
+    return -1;
   }
 }
 
@@ -210,6 +252,9 @@ int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
                        const kml_filter_t *filter, int timeout_ms) {
   double deadline = kml_clock_mono_ms() + timeout_ms;
   int requests = 0;
+  int followed = follow(c, s, filter, deadline, &requests);
+  if (followed != 0)
+    return followed > 0 ? requests : -1;
   char why[256];
   rd_kafka_t *rk = kml_client_group_rk(c, why, sizeof(why));
   if (rk == NULL) {

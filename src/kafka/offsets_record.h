@@ -22,12 +22,12 @@
 
 /* KML_OREC_: kinds of offsets records. */
 typedef enum {
-  KML_OREC_BAD = -1,        /* malformed: truncated, negative lengths, ... */
-  KML_OREC_SKIP = 0,        /* a record kind this plugin does not use */
-  KML_OREC_COMMIT = 1,      /* committed offset of (group, topic, partition) */
-  KML_OREC_COMMIT_DEL = 2,  /* that offset was deleted (expiry, group gone) */
-  KML_OREC_GROUP = 3,       /* group metadata after a rebalance */
-  KML_OREC_GROUP_DEL = 4,   /* the group was removed */
+  KML_OREC_BAD = -1,       /* malformed: truncated, negative lengths, ... */
+  KML_OREC_SKIP = 0,       /* a record kind this plugin does not use */
+  KML_OREC_COMMIT = 1,     /* committed offset of (group, topic, partition) */
+  KML_OREC_COMMIT_DEL = 2, /* that offset was deleted (expiry, group gone) */
+  KML_OREC_GROUP = 3,      /* group metadata after a rebalance */
+  KML_OREC_GROUP_DEL = 4,  /* the group was removed */
 } kml_offsets_record_kind_t;
 
 /* A string inside the record: not NUL-terminated; ptr NULL for null. */

@@ -432,6 +432,10 @@ static void group_values(const emit_t *e, const kml_snapshot_t *s) {
     group_mem_t *m = kml_map_get(e->r->groups, g->id, e->r->round, &created);
     if (m == NULL)
       continue;
+    /* Not measured this collection and no error to tell: nothing is
+     * dispatched and no state moves. */
+    if (g->err == 0 && !kml_group_measured(g))
+      continue;
     if (g->err != m->err && e->sink->log != NULL) {
       char msg[512];
       if (g->err != 0)

@@ -84,6 +84,11 @@ typedef struct {
   char *topic; /* points into the group's own string storage */
   int32_t partition;
   int64_t committed; /* -1 when the group has no commit for it */
+  /* From __consumer_offsets only (NaN through the admin API): when the
+   * latest commit arrived, and when the latest commit that moved the
+   * offset arrived. Commits that arrive without moving it mean the
+   * consumer is alive but stuck. Seconds since the epoch. */
+  double commit_time, moved_time;
 } kml_group_offset_t;
 
 typedef struct {
