@@ -1,109 +1,284 @@
 #!/usr/bin/env bash
-# bench/kafka.sh: collection cost on a big cluster, this plugin against
-# kafka_exporter measured in the same run.
+# bench/kafka.sh: the kafka plugin's collection inside a real collectd,
+# against KMinion and kafka_exporter v1.9.0 measured in the same run on the
+# same cluster, plus an agreement check of their lag numbers.
 #
 #   bench/kafka.sh [--topics 100] [--partitions 100] [--groups 1000]
+#                  [--steps "1000 3000 10000"] [--source auto|topic|admin]
+#                  [--collections 5]
+#   KMINION=/path/to/kminion KAFKA_EXPORTER=/path/to/kafka_exporter (optional)
 #
 # Starts its own 3-broker Kafka 3.9.1 on 127.0.0.1 (tests/kafka/cluster),
-# creates TOPICS x PARTITIONS partitions and GROUPS consumer groups with
-# committed offsets (group i commits 10 partitions of topic i % TOPICS),
-# then measures
-#   - this plugin's collection (bench/bench_collect: the same code as the
-#     read callback): wall time, Kafka requests, peak RSS;
-#   - kafka_exporter v1.9.0 (go install, Go module proxy): wall time of a
-#     /metrics scrape, peak RSS of the exporter process;
-# and prints the ratios. Needs Go for the peer; without it only our side.
+# creates TOPICS x PARTITIONS partitions, then for each group count in
+# --steps (default: --groups alone) adds groups with committed offsets
+# (group i commits 10 partitions of topic i % TOPICS) and measures
+#   - collectd with the kafka plugin (logfile, unixsock and a csv writer
+#     restricted to the cluster-level values by a filter chain): the whole
+#     read callback (kafka_read_seconds: collection, report and dispatch),
+#     the Kafka requests per collection (kafka_requests), and collectd's
+#     peak RSS minus that of the same collectd without the kafka plugin;
+#   - KMinion (adminApi mode; its collection runs inside a /metrics scrape)
+#     and kafka_exporter: wall time of a /metrics scrape, peak RSS;
+# prints the ratios, then compares the per-partition lag of every group
+# partition all three report (partitions without a commit differ: none of
+# the three reports a lag there, see the closing lines).
+# The peers are not built here: pass their binaries by environment.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 topics=100
 partitions=100
 groups=1000
+steps=""
+source=auto
+collections=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --topics) topics=$2; shift 2 ;;
     --partitions) partitions=$2; shift 2 ;;
     --groups) groups=$2; shift 2 ;;
-    *) sed -n '2,16p' "$0"; exit 2 ;;
+    --steps) steps=$2; shift 2 ;;
+    --source) source=$2; shift 2 ;;
+    --collections) collections=$2; shift 2 ;;
+    *) sed -n '2,24p' "$0"; exit 2 ;;
   esac
 done
+[ -n "$steps" ] || steps=$groups
 
 build=$("$top/tools/build" | tail -1)
-(cd "$build" && make -s benchmarks >/dev/null)
+collectd=$(command -v collectd || echo /usr/sbin/collectd)
 kdir=$(mktemp -d /tmp/kml-bench-kafka.XXXXXX)
-exporter_pid=""
+chmod 755 "$kdir"
+pids=()
 cleanup() {
-  [ -n "$exporter_pid" ] && kill "$exporter_pid" 2>/dev/null || true
-  "$top/tests/kafka/cluster" stop --dir "$kdir" >/dev/null 2>&1 || true
-  rm -rf "$kdir"
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  "$top/tests/kafka/cluster" stop --dir "$kdir/kafka" >/dev/null 2>&1 || true
+  [ -n "${KML_KEEP_TMP:-}" ] || rm -rf "$kdir"
 }
 trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+hwm_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 echo "starting a 3-broker cluster ..."
-KML_KAFKA_HEAP=${KML_KAFKA_HEAP:-768m} boot=$("$top/tests/kafka/cluster" start --brokers 3 --dir "$kdir")
+boot=$(KML_KAFKA_HEAP=${KML_KAFKA_HEAP:-768m} "$top/tests/kafka/cluster" start --brokers 3 --dir "$kdir/kafka")
 ctl="$build/tests/tools/kafkactl"
 t0=$(date +%s)
 "$ctl" "$boot" create-topics bench "$topics" "$partitions" 1
-echo "created $topics topics x $partitions partitions in $(( $(date +%s) - t0 )) s"
-# wait until metadata shows every partition with a leader
 for _ in $(seq 1 120); do
   n=$(kcat -b "$boot" -L 2>/dev/null | grep -c "partition .*leader [0-9]" || true)
   [ "$n" -ge $((topics * partitions)) ] && break
   sleep 1
 done
-# the first commit creates __consumer_offsets: wait for it to work
-for _ in $(seq 1 60); do
+echo "created $topics topics x $partitions partitions in $(($(date +%s) - t0)) s"
+for _ in $(seq 1 60); do # the first commit creates __consumer_offsets
   "$ctl" "$boot" commit bench-warmup bench-0 0 0 2>/dev/null && break
   sleep 2
 done
-t0=$(date +%s)
-"$ctl" "$boot" commit-groups bench-group "$groups" bench "$topics" 10 0
-echo "committed offsets for $groups groups in $(( $(date +%s) - t0 )) s"
+# some messages so that lag is not zero everywhere: 20 per partition of
+# the first 10 topics
+for t in $(seq 0 $((topics < 10 ? topics - 1 : 9))); do
+  "$ctl" "$boot" produce "bench-$t" -1 $((20 * partitions)) >/dev/null
+done
 
-echo
-echo "== collectd-kafka-ml (bench_collect, 5 collections)"
-"$build/bench/bench_collect" "$boot" 5 60 | tee "$kdir/ours.txt"
-ours_s=$(sed -n 's/^best_seconds //p' "$kdir/ours.txt")
-ours_mib=$(sed -n 's/^peak_rss_mib //p' "$kdir/ours.txt")
-
-exporter=${KAFKA_EXPORTER:-}
-if [ -z "$exporter" ] && command -v go >/dev/null; then
-  gobin="${XDG_CACHE_HOME:-$HOME/.cache}/collectd-kafka-ml/gobin"
-  if [ ! -x "$gobin/kafka_exporter" ]; then
-    echo "installing kafka_exporter v1.9.0 (go install) ..."
-    GOBIN="$gobin" go install github.com/danielqsj/kafka_exporter@v1.9.0 >/dev/null 2>&1 || true
+# ------------------------------------------------------------ collectd
+collectd_conf() { # collectd_conf DIR WITH_KAFKA
+  local d=$1
+  mkdir -p "$d/plugins" "$d/csv"
+  cp /usr/lib/collectd/{logfile,csv,unixsock,match_regex}.so "$build/plugin/.libs/kafka.so" "$d/plugins/"
+  cat >"$d/collectd.conf" <<EOF
+BaseDir "$d"
+PIDFile "$d/collectd.pid"
+PluginDir "$d/plugins"
+TypesDB "/usr/share/collectd/types.db" "$top/collectd.conf.d/kafka.types.db"
+Interval 10
+AutoLoadPlugin false
+FQDNLookup false
+Hostname "benchhost"
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$d/collectd.log"
+  Timestamp true
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "$d/csv"
+</Plugin>
+LoadPlugin unixsock
+<Plugin unixsock>
+  SocketFile "$d/sock"
+</Plugin>
+LoadPlugin match_regex
+PostCacheChain "bench"
+<Chain "bench">
+  <Rule "cluster">
+    <Match "regex">
+      PluginInstance "^cluster\$"
+    </Match>
+    Target "write"
+  </Rule>
+  Target "stop"
+</Chain>
+EOF
+  if [ "$2" = 1 ]; then
+    cat >>"$d/collectd.conf" <<EOF
+LoadPlugin kafka
+<Plugin kafka>
+  <Cluster "bench">
+    Brokers "$boot"
+    Timeout 30
+    OffsetsSource "$source"
+  </Cluster>
+</Plugin>
+EOF
   fi
-  [ -x "$gobin/kafka_exporter" ] && exporter="$gobin/kafka_exporter"
-fi
-if [ -z "$exporter" ]; then
-  echo "kafka_exporter unavailable (no Go?): no peer ratio"
-  exit 0
-fi
+}
 
-echo
-echo "== kafka_exporter v1.9.0 (5 scrapes of /metrics)"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-servers=""
-for b in ${boot//,/ }; do servers="$servers --kafka.server=$b"; done
-# shellcheck disable=SC2086
-"$exporter" $servers --kafka.version=3.9.0 --web.listen-address="127.0.0.1:$port" \
-  --log.level=error >"$kdir/exporter.log" 2>&1 &
-exporter_pid=$!
-for _ in $(seq 1 60); do
-  curl -sf "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-best=""
-for i in 1 2 3 4 5; do
-  s=$( { /usr/bin/time -f %e curl -sf -o "$kdir/metrics.txt" "http://127.0.0.1:$port/metrics"; } 2>&1 | tail -1)
-  lines=$(grep -c '^kafka_consumergroup_lag{' "$kdir/metrics.txt" || true)
-  echo "scrape $i: $s s, $lines consumer-group lag series"
-  if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; fi
-done
-peer_mib=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$exporter_pid/status")
-echo "best_seconds $best"
-echo "peak_rss_mib $peer_mib"
+start_collectd() { # start_collectd DIR: waits for the start, sets cd_pid
+  "$collectd" -f -C "$1/collectd.conf" >"$1/stdout" 2>&1 &
+  cd_pid=$!
+  pids+=("$cd_pid")
+  for _ in $(seq 1 100); do
+    grep -q "Initialization complete" "$1/collectd.log" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "collectd did not start"; cat "$1/stdout" "$1/collectd.log"; exit 1
+}
 
+stop_collectd() {
+  kill "$cd_pid"; wait "$cd_pid" 2>/dev/null || true
+}
+
+csv_rows() { # csv_rows DIR TYPE: "time value" of cluster/TYPE, oldest first
+  cat "$1"/csv/bench/kafka-cluster/"$2"-* 2>/dev/null | grep -v '^epoch' | tr ',' ' ' | sort -n || true
+}
+
+# Baseline: the same collectd without the kafka plugin.
+collectd_conf "$kdir/base" 0
+start_collectd "$kdir/base"
+sleep 3
+base_mib=$(hwm_mib "$cd_pid")
+stop_collectd
+
+scrape() { # scrape URL OUT: prints seconds
+  local s
+  s=$({ /usr/bin/time -f %e curl -sf -m 600 -o "$2" "$1"; } 2>&1 | tail -1)
+  echo "$s"
+}
+
+have_groups=0
+report="$kdir/report.txt"
+: >"$report"
+for want in $steps; do
+  if [ "$want" -gt "$have_groups" ]; then
+    t0=$(date +%s)
+    "$ctl" "$boot" commit-groups "bench-group-$have_groups" $((want - have_groups)) bench "$topics" 10 5
+    echo "committed offsets for $((want - have_groups)) more groups in $(($(date +%s) - t0)) s"
+    have_groups=$want
+  fi
+  echo
+  echo "== $want groups: collectd-kafka-ml (OffsetsSource $source, $collections collections after the first complete one)"
+  d="$kdir/ours-$want"
+  collectd_conf "$d" 1
+  start_collectd "$d"
+  # wait for a collection that measured every group (the follower reads the
+  # offsets topic from its beginning first), then $collections more
+  t0=$(date +%s.%N)
+  for _ in $(seq 1 240); do
+    groups_now=$(csv_rows "$d" kafka_groups | tail -1 | awk '{print $2+0}')
+    [ "${groups_now:-0}" -ge "$want" ] && break
+    sleep 0.5
+  done
+  first=$(echo "$(date +%s.%N) - $t0" | bc)
+  n0=$(csv_rows "$d" kafka_read_seconds | wc -l)
+  for _ in $(seq 1 $((collections * 12))); do
+    [ "$(csv_rows "$d" kafka_read_seconds | wc -l)" -ge $((n0 + collections)) ] && break
+    sleep 1
+  done
+  ours_mib=$(hwm_mib "$cd_pid")
+  csv_rows "$d" kafka_read_seconds | tail -n "$collections" >"$d/read.txt"
+  csv_rows "$d" kafka_requests | tail -n "$collections" >"$d/requests.txt"
+  # every per-partition group lag from collectd's cache
+  python3 "$top/bench/kafka_lags.py" collectd "$d/sock" >"$d/lags.txt"
+  stop_collectd
+  ours_best=$(awk '{print $2}' "$d/read.txt" | sort -g | head -1)
+  ours_mean=$(awk '{s+=$2} END {printf "%.3f", s/NR}' "$d/read.txt")
+  ours_req=$(awk '{print $2}' "$d/requests.txt" | sort -g | tail -1)
+  plugin_mib=$(echo "$ours_mib - $base_mib" | bc)
+  echo "first complete collection after ${first%.*} s; read callback best ${ours_best} s, mean ${ours_mean} s; ${ours_req} requests; collectd peak RSS ${ours_mib} MiB (${plugin_mib} MiB over a collectd without the plugin)"
+
+  km_best="" km_mib="" ke_best="" ke_mib=""
+  if [ -n "${KMINION:-}" ]; then
+    port=$(free_port)
+    cat >"$kdir/kminion.yaml" <<EOF
+logger:
+  level: warn
+kafka:
+  brokers: [$(echo "$boot" | sed 's/,/, /g')]
+minion:
+  consumerGroups:
+    enabled: true
+    scrapeMode: adminApi
+    granularity: partition
+  topics:
+    granularity: partition
+  logDirs:
+    enabled: false
+exporter:
+  host: "127.0.0.1"
+  port: $port
+EOF
+    CONFIG_FILEPATH="$kdir/kminion.yaml" "$KMINION" >"$kdir/kminion.log" 2>&1 &
+    km_pid=$!
+    pids+=("$km_pid")
+    for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" && break; sleep 0.5; done
+    for i in $(seq 1 "$collections"); do
+      s=$(scrape "http://127.0.0.1:$port/metrics" "$kdir/kminion.txt")
+      echo "KMinion scrape $i: $s s"
+      if [ -z "$km_best" ] || awk "BEGIN{exit !($s < $km_best)}"; then km_best=$s; fi
+    done
+    km_mib=$(hwm_mib "$km_pid")
+    python3 "$top/bench/kafka_lags.py" prometheus kminion_kafka_consumer_group_topic_partition_lag \
+      group_id topic_name partition_id <"$kdir/kminion.txt" >"$kdir/kminion-$want.lags"
+    kill "$km_pid"; wait "$km_pid" 2>/dev/null || true
+    echo "KMinion: best ${km_best} s, peak RSS ${km_mib} MiB"
+  fi
+  if [ -n "${KAFKA_EXPORTER:-}" ]; then
+    port=$(free_port)
+    servers=""
+    for b in ${boot//,/ }; do servers="$servers --kafka.server=$b"; done
+    # shellcheck disable=SC2086
+    "$KAFKA_EXPORTER" $servers --kafka.version=3.9.0 --web.listen-address="127.0.0.1:$port" \
+      --log.level=error >"$kdir/exporter.log" 2>&1 &
+    ke_pid=$!
+    pids+=("$ke_pid")
+    for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.5; done
+    for i in $(seq 1 "${KE_SCRAPES:-2}"); do
+      s=$(scrape "http://127.0.0.1:$port/metrics" "$kdir/exporter.txt")
+      echo "kafka_exporter scrape $i: $s s"
+      if [ -z "$ke_best" ] || awk "BEGIN{exit !($s < $ke_best)}"; then ke_best=$s; fi
+    done
+    ke_mib=$(hwm_mib "$ke_pid")
+    python3 "$top/bench/kafka_lags.py" prometheus kafka_consumergroup_lag \
+      consumergroup topic partition <"$kdir/exporter.txt" >"$kdir/exporter-$want.lags"
+    kill "$ke_pid"; wait "$ke_pid" 2>/dev/null || true
+    echo "kafka_exporter: best ${ke_best} s, peak RSS ${ke_mib} MiB"
+  fi
+
+  echo "-- agreement on per-partition lag ($want groups)"
+  python3 "$top/bench/kafka_lags.py" compare "$d/lags.txt" \
+    ${KMINION:+"$kdir/kminion-$want.lags"} ${KAFKA_EXPORTER:+"$kdir/exporter-$want.lags"}
+  if [ -n "$km_best" ]; then
+    awk -v a="$km_best" -v b="$ours_best" 'BEGIN{printf "vs KMinion:        %.2fx its time (%.3f s vs %.3f s)\n", b/a, b, a}'
+    awk -v a="$km_mib" -v b="$plugin_mib" 'BEGIN{printf "                   %.2fx its memory (%.1f MiB vs %.1f MiB)\n", b/a, b, a}'
+  fi
+  if [ -n "$ke_best" ]; then
+    awk -v a="$ke_best" -v b="$ours_best" 'BEGIN{printf "vs kafka_exporter: %.3fx its time (%.3f s vs %.3f s)\n", b/a, b, a}'
+    awk -v a="$ke_mib" -v b="$plugin_mib" 'BEGIN{printf "                   %.2fx its memory (%.1f MiB vs %.1f MiB)\n", b/a, b, a}'
+  fi
+  echo "$want groups: ours ${ours_best}s ${ours_req}req ${plugin_mib}MiB first ${first%.*}s | kminion ${km_best:-n/a}s ${km_mib:-n/a}MiB | kafka_exporter ${ke_best:-n/a}s ${ke_mib:-n/a}MiB" >>"$report"
+done
 echo
-echo "== ratios (kafka_exporter / collectd-kafka-ml): higher is better for us"
-awk -v a="$best" -v b="$ours_s" 'BEGIN{printf "collection time: %.1fx faster (%.3f s vs %.3f s)\n", a/b, b, a}'
-awk -v a="$peer_mib" -v b="$ours_mib" 'BEGIN{printf "peak memory:     %.1fx smaller (%.1f MiB vs %.1f MiB)\n", a/b, b, a}'
+echo "== summary"
+cat "$report"

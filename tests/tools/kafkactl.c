@@ -14,8 +14,9 @@
  *   kafkactl BOOT create-topics PREFIX COUNT PARTITIONS RF
  *   kafkactl BOOT commit-loop GROUP TOPIC PARTITIONS TARGET_FILE SECONDS
  *       commits, every 200 ms until SECONDS pass (or SIGTERM), the offset
- *       written in TARGET_FILE on partitions 0..PARTITIONS-1; failed commits
- *       (a coordinator moving) are counted and retried at the next tick
+ *       written in TARGET_FILE on partitions 0..PARTITIONS-1 (admin API;
+ *       GROUP must have no members); failed commits (a coordinator moving)
+ *       are counted and retried at the next tick
  *
  * Exit status 0 on success, 1 on a Kafka error (printed), 2 on bad usage. */
 #include <librdkafka/rdkafka.h>
@@ -423,11 +424,24 @@ static int create_topics_batch(const char *boot, const char *prefix, int first,
 }
 
 /* Keep committing the offset named in a file: the test changes the file
- * and expects the monitored lag to follow, through coordinator moves. */
+ * and expects the monitored lag to follow, through coordinator moves.
+ * Each commit is an independent AlterConsumerGroupOffsets with a 5 s
+ * timeout (a consumer's own commit can wait on a moved coordinator for a
+ * long time); librdkafka 2.0.2 would keep sending it to a moved
+ * coordinator it cached (entries expire metadata.max.age.ms after their
+ * last use), so the cache is made to forget after 1 ms. */
 static int commit_loop(const char *boot, int argc, char **argv) {
   if (argc < 5)
     return 2;
-  rd_kafka_t *rk = client(boot, RD_KAFKA_CONSUMER, argv[0]);
+  char err[512];
+  rd_kafka_conf_t *c = rd_kafka_conf_new();
+  rd_kafka_conf_set(c, "bootstrap.servers", boot, NULL, 0);
+  rd_kafka_conf_set(c, "log_level", "0", NULL, 0);
+  rd_kafka_conf_set(c, "metadata.max.age.ms", "1", NULL, 0);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err));
+  if (rk == NULL)
+    die("commit-loop", err);
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   int parts = atoi(argv[2]);
   double secs = atof(argv[4]), t0 = now();
   long ok = 0, failed = 0;
@@ -444,17 +458,52 @@ static int commit_loop(const char *boot, int argc, char **argv) {
           rd_kafka_topic_partition_list_new(parts);
       for (int p = 0; p < parts; p++)
         rd_kafka_topic_partition_list_add(l, argv[1], p)->offset = target;
-      rd_kafka_resp_err_t e = rd_kafka_commit(rk, l, 0);
-      for (int i = 0; e == 0 && i < l->cnt; i++)
-        e = l->elems[i].err;
-      e ? failed++ : ok++;
+      rd_kafka_AlterConsumerGroupOffsets_t *a =
+          rd_kafka_AlterConsumerGroupOffsets_new(argv[0], l);
+      rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(
+          rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
+      rd_kafka_AdminOptions_set_request_timeout(o, 5000, err, sizeof(err));
+      rd_kafka_AlterConsumerGroupOffsets(rk, &a, 1, o, q);
+      rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 10000);
+      int bad = ev == NULL || rd_kafka_event_error(ev) != 0;
+      const char *why = ev == NULL ? "no answer within 10 s"
+                        : bad      ? rd_kafka_event_error_string(ev)
+                                   : NULL;
+      if (!bad) {
+        size_t n;
+        const rd_kafka_group_result_t **g =
+            rd_kafka_AlterConsumerGroupOffsets_result_groups(
+                rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+        for (size_t j = 0; j < n; j++) {
+          const rd_kafka_topic_partition_list_t *r =
+              rd_kafka_group_result_partitions(g[j]);
+          const rd_kafka_error_t *ge = rd_kafka_group_result_error(g[j]);
+          if (ge != NULL) {
+            bad = 1;
+            why = rd_kafka_error_string(ge);
+          }
+          for (int k = 0; r != NULL && k < r->cnt; k++)
+            if (r->elems[k].err != 0) {
+              bad = 1;
+              why = rd_kafka_err2str(r->elems[k].err);
+            }
+        }
+      }
+      if (bad)
+        fprintf(stderr, "%.3f commit %lld failed: %s\n", now() - t0, target,
+                why ? why : "?");
+      bad ? failed++ : ok++;
+      if (ev != NULL)
+        rd_kafka_event_destroy(ev);
+      rd_kafka_AdminOptions_destroy(o);
+      rd_kafka_AlterConsumerGroupOffsets_destroy(a);
       rd_kafka_topic_partition_list_destroy(l);
     }
-    rd_kafka_poll(rk, 0);
     usleep(200000);
   }
   printf("commits ok %ld failed %ld\n", ok, failed);
-  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
   return 0;
 }
 

@@ -105,8 +105,7 @@ static buf_t group_key(const char *g) {
   return k;
 }
 
-static buf_t group_value(int v, int generation, const char *const *ids,
-                         int n) {
+static buf_t group_value(int v, int generation, const char *const *ids, int n) {
   buf_t b = {.n = 0};
   int flex = v >= 4;
   void (*s)(buf_t *, const char *) = flex ? put_cstr : put_str;
@@ -176,8 +175,8 @@ static void tombstones_delete(void **state) {
 static void group_metadata_every_version(void **state) {
   const char *ids[] = {"consumer-1-aa", "consumer-2-bb", "consumer-3-cc"};
   const char *rev[] = {"consumer-3-cc", "consumer-1-aa", "consumer-2-bb"};
-  uint64_t want = kml_hash_str(ids[0]) ^ kml_hash_str(ids[1]) ^
-                  kml_hash_str(ids[2]);
+  uint64_t want =
+      kml_hash_str(ids[0]) ^ kml_hash_str(ids[1]) ^ kml_hash_str(ids[2]);
   for (int v = 0; v <= 4; v++) {
     buf_t k = group_key("svc-b");
     buf_t val = group_value(v, 42, ids, 3);
@@ -232,18 +231,18 @@ static void truncated_records_are_refused(void **state) {
         /* a copy of exactly n bytes so that ASan sees any overread */
         unsigned char *cut = malloc(n ? n : 1);
         memcpy(cut, keys[kind].b, n);
-        assert_int_equal(kml_offsets_record_decode(cut, n, vals[kind].b,
-                                                   vals[kind].n, &r),
-                         KML_OREC_BAD);
+        assert_int_equal(
+            kml_offsets_record_decode(cut, n, vals[kind].b, vals[kind].n, &r),
+            KML_OREC_BAD);
         assert_non_null(r.why);
         free(cut);
       }
       for (size_t n = 0; n < vals[kind].n; n++) {
         unsigned char *cut = malloc(n ? n : 1);
         memcpy(cut, vals[kind].b, n);
-        assert_int_equal(kml_offsets_record_decode(keys[kind].b, keys[kind].n,
-                                                   cut, n, &r),
-                         KML_OREC_BAD);
+        assert_int_equal(
+            kml_offsets_record_decode(keys[kind].b, keys[kind].n, cut, n, &r),
+            KML_OREC_BAD);
         free(cut);
       }
     }
