@@ -20,9 +20,11 @@
 #include "../kml_clock.h"
 #include "../kml_hash.h"
 #include "collect.h"
+#include "offsets_record.h"
 #include "offsets_topic.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,30 @@ static rd_kafka_AdminOptions_t *options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
       kml_collect_admin_options(rk, op, deadline, err, sizeof(err));
   if (o != NULL)
     rd_kafka_AdminOptions_set_opaque(o, opaque);
+  return o;
+}
+
+/* Requests that go to a group's coordinator get a long timeout of their
+ * own; the collection waits for them only until its deadline (later
+ * answers are dropped with the queue). librdkafka 2.0.2 aborts
+ * (rd_kafka_enq_once_del_source_return: eonce->refcnt > 0) when such a
+ * request times out while its coordinator is still being looked for and
+ * the coordinator then turns up (rd_kafka_admin_coord_request() returns
+ * an error for the destroyed request and rd_kafka_coord_req_fsm() fails
+ * it a second time; upstream issues 3663 and 4605). A timeout longer than
+ * a coordinator move lets every request find its coordinator first; and
+ * groups whose coordinator is not a live broker are not asked at all. */
+#define COORDINATOR_TIMEOUT_MS 300000
+
+static rd_kafka_AdminOptions_t *coordinator_options(rd_kafka_t *rk,
+                                                    rd_kafka_admin_op_t op) {
+  char err[256];
+  rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
+  if (o != NULL && rd_kafka_AdminOptions_set_request_timeout(
+                       o, COORDINATOR_TIMEOUT_MS, err, sizeof(err)) != 0) {
+    rd_kafka_AdminOptions_destroy(o);
+    o = NULL;
+  }
   return o;
 }
 
@@ -248,6 +274,39 @@ static int follow(kml_client_t *c, kml_snapshot_t *s,
   }
 }
 
+/* Per group of s: is its coordinator a live broker? NULL (ask everyone)
+ * when __consumer_offsets cannot be described. */
+static unsigned char *coordinators_alive(rd_kafka_t *rk, kml_snapshot_t *s,
+                                         double deadline, int *requests) {
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, KML_OFFSETS_TOPIC_NAME, NULL);
+  int left = (int)(deadline - kml_clock_mono_ms()) / 4;
+  if (rkt == NULL)
+    return NULL;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(rk, 0, rkt, &md, left > 1 ? left : 1);
+  rd_kafka_topic_destroy(rkt);
+  *requests += 1;
+  if (err != 0)
+    return NULL;
+  unsigned char *ask = NULL;
+  const rd_kafka_metadata_topic_t *t = md->topic_cnt == 1 ? md->topics : NULL;
+  if (t != NULL && t->err == 0 && t->partition_cnt > 0)
+    ask = calloc(s->n_groups ? s->n_groups : 1, 1);
+  for (int i = 0; ask != NULL && i < s->n_groups; i++) {
+    int part =
+        kml_offsets_record_partition_for(s->groups[i].id, t->partition_cnt);
+    int32_t leader = -1;
+    for (int k = 0; k < t->partition_cnt; k++)
+      if (t->partitions[k].id == part)
+        leader = t->partitions[k].leader;
+    for (int b = 0; leader >= 0 && b < md->broker_cnt; b++)
+      ask[i] |= md->brokers[b].id == leader;
+  }
+  rd_kafka_metadata_destroy(md);
+  return ask;
+}
+
 int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
                        const kml_filter_t *filter, int timeout_ms) {
   double deadline = kml_clock_mono_ms() + timeout_ms;
@@ -282,15 +341,22 @@ int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
   }
   s->n_groups = n; /* sorted: ids were */
 
+  /* Groups whose coordinator is gone are not asked: each such request
+   * would look for it once a second until it times out. */
+  unsigned char *ask = coordinators_alive(rk, s, deadline, &requests);
+
   /* Issue every request, then collect every answer until the deadline. */
   int pending = 0;
   const char *batch[DESCRIBE_BATCH];
-  for (int i = 0; i < n; i += DESCRIBE_BATCH) {
+  for (int i = 0; i < n;) {
     int k = 0;
-    for (int j = i; j < n && k < DESCRIBE_BATCH; j++)
-      batch[k++] = s->groups[j].id;
+    for (; i < n && k < DESCRIBE_BATCH; i++)
+      if (ask == NULL || ask[i])
+        batch[k++] = s->groups[i].id;
+    if (k == 0)
+      break;
     rd_kafka_AdminOptions_t *o =
-        options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, deadline, NULL);
+        coordinator_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
     if (o == NULL)
       break;
     rd_kafka_DescribeConsumerGroups(rk, batch, k, o, q);
@@ -299,8 +365,10 @@ int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
     requests++;
   }
   for (int i = 0; i < n; i++) {
+    if (ask != NULL && !ask[i])
+      continue;
     rd_kafka_AdminOptions_t *o =
-        options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, deadline, NULL);
+        coordinator_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
     if (o == NULL)
       break;
     rd_kafka_ListConsumerGroupOffsets_t *lo =
@@ -352,6 +420,7 @@ int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
   if (all && (s->complete & KML_STEP_GROUP_LIST))
     s->complete |= KML_STEP_GROUPS;
 
+  free(ask);
 out:
   for (int i = 0; ids != NULL && i < n; i++)
     free(ids[i]);

@@ -208,3 +208,26 @@ kml_offsets_record_decode(const void *key, size_t key_len, const void *value,
   }
   return out->kind = kv <= 1 ? KML_OREC_COMMIT : KML_OREC_GROUP;
 }
+
+int kml_offsets_record_partition_for(const char *group, int n) {
+  const unsigned char *p = (const unsigned char *)group;
+  uint32_t h = 0;
+  while (*p) {
+    uint32_t cp = *p++;
+    int more = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0;
+    cp &= more == 3 ? 0x07 : more == 2 ? 0x0f : more == 1 ? 0x1f : 0x7f;
+    for (; more > 0 && (*p & 0xc0) == 0x80; more--)
+      cp = (cp << 6) | (*p++ & 0x3f);
+    if (cp >= 0x10000) { /* a surrogate pair in Java's UTF-16 */
+      cp -= 0x10000;
+      h = 31 * h + (0xd800 + (cp >> 10));
+      h = 31 * h + (0xdc00 + (cp & 0x3ff));
+    } else {
+      h = 31 * h + cp;
+    }
+  }
+  int32_t j = (int32_t)h;
+  /* Kafka's Utils.abs: Integer.MIN_VALUE becomes 0 */
+  uint32_t a = j == INT32_MIN ? 0 : (uint32_t)(j < 0 ? -j : j);
+  return n > 0 ? (int)(a % (uint32_t)n) : 0;
+}

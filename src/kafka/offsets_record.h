@@ -61,4 +61,10 @@ kml_offsets_record_kind_t
 kml_offsets_record_decode(const void *key, size_t key_len, const void *value,
                           size_t value_len, kml_offsets_record_t *out);
 
+/* The partition of __consumer_offsets (of n) that holds group's records,
+ * whose leader is the group's coordinator: Kafka's
+ * abs(String.hashCode(group)) % n, the hash over the UTF-16 units of the
+ * UTF-8 id. Pure. */
+int kml_offsets_record_partition_for(const char *group, int n);
+
 #endif

@@ -14,9 +14,10 @@
  *   kafkactl BOOT create-topics PREFIX COUNT PARTITIONS RF
  *   kafkactl BOOT commit-loop GROUP TOPIC PARTITIONS TARGET_FILE SECONDS
  *       commits, every 200 ms until SECONDS pass (or SIGTERM), the offset
- *       written in TARGET_FILE on partitions 0..PARTITIONS-1 (admin API;
- *       GROUP must have no members); failed commits (a coordinator moving)
- *       are counted and retried at the next tick
+ *       written in TARGET_FILE on partitions 0..PARTITIONS-1 (GROUP must
+ *       have no members); failed commits (a coordinator moving) are
+ *       counted and retried at the next tick; each newly acknowledged
+ *       offset is appended to TARGET_FILE.ack
  *
  * Exit status 0 on success, 1 on a Kafka error (printed), 2 on bad usage. */
 #include <librdkafka/rdkafka.h>
@@ -425,26 +426,62 @@ static int create_topics_batch(const char *boot, const char *prefix, int first,
 
 /* Keep committing the offset named in a file: the test changes the file
  * and expects the monitored lag to follow, through coordinator moves.
- * Each commit is an independent AlterConsumerGroupOffsets with a 5 s
- * timeout (a consumer's own commit can wait on a moved coordinator for a
- * long time); librdkafka 2.0.2 would keep sending it to a moved
- * coordinator it cached (entries expire metadata.max.age.ms after their
- * last use), so the cache is made to forget after 1 ms. */
-static int commit_loop(const char *boot, int argc, char **argv) {
-  if (argc < 5)
-    return 2;
+ * Commits are a consumer's own (asynchronous, through its group handle):
+ * librdkafka 2.0.2's admin API can abort the process when a coordinator
+ * request fails during a move. A handle whose commits have not succeeded
+ * for 5 s is replaced, so one stuck on a moved coordinator cannot stall
+ * the loop. */
+static long loop_ok, loop_failed;
+static double loop_last_ok;
+static long long loop_acked = -1;
+static const char *loop_ack_file;
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *l, void *opaque) {
+  for (int i = 0; err == 0 && l != NULL && i < l->cnt; i++)
+    err = l->elems[i].err;
+  if (err == 0) {
+    loop_ok++;
+    loop_last_ok = now();
+    /* every newly acknowledged offset, one per line: the test's truth */
+    if (l != NULL && l->cnt > 0 && l->elems[0].offset != loop_acked) {
+      loop_acked = l->elems[0].offset;
+      FILE *f = fopen(loop_ack_file, "a");
+      if (f != NULL) {
+        fprintf(f, "%lld\n", loop_acked);
+        fclose(f);
+      }
+    }
+  } else {
+    loop_failed++;
+    fprintf(stderr, "commit failed: %s\n", rd_kafka_err2str(err));
+  }
+}
+
+static rd_kafka_t *loop_client(const char *boot, const char *group) {
   char err[512];
   rd_kafka_conf_t *c = rd_kafka_conf_new();
   rd_kafka_conf_set(c, "bootstrap.servers", boot, NULL, 0);
   rd_kafka_conf_set(c, "log_level", "0", NULL, 0);
-  rd_kafka_conf_set(c, "metadata.max.age.ms", "1", NULL, 0);
-  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err));
+  rd_kafka_conf_set(c, "group.id", group, NULL, 0);
+  rd_kafka_conf_set(c, "enable.auto.commit", "false", NULL, 0);
+  rd_kafka_conf_set_offset_commit_cb(c, on_commit);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof(err));
   if (rk == NULL)
     die("commit-loop", err);
-  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-  int parts = atoi(argv[2]);
+  return rk;
+}
+
+static int commit_loop(const char *boot, int argc, char **argv) {
+  if (argc < 5)
+    return 2;
+  char ack[1024];
+  snprintf(ack, sizeof(ack), "%s.ack", argv[3]);
+  loop_ack_file = ack;
+  rd_kafka_t *rk = loop_client(boot, argv[0]);
+  int parts = atoi(argv[2]), renewed = 0;
   double secs = atof(argv[4]), t0 = now();
-  long ok = 0, failed = 0;
+  loop_last_ok = t0;
   while (!stop && now() - t0 < secs) {
     FILE *f = fopen(argv[3], "r");
     long long target = -1;
@@ -458,52 +495,21 @@ static int commit_loop(const char *boot, int argc, char **argv) {
           rd_kafka_topic_partition_list_new(parts);
       for (int p = 0; p < parts; p++)
         rd_kafka_topic_partition_list_add(l, argv[1], p)->offset = target;
-      rd_kafka_AlterConsumerGroupOffsets_t *a =
-          rd_kafka_AlterConsumerGroupOffsets_new(argv[0], l);
-      rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(
-          rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
-      rd_kafka_AdminOptions_set_request_timeout(o, 5000, err, sizeof(err));
-      rd_kafka_AlterConsumerGroupOffsets(rk, &a, 1, o, q);
-      rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 10000);
-      int bad = ev == NULL || rd_kafka_event_error(ev) != 0;
-      const char *why = ev == NULL ? "no answer within 10 s"
-                        : bad      ? rd_kafka_event_error_string(ev)
-                                   : NULL;
-      if (!bad) {
-        size_t n;
-        const rd_kafka_group_result_t **g =
-            rd_kafka_AlterConsumerGroupOffsets_result_groups(
-                rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
-        for (size_t j = 0; j < n; j++) {
-          const rd_kafka_topic_partition_list_t *r =
-              rd_kafka_group_result_partitions(g[j]);
-          const rd_kafka_error_t *ge = rd_kafka_group_result_error(g[j]);
-          if (ge != NULL) {
-            bad = 1;
-            why = rd_kafka_error_string(ge);
-          }
-          for (int k = 0; r != NULL && k < r->cnt; k++)
-            if (r->elems[k].err != 0) {
-              bad = 1;
-              why = rd_kafka_err2str(r->elems[k].err);
-            }
-        }
-      }
-      if (bad)
-        fprintf(stderr, "%.3f commit %lld failed: %s\n", now() - t0, target,
-                why ? why : "?");
-      bad ? failed++ : ok++;
-      if (ev != NULL)
-        rd_kafka_event_destroy(ev);
-      rd_kafka_AdminOptions_destroy(o);
-      rd_kafka_AlterConsumerGroupOffsets_destroy(a);
+      rd_kafka_commit(rk, l, 1);
       rd_kafka_topic_partition_list_destroy(l);
     }
-    usleep(200000);
+    for (int i = 0; i < 4; i++)
+      rd_kafka_poll(rk, 50);
+    if (now() - loop_last_ok > 5) {
+      rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+      rk = loop_client(boot, argv[0]);
+      loop_last_ok = now();
+      renewed++;
+    }
   }
-  printf("commits ok %ld failed %ld\n", ok, failed);
-  rd_kafka_queue_destroy(q);
-  rd_kafka_destroy(rk);
+  printf("commits ok %ld failed %ld, client renewed %d times\n", loop_ok,
+         loop_failed, renewed);
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   return 0;
 }
 

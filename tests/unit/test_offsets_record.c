@@ -300,6 +300,21 @@ static void garbage_is_refused_or_harmless(void **state) {
   free(junk);
 }
 
+/* Expected values from Java: "hello".hashCode() == 99162322,
+ * "\u00e9".hashCode() == 233, "\ud83d\ude00".hashCode() == 1772899,
+ * "polygenelubricants".hashCode() == Integer.MIN_VALUE (abs gives 0). */
+static void coordinator_partition_as_kafka_computes_it(void **state) {
+  assert_int_equal(kml_offsets_record_partition_for("hello", 50),
+                   99162322 % 50);
+  assert_int_equal(kml_offsets_record_partition_for("\xc3\xa9", 50), 233 % 50);
+  assert_int_equal(kml_offsets_record_partition_for("\xf0\x9f\x98\x80", 50),
+                   1772899 % 50);
+  assert_int_equal(kml_offsets_record_partition_for("polygenelubricants", 50),
+                   0);
+  /* a negative hash: "svc-payments".hashCode() == -250609670 */
+  assert_int_equal(kml_offsets_record_partition_for("svc-payments", 50), 20);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(commit_every_value_version),
@@ -308,6 +323,7 @@ int main(void) {
       cmocka_unit_test(other_record_types_are_skipped),
       cmocka_unit_test(truncated_records_are_refused),
       cmocka_unit_test(garbage_is_refused_or_harmless),
+      cmocka_unit_test(coordinator_partition_as_kafka_computes_it),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
