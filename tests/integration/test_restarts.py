@@ -37,8 +37,10 @@ CYCLES = int(os.environ.get("KML_RESTARTS_CYCLES", "10"))
 def cluster3():
     d = tempfile.mkdtemp(prefix="kml-kafka-rs.")
     env = dict(os.environ, KML_KAFKA_PROPS=(
-        "leader.imbalance.check.interval.seconds=5 "
-        "leader.imbalance.per.broker.percentage=0"))
+        "leader.imbalance.check.interval.seconds=3 "
+        "leader.imbalance.per.broker.percentage=0 "
+        # a killed broker is fenced (its leaders moved) after 4 s, not 9
+        "broker.session.timeout.ms=4000 broker.heartbeat.interval.ms=1000"))
     boot = subprocess.check_output([CLUSTER, "start", "--brokers", "3", "--dir", d],
                                    text=True, env=env).strip()
     yield d, boot
