@@ -629,7 +629,8 @@ static void peers_eval(peers_t *pp, double now, double fresh) {
   collect_t c = {.fresh_after = now - fresh};
   pthread_mutex_lock(&pp->lock);
   kml_map_foreach(pp->members, collect_member, &c);
-  qsort(c.v, c.n, sizeof(*c.v), member_cmp);
+  if (c.n > 1) /* c.v is NULL while the block has no fresh member */
+    qsort(c.v, c.n, sizeof(*c.v), member_cmp);
   double *x = malloc(sizeof(double) * (c.n * 4 + 1));
   int *out = malloc(sizeof(int) * (c.n + 1));
   typedef struct {

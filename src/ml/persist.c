@@ -67,7 +67,7 @@ typedef struct {
 } out_t;
 
 static void out_write(out_t *o, const void *p, size_t n) {
-  if (o->failed)
+  if (o->failed || n == 0) /* an empty shard's buffer may still be NULL */
     return;
   o->hash = kml_hash_update(o->hash, p, n);
   if (fwrite(p, 1, n, o->f) != n)
