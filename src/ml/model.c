@@ -189,14 +189,13 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   if (d.learned) /* an absurd value is scored, never learned */
     kml_forecast_update(&m->fc, &fcfg, t, prev_t > 0 ? t - prev_t : 0, xl,
                         season);
-  double lo;
-  out->forecast = out->forecast_upper = NAN;
+  out->forecast = out->forecast_upper = out->forecast_lower = NAN;
   if ((cfg->want_forecast || isfinite(cfg->threshold)) &&
-      kml_forecast_at(&m->fc, &fcfg, t, cfg->horizon,
-                      seasonal ? kml_detector_season(&m->det, t + cfg->horizon)
-                               : 0,
-                      &out->forecast, &lo, &out->forecast_upper) != 0)
-    out->forecast = out->forecast_upper = NAN;
+      kml_forecast_at(
+          &m->fc, &fcfg, t, cfg->horizon,
+          seasonal ? kml_detector_season(&m->det, t + cfg->horizon) : 0,
+          &out->forecast, &out->forecast_lower, &out->forecast_upper) != 0)
+    out->forecast = out->forecast_upper = out->forecast_lower = NAN;
   out->eta = -1;
   out->fc_changed = 0;
   out->fc_alert = (kml_alert_state_t)m->fc_state;

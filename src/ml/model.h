@@ -57,6 +57,7 @@ typedef struct {
   double evidence;         /* accumulated surprise (alert.h) */
   double forecast; /* value expected `horizon` seconds ahead (NAN early) */
   double forecast_upper;
+  double forecast_lower; /* the forecast's 95% band at the horizon */
   double eta;     /* seconds until the threshold breach, -1 none */
   int fc_changed; /* 1 when the forecast alert state changed: notify */
   kml_alert_state_t fc_alert; /* OKAY, WARNING (breach ahead), FAILURE */
