@@ -36,7 +36,8 @@ static int set(kml_forecast_cfg_t *c, const char *arg) {
   FIELD(trend_shrink)
   FIELD(damp_tau)
   FIELD(noise_tau)
-  FIELD(week_tau)
+  FIELD(week_visits)
+  FIELD(base_tau)
   FIELD(warmup)
   FIELD(z)
 #undef FIELD

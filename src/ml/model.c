@@ -152,6 +152,11 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   kml_rate_result_t rc = kml_rate_update(&m->rate, kind, t, raw, &x);
   if (rc != KML_RATE_OK)
     return rc;
+  /* The season the forecaster learns against is the one known before
+   * this value: after it, the profile holds part of x and the forecast
+   * errors the forecaster measures would be shrunk with it. */
+  int seasonal = !isfinite(cfg->threshold);
+  double season = seasonal ? kml_detector_season(&m->det, t) : 0;
   kml_detector_out_t d;
   kml_detector_update(&m->det, &cfg->detector, t, x, &d);
   /* What the models learn stays finite and fits a float (model.h). */
@@ -184,8 +189,6 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
    * profile: learned from the raw values, it absorbs a ramp that lasts
    * hours (today's bins rise with it), which hid the ramp from the trend
    * and cut the warning before an SLA breach to minutes. */
-  int seasonal = !isfinite(cfg->threshold);
-  double season = seasonal ? kml_detector_season(&m->det, t) : 0;
   if (d.learned) /* an absurd value is scored, never learned */
     kml_forecast_update(&m->fc, &fcfg, t, prev_t > 0 ? t - prev_t : 0, xl,
                         season);

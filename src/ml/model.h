@@ -42,7 +42,7 @@ typedef struct {
   float win[KML_MODEL_WINDOW];
 } kml_model_t;
 
-#define KML_MODEL_VERSION 6u
+#define KML_MODEL_VERSION 7u
 
 typedef struct {
   double time;      /* sample time */

@@ -198,6 +198,8 @@ static void steady_ramp_warns_an_hour_ahead(void **state) {
   double ramp = T0 + 86400 + 3600;
   double w, c;
   int n = replay_lag(10, 2, ramp, 80 / 3600.0, 300, 7200, &w, &c);
+  print_message("ramp: %d warning(s), first %.0f min before the breach\n", n,
+                (c - w) / 60);
   assert_true(n >= 1);
   assert_true(c > ramp);
   assert_true(w > ramp); /* never before the ramp began */
@@ -286,17 +288,27 @@ static void validator_names_bad_fields(void **state) {
   assert_false(kml_forecast_valid(&b, &why));
   assert_string_equal(why, "forecast level");
   b = f;
-  b.wday = 9;
+  b.cell_exp = 127;
+  assert_false(kml_forecast_valid(&b, &why));
+  assert_string_equal(why, "forecast weekly scale");
+  b = f;
+  b.base = NAN;
   assert_false(kml_forecast_valid(&b, &why));
   b = f;
   b.var_lead = -1;
   assert_false(kml_forecast_valid(&b, &why));
   b = f;
-  b.wk[3] = INFINITY;
+  b.acc = INFINITY;
   assert_false(kml_forecast_valid(&b, &why));
   b = f;
   b.flags = 0x80;
   assert_false(kml_forecast_valid(&b, &why));
+}
+
+/* The forecaster's share of the 1,416 bytes a series may cost. */
+static void fits_the_memory_budget(void **state) {
+  assert_true(sizeof(kml_forecast_t) <= 60);
+  assert_true(sizeof(kml_model_t) <= 1416);
 }
 
 int main(void) {
@@ -313,6 +325,7 @@ int main(void) {
       cmocka_unit_test(weekly_series_beats_daily_only),
       cmocka_unit_test(daily_series_is_not_weekly),
       cmocka_unit_test(validator_names_bad_fields),
+      cmocka_unit_test(fits_the_memory_budget),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,7 +223,7 @@ static void spoil_var(kml_model_t *m) { m->det.var_l = -1; }
 static void spoil_alert(kml_model_t *m) { m->alert.state = 7; }
 static void spoil_time(kml_model_t *m) { m->rate.last_time = 1e300; }
 static void spoil_fc_var(kml_model_t *m) { m->fc.var_lead = -1; }
-static void spoil_fc_day(kml_model_t *m) { m->fc.wday = 9; }
+static void spoil_fc_day(kml_model_t *m) { m->fc.cell_exp = 127; }
 static void spoil_fc_level(kml_model_t *m) { m->fc.level_hi = NAN; }
 static void spoil_prof(kml_model_t *m) { m->det.bins_seen = 90; }
 
@@ -242,7 +242,7 @@ static void bad_fields_are_dropped_by_reason(void **state) {
                {spoil_alert, "alert state"},
                {spoil_time, "rate state"},
                {spoil_fc_var, "forecast error variance"},
-               {spoil_fc_day, "forecast weekday"},
+               {spoil_fc_day, "forecast weekly scale"},
                {spoil_fc_level, "forecast level"},
                {spoil_prof, "daily profile"}};
   for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
