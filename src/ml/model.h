@@ -58,8 +58,8 @@ typedef struct {
   double forecast; /* value expected `horizon` seconds ahead (NAN early) */
   double forecast_upper;
   double forecast_lower; /* the forecast's 95% band at the horizon */
-  double eta;     /* seconds until the threshold breach, -1 none */
-  int fc_changed; /* 1 when the forecast alert state changed: notify */
+  double eta;            /* seconds until the threshold breach, -1 none */
+  int fc_changed;        /* 1 when the forecast alert state changed: notify */
   kml_alert_state_t fc_alert; /* OKAY, WARNING (breach ahead), FAILURE */
 } kml_output_t;
 
