@@ -192,6 +192,36 @@ static void healthy_noisy_lag_never_warns(void **state) {
   assert_int_equal(replay_lag(2, 0.5, INFINITY, 0, 120, 1800, &w, &c), 0);
 }
 
+/* Three weeks of healthy lag (20 s behind plus saw-tooth and pauses) that
+ * follows the traffic's daily cycle and quiet weekends, against a
+ * threshold a third above its highest value: once the weekly cells are in use
+ * (after 14 days, with the daily shape in them: a threshold forecast has no
+ * daily profile), the daily rise must not read as a breach ahead. */
+static void healthy_lag_for_weeks_never_warns(void **state) {
+  kml_model_cfg_t cfg = kml_model_defaults();
+  cfg.threshold = 200;
+  cfg.horizon = 7200;
+  kml_model_t m;
+  kml_model_init(&m);
+  lag_gen_t g = {.r = {9}};
+  kml_output_t o;
+  int warnings = 0;
+  double top = 0;
+  for (long i = 0; i < 21 * 86400 / 13; i++) {
+    double t = T0 + i * 13.0;
+    int dow = (int)fmod(floor(t / 86400) + 4, 7);
+    double x = (20 + lag_at(&g, t, INFINITY, 0)) * (1 + 0.6 * daily(t)) *
+               (dow == 0 || dow == 6 ? 0.7 : 1);
+    top = x > top ? x : top;
+    kml_model_update(&m, &cfg, KML_DS_GAUGE, t, x, &o);
+    warnings += o.fc_changed && o.fc_alert == KML_ALERT_WARNING;
+  }
+  assert_true(m.fc.flags & KML_FC_WEEKLY); /* the cells were in use */
+  print_message("highest lag %.0f, %d warning(s)\n", top, warnings);
+  assert_true(top < 150);
+  assert_int_equal(warnings, 0);
+}
+
 static void steady_ramp_warns_an_hour_ahead(void **state) {
   /* a day of normal operation, then lag grows 80 s per hour: 300 s is
    * crossed about 3.7 h later */
@@ -320,6 +350,7 @@ int main(void) {
       cmocka_unit_test(model_uses_the_daily_profile),
       cmocka_unit_test(model_warns_before_threshold),
       cmocka_unit_test(healthy_noisy_lag_never_warns),
+      cmocka_unit_test(healthy_lag_for_weeks_never_warns),
       cmocka_unit_test(steady_ramp_warns_an_hour_ahead),
       cmocka_unit_test(warnings_do_not_depend_on_the_interval),
       cmocka_unit_test(weekly_series_beats_daily_only),
