@@ -179,12 +179,29 @@ static double week_effects(const kml_forecast_t *f, double r[KML_FC_CELLS]) {
   return sqrt(ss / KML_FC_CELLS);
 }
 
+/* The two cells whose centres frame t, and t's share of the second. */
+static void week_frame(double t, int *i0, int *i1, double *a) {
+  double u = week_pos(t) - 0.5, k = floor(u);
+  *a = u - k;
+  *i0 = ((int)k + KML_FC_CELLS) % KML_FC_CELLS;
+  *i1 = (*i0 + 1) % KML_FC_CELLS;
+}
+
 /* Cell deviation at t, linear between cell centres (NAN while one of the
  * two is missing). */
 static double week_at(const kml_forecast_t *f, double t) {
-  double u = week_pos(t) - 0.5, k = floor(u), a = u - k;
-  int i0 = ((int)k + KML_FC_CELLS) % KML_FC_CELLS, i1 = (i0 + 1) % KML_FC_CELLS;
+  int i0, i1;
+  double a;
+  week_frame(t, &i0, &i1, &a);
   return cell_value(f, i0) * (1 - a) + cell_value(f, i1) * a;
+}
+
+/* The same from decoded cells. */
+static double week_at_values(const double v[KML_FC_CELLS], double t) {
+  int i0, i1;
+  double a;
+  week_frame(t, &i0, &i1, &a);
+  return v[i0] * (1 - a) + v[i1] * a;
 }
 
 /* Weekly offset between times `from` and t (the mean of the cells
@@ -361,15 +378,15 @@ static double trend_used(const kml_forecast_t *f, const kml_forecast_cfg_t *c) {
   return b * b + k * v > 0 ? f->trend * (b * b / (b * b + k * v)) : f->trend;
 }
 
+/* woff: the weekly offset between now and now + h. */
 static int forecast_with(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
-                         double q, double now, double h, double season_at_h,
+                         double q, double h, double woff, double season_at_h,
                          double *mean, double *lower, double *upper) {
   if (!(f->flags & STARTED))
     return -1;
   if (!(h > 0))
     h = 0;
-  double m = level_of(f) + trend_used(f, c) * damped(c, h) +
-             week_offset(f, now + h, now) + season_at_h;
+  double m = level_of(f) + trend_used(f, c) * damped(c, h) + woff + season_at_h;
   double sd = sqrt(band_var(f, c, h));
   *mean = m;
   *lower = m - q * sd;
@@ -380,8 +397,8 @@ static int forecast_with(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
 int kml_forecast_at(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
                     double now, double h, double season_at_h, double *mean,
                     double *lower, double *upper) {
-  return forecast_with(f, c, quantile(f, c), now, h, season_at_h, mean, lower,
-                       upper);
+  return forecast_with(f, c, quantile(f, c), h, week_offset(f, now + h, now),
+                       season_at_h, mean, lower, upper);
 }
 
 int kml_forecast_ready(const kml_forecast_t *f, const kml_forecast_cfg_t *c) {
@@ -400,12 +417,20 @@ double kml_forecast_breach(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
   double s0 = season ? season(ctx, now) : 0;
   if (level_of(f) + s0 >= threshold)
     return 0;
+  /* The cells decoded once for the probes below. */
+  double v[KML_FC_CELLS], w0 = 0;
+  int weekly = (f->flags & KML_FC_WEEKLY) != 0;
+  if (weekly) {
+    for (int k = 0; k < KML_FC_CELLS; k++)
+      v[k] = cell_value(f, k);
+    w0 = week_at_values(v, now);
+  }
   /* 256 probes over the horizon, none closer than a second. */
   double stride = horizon / 256 > 1 ? horizon / 256 : 1;
   for (double h = stride; h <= horizon + 1e-9; h += stride) {
-    double m, lo, hi;
-    forecast_with(f, c, q, now, h, season ? season(ctx, now + h) : 0, &m, &lo,
-                  &hi);
+    double m, lo, hi, woff = weekly ? week_at_values(v, now + h) - w0 : 0;
+    forecast_with(f, c, q, h, isfinite(woff) ? woff : 0,
+                  season ? season(ctx, now + h) : 0, &m, &lo, &hi);
     if (hi >= threshold)
       return h;
   }
