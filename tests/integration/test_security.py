@@ -136,8 +136,12 @@ def test_acl_denied_group_reported_once_rest_complete(secure):
     props = [("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanisms", "SCRAM-SHA-512"),
              ("sasl.username", "monitor"), ("sasl.password", secure["monitor"])]
     selected = "^(%s)$" % "|".join(groups + [denied])
+    # Group ACLs bind the admin API. The monitor user may read every topic,
+    # __consumer_offsets included, and whoever reads that topic sees every
+    # group's commits (as Burrow does): the denial shows on the admin path.
     body = "<Plugin kafka>\n%s\n</Plugin>\n" % cluster_block(
-        "acl", secure["sasl"], props, 'TopicsInclude "^%s$"\n    GroupsInclude "%s"' % (topic, selected))
+        "acl", secure["sasl"], props,
+        'TopicsInclude "^%s$"\n    GroupsInclude "%s"\n    OffsetsSource "admin"' % (topic, selected))
     interval = 2
     with Collectd(body, interval=interval, plugins=("kafka",)) as cd:
         for i, g in enumerate(groups):
