@@ -34,7 +34,8 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o);
  * deadline_ms is a kml_clock_mono_ms() value. */
 int kml_collect_metadata(rd_kafka_t *rk, kml_snapshot_t *s,
                          const kml_filter_t *topics, int timeout_ms);
-/* One ListOffsets pair per leader, the leaders in parallel: a slow leader
+/* ListOffsets per leader (latest and earliest, in chunks of 256
+ * partitions: watermarks.c says why), in parallel: a slow leader
  * costs its own partitions only. Touches only partitions' low/high/err,
  * brokers' watermarks and the counters. */
 int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s,

@@ -11,18 +11,30 @@
  * is asked on a worker thread of its own (latest and earliest as two jobs),
  * all before one deadline: a hung broker costs only the partitions it
  * leads. Partitions without a leader are left out: asking for them would
- * wait for the whole timeout. */
+ * wait for the whole timeout.
+ *
+ * A leader's list is further cut into chunks of CHUNK partitions, one job
+ * (and one request) each: rd_kafka_offsets_for_times() is quadratic in the
+ * size of its list (librdkafka 2.0.2 looks every partition up by a linear
+ * scan, with a strcmp() of the topic, once when it groups the list by
+ * leader and once when it copies the answers back), so one list of the
+ * 3,300 partitions a leader of a 10,000-partition cluster leads costs 11
+ * million comparisons, about 0.1 s of CPU per list. Chunks of CHUNK make
+ * that linear (2 x partitions x CHUNK comparisons in all), for
+ * 2 x ceil(partitions led / CHUNK) requests per leader. */
 #include "../kml_clock.h"
 #include "collect.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define MAX_WORKERS 16
+#define MAX_WORKERS 32
+#define CHUNK 256 /* partitions per ListOffsets request */
 
 typedef struct {
-  int32_t leader;
+  int leader;      /* index into the sorted leader ids */
   int64_t logical; /* RD_KAFKA_OFFSET_END or RD_KAFKA_OFFSET_BEGINNING */
   kml_partition_t **parts;
   int n;
@@ -107,56 +119,6 @@ static int leaders_of(const kml_snapshot_t *s, int32_t **out) {
   return u;
 }
 
-/* Two jobs per leader (latest, earliest), each with its leader's
- * partitions in a list of its own. Returns the number of jobs, -1 when out
- * of memory. */
-static int make_jobs(kml_snapshot_t *s, const int32_t *leaders, int n_leaders,
-                     wm_job_t *jobs) {
-  for (int l = 0; l < n_leaders; l++)
-    for (int k = 0; k < 2; k++) {
-      wm_job_t *j = &jobs[2 * l + k];
-      j->leader = leaders[l];
-      j->logical = k == 0 ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-    }
-  /* Count, then fill: one pass each over the partitions. */
-  for (int i = 0; i < s->n_topics; i++)
-    for (int p = 0; p < s->topics[i].n_parts; p++) {
-      int32_t id = s->topics[i].parts[p].leader;
-      const int32_t *f =
-          id >= 0 ? bsearch(&id, leaders, n_leaders, sizeof(id), id_cmp) : NULL;
-      if (f != NULL)
-        jobs[2 * (f - leaders)].n++;
-    }
-  for (int l = 0; l < n_leaders; l++) {
-    int n = jobs[2 * l].n;
-    for (int k = 0; k < 2; k++) {
-      wm_job_t *j = &jobs[2 * l + k];
-      j->n = 0;
-      j->parts = malloc(sizeof(*j->parts) * n);
-      j->list = rd_kafka_topic_partition_list_new(n);
-      if (j->parts == NULL || j->list == NULL)
-        return -1;
-    }
-  }
-  for (int i = 0; i < s->n_topics; i++)
-    for (int p = 0; p < s->topics[i].n_parts; p++) {
-      kml_partition_t *kp = &s->topics[i].parts[p];
-      const int32_t *f = kp->leader >= 0
-                             ? bsearch(&kp->leader, leaders, n_leaders,
-                                       sizeof(int32_t), id_cmp)
-                             : NULL;
-      if (f == NULL)
-        continue;
-      for (int k = 0; k < 2; k++) {
-        wm_job_t *j = &jobs[2 * (f - leaders) + k];
-        j->parts[j->n++] = kp;
-        rd_kafka_topic_partition_list_add(j->list, s->topics[i].name, kp->id)
-            ->offset = j->logical;
-      }
-    }
-  return 2 * n_leaders;
-}
-
 static void free_jobs(wm_job_t *jobs, int n) {
   for (int i = 0; i < n; i++) {
     free(jobs[i].parts);
@@ -164,6 +126,79 @@ static void free_jobs(wm_job_t *jobs, int n) {
       rd_kafka_topic_partition_list_destroy(jobs[i].list);
   }
   free(jobs);
+}
+
+/* The index of id in the sorted leader ids, as a pointer; NULL when id
+ * leads nothing asked (or is -1, no leader). */
+static const int32_t *leader_of(const int32_t *leaders, int n_leaders,
+                                int32_t id) {
+  return id >= 0 ? bsearch(&id, leaders, n_leaders, sizeof(id), id_cmp) : NULL;
+}
+
+/* Jobs of CHUNK partitions of one leader, two per chunk (latest,
+ * earliest), each with a list of its own. *n_jobs gets their number.
+ * NULL when out of memory. */
+static wm_job_t *make_jobs(kml_snapshot_t *s, const int32_t *leaders,
+                           int n_leaders, int *n_jobs) {
+  int *count = calloc(n_leaders, sizeof(*count));
+  int *first = calloc(n_leaders, sizeof(*first)); /* first job of leader */
+  int *fill = calloc(n_leaders, sizeof(*fill));   /* partitions placed */
+  wm_job_t *jobs = NULL;
+  int n = 0;
+  if (count == NULL || first == NULL || fill == NULL)
+    goto out;
+  for (int i = 0; i < s->n_topics; i++)
+    for (int p = 0; p < s->topics[i].n_parts; p++) {
+      const int32_t *f =
+          leader_of(leaders, n_leaders, s->topics[i].parts[p].leader);
+      if (f != NULL)
+        count[f - leaders]++;
+    }
+  for (int l = 0; l < n_leaders; l++) {
+    first[l] = n;
+    n += 2 * ((count[l] + CHUNK - 1) / CHUNK);
+  }
+  jobs = calloc(n > 0 ? n : 1, sizeof(*jobs));
+  if (jobs == NULL)
+    goto out;
+  for (int l = 0; l < n_leaders; l++)
+    for (int j = first[l]; j < first[l] + 2 * ((count[l] + CHUNK - 1) / CHUNK);
+         j++) {
+      int size = count[l] - CHUNK * ((j - first[l]) / 2);
+      size = size < CHUNK ? size : CHUNK;
+      jobs[j].leader = l;
+      jobs[j].logical = (j - first[l]) % 2 == 0 ? RD_KAFKA_OFFSET_END
+                                                : RD_KAFKA_OFFSET_BEGINNING;
+      jobs[j].parts = malloc(sizeof(*jobs[j].parts) * size);
+      jobs[j].list = rd_kafka_topic_partition_list_new(size);
+      if (jobs[j].parts == NULL || jobs[j].list == NULL) {
+        *n_jobs = n;
+        free_jobs(jobs, n);
+        jobs = NULL;
+        goto out;
+      }
+    }
+  for (int i = 0; i < s->n_topics; i++)
+    for (int p = 0; p < s->topics[i].n_parts; p++) {
+      kml_partition_t *kp = &s->topics[i].parts[p];
+      const int32_t *f = leader_of(leaders, n_leaders, kp->leader);
+      if (f == NULL)
+        continue;
+      int l = (int)(f - leaders);
+      int j = first[l] + 2 * (fill[l]++ / CHUNK);
+      for (int k = 0; k < 2; k++) {
+        wm_job_t *job = &jobs[j + k];
+        job->parts[job->n++] = kp;
+        rd_kafka_topic_partition_list_add(job->list, s->topics[i].name, kp->id)
+            ->offset = job->logical;
+      }
+    }
+  *n_jobs = n;
+out:
+  free(count);
+  free(first);
+  free(fill);
+  return jobs;
 }
 
 /* Run every job before deadline_ms on up to MAX_WORKERS threads (inline
@@ -192,36 +227,46 @@ int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s,
       s->complete |= KML_STEP_WATERMARKS; /* nothing to ask */
     return 0;
   }
-  wm_job_t *jobs = calloc(2 * n_leaders, sizeof(*jobs));
-  int n_jobs = jobs ? make_jobs(s, leaders, n_leaders, jobs) : -1;
-  if (n_jobs < 0) {
-    free_jobs(jobs, jobs ? 2 * n_leaders : 0);
+  int n_jobs = 0;
+  wm_job_t *jobs = make_jobs(s, leaders, n_leaders, &n_jobs);
+  unsigned char *ok = malloc(n_leaders);
+  rd_kafka_resp_err_t *why = calloc(n_leaders, sizeof(*why));
+  if (jobs == NULL || ok == NULL || why == NULL) {
+    free_jobs(jobs, jobs ? n_jobs : 0);
     free(leaders);
+    free(ok);
+    free(why);
     s->errors++;
     return 0;
   }
   run_all(rk, jobs, n_jobs, deadline_ms);
 
+  memset(ok, 1, n_leaders);
+  for (int j = 0; j < n_jobs; j++)
+    if (!take(&jobs[j])) {
+      ok[jobs[j].leader] = 0;
+      if (why[jobs[j].leader] == 0)
+        why[jobs[j].leader] = jobs[j].err;
+    }
   int all = 1;
   for (int l = 0; l < n_leaders; l++) {
-    int ok = take(&jobs[2 * l]) & take(&jobs[2 * l + 1]);
-    all &= ok;
+    all &= ok[l];
     for (int b = 0; b < s->n_brokers; b++)
       if (s->brokers[b].id == leaders[l])
-        s->brokers[b].watermarks = ok ? KML_ANSWER_OK : KML_ANSWER_FAILED;
-    if (ok)
+        s->brokers[b].watermarks = ok[l] ? KML_ANSWER_OK : KML_ANSWER_FAILED;
+    if (ok[l])
       continue;
     s->errors++;
-    rd_kafka_resp_err_t err =
-        jobs[2 * l].err ? jobs[2 * l].err : jobs[2 * l + 1].err;
     if (s->error[0] == '\0')
       snprintf(s->error, sizeof(s->error),
                "ListOffsets to leader %d failed: %s", (int)leaders[l],
-               err ? rd_kafka_err2str(err) : "partition errors");
+               why[l] ? rd_kafka_err2str(why[l]) : "partition errors");
   }
   if (all)
     s->complete |= KML_STEP_WATERMARKS;
   free_jobs(jobs, n_jobs);
   free(leaders);
+  free(ok);
+  free(why);
   return n_jobs;
 }
