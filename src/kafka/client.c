@@ -7,6 +7,7 @@
  * "avg" are read. */
 #include "client.h"
 #include "../kml_str.h"
+#include "collect.h"
 #include "failure.h"
 #include "offsets_topic.h"
 
@@ -28,6 +29,7 @@ struct kml_client {
   size_t n_props;
   kml_offsets_source_t source;
   kml_offsets_topic_t *follower; /* made on first use */
+  kml_configs_t *configs;        /* topic settings read so far */
   int follower_dropped;
   char **known_groups; /* the last complete group list (admin path) */
   int n_known_groups;
@@ -281,12 +283,13 @@ kml_client_t *kml_client_new(const kml_client_conf_t *cc, char *err,
   c->log = cc->log;
   c->log_ud = cc->log_ud;
   c->failure = kml_failure_new();
+  c->configs = kml_configs_new();
   c->source = cc->offsets_source;
   if (cc->brokers == NULL || cc->brokers[0] == '\0') {
     snprintf(err, errlen, "no brokers configured");
     goto errout;
   }
-  if (c->failure == NULL || copy_conf(c, cc) != 0) {
+  if (c->failure == NULL || c->configs == NULL || copy_conf(c, cc) != 0) {
     snprintf(err, errlen, "out of memory");
     goto errout;
   }
@@ -297,6 +300,7 @@ kml_client_t *kml_client_new(const kml_client_conf_t *cc, char *err,
 
 errout:
   free_conf(c);
+  kml_configs_destroy(c->configs);
   kml_failure_destroy(c->failure);
   pthread_mutex_destroy(&c->lock);
   free(c);
@@ -378,9 +382,14 @@ void kml_client_destroy(kml_client_t *c) {
   if (c->rk != NULL)
     rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   free_conf(c);
+  kml_configs_destroy(c->configs);
   kml_failure_destroy(c->failure);
   pthread_mutex_destroy(&c->lock);
   free(c);
+}
+
+struct kml_configs *kml_client_configs(kml_client_t *c) {
+  return c->configs;
 }
 
 rd_kafka_t *kml_client_rk(kml_client_t *c) { return c->rk; }

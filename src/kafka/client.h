@@ -78,6 +78,10 @@ struct kml_offsets_topic *kml_client_follower(kml_client_t *c, char *err,
 /* Stop following for good (the topic cannot be read): the admin API from
  * now on. */
 void kml_client_drop_follower(kml_client_t *c);
+struct kml_configs;
+/* The topic settings read so far (collect.h), owned by c; same thread
+ * rules as c. */
+struct kml_configs *kml_client_configs(kml_client_t *c);
 /* Send a line to the client's log sink (if any). Thread-safe if the sink is. */
 void kml_client_log(const kml_client_t *c, int level, const char *msg);
 /* Cluster name given at creation, owned by c. */

@@ -17,6 +17,7 @@
 
 typedef struct {
   rd_kafka_t *rk;
+  kml_configs_t *k;
   kml_snapshot_t *s;
   double deadline_ms;
   int requests, errors;
@@ -24,7 +25,8 @@ typedef struct {
 
 static void *configs_thread(void *arg) {
   configs_job_t *j = arg;
-  j->requests = kml_collect_configs(j->rk, j->s, j->deadline_ms, &j->errors);
+  j->requests =
+      kml_collect_configs(j->rk, j->k, j->s, j->deadline_ms, &j->errors);
   return NULL;
 }
 
@@ -72,7 +74,8 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
   for (int i = 0; i < s->n_brokers; i++)
     s->brokers[i].rtt_avg_ms = kml_client_broker_rtt(c, s->brokers[i].id);
 
-  configs_job_t cj = {.rk = rk, .s = s, .deadline_ms = deadline};
+  configs_job_t cj = {
+      .rk = rk, .k = kml_client_configs(c), .s = s, .deadline_ms = deadline};
   pthread_t configs;
   int configs_running = 0;
   if (o->configs_enabled)

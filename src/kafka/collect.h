@@ -42,11 +42,21 @@ int kml_collect_watermarks(rd_kafka_t *rk, kml_snapshot_t *s,
                            double deadline_ms);
 int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
                        const kml_filter_t *groups, int timeout_ms);
-/* Touches only topics' retention/min_isr fields and offsets_retention_s, so
- * it may run beside the other steps; adds the requests left unanswered to
- * *errors (0 after the call: KML_STEP_CONFIGS is the caller's to set). */
-int kml_collect_configs(rd_kafka_t *rk, kml_snapshot_t *s, double deadline_ms,
-                        int *errors);
+/* Settings read by earlier collections (configs.c), kept by the client:
+ * asked again every KML_CONFIGS_REFRESH_S seconds, and for topics new to
+ * it. One owner, not thread-safe. */
+#define KML_CONFIGS_REFRESH_S 300.0
+typedef struct kml_configs kml_configs_t;
+kml_configs_t *kml_configs_new(void); /* NULL when out of memory */
+void kml_configs_destroy(kml_configs_t *k);
+/* Fills topics' retention/min_isr fields and offsets_retention_s from k,
+ * asking the cluster first when k is due for a refresh or lacks a selected
+ * topic. Touches nothing else in s, so it may run beside the other steps;
+ * adds what it could not learn to *errors (0 after the call: every setting
+ * is known; KML_STEP_CONFIGS is the caller's to set). Returns the requests
+ * sent (0 most of the time). */
+int kml_collect_configs(rd_kafka_t *rk, kml_configs_t *k, kml_snapshot_t *s,
+                        double deadline_ms, int *errors);
 
 /* Admin options for op whose request timeout is what is left until
  * deadline_ms. NULL, with the reason in err, when no time is left or

@@ -27,11 +27,20 @@
 #include <string.h>
 
 #define BATCH 1024
-#define QUEUED_MIN 20000    /* records librdkafka keeps prefetched */
-#define PAUSE_SUSPECT 10000 /* a drain this large may have paused fetching */
-#define FETCH_WAIT_MS 100   /* fetch.wait.max.ms */
-#define QUIET_MS 250        /* nothing for this long: stop waiting */
-#define BAD_LOGGED 5        /* malformed records logged one by one */
+/* The prefetch bound. With the legacy consumer API and one queue for all
+ * partitions, librdkafka compares queued.min.messages and
+ * queued.max.messages.kbytes with the length and size of that shared queue
+ * (rd_kafka_q_len() follows the forward), and fetch.max.bytes, left unset,
+ * follows the byte bound: so at most QUEUED_KB of records wait between
+ * reads, plus one fetch answer of at most QUEUED_KB per broker in flight
+ * (the defaults allow 64 MiB and 50 MiB per answer). A catch-up is not
+ * slowed: while a drain empties the queue the fetcher keeps fetching. */
+#define QUEUED_MIN "5000"  /* records librdkafka keeps prefetched */
+#define QUEUED_KB "4096"   /* ... and at most this many KiB of them */
+#define PAUSE_SUSPECT 2500 /* a drain this large may have paused fetching */
+#define FETCH_WAIT_MS 100  /* fetch.wait.max.ms */
+#define QUIET_MS 250       /* nothing for this long: stop waiting */
+#define BAD_LOGGED 5       /* malformed records logged one by one */
 
 struct kml_offsets_topic {
   kml_client_t *c;
@@ -57,9 +66,9 @@ kml_offsets_topic_t *kml_offsets_topic_new(kml_client_t *c, char *err,
                                       "fetch.wait.max.ms",
                                       "100",
                                       "queued.min.messages",
-                                      "20000",
+                                      QUEUED_MIN,
                                       "queued.max.messages.kbytes",
-                                      "16384",
+                                      QUEUED_KB,
                                       "topic.metadata.refresh.interval.ms",
                                       "60000",
                                       NULL};
