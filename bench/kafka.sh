@@ -59,6 +59,9 @@ cleanup() {
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 hwm_mib() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# CPU seconds (user + system, every thread) a process used so far: robust to
+# a busy machine where wall times also count the wait for a core.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 echo "starting a 3-broker cluster ..."
 boot=$(KML_KAFKA_HEAP=${KML_KAFKA_HEAP:-768m} "$top/tests/kafka/cluster" start --brokers 3 --dir "$kdir/kafka")
@@ -197,10 +200,13 @@ for want in $steps; do
     echo "(this build has no kafka_read_seconds: timing the collection step only)"
   }
   n0=$(csv_rows "$d" $timing | wc -l)
+  c0=$(cpu_s "$cd_pid")
   for _ in $(seq 1 $((collections * 12))); do
     [ "$(csv_rows "$d" $timing | wc -l)" -ge $((n0 + collections)) ] && break
     sleep 1
   done
+  n1=$(csv_rows "$d" $timing | wc -l)
+  ours_cpu=$(echo "scale=3; ($(cpu_s "$cd_pid") - $c0) / ($n1 - $n0)" | bc)
   ours_mib=$(hwm_mib "$cd_pid")
   csv_rows "$d" $timing | tail -n "$collections" >"$d/read.txt"
   csv_rows "$d" kafka_requests | tail -n "$collections" >"$d/requests.txt"
@@ -211,9 +217,9 @@ for want in $steps; do
   ours_mean=$(awk '{s+=$2} END {printf "%.3f", s/NR}' "$d/read.txt")
   ours_req=$(awk '{print $2}' "$d/requests.txt" | sort -g | tail -1)
   plugin_mib=$(echo "$ours_mib - $base_mib" | bc)
-  echo "first complete collection after ${first%.*} s; read callback best ${ours_best} s, mean ${ours_mean} s; ${ours_req} requests; collectd peak RSS ${ours_mib} MiB (${plugin_mib} MiB over a collectd without the plugin)"
+  echo "first complete collection after ${first%.*} s; read callback best ${ours_best} s, mean ${ours_mean} s; CPU ${ours_cpu} s per collection (collectd, every thread); ${ours_req} requests; collectd peak RSS ${ours_mib} MiB (${plugin_mib} MiB over a collectd without the plugin)"
 
-  km_best="" km_mib="" ke_best="" ke_mib=""
+  km_best="" km_mib="" ke_best="" ke_mib="" km_cpu="" ke_cpu=""
   if [ -n "${KMINION:-}" ]; then
     port=$(free_port)
     cat >"$kdir/kminion.yaml" <<EOF
@@ -238,16 +244,18 @@ EOF
     km_pid=$!
     pids+=("$km_pid")
     for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/metrics" && break; sleep 0.5; done
+    c0=$(cpu_s "$km_pid")
     for i in $(seq 1 "$collections"); do
       s=$(scrape "http://127.0.0.1:$port/metrics" "$kdir/kminion.txt")
       echo "KMinion scrape $i: $s s"
       if [ -z "$km_best" ] || awk "BEGIN{exit !($s < $km_best)}"; then km_best=$s; fi
     done
+    km_cpu=$(echo "scale=3; ($(cpu_s "$km_pid") - $c0) / $collections" | bc)
     km_mib=$(hwm_mib "$km_pid")
     python3 "$top/bench/kafka_lags.py" prometheus kminion_kafka_consumer_group_topic_partition_lag \
       group_id topic_name partition_id <"$kdir/kminion.txt" >"$kdir/kminion-$want.lags"
     kill "$km_pid"; wait "$km_pid" 2>/dev/null || true
-    echo "KMinion: best ${km_best} s, peak RSS ${km_mib} MiB"
+    echo "KMinion: best ${km_best} s, CPU ${km_cpu} s per scrape, peak RSS ${km_mib} MiB"
   fi
   if [ -n "${KAFKA_EXPORTER:-}" ]; then
     port=$(free_port)
@@ -259,16 +267,18 @@ EOF
     ke_pid=$!
     pids+=("$ke_pid")
     for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.5; done
+    c0=$(cpu_s "$ke_pid")
     for i in $(seq 1 "${KE_SCRAPES:-2}"); do
       s=$(scrape "http://127.0.0.1:$port/metrics" "$kdir/exporter.txt")
       echo "kafka_exporter scrape $i: $s s"
       if [ -z "$ke_best" ] || awk "BEGIN{exit !($s < $ke_best)}"; then ke_best=$s; fi
     done
+    ke_cpu=$(echo "scale=3; ($(cpu_s "$ke_pid") - $c0) / ${KE_SCRAPES:-2}" | bc)
     ke_mib=$(hwm_mib "$ke_pid")
     python3 "$top/bench/kafka_lags.py" prometheus kafka_consumergroup_lag \
       consumergroup topic partition <"$kdir/exporter.txt" >"$kdir/exporter-$want.lags"
     kill "$ke_pid"; wait "$ke_pid" 2>/dev/null || true
-    echo "kafka_exporter: best ${ke_best} s, peak RSS ${ke_mib} MiB"
+    echo "kafka_exporter: best ${ke_best} s, CPU ${ke_cpu} s per scrape, peak RSS ${ke_mib} MiB"
   fi
 
   echo "-- agreement on per-partition lag ($want groups)"
@@ -276,13 +286,15 @@ EOF
     ${KMINION:+"$kdir/kminion-$want.lags"} ${KAFKA_EXPORTER:+"$kdir/exporter-$want.lags"} || true
   if [ -n "$km_best" ]; then
     awk -v a="$km_best" -v b="$ours_best" 'BEGIN{printf "vs KMinion:        %.2fx its time (%.3f s vs %.3f s)\n", b/a, b, a}'
+    awk -v a="$km_cpu" -v b="$ours_cpu" 'BEGIN{printf "                   %.2fx its CPU (%.3f s vs %.3f s)\n", b/a, b, a}'
     awk -v a="$km_mib" -v b="$plugin_mib" 'BEGIN{printf "                   %.2fx its memory (%.1f MiB vs %.1f MiB)\n", b/a, b, a}'
   fi
   if [ -n "$ke_best" ]; then
     awk -v a="$ke_best" -v b="$ours_best" 'BEGIN{printf "vs kafka_exporter: %.3fx its time (%.3f s vs %.3f s)\n", b/a, b, a}'
+    awk -v a="$ke_cpu" -v b="$ours_cpu" 'BEGIN{printf "                   %.3fx its CPU (%.3f s vs %.3f s)\n", b/a, b, a}'
     awk -v a="$ke_mib" -v b="$plugin_mib" 'BEGIN{printf "                   %.2fx its memory (%.1f MiB vs %.1f MiB)\n", b/a, b, a}'
   fi
-  echo "$want groups: ours ${ours_best}s ${ours_req}req ${plugin_mib}MiB first ${first%.*}s | kminion ${km_best:-n/a}s ${km_mib:-n/a}MiB | kafka_exporter ${ke_best:-n/a}s ${ke_mib:-n/a}MiB" >>"$report"
+  echo "$want groups: ours ${ours_best}s (cpu ${ours_cpu}s) ${ours_req}req ${plugin_mib}MiB first ${first%.*}s | kminion ${km_best:-n/a}s (cpu ${km_cpu:-n/a}s) ${km_mib:-n/a}MiB | kafka_exporter ${ke_best:-n/a}s (cpu ${ke_cpu:-n/a}s) ${ke_mib:-n/a}MiB" >>"$report"
 done
 echo
 echo "== summary"
