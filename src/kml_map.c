@@ -130,9 +130,15 @@ int kml_map_remove(kml_map_t *m, const char *key) {
 }
 
 size_t kml_map_sweep(kml_map_t *m, uint64_t round) {
+  return kml_map_sweep_keep(m, round, NULL, NULL);
+}
+
+size_t kml_map_sweep_keep(kml_map_t *m, uint64_t round,
+                          int (*keep)(const char *key, void *ud), void *ud) {
   size_t n = 0;
   for (size_t i = 0; i < m->cap;) {
-    if (m->slots[i].key && m->slots[i].round < round) {
+    if (m->slots[i].key && m->slots[i].round < round &&
+        (keep == NULL || !keep(m->slots[i].key, ud))) {
       erase(m, i);
       n++;
       continue; /* a shifted entry may now sit at i */

@@ -24,6 +24,10 @@ void *kml_map_find(const kml_map_t *m, const char *key);
 int kml_map_remove(kml_map_t *m, const char *key);
 /* Remove entries last touched before round; returns how many. */
 size_t kml_map_sweep(kml_map_t *m, uint64_t round);
+/* The same, but entries for which keep(key, ud) returns nonzero stay (state
+ * of things a collection could not measure). keep may be NULL. */
+size_t kml_map_sweep_keep(kml_map_t *m, uint64_t round,
+                          int (*keep)(const char *key, void *ud), void *ud);
 size_t kml_map_size(const kml_map_t *m);
 /* Visit every entry (in no particular order); do not modify m meanwhile. */
 void kml_map_foreach(kml_map_t *m,

@@ -33,14 +33,25 @@ char *kml_str_sanitize(char *dst, size_t dstlen, const char *src, int no_dash) {
     return dst;
   size_t n = strlen(src);
   size_t i;
-  for (i = 0; i < n && i < dstlen - 1; i++)
-    dst[i] = ident_ok((unsigned char)src[i], no_dash) ? src[i] : '_';
-  dst[i] = '\0';
-  if (n > dstlen - 1 && dstlen > 10) {
+  int changed = 0;
+  for (i = 0; i < n; i++) {
+    int ok = ident_ok((unsigned char)src[i], no_dash);
+    changed |= !ok;
+    if (i < dstlen - 1)
+      dst[i] = ok ? src[i] : '_';
+  }
+  dst[i < dstlen - 1 ? i : dstlen - 1] = '\0';
+  /* A name that lost bytes (replaced or cut) ends in "~" and 8 hex digits
+   * of the hash of the whole name: "a/b" and "a_b" stay two series. '~' is
+   * never kept from src, so only this suffix can produce it. */
+  if ((changed || n > dstlen - 1) && dstlen > 10) {
     char tail[10];
     snprintf(tail, sizeof(tail), "~%08x",
              (unsigned)(kml_hash_str(src) & 0xffffffffu));
-    memcpy(dst + dstlen - 1 - 9, tail, 10); /* includes the NUL */
+    size_t at = strlen(dst);
+    if (at > dstlen - 1 - 9)
+      at = dstlen - 1 - 9;
+    memcpy(dst + at, tail, 10); /* includes the NUL */
   }
   return dst;
 }

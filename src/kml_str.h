@@ -14,9 +14,11 @@ size_t kml_strlcpy(char *dst, const char *src, size_t dstlen);
 
 /* Make src usable as a collectd identifier field: bytes other than
  * [A-Za-z0-9._-] become '_' (or '-' is also replaced when no_dash is set).
- * A result longer than dstlen-1 keeps a prefix and ends in "~" plus 8 hex
- * digits of the hash of the whole src, so distinct long names stay distinct.
- * Writes at most dstlen bytes into dst; returns dst. Thread-safe. */
+ * When a byte was replaced, or the name is longer than dstlen-1 (then a
+ * prefix is kept), the result ends in "~" plus 8 hex digits of the hash of
+ * the whole src, so distinct names stay distinct ("a/b" is not "a_b").
+ * Names that need no change are copied as they are. Writes at most dstlen
+ * bytes into dst; returns dst. Thread-safe. */
 char *kml_str_sanitize(char *dst, size_t dstlen, const char *src, int no_dash);
 
 /* Write "host/plugin[-pi]/type[-ti]/ds" (collectd's identifier plus the data

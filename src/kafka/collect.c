@@ -44,7 +44,12 @@ rd_kafka_AdminOptions_t *kml_collect_admin_options(rd_kafka_t *rk,
     snprintf(err, errlen, "admin options refused for this operation");
     return NULL;
   }
-  if (rd_kafka_AdminOptions_set_request_timeout(o, left, err, errlen) !=
+  /* The request times out a little before the deadline, so that requests
+   * fanned out per coordinator report what did answer while the caller
+   * still waits, instead of all of it arriving too late. */
+  int margin = left / 10 > 50 ? left / 10 : 50;
+  int timeout = left - margin > 1 ? left - margin : 1;
+  if (rd_kafka_AdminOptions_set_request_timeout(o, timeout, err, errlen) !=
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_AdminOptions_destroy(o);
     return NULL;

@@ -58,10 +58,11 @@ void kml_configs_destroy(kml_configs_t *k);
 int kml_collect_configs(rd_kafka_t *rk, kml_configs_t *k, kml_snapshot_t *s,
                         double deadline_ms, int *errors);
 
-/* Admin options for op whose request timeout is what is left until
- * deadline_ms. NULL, with the reason in err, when no time is left or
- * librdkafka refuses the timeout: send nothing then, or librdkafka would
- * wait its own default (60 s) instead. The caller destroys the options. */
+/* Admin options for op whose request timeout ends shortly before
+ * deadline_ms (a tenth of what is left, at least 50 ms, earlier). NULL, with
+ * the reason in err, when no time is left or librdkafka refuses the timeout:
+ * send nothing then, or librdkafka would wait its own default (60 s) instead.
+ * The caller destroys the options. */
 rd_kafka_AdminOptions_t *kml_collect_admin_options(rd_kafka_t *rk,
                                                    rd_kafka_admin_op_t op,
                                                    double deadline_ms,

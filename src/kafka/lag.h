@@ -5,12 +5,16 @@
  * difference only comes from a race with truncation).
  *
  * Lag in seconds is the age of the oldest unconsumed message. Each
- * partition keeps a ring of (time, high-water mark) observations; the time
- * at which the high-water mark passed the committed offset is found by
- * linear interpolation, and the lag is now minus that time. An idle
- * partition with everything consumed has lag 0; a stopped consumer on an
- * idle partition keeps ageing, as it should. Older than the ring: the
- * oldest observation gives a lower bound. */
+ * partition keeps a ring of high-water marks, each with the first and the
+ * last time it was seen unchanged. The message at offset `committed`
+ * arrived after the last sighting of the mark below it and no later than
+ * the first sighting of the mark above it; within that window arrival is
+ * interpolated linearly. So a burst after hours of idleness is dated by
+ * the collection before it, not spread over the idle hours. An idle
+ * partition with everything consumed has lag 0; a stopped consumer keeps
+ * ageing, as it should. Older than the ring: the first sighting of its
+ * oldest entry gives a lower bound. All functions are pure apart from the
+ * ring they are given; a ring has one owner (not thread-safe). */
 #ifndef KML_KAFKA_LAG_H
 #define KML_KAFKA_LAG_H
 
@@ -19,24 +23,26 @@
 #define KML_LAG_RING 48
 
 typedef struct {
-  double t[KML_LAG_RING];
+  double first[KML_LAG_RING]; /* when high[i] was first seen */
+  double last[KML_LAG_RING];  /* when high[i] was last seen, unchanged */
   int64_t high[KML_LAG_RING];
-  int n;           /* entries in use, oldest at index 0 */
-  double low_t;    /* last time the low-water mark was seen */
-  int64_t low;     /* last low-water mark (-1 unknown) */
-  double low_rate; /* smoothed low-water mark advance, messages/s */
+  int n; /* entries in use, oldest at index 0 */
 } kml_lag_ring_t;
 
-/* Record high-water mark `high` observed at time t. Rings keep only
- * changes (plus the newest observation), thinning older entries when full
- * so that the ring spans ever longer periods. */
+/* Record high-water mark `high` observed at time t (seconds). A new mark is
+ * appended; the same mark only moves its `last` time; a smaller mark
+ * (topic re-created or truncated) voids the history. When full, every
+ * other entry of the older half goes, so the ring spans ever longer
+ * periods. Unknown marks (high < 0) are ignored: not seeing a mark is not
+ * seeing it unchanged. */
 void kml_lag_observe(kml_lag_ring_t *r, double t, int64_t high);
-/* Record the low-water mark (for the retention advance rate). */
-void kml_lag_observe_low(kml_lag_ring_t *r, double t, int64_t low);
-/* Lag in messages (>= 0); -1 when committed < 0 (no commit). */
+/* Lag in messages (>= 0); -1 when committed or high is unknown (< 0). */
 int64_t kml_lag_messages(int64_t high, int64_t committed);
-/* Seconds since the message at offset `committed` was produced, as seen by
- * now; 0 when nothing is unconsumed. NAN when the ring is empty. */
+/* Seconds since the message at offset `committed` arrived, as seen at now;
+ * 0 when nothing is unconsumed. NAN when the ring is empty or committed < 0.
+ * The caller passes max(committed, log start) for topics whose head was
+ * deleted (retention, DeleteRecords): the oldest unconsumed message that
+ * still exists is the one that ages. */
 double kml_lag_seconds(const kml_lag_ring_t *r, int64_t committed, double now);
 
 #endif

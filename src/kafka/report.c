@@ -1,12 +1,24 @@
 /* report: the mapping from a snapshot to collectd's identifier scheme, plus
- * the memory that rates, lag in seconds and notifications need. An event is
- * sent when a state changes (FAILURE/WARNING when a problem appears, OKAY
- * when it clears), never once per interval, as collectd's threshold plugin
- * does. Entries of deleted topics and groups are swept after one interval
- * without them, so nothing stale is dispatched again. */
+ * the memory that rates, lag in seconds and notifications need.
+ *
+ * Unknown is not zero: a value is dispatched only when the snapshot
+ * measured everything it is made of (a group's total only when each of its
+ * partitions has a committed offset and both water marks), and only such
+ * values move a notification state. An event is sent when a state changes
+ * (FAILURE/WARNING when a problem appears, OKAY when it clears), never once
+ * per interval, as collectd's threshold plugin does. Memory of topics and
+ * groups that are gone is swept only after a step that saw the whole
+ * cluster (the metadata, the complete group list), and never for a group
+ * the collection could not read.
+ *
+ * Rates belong to partitions: each partition's rate comes from its own
+ * high-water marks (kml_rate), and a topic's or broker's rate is the sum of
+ * its partitions' rates (a broker's: the partitions it leads now), so a
+ * leader move changes who owns a rate, never its size. */
 #include "report.h"
 
 #include "../kml_map.h"
+#include "../kml_rate.h"
 #include "../kml_str.h"
 #include "lag.h"
 #include "status.h"
@@ -17,11 +29,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Time constant of the smoothed rates behind the retention ETA: retention
+ * deletes whole segments and consumers commit in steps, so the rate of one
+ * interval says little. */
+#define SMOOTH_SECONDS 300.0
+
 typedef struct {
-  double t;
-  double sum; /* sum of high-water marks (topics, brokers) or commits */
-  int have;
-} rate_mem_t;
+  kml_lag_ring_t ring;
+  kml_rate_t high, low; /* kml_rate state of the two water marks */
+  double in_rate;       /* messages/s over the last interval; NAN unknown */
+  double retention;     /* smoothed log-start advance, messages/s; NAN */
+  double retention_t;   /* when retention was last updated */
+} part_mem_t;
+
+typedef struct {
+  kml_status_window_t window;
+  kml_rate_t committed;
+  double consumed;   /* messages/s over the last interval; NAN unknown */
+  double consumed_s; /* smoothed; NAN unknown */
+  double consumed_t;
+} gpart_mem_t;
 
 typedef struct {
   kml_group_state_t state;
@@ -30,11 +57,12 @@ typedef struct {
   int64_t rebalances;
   double empty_since; /* when we first saw the group Empty, 0 if not */
   int have;
-  rate_mem_t consumed;
 } group_mem_t;
 
 typedef struct {
-  int state; /* kml_severity_t of the last event, OKAY initially */
+  int state;      /* kml_severity_t of the last event, OKAY initially */
+  uint64_t round; /* last round the state was looked at */
+  char name[80];  /* brokers: "host:port" while known */
 } alert_mem_t;
 
 struct kml_report {
@@ -42,7 +70,11 @@ struct kml_report {
   uint64_t round;
   int ok_streak; /* consecutive successful collections */
   int64_t errors_total;
-  kml_map_t *rings, *rates, *groups, *windows, *alerts;
+  kml_map_t *parts;   /* "<topic>\x1f<partition>" */
+  kml_map_t *groups;  /* "<group>" */
+  kml_map_t *gparts;  /* "<group>\x1f<topic>\x1f<partition>" */
+  kml_map_t *galerts; /* "<group>\x1f<kind>" */
+  kml_map_t *alerts;  /* cluster and broker alerts */
 };
 
 kml_report_t *kml_report_new(const kml_report_opts_t *o) {
@@ -52,12 +84,12 @@ kml_report_t *kml_report_new(const kml_report_opts_t *o) {
   r->o = *o;
   if (r->o.status_window < 2)
     r->o.status_window = 5;
-  r->rings = kml_map_new(sizeof(kml_lag_ring_t));
-  r->rates = kml_map_new(sizeof(rate_mem_t));
+  r->parts = kml_map_new(sizeof(part_mem_t));
   r->groups = kml_map_new(sizeof(group_mem_t));
-  r->windows = kml_map_new(sizeof(kml_status_window_t));
+  r->gparts = kml_map_new(sizeof(gpart_mem_t));
+  r->galerts = kml_map_new(sizeof(alert_mem_t));
   r->alerts = kml_map_new(sizeof(alert_mem_t));
-  if (!r->rings || !r->rates || !r->groups || !r->windows || !r->alerts) {
+  if (!r->parts || !r->groups || !r->gparts || !r->galerts || !r->alerts) {
     kml_report_destroy(r);
     return NULL;
   }
@@ -67,10 +99,10 @@ kml_report_t *kml_report_new(const kml_report_opts_t *o) {
 void kml_report_destroy(kml_report_t *r) {
   if (r == NULL)
     return;
-  kml_map_destroy(r->rings);
-  kml_map_destroy(r->rates);
+  kml_map_destroy(r->parts);
   kml_map_destroy(r->groups);
-  kml_map_destroy(r->windows);
+  kml_map_destroy(r->gparts);
+  kml_map_destroy(r->galerts);
   kml_map_destroy(r->alerts);
   free(r);
 }
@@ -80,6 +112,7 @@ void kml_report_destroy(kml_report_t *r) {
 typedef struct {
   kml_report_t *r;
   const kml_report_sink_t *sink;
+  const kml_snapshot_t *s;
   double time; /* collection start: the values' timestamp */
   double now;  /* when the offsets were read: lag-in-seconds clock */
 } emit_t;
@@ -98,13 +131,17 @@ static void put(const emit_t *e, const char *pi, const char *type,
   e->sink->value(&v, e->sink->ud);
 }
 
-/* Send an event when the state stored under key changes. The first look at
- * a key that is fine sends nothing: there was nothing to recover from. */
-static void transition(const emit_t *e, const char *key, kml_severity_t sev,
-                       kml_event_t *ev) {
+/* Send an event when the state stored under key in map m changes. The
+ * first look at a key that is fine sends nothing: there was nothing to
+ * recover from. */
+static void transition(const emit_t *e, kml_map_t *m, const char *key,
+                       kml_severity_t sev, kml_event_t *ev) {
   int created;
-  alert_mem_t *a = kml_map_get(e->r->alerts, key, e->r->round, &created);
-  if (a == NULL || (int)sev == a->state)
+  alert_mem_t *a = kml_map_get(m, key, e->r->round, &created);
+  if (a == NULL)
+    return;
+  a->round = e->r->round;
+  if ((int)sev == a->state)
     return;
   a->state = (int)sev;
   ev->severity = sev;
@@ -125,22 +162,26 @@ static void name_ti(char *out, size_t len, const char *topic, int32_t p) {
   kml_str_sanitize(out, len, tmp, 0);
 }
 
-/* Rate of a growing sum kept under key; NAN the first time or on reset. */
-static double rate_of(const emit_t *e, const char *key, double sum) {
-  int created;
-  rate_mem_t *m = kml_map_get(e->r->rates, key, e->r->round, &created);
-  if (m == NULL)
+/* Rate of counter value v at time t from kml_rate state m; NAN the first
+ * time, after a reset, or when v is unknown (< 0). */
+static double rate_of(kml_rate_t *m, double t, int64_t v) {
+  double out = NAN;
+  if (v < 0 ||
+      kml_rate_update(m, KML_DS_DERIVE, t, (double)v, &out) != KML_RATE_OK)
     return NAN;
-  double rate = NAN;
-  if (m->have && e->now > m->t && sum >= m->sum)
-    rate = (sum - m->sum) / (e->now - m->t);
-  m->t = e->now;
-  m->sum = sum;
-  m->have = 1;
-  return rate;
+  return out;
 }
 
-static void ring_key(char *out, size_t len, const char *topic, int32_t p) {
+/* Exponential smoothing over time: avg moves toward x by 1 - e^(-dt/tau). */
+static double smooth(double avg, double x, double dt) {
+  if (!isfinite(x))
+    return avg;
+  if (!isfinite(avg) || dt <= 0)
+    return x;
+  return avg + (1 - exp(-dt / SMOOTH_SECONDS)) * (x - avg);
+}
+
+static void part_key(char *out, size_t len, const char *topic, int32_t p) {
   snprintf(out, len, "%s\x1f%d", topic, (int)p);
 }
 
@@ -166,14 +207,152 @@ static void cluster_up_event(const emit_t *e, const kml_snapshot_t *s) {
     kml_map_get(e->r->alerts, "up", e->r->round, &created); /* keep it */
     return;
   }
-  transition(e, "up", s->ok ? KML_SEV_OKAY : KML_SEV_FAILURE, &ev);
+  transition(e, e->r->alerts, "up", s->ok ? KML_SEV_OKAY : KML_SEV_FAILURE,
+             &ev);
 }
 
-static void cluster_values(const emit_t *e, const kml_snapshot_t *s) {
+/* Per broker: partitions led, replicas held, the sum of the rates of the
+ * partitions it leads and of those it holds a replica of (each complete
+ * only when every such partition has a rate). The second does not change
+ * when leaders move: it is what peers of a broker are compared by. */
+typedef struct {
+  int leaders, replicas;
+  double in, replicated; /* led partitions' rates; all held replicas' */
+  int in_unknown, replicated_unknown;
+} broker_sum_t;
+
+static int broker_index(const kml_snapshot_t *s, int32_t id) {
+  const kml_broker_t *b = kml_snapshot_broker(s, id);
+  return b ? (int)(b - s->brokers) : -1;
+}
+
+/* Counts per broker id, for brokers that may not be in the metadata:
+ * replicas held by lost brokers, replicas out of the ISR. */
+#define MAX_COUNTED 64
+typedef struct {
+  int32_t id;
+  int replicas;
+} lost_t;
+
+static void count_id(lost_t *c, int *n, int32_t id) {
+  int j = 0;
+  while (j < *n && c[j].id != id)
+    j++;
+  if (j == *n) {
+    if (*n == MAX_COUNTED)
+      return;
+    c[(*n)++] = (lost_t){.id = id};
+  }
+  c[j].replicas++;
+}
+
+static int in_isr(const kml_partition_t *kp, int32_t id) {
+  for (int j = 0; j < kp->n_isr; j++)
+    if (kp->isr[j] == id)
+      return 1;
+  return 0;
+}
+
+static void broker_events(const emit_t *e, const kml_snapshot_t *s,
+                          const lost_t *lost, int n_lost) {
+  char key[64];
+  kml_event_t ev = {.type = "kafka_broker_up", .type_instance = ""};
+  char pi[32];
+  ev.plugin_instance = pi;
+  for (int b = 0; b < s->n_brokers; b++) {
+    const kml_broker_t *kb = &s->brokers[b];
+    snprintf(key, sizeof(key), "broker\x1f%d", (int)kb->id);
+    snprintf(pi, sizeof(pi), "broker-%d", (int)kb->id);
+    snprintf(ev.message, sizeof(ev.message), "broker %d (%.100s:%d) is back",
+             (int)kb->id, kb->host, kb->port);
+    ev.n_meta = 0;
+    ev.meta[ev.n_meta++] = (kml_meta_t){.key = "broker", .number = kb->id};
+    transition(e, e->r->alerts, key, KML_SEV_OKAY, &ev);
+    alert_mem_t *a = kml_map_find(e->r->alerts, key);
+    if (a != NULL)
+      snprintf(a->name, sizeof(a->name), "%.60s:%d", kb->host, kb->port);
+  }
+  for (int i = 0; i < n_lost; i++) {
+    snprintf(key, sizeof(key), "broker\x1f%d", (int)lost[i].id);
+    snprintf(pi, sizeof(pi), "broker-%d", (int)lost[i].id);
+    const alert_mem_t *a = kml_map_find(e->r->alerts, key);
+    snprintf(ev.message, sizeof(ev.message),
+             "broker %d%s%.70s%s is not in the cluster: it holds replicas of "
+             "%d partition(s)",
+             (int)lost[i].id, a && a->name[0] ? " (" : "", a ? a->name : "",
+             a && a->name[0] ? ")" : "", lost[i].replicas);
+    ev.n_meta = 0;
+    ev.meta[ev.n_meta++] = (kml_meta_t){.key = "broker", .number = lost[i].id};
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "replicas", .number = lost[i].replicas};
+    transition(e, e->r->alerts, key, KML_SEV_FAILURE, &ev);
+  }
+}
+
+/* A broker that was lost and is neither back nor holding replicas any more
+ * was taken out of the cluster: close its alert. */
+static void close_gone_broker(const char *key, void *value, void *ud) {
+  const emit_t *e = ud;
+  alert_mem_t *a = value;
+  if (strncmp(key, "broker\x1f", 7) != 0 || a->round == e->r->round ||
+      a->state == KML_SEV_OKAY)
+    return;
+  a->state = KML_SEV_OKAY;
+  char pi[32];
+  snprintf(pi, sizeof(pi), "broker-%s", key + 7);
+  kml_event_t ev = {.severity = KML_SEV_OKAY,
+                    .time = e->time,
+                    .plugin_instance = pi,
+                    .type = "kafka_broker_up",
+                    .type_instance = ""};
+  snprintf(ev.message, sizeof(ev.message),
+           "broker %s left the cluster: it holds no replica any more", key + 7);
+  e->sink->event(&ev, e->sink->ud);
+}
+
+static void cluster_events(const emit_t *e, int urp, int offline,
+                           const lost_t *unsync, int n_unsync) {
+  kml_event_t ev = {.plugin_instance = "cluster",
+                    .type = "kafka_offline",
+                    .type_instance = ""};
+  if (offline > 0)
+    snprintf(ev.message, sizeof(ev.message),
+             "%d partition(s) offline: no leader, no reads or writes", offline);
+  else
+    snprintf(ev.message, sizeof(ev.message), "no partition is offline");
+  ev.meta[ev.n_meta++] = (kml_meta_t){.key = "offline", .number = offline};
+  transition(e, e->r->alerts, "offline",
+             offline > 0 ? KML_SEV_FAILURE : KML_SEV_OKAY, &ev);
+
+  /* The broker out of sync on the most partitions is the likely cause. */
+  int worst = -1;
+  for (int i = 0; i < n_unsync; i++)
+    if (worst < 0 || unsync[i].replicas > unsync[worst].replicas)
+      worst = i;
+  ev.type = "kafka_under_replicated";
+  ev.n_meta = 0;
+  ev.meta[ev.n_meta++] = (kml_meta_t){.key = "under_replicated", .number = urp};
+  if (urp > 0 && worst >= 0)
+    snprintf(ev.message, sizeof(ev.message),
+             "%d partition(s) under-replicated; broker %d is out of sync on "
+             "%d of them",
+             urp, (int)unsync[worst].id, unsync[worst].replicas);
+  else if (urp > 0)
+    snprintf(ev.message, sizeof(ev.message), "%d partition(s) under-replicated",
+             urp);
+  else
+    snprintf(ev.message, sizeof(ev.message),
+             "every partition is fully replicated again");
+  transition(e, e->r->alerts, "urp", urp > 0 ? KML_SEV_WARNING : KML_SEV_OKAY,
+             &ev);
+}
+
+/* Cluster and broker values; bs holds what the topic pass summed. */
+static void cluster_values(const emit_t *e, const kml_snapshot_t *s,
+                           broker_sum_t *bs) {
   int parts = 0, urp = 0, offline = 0, min_isr = 0, not_pref = 0;
-  int *leaders = calloc(s->n_brokers + 1, sizeof(int));
-  int *replicas = calloc(s->n_brokers + 1, sizeof(int));
-  double *in = calloc(s->n_brokers + 1, sizeof(double));
+  lost_t lost[MAX_COUNTED], unsync[MAX_COUNTED];
+  int n_lost = 0, n_unsync = 0;
   for (int i = 0; i < s->n_topics; i++) {
     const kml_topic_t *t = &s->topics[i];
     for (int p = 0; p < t->n_parts; p++) {
@@ -184,14 +363,18 @@ static void cluster_values(const emit_t *e, const kml_snapshot_t *s) {
       min_isr += t->min_isr > 0 && kp->leader >= 0 && kp->n_isr < t->min_isr;
       not_pref += kp->leader >= 0 && kp->n_replicas > 0 &&
                   kp->leader != kp->replicas[0];
-      for (int b = 0; leaders && b < s->n_brokers; b++) {
-        if (s->brokers[b].id == kp->leader) {
-          leaders[b]++;
-          if (kp->high >= 0)
-            in[b] += (double)kp->high;
-        }
-        for (int k = 0; k < kp->n_replicas; k++)
-          replicas[b] += kp->replicas[k] == s->brokers[b].id;
+      int lb = broker_index(s, kp->leader);
+      if (lb >= 0)
+        bs[lb].leaders++;
+      for (int k = 0; k < kp->n_replicas; k++) {
+        int32_t id = kp->replicas[k];
+        int rb = broker_index(s, id);
+        if (rb >= 0)
+          bs[rb].replicas++;
+        else
+          count_id(lost, &n_lost, id);
+        if (!in_isr(kp, id))
+          count_id(unsync, &n_unsync, id);
       }
     }
   }
@@ -200,70 +383,103 @@ static void cluster_values(const emit_t *e, const kml_snapshot_t *s) {
   put(e, "cluster", "kafka_partitions", "", parts, 0, NULL);
   put(e, "cluster", "kafka_under_replicated", "", urp, 0, NULL);
   put(e, "cluster", "kafka_offline", "", offline, 0, NULL);
-  put(e, "cluster", "kafka_under_min_isr", "", min_isr, 0, NULL);
+  if (s->complete & KML_STEP_CONFIGS)
+    put(e, "cluster", "kafka_under_min_isr", "", min_isr, 0, NULL);
   put(e, "cluster", "kafka_not_preferred", "", not_pref, 0, NULL);
-  put(e, "cluster", "kafka_groups", "", s->n_groups, 0, NULL);
-  if (leaders != NULL && s->n_brokers > 0) {
+  if (s->complete & KML_STEP_GROUP_LIST)
+    put(e, "cluster", "kafka_groups", "", s->n_groups, 0, NULL);
+  if (s->n_brokers > 0) {
     /* Skew: the busiest broker's leaders over the fair share, minus one;
      * 0 when perfectly balanced. */
     int max = 0;
     for (int b = 0; b < s->n_brokers; b++)
-      max = leaders[b] > max ? leaders[b] : max;
+      max = bs[b].leaders > max ? bs[b].leaders : max;
     double fair = (double)(parts - offline) / s->n_brokers;
     put(e, "cluster", "kafka_leader_skew", "", fair > 0 ? max / fair - 1 : 0, 0,
         NULL);
-    char pi[KML_NAME_MAX + 1], key[64];
-    for (int b = 0; b < s->n_brokers; b++) {
-      snprintf(pi, sizeof(pi), "broker-%d", (int)s->brokers[b].id);
-      put(e, pi, "kafka_leaders", "", leaders[b], 0, NULL);
-      put(e, pi, "kafka_replicas", "", replicas[b], 0, NULL);
-      put(e, pi, "kafka_rtt", "", s->brokers[b].rtt_avg_ms, 0, NULL);
-      snprintf(key, sizeof(key), "broker\x1f%d", (int)s->brokers[b].id);
-      put(e, pi, "kafka_messages_in", "", rate_of(e, key, in[b]), 0, NULL);
-    }
   }
-  free(leaders);
-  free(replicas);
-  free(in);
-
-  kml_event_t ev = {.plugin_instance = "cluster",
-                    .type = "kafka_offline",
-                    .type_instance = ""};
-  if (offline > 0)
-    snprintf(ev.message, sizeof(ev.message),
-             "%d partition(s) offline: no leader, no reads or writes", offline);
-  else
-    snprintf(ev.message, sizeof(ev.message), "no partition is offline");
-  ev.meta[ev.n_meta++] = (kml_meta_t){.key = "offline", .number = offline};
-  transition(e, "offline", offline > 0 ? KML_SEV_FAILURE : KML_SEV_OKAY, &ev);
+  put(e, "cluster", "kafka_lost_brokers", "", n_lost, 0, NULL);
+  char pi[32];
+  for (int b = 0; b < s->n_brokers; b++) {
+    snprintf(pi, sizeof(pi), "broker-%d", (int)s->brokers[b].id);
+    put(e, pi, "kafka_broker_up", "", 1, 0, NULL);
+    put(e, pi, "kafka_leaders", "", bs[b].leaders, 0, NULL);
+    put(e, pi, "kafka_replicas", "", bs[b].replicas, 0, NULL);
+    put(e, pi, "kafka_rtt", "", s->brokers[b].rtt_avg_ms, 0, NULL);
+    if (!bs[b].in_unknown)
+      put(e, pi, "kafka_messages_in", "", bs[b].in, 0, NULL);
+    if (!bs[b].replicated_unknown)
+      put(e, pi, "kafka_replicated_in", "", bs[b].replicated, 0, NULL);
+  }
+  for (int i = 0; i < n_lost; i++) {
+    snprintf(pi, sizeof(pi), "broker-%d", (int)lost[i].id);
+    put(e, pi, "kafka_broker_up", "", 0, 0, NULL);
+  }
+  cluster_events(e, urp, offline, unsync, n_unsync);
+  broker_events(e, s, lost, n_lost);
+  kml_map_foreach(e->r->alerts, close_gone_broker, (void *)e);
 }
 
 /* ---------------------------------------------------------------- topics */
 
-static void topic_values(const emit_t *e, const kml_snapshot_t *s) {
-  char pi[KML_NAME_MAX + 1], ti[KML_NAME_MAX + 1], key[600];
+/* Observe a partition's water marks: ring, rates. Returns its memory. */
+static part_mem_t *observe_partition(const emit_t *e, const char *topic,
+                                     const kml_partition_t *kp) {
+  char key[600];
+  int created;
+  part_key(key, sizeof(key), topic, kp->id);
+  part_mem_t *m = kml_map_get(e->r->parts, key, e->r->round, &created);
+  if (m == NULL)
+    return NULL;
+  if (created)
+    m->retention = NAN;
+  kml_lag_observe(&m->ring, e->now, kp->high);
+  m->in_rate = rate_of(&m->high, e->now, kp->high);
+  double adv = rate_of(&m->low, e->now, kp->low);
+  if (isfinite(adv)) {
+    m->retention = smooth(m->retention, adv, e->now - m->retention_t);
+    m->retention_t = e->now;
+  }
+  return m;
+}
+
+static void topic_values(const emit_t *e, const kml_snapshot_t *s,
+                         broker_sum_t *bs) {
+  char pi[KML_NAME_MAX + 1], ti[KML_NAME_MAX + 1];
   for (int i = 0; i < s->n_topics; i++) {
     const kml_topic_t *t = &s->topics[i];
     name_pi(pi, sizeof(pi), "topic", t->name);
     put(e, pi, "kafka_partitions", "", t->n_parts, 0, t->name);
-    double sum_high = 0, retained = 0;
-    int complete = 1;
+    double in = 0, retained = 0;
+    int marks = 1, rates = 1;
     for (int p = 0; p < t->n_parts; p++) {
       const kml_partition_t *kp = &t->parts[p];
-      int created;
-      ring_key(key, sizeof(key), t->name, kp->id);
-      kml_lag_ring_t *ring =
-          kml_map_get(e->r->rings, key, e->r->round, &created);
-      if (ring != NULL) {
-        kml_lag_observe(ring, e->now, kp->high);
-        kml_lag_observe_low(ring, e->now, kp->low);
+      part_mem_t *m = observe_partition(e, t->name, kp);
+      double rate = m ? m->in_rate : NAN;
+      int lb = broker_index(s, kp->leader);
+      if (lb >= 0) {
+        if (isfinite(rate))
+          bs[lb].in += rate;
+        else
+          bs[lb].in_unknown = 1;
       }
+      for (int k = 0; k < kp->n_replicas; k++) {
+        int rb = broker_index(s, kp->replicas[k]);
+        if (rb < 0)
+          continue;
+        if (isfinite(rate))
+          bs[rb].replicated += rate;
+        else
+          bs[rb].replicated_unknown = 1;
+      }
+      if (isfinite(rate))
+        in += rate;
+      else
+        rates = 0;
       if (kp->high < 0 || kp->low < 0)
-        complete = 0;
-      else {
-        sum_high += (double)kp->high;
+        marks = 0;
+      else
         retained += (double)(kp->high - kp->low);
-      }
       if (!e->r->o.partition_detail)
         continue;
       name_ti(ti, sizeof(ti), t->name, kp->id);
@@ -274,12 +490,10 @@ static void topic_values(const emit_t *e, const kml_snapshot_t *s) {
       put(e, pi, "kafka_isr", ti, kp->n_isr, 0, t->name);
       put(e, pi, "kafka_leader", ti, kp->leader, 0, t->name);
     }
-    if (complete) {
-      snprintf(key, sizeof(key), "topic\x1f%s", t->name);
-      put(e, pi, "kafka_messages_in", "", rate_of(e, key, sum_high), 0,
-          t->name);
+    if (rates)
+      put(e, pi, "kafka_messages_in", "", in, 0, t->name);
+    if (marks)
       put(e, pi, "kafka_retained", "", retained, 0, t->name);
-    }
     if (t->retention_ms >= -1)
       put(e, pi, "kafka_retention_seconds", "",
           t->retention_ms < 0 ? -1 : t->retention_ms / 1000.0, 0, t->name);
@@ -293,11 +507,32 @@ typedef struct {
   double lag_s_max;
   int64_t lost_messages;
   int lost_partitions;
-  int64_t committed_sum;
+  double consumed;      /* sum of the partitions' rates */
+  int rate_unknown;     /* some partition has no rate yet */
   double retention_eta; /* min over partitions, NAN none */
   kml_status_t status;
-  int partitions;
+  int partitions; /* with a commit */
+  int unmeasured; /* of those, partitions whose numbers are unknown */
 } group_sum_t;
+
+static void gpart_key(char *out, size_t len, const char *group,
+                      const char *topic, int32_t p) {
+  snprintf(out, len, "%s\x1f%s\x1f%d", group, topic, (int)p);
+}
+
+/* Seconds until the log start passes the committed offset: the gap closes
+ * at the retention's advance minus the group's own progress. NAN when it
+ * does not close (the group keeps ahead) or a rate is unknown. */
+static double retention_eta(const part_mem_t *pm, const gpart_mem_t *gm,
+                            int64_t committed, int64_t low) {
+  if (pm == NULL || gm == NULL || !isfinite(pm->retention) ||
+      !isfinite(gm->consumed_s) || committed < low)
+    return NAN;
+  double closing = pm->retention - gm->consumed_s;
+  if (!(closing > 0))
+    return NAN;
+  return (double)(committed - low) / closing;
+}
 
 static void group_partition(const emit_t *e, const kml_snapshot_t *s,
                             const kml_group_t *g, const kml_group_offset_t *o,
@@ -310,38 +545,55 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
   name_ti(ti, sizeof(ti), o->topic, o->partition);
   int detail = e->r->o.partition_detail;
   sum->partitions++;
-  sum->committed_sum += o->committed;
   if (detail)
     put(e, pi, "kafka_committed", ti, (double)o->committed, 1, g->id);
-  if (kp->high < 0)
+
+  int created;
+  gpart_key(key, sizeof(key), g->id, o->topic, o->partition);
+  gpart_mem_t *gm = kml_map_get(e->r->gparts, key, e->r->round, &created);
+  if (gm != NULL && created)
+    gm->consumed = gm->consumed_s = NAN;
+  if (gm != NULL) {
+    gm->consumed = rate_of(&gm->committed, e->now, o->committed);
+    if (isfinite(gm->consumed)) {
+      gm->consumed_s =
+          smooth(gm->consumed_s, gm->consumed, e->now - gm->consumed_t);
+      gm->consumed_t = e->now;
+    }
+  }
+  /* Without both water marks, or without the members (STALL or STOP), the
+   * partition is not measured: nothing derived from it is dispatched. */
+  if (kp->high < 0 || kp->low < 0 || !(g->measured & KML_GROUP_DESCRIBED) ||
+      gm == NULL) {
+    sum->unmeasured++;
     return;
+  }
+  if (isfinite(gm->consumed))
+    sum->consumed += gm->consumed;
+  else
+    sum->rate_unknown = 1; /* the group's rate needs every partition's */
+
   int64_t lag = kml_lag_messages(kp->high, o->committed);
-  ring_key(key, sizeof(key), o->topic, o->partition);
-  const kml_lag_ring_t *ring = kml_map_find(e->r->rings, key);
-  double lag_s = ring ? kml_lag_seconds(ring, o->committed, e->now) : NAN;
+  part_key(key, sizeof(key), o->topic, o->partition);
+  const part_mem_t *pm = kml_map_find(e->r->parts, key);
+  /* Deleted head (retention, DeleteRecords): the oldest message that still
+   * exists is the one that ages. */
+  int64_t from = o->committed < kp->low ? kp->low : o->committed;
+  double lag_s = pm ? kml_lag_seconds(&pm->ring, from, e->now) : NAN;
   sum->lag_total += lag;
   sum->lag_max = lag > sum->lag_max ? lag : sum->lag_max;
   if (isfinite(lag_s) && lag_s > sum->lag_s_max)
     sum->lag_s_max = lag_s;
-  if (kp->low >= 0 && o->committed < kp->low) {
+  if (o->committed < kp->low) {
     sum->lost_partitions++;
     sum->lost_messages += kp->low - o->committed;
   }
-  /* Seconds until the log start passes the committed offset, when the
-   * retention front moves faster than the group. */
-  if (ring && ring->low_rate > 0 && kp->low >= 0 && o->committed >= kp->low) {
-    double eta = (o->committed - kp->low) / ring->low_rate;
-    if (!isfinite(sum->retention_eta) || eta < sum->retention_eta)
-      sum->retention_eta = eta;
-  }
-  snprintf(key, sizeof(key), "%s\x1f%s\x1f%d", g->id, o->topic,
-           (int)o->partition);
-  int created;
-  kml_status_window_t *w =
-      kml_map_get(e->r->windows, key, e->r->round, &created);
-  kml_status_t st = w ? kml_status_update(w, o->committed, lag, g->members > 0,
-                                          e->r->o.status_window)
-                      : KML_STATUS_OK;
+  double eta = retention_eta(pm, gm, o->committed, kp->low);
+  if (isfinite(eta) &&
+      (!isfinite(sum->retention_eta) || eta < sum->retention_eta))
+    sum->retention_eta = eta;
+  kml_status_t st = kml_status_update(&gm->window, o->committed, lag,
+                                      g->members > 0, e->r->o.status_window);
   if (st > sum->status)
     sum->status = st;
   if (detail) {
@@ -371,9 +623,9 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
   else
     snprintf(ev.message, sizeof(ev.message),
              "group %.80s: committed offsets are within the log again", g->id);
-  snprintf(key, sizeof(key), "lost\x1f%s", g->id);
-  transition(e, key, sum->lost_partitions > 0 ? KML_SEV_FAILURE : KML_SEV_OKAY,
-             &ev);
+  snprintf(key, sizeof(key), "%s\x1flost", g->id);
+  transition(e, e->r->galerts, key,
+             sum->lost_partitions > 0 ? KML_SEV_FAILURE : KML_SEV_OKAY, &ev);
 
   if (isfinite(e->r->o.lag_sla_seconds) && e->r->o.lag_sla_seconds > 0) {
     int over = sum->lag_s_max > e->r->o.lag_sla_seconds;
@@ -396,8 +648,9 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
       snprintf(ev.message, sizeof(ev.message),
                "group %.80s is within its lag SLA again (%.0f s behind)", g->id,
                sum->lag_s_max);
-    snprintf(key, sizeof(key), "sla\x1f%s", g->id);
-    transition(e, key, over ? KML_SEV_WARNING : KML_SEV_OKAY, &ev);
+    snprintf(key, sizeof(key), "%s\x1fsla", g->id);
+    transition(e, e->r->galerts, key, over ? KML_SEV_WARNING : KML_SEV_OKAY,
+               &ev);
   }
 
   int stalled =
@@ -419,78 +672,153 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
   else
     snprintf(ev.message, sizeof(ev.message), "group %.80s is consuming again",
              g->id);
-  snprintf(key, sizeof(key), "stall\x1f%s", g->id);
-  transition(e, key, stalled ? KML_SEV_WARNING : KML_SEV_OKAY, &ev);
+  snprintf(key, sizeof(key), "%s\x1fstall", g->id);
+  transition(e, e->r->galerts, key, stalled ? KML_SEV_WARNING : KML_SEV_OKAY,
+             &ev);
 }
 
-static void group_values(const emit_t *e, const kml_snapshot_t *s) {
-  char pi[KML_NAME_MAX + 1];
-  for (int i = 0; i < s->n_groups; i++) {
-    const kml_group_t *g = &s->groups[i];
-    name_pi(pi, sizeof(pi), "group", g->id);
-    int created;
-    group_mem_t *m = kml_map_get(e->r->groups, g->id, e->r->round, &created);
-    if (m == NULL)
-      continue;
-    /* Not measured this collection and no error to tell: nothing is
-     * dispatched and no state moves. */
-    if (g->err == 0 && !kml_group_measured(g))
-      continue;
-    if (g->err != m->err && e->sink->log != NULL) {
-      char msg[512];
-      if (g->err != 0)
-        snprintf(msg, sizeof(msg),
-                 "group %.200s skipped: its offsets cannot be read: %s", g->id,
-                 rd_kafka_err2str(g->err));
-      else
-        snprintf(msg, sizeof(msg), "group %.200s can be read again", g->id);
-      e->sink->log(g->err ? 4 : 6, msg, e->sink->ud);
-    }
-    m->err = g->err;
-    if (g->err != 0) {
-      put(e, pi, "kafka_group_status", "total", KML_STATUS_ERR, 0, g->id);
-      continue;
-    }
-    /* Rebalances: a move into a rebalancing state, or new membership. */
-    int rebalancing = kml_group_state_rebalancing(g->state);
-    if (m->have && ((rebalancing && m->state != g->state) ||
-                    (!rebalancing && g->members_hash != m->members_hash &&
-                     g->members > 0)))
-      m->rebalances++;
-    if (g->state == KML_GROUP_EMPTY) {
-      if (m->empty_since == 0)
-        m->empty_since = e->now;
-    } else {
-      m->empty_since = 0;
-    }
-    m->state = g->state;
-    m->members_hash = g->members_hash;
-    m->have = 1;
-    put(e, pi, "kafka_group_state", "", g->state, 0, g->id);
-    put(e, pi, "kafka_members", "", g->members, 0, g->id);
-    put(e, pi, "kafka_rebalances", "", (double)m->rebalances, 1, g->id);
-
-    group_sum_t sum = {.retention_eta = NAN};
-    for (int o = 0; o < g->n_offsets; o++)
-      group_partition(e, s, g, &g->offsets[o], pi, &sum);
-    if (sum.partitions == 0)
-      continue;
-    put(e, pi, "kafka_lag", "total", (double)sum.lag_total, 0, g->id);
-    put(e, pi, "kafka_lag", "max", (double)sum.lag_max, 0, g->id);
-    put(e, pi, "kafka_lag_seconds", "max", sum.lag_s_max, 0, g->id);
-    put(e, pi, "kafka_group_status", "total", sum.status, 0, g->id);
-    put(e, pi, "kafka_lost_messages", "", (double)sum.lost_messages, 0, g->id);
-    put(e, pi, "kafka_lost_partitions", "", sum.lost_partitions, 0, g->id);
-    put(e, pi, "kafka_retention_eta", "", sum.retention_eta, 0, g->id);
-    char key[600];
-    snprintf(key, sizeof(key), "consumed\x1f%s", g->id);
-    put(e, pi, "kafka_consumed", "", rate_of(e, key, (double)sum.committed_sum),
-        0, g->id);
-    if (m->empty_since > 0 && s->offsets_retention_s > 0)
-      put(e, pi, "kafka_expiry_eta", "",
-          s->offsets_retention_s - (e->now - m->empty_since), 0, g->id);
-    group_events(e, g, pi, &sum);
+static void log_group_error(const emit_t *e, const kml_group_t *g,
+                            group_mem_t *m) {
+  if (g->err != m->err && e->sink->log != NULL) {
+    char msg[512];
+    if (g->err != 0)
+      snprintf(msg, sizeof(msg),
+               "group %.200s skipped: its offsets cannot be read: %s", g->id,
+               rd_kafka_err2str(g->err));
+    else
+      snprintf(msg, sizeof(msg), "group %.200s can be read again", g->id);
+    e->sink->log(g->err ? 4 : 6, msg, e->sink->ud);
   }
+  m->err = g->err;
+}
+
+/* State, members and rebalances, from the group's description. */
+static void group_description(const emit_t *e, const kml_group_t *g,
+                              group_mem_t *m, const char *pi) {
+  /* Rebalances: a move into a rebalancing state, or new membership. */
+  int rebalancing = kml_group_state_rebalancing(g->state);
+  if (m->have &&
+      ((rebalancing && m->state != g->state) ||
+       (!rebalancing && g->members_hash != m->members_hash && g->members > 0)))
+    m->rebalances++;
+  if (g->state == KML_GROUP_EMPTY) {
+    if (m->empty_since == 0)
+      m->empty_since = e->now;
+  } else {
+    m->empty_since = 0;
+  }
+  m->state = g->state;
+  m->members_hash = g->members_hash;
+  m->have = 1;
+  put(e, pi, "kafka_group_state", "", g->state, 0, g->id);
+  put(e, pi, "kafka_members", "", g->members, 0, g->id);
+  put(e, pi, "kafka_rebalances", "", (double)m->rebalances, 1, g->id);
+  if (m->empty_since > 0 && e->s->offsets_retention_s > 0)
+    put(e, pi, "kafka_expiry_eta", "",
+        e->s->offsets_retention_s - (e->now - m->empty_since), 0, g->id);
+}
+
+/* Returns 1 when every number of the group was measured. */
+static int group_values(const emit_t *e, const kml_snapshot_t *s,
+                        const kml_group_t *g) {
+  char pi[KML_NAME_MAX + 1];
+  name_pi(pi, sizeof(pi), "group", g->id);
+  int created;
+  group_mem_t *m = kml_map_get(e->r->groups, g->id, e->r->round, &created);
+  if (m == NULL)
+    return 0;
+  /* Not measured this collection and no error to tell (the offsets topic
+   * not read to its end yet): nothing is dispatched and no state moves. */
+  if (g->err == 0 && !kml_group_measured(g))
+    return 0;
+  log_group_error(e, g, m);
+  if (g->measured & KML_GROUP_DESCRIBED)
+    group_description(e, g, m, pi);
+  if (!(g->measured & KML_GROUP_OFFSETS)) {
+    /* A fact, not a guess: the offsets could not be read. */
+    put(e, pi, "kafka_group_status", "total", KML_STATUS_ERR, 0, g->id);
+    return 0;
+  }
+  group_sum_t sum = {.retention_eta = NAN};
+  for (int o = 0; o < g->n_offsets; o++)
+    group_partition(e, s, g, &g->offsets[o], pi, &sum);
+  if (sum.unmeasured > 0)
+    return 0; /* totals of part of a group would be wrong numbers */
+  if (sum.partitions == 0)
+    return kml_group_measured(g);
+  put(e, pi, "kafka_lag", "total", (double)sum.lag_total, 0, g->id);
+  put(e, pi, "kafka_lag", "max", (double)sum.lag_max, 0, g->id);
+  put(e, pi, "kafka_lag_seconds", "max", sum.lag_s_max, 0, g->id);
+  put(e, pi, "kafka_group_status", "total", sum.status, 0, g->id);
+  put(e, pi, "kafka_lost_messages", "", (double)sum.lost_messages, 0, g->id);
+  put(e, pi, "kafka_lost_partitions", "", sum.lost_partitions, 0, g->id);
+  put(e, pi, "kafka_retention_eta", "", sum.retention_eta, 0, g->id);
+  if (!sum.rate_unknown)
+    put(e, pi, "kafka_consumed", "", sum.consumed, 0, g->id);
+  group_events(e, g, pi, &sum);
+  return 1;
+}
+
+/* Keys "<group>\x1f..." of groups this collection could not read stay. A
+ * group id holding byte 0x1f is looked up by its first part: at worst its
+ * memory restarts after a collection that could not read it. */
+static int keep_unmeasured(const char *key, void *ud) {
+  const kml_map_t *unmeasured = ud;
+  const char *sep = strchr(key, '\x1f');
+  char id[600];
+  size_t n = sep ? (size_t)(sep - key) : strlen(key);
+  if (n >= sizeof(id))
+    return 1; /* cannot tell: keep */
+  memcpy(id, key, n);
+  id[n] = '\0';
+  return kml_map_find(unmeasured, id) != NULL;
+}
+
+static void groups_all(const emit_t *e, const kml_snapshot_t *s) {
+  kml_map_t *unmeasured = kml_map_new(1);
+  int n_unmeasured = 0;
+  for (int i = 0; i < s->n_groups; i++) {
+    if (group_values(e, s, &s->groups[i]))
+      continue;
+    int created;
+    n_unmeasured++;
+    if (unmeasured != NULL)
+      kml_map_get(unmeasured, s->groups[i].id, 0, &created);
+  }
+  put(e, "cluster", "kafka_unmeasured", "groups", n_unmeasured, 0, NULL);
+  /* Forget groups that are gone only when the list is the whole list; a
+   * deleted group does not "recover", so its alerts go without an OKAY. */
+  if ((s->complete & KML_STEP_GROUP_LIST) && unmeasured != NULL) {
+    kml_map_sweep_keep(e->r->groups, e->r->round, keep_unmeasured, unmeasured);
+    kml_map_sweep_keep(e->r->gparts, e->r->round, keep_unmeasured, unmeasured);
+    kml_map_sweep_keep(e->r->galerts, e->r->round, keep_unmeasured, unmeasured);
+  }
+  kml_map_destroy(unmeasured);
+}
+
+/* ------------------------------------------------------------------- run */
+
+/* Keys "<topic>\x1f<partition>" of a topic listed with an error and no
+ * partitions stay (topic names cannot hold byte 0x1f). */
+static int keep_topic(const char *key, void *ud) {
+  const kml_snapshot_t *s = ud;
+  char name[600];
+  const char *sep = strchr(key, '\x1f');
+  size_t n = sep ? (size_t)(sep - key) : strlen(key);
+  if (n >= sizeof(name))
+    return 0;
+  memcpy(name, key, n);
+  name[n] = '\0';
+  const kml_topic_t *t = kml_snapshot_topic(s, name);
+  return t != NULL && t->err != 0 && t->n_parts == 0;
+}
+
+static int count_unmeasured_partitions(const kml_snapshot_t *s) {
+  int n = 0;
+  for (int i = 0; i < s->n_topics; i++)
+    for (int p = 0; p < s->topics[i].n_parts; p++)
+      n += s->topics[i].parts[p].high < 0 || s->topics[i].parts[p].low < 0;
+  return n;
 }
 
 void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
@@ -498,6 +826,7 @@ void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
   r->round++;
   emit_t e = {.r = r,
               .sink = sink,
+              .s = s,
               .time = s->started,
               .now = s->started + s->duration};
   r->errors_total += s->errors + !s->ok;
@@ -506,19 +835,20 @@ void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
   put(&e, "cluster", "kafka_requests", "", s->requests, 0, NULL);
   put(&e, "cluster", "kafka_errors", "", (double)r->errors_total, 1, NULL);
   cluster_up_event(&e, s);
-  /* Keep the "up" alert state even when nothing else is touched. */
-  if (!s->ok) {
-    /* Touch everything so a short outage does not sweep histories. */
+  if (!s->ok)
+    return; /* nothing measured: no value, no state moves, nothing swept */
+  broker_sum_t *bs = calloc(s->n_brokers + 1, sizeof(*bs));
+  if (bs == NULL)
     return;
-  }
-  cluster_values(&e, s);
-  topic_values(&e, s);
-  group_values(&e, s);
-  /* Forget topics, partitions and groups that are gone. Alert states of
-   * gone groups go too: a deleted group does not "recover". */
-  kml_map_sweep(r->rings, r->round);
-  kml_map_sweep(r->rates, r->round);
-  kml_map_sweep(r->groups, r->round);
-  kml_map_sweep(r->windows, r->round);
+  topic_values(&e, s, bs);
+  cluster_values(&e, s, bs);
+  free(bs);
+  put(&e, "cluster", "kafka_unmeasured", "partitions",
+      count_unmeasured_partitions(s), 0, NULL);
+  if (s->complete & KML_STEP_GROUP_LIST || s->n_groups > 0)
+    groups_all(&e, s);
+  /* The metadata names every partition: forget those that are gone, but not
+   * those of a topic the metadata could not describe this time. */
+  kml_map_sweep_keep(r->parts, r->round, keep_topic, (void *)s);
   kml_map_sweep(r->alerts, r->round);
 }

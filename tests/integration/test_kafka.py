@@ -174,3 +174,35 @@ def test_partition_detail_off_keeps_only_totals():
         ids = cd.identifiers("lagtest")
         per_partition = [i for i in ids if i.endswith("-%s-0" % topic) or ("%s-" % topic) in i.split("/")[1]]
         assert not per_partition, per_partition
+
+
+def test_burst_after_idle_is_dated_by_its_arrival():
+    """A caught-up group, a partition idle for 20 s (longer than the SLA),
+    then 10 messages: their age is a few seconds, not the idle gap, and the
+    SLA of 8 s is not reported as crossed while they wait."""
+    topic, group = uniq("idle"), uniq("g-idle")
+    kafkactl("create-topic", topic, 1, 1)
+    kafkactl("produce", topic, 0, 5)
+    kafkactl("commit", group, topic, 0, 5)
+    with Collectd(plugin_conf(topic, "^" + group + "$", "LagSLASeconds 8"), notify_exec=True) as cd:
+        pi, ti = "group-" + group, topic + "-0"
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, ti) == 0
+        time.sleep(20)                            # idle: nothing produced
+        produced_at = time.time()
+        kafkactl("produce", topic, 0, 10)
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, ti,
+                             pred=lambda v: v == 10, timeout=15) == 10
+        time.sleep(4)
+        rows = [(t, v[0]) for t, v in cd.values("lagtest", "kafka", "kafka_lag_seconds", pi, ti)
+                if t >= produced_at - 1]
+        assert rows, "no lag-in-seconds value after the burst"
+        for t, age in rows:
+            real = max(0.0, t - produced_at)
+            # within two collection intervals plus the produce round trip
+            assert age <= real + 3.0, (t - produced_at, age)
+        assert max(a for _, a in rows) < 8, rows
+        kafkactl("commit", group, topic, 0, 15)
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, ti,
+                             pred=lambda v: v == 0, timeout=15) == 0
+        sla = [n for n in cd.notifications() if n.get("Type") == "kafka_lag_seconds"]
+        assert sla == [], sla

@@ -12,11 +12,37 @@
 #include <string.h>
 
 static void sanitize_replaces_bad_bytes(void **state) {
-  char out[128];
+  char out[128], want[128];
   kml_str_sanitize(out, sizeof(out), "svc/a b\tc-1.x", 0);
-  assert_string_equal(out, "svc_a_b_c-1.x");
+  snprintf(want, sizeof(want), "svc_a_b_c-1.x~%08x",
+           (unsigned)(kml_hash_str("svc/a b\tc-1.x") & 0xffffffffu));
+  assert_string_equal(out, want);
   kml_str_sanitize(out, sizeof(out), "svc-a", 1);
-  assert_string_equal(out, "svc_a");
+  assert_memory_equal(out, "svc_a~", 6);
+  assert_int_equal(strlen(out), 5 + 9);
+  /* valid names are kept as they are */
+  kml_str_sanitize(out, sizeof(out), "orders.v2-3_x", 0);
+  assert_string_equal(out, "orders.v2-3_x");
+}
+
+static void sanitize_keeps_distinct_names_distinct(void **state) {
+  char a[128], b[128], c[128];
+  kml_str_sanitize(a, sizeof(a), "group-a/b", 0);
+  kml_str_sanitize(b, sizeof(b), "group-a_b", 0);
+  kml_str_sanitize(c, sizeof(c), "group-a b", 0);
+  assert_string_equal(b, "group-a_b");
+  assert_string_not_equal(a, b);
+  assert_string_not_equal(a, c);
+  assert_string_not_equal(b, c);
+  assert_memory_equal(a, "group-a_b~", 10);
+  /* a name that looks like a hashed one is itself changed ('~') */
+  kml_str_sanitize(c, sizeof(c), a, 0);
+  assert_string_not_equal(c, a);
+  /* small buffers: the hash still fits */
+  char small[16];
+  kml_str_sanitize(small, sizeof(small), "x/y/z/w/v/u/t/s/r", 0);
+  assert_int_equal(strlen(small), 15);
+  assert_int_equal(small[15 - 9], '~');
 }
 
 static void sanitize_long_names_stay_distinct(void **state) {
@@ -84,6 +110,7 @@ static void hash_is_stable_and_spreads(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sanitize_replaces_bad_bytes),
+      cmocka_unit_test(sanitize_keeps_distinct_names_distinct),
       cmocka_unit_test(sanitize_long_names_stay_distinct),
       cmocka_unit_test(duration_parses_units),
       cmocka_unit_test(secret_keys_are_recognised),

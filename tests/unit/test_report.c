@@ -1,0 +1,574 @@
+/* Unit tests for src/kafka/report.c through hand-made snapshots (a fake
+ * clock: each snapshot says when it was taken) and a sink that records
+ * every value and event: unknown is not zero, rates across leader moves,
+ * lag in seconds after idle periods, broker and replication alerts, the
+ * retention ETA from the consumer's progress and distinct identifiers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka needs the three above first */
+#include <cmocka.h>
+
+#include "kafka/report.h"
+#include "kafka/status.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ snapshots */
+
+static kml_snapshot_t *snap(double t) {
+  kml_snapshot_t *s = kml_snapshot_new();
+  s->started = t;
+  s->duration = 0;
+  s->ok = 1;
+  s->complete = KML_STEP_METADATA | KML_STEP_CONFIGS | KML_STEP_GROUP_LIST |
+                KML_STEP_GROUPS | KML_STEP_WATERMARKS;
+  return s;
+}
+
+static void add_broker(kml_snapshot_t *s, int32_t id) {
+  s->brokers = realloc(s->brokers, sizeof(*s->brokers) * (s->n_brokers + 1));
+  kml_broker_t *b = &s->brokers[s->n_brokers++];
+  memset(b, 0, sizeof(*b));
+  b->id = id;
+  b->host = strdup("127.0.0.1");
+  b->port = 9000 + id;
+  b->rtt_avg_ms = NAN;
+  b->watermarks = KML_ANSWER_OK;
+}
+
+static int32_t *ids(int n, const int32_t *v) {
+  int32_t *d = malloc(sizeof(*d) * (n > 0 ? n : 1));
+  memcpy(d, v, sizeof(*d) * n);
+  return d;
+}
+
+/* A partition with replicas {leader, others...} all in sync. */
+static kml_topic_t *add_topic(kml_snapshot_t *s, const char *name, int n) {
+  s->topics = realloc(s->topics, sizeof(*s->topics) * (s->n_topics + 1));
+  kml_topic_t *t = &s->topics[s->n_topics++];
+  memset(t, 0, sizeof(*t));
+  t->name = strdup(name);
+  t->min_isr = -1;
+  t->retention_ms = t->retention_bytes = -2;
+  t->parts = calloc(n, sizeof(*t->parts));
+  t->n_parts = n;
+  for (int p = 0; p < n; p++) {
+    t->parts[p].id = p;
+    t->parts[p].leader = 1;
+    t->parts[p].replicas = ids(1, (int32_t[]){1});
+    t->parts[p].n_replicas = 1;
+    t->parts[p].isr = ids(1, (int32_t[]){1});
+    t->parts[p].n_isr = 1;
+  }
+  return t;
+}
+
+static void set_part(kml_topic_t *t, int p, int32_t leader, int64_t low,
+                     int64_t high) {
+  t->parts[p].leader = leader;
+  t->parts[p].low = low;
+  t->parts[p].high = high;
+}
+
+static void set_replicas(kml_topic_t *t, int p, int n, const int32_t *r,
+                         int n_isr, const int32_t *isr) {
+  free(t->parts[p].replicas);
+  free(t->parts[p].isr);
+  t->parts[p].replicas = ids(n, r);
+  t->parts[p].n_replicas = n;
+  t->parts[p].isr = ids(n_isr, isr);
+  t->parts[p].n_isr = n_isr;
+}
+
+static kml_group_t *add_group(kml_snapshot_t *s, const char *id,
+                              kml_group_state_t st, int members) {
+  s->groups = realloc(s->groups, sizeof(*s->groups) * (s->n_groups + 1));
+  kml_group_t *g = &s->groups[s->n_groups++];
+  memset(g, 0, sizeof(*g));
+  g->id = strdup(id);
+  g->state = st;
+  g->members = members;
+  g->measured = KML_GROUP_ALL;
+  return g;
+}
+
+static void add_commit(kml_group_t *g, const char *topic, int32_t p,
+                       int64_t committed) {
+  g->offsets = realloc(g->offsets, sizeof(*g->offsets) * (g->n_offsets + 1));
+  kml_group_offset_t *o = &g->offsets[g->n_offsets++];
+  o->topic = strdup(topic);
+  o->partition = p;
+  o->committed = committed;
+}
+
+/* --------------------------------------------------------- recording sink */
+
+typedef struct {
+  char id[400];
+  double value;
+} rec_value_t;
+
+typedef struct {
+  char id[400];
+  kml_severity_t severity;
+  char message[256];
+} rec_event_t;
+
+typedef struct {
+  rec_value_t values[4096];
+  int n_values;
+  rec_event_t events[256];
+  int n_events;
+  int logs;
+} rec_t;
+
+static void on_value(const kml_value_t *v, void *ud) {
+  rec_t *r = ud;
+  assert_true(r->n_values < 4096);
+  rec_value_t *x = &r->values[r->n_values++];
+  snprintf(x->id, sizeof(x->id), "%s/%s/%s", v->plugin_instance, v->type,
+           v->type_instance);
+  x->value = v->value;
+  assert_true(isfinite(v->value)); /* unknown is never dispatched */
+}
+
+static void on_event(const kml_event_t *e, void *ud) {
+  rec_t *r = ud;
+  rec_event_t *x = &r->events[r->n_events++];
+  snprintf(x->id, sizeof(x->id), "%s/%s/%s", e->plugin_instance, e->type,
+           e->type_instance);
+  x->severity = e->severity;
+  snprintf(x->message, sizeof(x->message), "%s", e->message);
+}
+
+static void on_log(int level, const char *msg, void *ud) {
+  (void)level;
+  (void)msg;
+  ((rec_t *)ud)->logs++;
+}
+
+/* Run one snapshot through the report; values of this run only. */
+static void run(kml_report_t *r, kml_snapshot_t *s, rec_t *rec) {
+  rec->n_values = 0;
+  kml_report_sink_t sink = {
+      .value = on_value, .event = on_event, .log = on_log, .ud = rec};
+  kml_snapshot_sort(s);
+  kml_report_run(r, s, &sink);
+  kml_snapshot_free(s);
+}
+
+/* The value dispatched under id in the last run, NAN when none. */
+static double val(const rec_t *rec, const char *id) {
+  for (int i = rec->n_values - 1; i >= 0; i--)
+    if (strcmp(rec->values[i].id, id) == 0)
+      return rec->values[i].value;
+  return NAN;
+}
+
+static int has(const rec_t *rec, const char *id) {
+  return !isnan(val(rec, id));
+}
+
+static int count_events(const rec_t *rec, const char *id, kml_severity_t sev) {
+  int n = 0;
+  for (int i = 0; i < rec->n_events; i++)
+    n += strcmp(rec->events[i].id, id) == 0 && rec->events[i].severity == sev;
+  return n;
+}
+
+static kml_report_t *report(double sla, int detail) {
+  kml_report_opts_t o = {
+      .partition_detail = detail, .lag_sla_seconds = sla, .status_window = 3};
+  return kml_report_new(&o);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+/* One topic "t" with 2 partitions on broker 1, one group "g" with members
+ * committed at c0, c1; high marks h0, h1; low 0. */
+static kml_snapshot_t *simple(double t, int64_t h0, int64_t h1, int64_t c0,
+                              int64_t c1, int members) {
+  kml_snapshot_t *s = snap(t);
+  add_broker(s, 1);
+  kml_topic_t *tp = add_topic(s, "t", 2);
+  set_part(tp, 0, 1, 0, h0);
+  set_part(tp, 1, 1, 0, h1);
+  kml_group_t *g =
+      add_group(s, "g", members ? KML_GROUP_STABLE : KML_GROUP_EMPTY, members);
+  add_commit(g, "t", 0, c0);
+  add_commit(g, "t", 1, c1);
+  return s;
+}
+
+static void lag_values_of_a_measured_group(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  run(r, simple(1000, 10, 30, 3, 30, 1), rec);
+  assert_true(val(rec, "group-g/kafka_lag/t-0") == 7);
+  assert_true(val(rec, "group-g/kafka_lag/t-1") == 0);
+  assert_true(val(rec, "group-g/kafka_lag/total") == 7);
+  assert_true(val(rec, "group-g/kafka_lag/max") == 7);
+  assert_true(val(rec, "group-g/kafka_group_state/") == KML_GROUP_STABLE);
+  assert_true(val(rec, "cluster/kafka_groups/") == 1);
+  assert_true(val(rec, "cluster/kafka_unmeasured/partitions") == 0);
+  assert_true(val(rec, "cluster/kafka_unmeasured/groups") == 0);
+  assert_true(val(rec, "topic-t/kafka_retained/") == 40);
+  /* rates need two collections */
+  assert_false(has(rec, "topic-t/kafka_messages_in/"));
+  assert_false(has(rec, "group-g/kafka_consumed/"));
+  run(r, simple(1010, 110, 130, 103, 130, 1), rec);
+  assert_true(val(rec, "topic-t/kafka_messages_in/") == 20);
+  assert_true(val(rec, "broker-1/kafka_messages_in/") == 20);
+  assert_true(val(rec, "group-g/kafka_consumed/") == 20);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* A leader that does not answer: its partitions' numbers are unknown. No
+ * lag of 0, no total from part of a group, no OKAY, no sweep. */
+static void unknown_marks_are_silence_not_zero(void **state) {
+  kml_report_t *r = report(30, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  /* p0 gets 1 msg/s, the group stopped at 0: lag in seconds grows */
+  for (int i = 0; i < 6; i++, t += 10)
+    run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_lag_seconds/", KML_SEV_WARNING), 1);
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_group_status/", KML_SEV_WARNING), 1);
+  int events_before = rec->n_events;
+  /* the leader hangs for 5 collections */
+  for (int i = 0; i < 5; i++, t += 10) {
+    kml_snapshot_t *s = simple(t, -1, -1, 0, 0, 0);
+    s->topics[0].parts[0].low = s->topics[0].parts[1].low = -1;
+    s->brokers[0].watermarks = KML_ANSWER_FAILED;
+    s->complete &= ~KML_STEP_WATERMARKS;
+    run(r, s, rec);
+    assert_false(has(rec, "group-g/kafka_lag/t-0"));
+    assert_false(has(rec, "group-g/kafka_lag/total"));
+    assert_false(has(rec, "group-g/kafka_lag_seconds/max"));
+    assert_false(has(rec, "topic-t/kafka_messages_in/"));
+    assert_false(has(rec, "broker-1/kafka_messages_in/"));
+    assert_false(has(rec, "topic-t/kafka_retained/"));
+    assert_true(val(rec, "group-g/kafka_committed/t-0") == 0);
+    assert_true(val(rec, "cluster/kafka_unmeasured/partitions") == 2);
+    assert_true(val(rec, "cluster/kafka_unmeasured/groups") == 1);
+  }
+  assert_int_equal(rec->n_events, events_before); /* no state moved */
+  /* back: still behind, still stopped: nothing new; the rate across the
+   * gap is the average over it, not a jump */
+  run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+  t += 10;
+  assert_int_equal(rec->n_events, events_before);
+  assert_true(fabs(val(rec, "topic-t/kafka_messages_in/") - 1) < 1e-9);
+  assert_true(val(rec, "group-g/kafka_lag_seconds/max") > 100);
+  /* the consumer catches up: one OKAY each */
+  run(r, simple(t, (int64_t)(t - 1000), 0, (int64_t)(t - 1000), 0, 1), rec);
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_lag_seconds/", KML_SEV_OKAY), 1);
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_group_status/", KML_SEV_OKAY), 1);
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_lag_seconds/", KML_SEV_WARNING), 1);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* The groups step failed: the group is not in the snapshot. Its open
+ * alert and status window stay (no sweep), so recovery sends one OKAY. */
+static void failed_group_step_sweeps_nothing(void **state) {
+  kml_report_t *r = report(30, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  for (int i = 0; i < 6; i++, t += 10)
+    run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_lag_seconds/", KML_SEV_WARNING), 1);
+  for (int i = 0; i < 3; i++, t += 10) {
+    kml_snapshot_t *s = simple(t, (int64_t)(t - 1000), 0, 0, 0, 0);
+    /* ListConsumerGroups timed out: no group at all */
+    free(s->groups[0].offsets[0].topic);
+    free(s->groups[0].offsets[1].topic);
+    free(s->groups[0].offsets);
+    free(s->groups[0].id);
+    free(s->groups);
+    s->groups = NULL;
+    s->n_groups = 0;
+    s->complete &= ~(KML_STEP_GROUP_LIST | KML_STEP_GROUPS);
+    run(r, s, rec);
+    assert_false(has(rec, "cluster/kafka_groups/"));
+  }
+  /* one group's offsets cannot be read (ACL, coordinator moving) */
+  for (int i = 0; i < 3; i++, t += 10) {
+    kml_snapshot_t *s = simple(t, (int64_t)(t - 1000), 0, 0, 0, 0);
+    s->groups[0].measured = KML_GROUP_DESCRIBED;
+    s->groups[0].err = 29; /* GROUP_AUTHORIZATION_FAILED */
+    s->complete &= ~KML_STEP_GROUPS;
+    run(r, s, rec);
+    assert_true(val(rec, "group-g/kafka_group_status/total") == KML_STATUS_ERR);
+    assert_false(has(rec, "group-g/kafka_lag/total"));
+  }
+  assert_int_equal(rec->logs, 1); /* "skipped", once */
+  run(r, simple(t, (int64_t)(t - 1000), 0, (int64_t)(t - 1000), 0, 1), rec);
+  assert_int_equal(rec->logs, 2); /* "can be read again" */
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_lag_seconds/", KML_SEV_OKAY), 1);
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_lag_seconds/", KML_SEV_WARNING), 1);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* A deleted group (the complete list no longer names it) is forgotten:
+ * no OKAY for it, and a new group of the same name starts afresh. */
+static void deleted_group_is_forgotten(void **state) {
+  kml_report_t *r = report(30, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  for (int i = 0; i < 6; i++, t += 10)
+    run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+  int n = rec->n_events;
+  kml_snapshot_t *s = snap(t);
+  add_broker(s, 1);
+  kml_topic_t *tp = add_topic(s, "t", 2);
+  set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
+  set_part(tp, 1, 1, 0, 0);
+  run(r, s, rec);
+  t += 10;
+  assert_int_equal(rec->n_events, n);
+  assert_true(val(rec, "cluster/kafka_groups/") == 0);
+  /* same name, caught up: first look at a fine state sends nothing */
+  run(r, simple(t, (int64_t)(t - 1000), 0, (int64_t)(t - 1000), 0, 1), rec);
+  assert_int_equal(rec->n_events, n);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* Two partitions at 100 msg/s each, on brokers 1 and 2; partition 1's
+ * leader moves to broker 1, then back. Broker rates follow leadership;
+ * nothing jumps beyond the partitions' own rates. */
+static void rates_survive_leader_moves(void **state) {
+  kml_report_t *r = report(0, 0);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  const int32_t leaders[] = {2, 2, 1, 1, 1, 2, 2};
+  for (int i = 0; i < 7; i++, t += 10) {
+    kml_snapshot_t *s = snap(t);
+    add_broker(s, 1);
+    add_broker(s, 2);
+    kml_topic_t *tp = add_topic(s, "t", 2);
+    int64_t h = 1000000 + (int64_t)(100 * (t - 1000));
+    set_part(tp, 0, 1, 0, h);
+    set_part(tp, 1, leaders[i], 0, 5 * h); /* a much larger offset */
+    run(r, s, rec);
+    if (i == 0)
+      continue;
+    double b1 = val(rec, "broker-1/kafka_messages_in/");
+    double b2 = val(rec, "broker-2/kafka_messages_in/");
+    assert_true(fabs(val(rec, "topic-t/kafka_messages_in/") - 600) < 1e-6);
+    /* p1 grows 500/s (5x), p0 100/s */
+    assert_true(fabs(b1 - (leaders[i] == 1 ? 600 : 100)) < 1e-6);
+    assert_true(fabs(b2 - (leaders[i] == 2 ? 500 : 0)) < 1e-6);
+    /* replicas (add_topic: one, on broker 1) do not move with leaders */
+    assert_true(fabs(val(rec, "broker-1/kafka_replicated_in/") - 600) < 1e-6);
+    assert_true(fabs(val(rec, "broker-2/kafka_replicated_in/") - 0) < 1e-6);
+  }
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* Broker 3 holds replicas but is not in the metadata: FAILURE once, OKAY
+ * when it is back; under-replicated partitions: WARNING once, OKAY. */
+static void lost_broker_and_under_replication(void **state) {
+  kml_report_t *r = report(0, 0);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  /* phase: 0 healthy, 1..3 broker 3 gone, 4..5 back but catching up,
+   * 6..7 healthy */
+  for (int i = 0; i < 8; i++, t += 10) {
+    kml_snapshot_t *s = snap(t);
+    add_broker(s, 1);
+    add_broker(s, 2);
+    int gone = i >= 1 && i <= 3, behind = i >= 1 && i <= 5;
+    if (!gone)
+      add_broker(s, 3);
+    kml_topic_t *tp = add_topic(s, "t", 4);
+    for (int p = 0; p < 4; p++) {
+      set_part(tp, p, 1 + p % 2, 0, 10);
+      const int32_t all[] = {1 + p % 2, 3, 2 - p % 2};
+      const int32_t isr[] = {1 + p % 2, 2 - p % 2};
+      set_replicas(tp, p, 3, all, behind ? 2 : 3, behind ? isr : all);
+    }
+    run(r, s, rec);
+    assert_true(val(rec, "cluster/kafka_lost_brokers/") == (gone ? 1 : 0));
+    assert_true(val(rec, "broker-3/kafka_broker_up/") == (gone ? 0 : 1));
+    assert_true(val(rec, "cluster/kafka_under_replicated/") ==
+                (behind ? 4 : 0));
+  }
+  assert_int_equal(
+      count_events(rec, "broker-3/kafka_broker_up/", KML_SEV_FAILURE), 1);
+  assert_int_equal(count_events(rec, "broker-3/kafka_broker_up/", KML_SEV_OKAY),
+                   1);
+  assert_int_equal(
+      count_events(rec, "cluster/kafka_under_replicated/", KML_SEV_WARNING), 1);
+  assert_int_equal(
+      count_events(rec, "cluster/kafka_under_replicated/", KML_SEV_OKAY), 1);
+  for (int i = 0; i < rec->n_events; i++)
+    if (strstr(rec->events[i].id, "under_replicated") &&
+        rec->events[i].severity == KML_SEV_WARNING)
+      assert_non_null(strstr(rec->events[i].message, "broker 3"));
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* The log start gains 10 msg/s on a group; ETA = gap / (retention -
+ * consumption). A group that keeps pace is never overtaken. */
+static void retention_eta_counts_the_consumer(void **state) {
+  kml_report_t *r = report(0, 0);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  for (int i = 0; i < 5; i++, t += 10) {
+    kml_snapshot_t *s = snap(t);
+    add_broker(s, 1);
+    kml_topic_t *tp = add_topic(s, "t", 1);
+    int64_t low = 1000 + 10 * 10 * i, high = 5000 + 100 * i;
+    set_part(tp, 0, 1, low, high);
+    /* a keeps pace with retention (10/s), b is half as fast, c stopped */
+    kml_group_t *a = add_group(s, "a", KML_GROUP_STABLE, 1);
+    add_commit(a, "t", 0, 2000 + 100 * i);
+    kml_group_t *b = add_group(s, "b", KML_GROUP_STABLE, 1);
+    add_commit(b, "t", 0, 3000 + 50 * i);
+    kml_group_t *c = add_group(s, "c", KML_GROUP_EMPTY, 0);
+    add_commit(c, "t", 0, 4000);
+    run(r, s, rec);
+    if (i == 0)
+      continue;
+    assert_false(has(rec, "group-a/kafka_retention_eta/"));
+    double gap_b = 3000 + 50 * i - low, gap_c = 4000 - low;
+    assert_true(fabs(val(rec, "group-b/kafka_retention_eta/") - gap_b / 5) <
+                1e-6);
+    assert_true(fabs(val(rec, "group-c/kafka_retention_eta/") - gap_c / 10) <
+                1e-6);
+  }
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* Lag in seconds through the report: an hour idle, then a burst seen 6 s
+ * after it arrived; the SLA of 30 s is not crossed. */
+static void burst_after_idle_does_not_break_the_sla(void **state) {
+  kml_report_t *r = report(30, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  for (; t < 1000 + 3600; t += 10)
+    run(r, simple(t, 50, 0, 50, 0, 1), rec);
+  /* 10 messages arrive at t - 6 */
+  run(r, simple(t, 60, 0, 50, 0, 1), rec);
+  double age = val(rec, "group-g/kafka_lag_seconds/max");
+  assert_true(age >= 0 && age <= 6 + 10);
+  t += 10;
+  run(r, simple(t, 60, 0, 60, 0, 1), rec);
+  assert_true(val(rec, "group-g/kafka_lag_seconds/max") == 0);
+  assert_int_equal(rec->n_events, 0);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* Records deleted below the committed offset: data lost, and the age is
+ * that of the oldest message that still exists. */
+static void deleted_records_are_lost_and_age_from_the_log_start(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  run(r, simple(1000, 100, 0, 10, 0, 0), rec);
+  run(r, simple(1010, 200, 0, 10, 0, 0), rec);
+  kml_snapshot_t *s = simple(1020, 200, 0, 10, 0, 0);
+  s->topics[0].parts[0].low = 150; /* DeleteRecords up to 150 */
+  run(r, s, rec);
+  assert_true(val(rec, "group-g/kafka_lost_messages/") == 140);
+  assert_true(val(rec, "group-g/kafka_lost_partitions/") == 1);
+  /* offset 150 arrived in (1000, 1010]: half of that window */
+  double age = val(rec, "group-g/kafka_lag_seconds/t-0");
+  assert_true(fabs(age - (1020 - 1005.1)) < 1e-6);
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_lost_messages/", KML_SEV_FAILURE), 1);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+static void distinct_names_give_distinct_identifiers(void **state) {
+  kml_report_t *r = report(0, 0);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  kml_snapshot_t *s = simple(1000, 10, 10, 1, 1, 1);
+  kml_group_t *g = add_group(s, "a/b", KML_GROUP_STABLE, 1);
+  add_commit(g, "t", 0, 2);
+  g = add_group(s, "a_b", KML_GROUP_STABLE, 1);
+  add_commit(g, "t", 0, 3);
+  run(r, s, rec);
+  assert_true(val(rec, "group-a_b/kafka_lag/total") == 7);
+  int other = 0;
+  for (int i = 0; i < rec->n_values; i++)
+    if (strncmp(rec->values[i].id, "group-a_b~", 10) == 0 &&
+        strstr(rec->values[i].id, "/kafka_lag/total"))
+      other += rec->values[i].value == 8;
+  assert_int_equal(other, 1);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+static void outage_dispatches_only_up_and_moves_no_group_state(void **state) {
+  kml_report_t *r = report(30, 0);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  for (int i = 0; i < 6; i++, t += 10)
+    run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+  int n = rec->n_events;
+  for (int i = 0; i < 3; i++, t += 10) {
+    kml_snapshot_t *s = kml_snapshot_new();
+    s->started = t;
+    snprintf(s->error, sizeof(s->error), "metadata request failed");
+    run(r, s, rec);
+    assert_true(val(rec, "cluster/kafka_up/") == 0);
+    assert_false(has(rec, "cluster/kafka_brokers/"));
+    assert_false(has(rec, "group-g/kafka_lag/total"));
+  }
+  assert_int_equal(rec->n_events, n + 1); /* the FAILURE of kafka_up */
+  run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+  t += 10;
+  assert_int_equal(rec->n_events, n + 1); /* up after two good ones */
+  run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+  assert_int_equal(rec->n_events, n + 2);
+  assert_int_equal(count_events(rec, "cluster/kafka_up/", KML_SEV_OKAY), 1);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+static void group_state_names(void **state) {
+  assert_string_equal(kml_group_state_str(KML_GROUP_STABLE), "Stable");
+  assert_string_equal(kml_group_state_str(KML_GROUP_EMPTY), "Empty");
+  assert_string_equal(kml_group_state_str((kml_group_state_t)77), "Unknown");
+  assert_true(kml_group_state_rebalancing(KML_GROUP_PREPARING_REBALANCE));
+  assert_false(kml_group_state_rebalancing(KML_GROUP_STABLE));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(lag_values_of_a_measured_group),
+      cmocka_unit_test(unknown_marks_are_silence_not_zero),
+      cmocka_unit_test(failed_group_step_sweeps_nothing),
+      cmocka_unit_test(deleted_group_is_forgotten),
+      cmocka_unit_test(rates_survive_leader_moves),
+      cmocka_unit_test(lost_broker_and_under_replication),
+      cmocka_unit_test(retention_eta_counts_the_consumer),
+      cmocka_unit_test(burst_after_idle_does_not_break_the_sla),
+      cmocka_unit_test(deleted_records_are_lost_and_age_from_the_log_start),
+      cmocka_unit_test(distinct_names_give_distinct_identifiers),
+      cmocka_unit_test(outage_dispatches_only_up_and_moves_no_group_state),
+      cmocka_unit_test(group_state_names),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
