@@ -35,8 +35,8 @@ def example_config(boot, interval, state_dir):
         text = re.sub(r'<Cluster "[^"]*">', '<Cluster "demo">', text)
         text = re.sub(r"^(\s*)Interval \d+", r"\1Interval %d" % interval, text, flags=re.M)
         text = text.replace('"/var/lib/collectd/ml.state"', '"%s/ml.state"' % state_dir)
-        # a demo lasts minutes: a 60 s SLA shows the forecast at work
-        text = text.replace("LagSLASeconds 300", "LagSLASeconds 60").replace("Threshold 300", "Threshold 60")
+        # a demo lasts minutes: a 60 s SLA shows the SLA alert at work
+        text = text.replace("LagSLASeconds 300", "LagSLASeconds 60")
         parts.append(text)
     return "\n".join(parts)
 
@@ -135,12 +135,12 @@ def show_values(cd):
         print(time.strftime("%H:%M:%S"), "group %s:" % GROUP, " ".join(fields))
     seen = len(cd.values(host, "kafka", "kafka_lag_seconds", g, "max"))
     score = cd.last(host, "ml", "ml_score", "kafka-" + g, "kafka_lag_seconds-max")
-    eta = cd.last(host, "ml", "ml_eta", "kafka-" + g, "kafka_lag_seconds-max")
+    forecast = cd.last(host, "ml", "ml_forecast", "kafka-" + g, "kafka_lag_seconds-max")
     if seen and seen <= WARMUP:
         print(time.strftime("%H:%M:%S"), "ml on the lag: warming up, %d of %d values" % (seen, WARMUP), flush=True)
     elif score is not None:
-        print(time.strftime("%H:%M:%S"), "ml on the lag: anomaly score %.3f, SLA breach %s" % (
-            score, "in %.0f s" % eta if eta is not None and eta >= 0 else "not forecast"), flush=True)
+        print(time.strftime("%H:%M:%S"), "ml on the lag: anomaly score %.3f, forecast %s" % (
+            score, "%.0f s" % forecast if forecast is not None else "-"), flush=True)
 
 
 if __name__ == "__main__":

@@ -157,6 +157,6 @@ def test_shipped_snippets_load_without_errors(tmp_path):
     with Collectd("\n".join(parts)) as cd:
         assert cd.wait_value("local", "kafka", "kafka_up", "cluster") == 1
         log = cd.log_text()
-        assert "ml plugin: 3 match block(s), 3 peers block(s)" in log, log
+        assert "ml plugin: 4 match block(s), 3 peers block(s)" in log, log
         bad = [l for l in log.splitlines() if "[error]" in l and ("kafka plugin" in l or "ml plugin" in l)]
         assert not bad, bad
