@@ -414,6 +414,27 @@ static int kafka_config(oconfig_item_t *ci) {
   return 0;
 }
 
+/* Properties for the client: socket.timeout.ms = Timeout first (a
+ * Property line may override it), then the configured ones. A request
+ * still unanswered after Timeout is of no use to any collection; timing it
+ * out makes librdkafka drop the connection to a hung broker, which then
+ * stops being chosen for metadata requests. Returns a new array of 2 * *n
+ * pointers into c and buf (free the array only); NULL when out of memory. */
+static const char **client_props(const cluster_t *c, char *buf, size_t len,
+                                 size_t *n) {
+  const char **p = calloc(2 * (c->n_props + 1), sizeof(*p));
+  if (p == NULL)
+    return NULL;
+  double ms = c->timeout * 1000;
+  ssnprintf(buf, len, "%d", (int)(ms < 10 ? 10 : ms > 300000 ? 300000 : ms));
+  p[0] = "socket.timeout.ms";
+  p[1] = buf;
+  for (size_t i = 0; i < 2 * c->n_props; i++)
+    p[2 + i] = c->props[i];
+  *n = c->n_props + 1;
+  return p;
+}
+
 /* Clients are created at init, after collectd forked: librdkafka threads do
  * not survive a fork. A cluster whose client cannot be made is logged and
  * left out; the others run. */
@@ -421,16 +442,23 @@ static int kafka_init(void) {
   size_t started = 0;
   for (size_t i = 0; i < n_clusters; i++) {
     cluster_t *c = clusters[i];
-    char err[512];
+    char err[512], socket_timeout[16];
+    size_t n_props = 0;
+    const char **props =
+        client_props(c, socket_timeout, sizeof(socket_timeout), &n_props);
     kml_client_conf_t cc = {
         .name = c->name,
         .brokers = c->brokers,
-        .props = (const char *const *)c->props,
-        .n_props = c->n_props,
+        .props = props,
+        .n_props = n_props,
         .log = client_log,
         .offsets_source = c->offsets_source,
     };
-    c->client = kml_client_new(&cc, err, sizeof(err));
+    if (props != NULL)
+      c->client = kml_client_new(&cc, err, sizeof(err));
+    else
+      snprintf(err, sizeof(err), "out of memory");
+    free(props);
     c->report = kml_report_new(
         &(kml_report_opts_t){.partition_detail = c->partition_detail,
                              .lag_sla_seconds = c->lag_sla,

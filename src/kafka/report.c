@@ -68,7 +68,8 @@ typedef struct {
 struct kml_report {
   kml_report_opts_t o;
   uint64_t round;
-  int ok_streak; /* consecutive successful collections */
+  int ok_streak;   /* consecutive successful collections */
+  int fail_streak; /* consecutive failed collections */
   int64_t errors_total;
   kml_map_t *parts;   /* "<topic>\x1f<partition>" */
   kml_map_t *groups;  /* "<group>" */
@@ -197,12 +198,15 @@ static void cluster_up_event(const emit_t *e, const kml_snapshot_t *s) {
     snprintf(ev.message, sizeof(ev.message),
              "Kafka cluster unreachable: %.200s", s->error);
   ev.meta[ev.n_meta++] = (kml_meta_t){.key = "brokers", .number = s->n_brokers};
-  /* Down at the first failed collection; back up after two good ones, so
-   * brokers dying one by one do not page FAILURE, OKAY, FAILURE. */
+  /* Down after two failed collections in a row (one slow answer is not an
+   * outage); back up after two good ones, so brokers dying one by one do
+   * not page FAILURE, OKAY, FAILURE. */
   e->r->ok_streak = s->ok ? e->r->ok_streak + 1 : 0;
+  e->r->fail_streak = s->ok ? 0 : e->r->fail_streak + 1;
   const alert_mem_t *a = kml_map_find(e->r->alerts, "up");
   int was_down = a != NULL && a->state != KML_SEV_OKAY;
-  if (s->ok && was_down && e->r->ok_streak < 2) {
+  if ((s->ok && was_down && e->r->ok_streak < 2) ||
+      (!s->ok && !was_down && e->r->fail_streak < 2)) {
     int created;
     kml_map_get(e->r->alerts, "up", e->r->round, &created); /* keep it */
     return;
