@@ -83,7 +83,7 @@ def test_killed_broker_is_notified_once_and_cleared_once(cluster3):
         assert cd.wait_value("three", "kafka", "kafka_up", "cluster") == 1
         time.sleep(3)
         reads = [v for _, v in column(cd, "kafka_read_seconds", since=killed)]
-        assert reads and max(reads) <= TIMEOUT + 0.5, reads
+        assert reads and max(reads) <= TIMEOUT + 1.0, reads
         cluster(d, "restart", "3")
         assert cd.wait_value("three", "kafka", "kafka_under_replicated", "cluster",
                              pred=lambda v: v == 0, timeout=60) == 0
@@ -139,7 +139,7 @@ def test_hung_leader_costs_only_what_it_leads(cluster3):
             cluster(d, "resume", str(hung))
         t1 = time.time()
         reads = [v for _, v in column(cd, "kafka_read_seconds", since=t0)]
-        assert reads and max(reads) <= TIMEOUT + 0.5, reads
+        assert reads and max(reads) <= TIMEOUT + 1.0, reads
         # The hung leader costs its own partitions only: the others keep
         # their high-water marks through the hang.
         for p in parts:
@@ -180,7 +180,7 @@ def test_outage_is_one_failure_and_one_okay(cluster3):
                              pred=lambda v: v == 0, timeout=30) == 0
         time.sleep(3)
         reads = [v for _, v in column(cd, "kafka_read_seconds", since=down)]
-        assert reads and max(reads) <= TIMEOUT + 0.5, reads
+        assert reads and max(reads) <= TIMEOUT + 1.0, reads
         for b in ("1", "2", "3"):
             cluster(d, "restart", b)
         assert cd.wait_value("three", "kafka", "kafka_up", "cluster",
