@@ -402,8 +402,10 @@ static int create_topics_batch(const char *boot, const char *prefix, int first,
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t *o =
       rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_operation_timeout(o, 120000, err, sizeof(err));
-  rd_kafka_AdminOptions_set_request_timeout(o, 180000, err, sizeof(err));
+  if (rd_kafka_AdminOptions_set_operation_timeout(o, 120000, err,
+                                                  sizeof(err)) ||
+      rd_kafka_AdminOptions_set_request_timeout(o, 180000, err, sizeof(err)))
+    die("create-topics", err);
   rd_kafka_CreateTopics(rk, nt, count, o, q);
   rd_kafka_event_t *ev = admin_wait(q, 200000);
   size_t n;
