@@ -8,7 +8,9 @@ the tests here), consumer groups enabled:
   marks, no group ever reads lag 0 or recovers by accident, the cluster is
   not declared down, and each group's real incident gives exactly one
   WARNING and one OKAY;
-- the whole cluster down: one FAILURE, one OKAY, reads within Timeout;
+- the whole cluster down, groups collected: one FAILURE and one OKAY, reads
+  within Timeout, and a stopped group keeps its one WARNING until it
+  catches up;
 - a leader election and a broker restart under steady production: no
   broker rate jumps, and the shipped ml.conf raises no peer or anomaly
   notification for it."""
@@ -28,7 +30,12 @@ TIMEOUT = 3
 @pytest.fixture(scope="module")
 def cluster3():
     d = tempfile.mkdtemp(prefix="kml-kafka3.")
-    boot = subprocess.check_output([CLUSTER, "start", "--brokers", "3", "--dir", d], text=True).strip()
+    try:
+        boot = subprocess.check_output([CLUSTER, "start", "--brokers", "3", "--dir", d], text=True).strip()
+    except subprocess.CalledProcessError:
+        subprocess.call([CLUSTER, "stop", "--dir", d])  # the brokers that did start
+        subprocess.call(["rm", "-rf", d])
+        raise
     yield d, boot
     subprocess.call([CLUSTER, "stop", "--dir", d])
     subprocess.call(["rm", "-rf", d])
@@ -170,9 +177,20 @@ def test_hung_leader_costs_only_what_it_leads(cluster3):
 
 
 def test_outage_is_one_failure_and_one_okay(cluster3):
+    """The whole cluster down and back, consumer groups collected: one
+    FAILURE and one OKAY for the cluster, and a stopped group's incident
+    gives one WARNING before and one OKAY when it catches up, nothing in
+    between."""
     d, boot = cluster3
-    with Collectd(conf(boot, "^rf3$", extra="Groups false"), notify_exec=True) as cd:
+    kafkactl("create-topic", "out", 1, 3, boot=boot)
+    kafkactl("produce", "out", 0, 20, boot=boot)
+    group = "f-out"
+    kafkactl("commit", group, "out", 0, 1, boot=boot)
+    with Collectd(conf(boot, "^out$", groups="^f-out$"), notify_exec=True) as cd:
         assert cd.wait_value("three", "kafka", "kafka_up", "cluster") == 1
+        wait_for(lambda: events(cd, "kafka_lag_seconds", "group-" + group, "WARNING")
+                 and events(cd, "kafka_group_status", "group-" + group, "WARNING"),
+                 40, "the SLA and stopped warnings")
         down = time.time()
         for b in ("1", "2", "3"):
             cluster(d, "kill", b)
@@ -184,10 +202,23 @@ def test_outage_is_one_failure_and_one_okay(cluster3):
         for b in ("1", "2", "3"):
             cluster(d, "restart", b)
         assert cd.wait_value("three", "kafka", "kafka_up", "cluster",
-                             pred=lambda v: v == 1, timeout=90) == 1
+                             pred=lambda v: v == 1, timeout=180) == 1
         wait_for(lambda: events(cd, "kafka_up", severity="OKAY"), 30, "the cluster OKAY")
         assert [n["Severity"] for n in events(cd, "kafka_up")] == ["FAILURE", "OKAY"]
         assert cd.log_text().count("kafka plugin: cluster three: Kafka cluster unreachable") == 1
+        # measured again, still stopped: no state moved
+        back = time.time()
+        wait_for(lambda: column(cd, "kafka_lag", "group-" + group, "total", since=back),
+                 60, "the group measured again")
+        assert all(v > 0 for _, v in column(cd, "kafka_lag", "group-" + group, "total", since=down))
+        kafkactl("commit", group, "out", 0, 1000, boot=boot)
+        wait_for(lambda: events(cd, "kafka_lag_seconds", "group-" + group, "OKAY")
+                 and events(cd, "kafka_group_status", "group-" + group, "OKAY"),
+                 40, "the OKAYs")
+        time.sleep(2)
+        for type_ in ("kafka_lag_seconds", "kafka_group_status"):
+            seen = [n["Severity"] for n in events(cd, type_, "group-" + group)]
+            assert seen == ["WARNING", "OKAY"], (type_, seen)
 
 
 def shipped_snippets(boot, state):

@@ -206,3 +206,21 @@ def test_burst_after_idle_is_dated_by_its_arrival():
                              pred=lambda v: v == 0, timeout=15) == 0
         sla = [n for n in cd.notifications() if n.get("Type") == "kafka_lag_seconds"]
         assert sla == [], sla
+
+
+def test_distinct_group_ids_stay_distinct_series():
+    """Group ids "x/..." and "x_..." both sanitize to "x_...": the changed
+    one carries a hash, so each group writes its own series."""
+    topic, u = uniq("ident"), uuid.uuid4().hex[:8]
+    slash, under = "g/" + u, "g_" + u
+    kafkactl("create-topic", topic, 1, 1)
+    kafkactl("produce", topic, 0, 10)
+    kafkactl("commit", slash, topic, 0, 2)
+    kafkactl("commit", under, topic, 0, 7)
+    with Collectd(plugin_conf(topic, "^g[/_]" + u + "$")) as cd:
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", "group-" + under, "total") == 3
+        hashed = wait_for(lambda: [i for i in cd.identifiers("lagtest")
+                                   if i.startswith("kafka-group-g_%s~" % u) and "/kafka_lag-total" in i],
+                          20, "the series of " + slash)
+        pi = hashed[0].split("/")[0][len("kafka-"):]
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total") == 8
