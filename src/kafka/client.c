@@ -6,6 +6,7 @@
  * statistics JSON, of which only "brokers" -> "<name>" -> "nodeid" and "rtt" ->
  * "avg" are read. */
 #include "client.h"
+#include "../kml_clock.h"
 #include "../kml_str.h"
 #include "collect.h"
 #include "failure.h"
@@ -49,7 +50,7 @@ struct kml_client {
  * "Broker transport failure" does not say why. */
 static void log_cause(kml_client_t *c, int err, const char *text) {
   char line[480], msg[600];
-  if (kml_failure_note(c->failure, err, text, (double)time(NULL), 600, line,
+  if (kml_failure_note(c->failure, err, text, kml_clock_wall(), 600, line,
                        sizeof(line)) == 0)
     return;
   snprintf(msg, sizeof(msg), "cluster %s: %s", c->name, line);

@@ -2,6 +2,7 @@
  * by requests and cleared by the thread when it starts a save, so requests
  * that arrive during a save give exactly one more. */
 #include "saver.h"
+#include "../kml_clock.h"
 #include "persist.h"
 
 #include <pthread.h>
@@ -24,12 +25,6 @@ struct kml_saver {
   char err[512];
 };
 
-static double monotonic(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void *saver_main(void *arg) {
   kml_saver_t *sv = arg;
   pthread_mutex_lock(&sv->lock);
@@ -41,10 +36,10 @@ static void *saver_main(void *arg) {
     sv->wanted = 0;
     pthread_mutex_unlock(&sv->lock);
     char err[512] = "";
-    double t0 = monotonic();
+    double t0 = kml_clock_mono();
     long n = kml_persist_save(sv->store, sv->payload_size, sv->path, err,
                               sizeof(err));
-    double dt = monotonic() - t0;
+    double dt = kml_clock_mono() - t0;
     pthread_mutex_lock(&sv->lock);
     sv->count = n;
     sv->seconds = dt;
