@@ -38,8 +38,11 @@ typedef struct {
   bool partition_detail;
   bool groups_enabled;
   kml_offsets_source_t offsets_source;
-  double lag_sla;    /* seconds; 0 = none */
-  int status_window; /* collections for STALL/STOP/WARN */
+  double lag_sla;       /* seconds; 0 = none */
+  double ordering_skew; /* seconds; 0 = no ordering alert */
+  double storm_window;  /* seconds rebalance storms are judged over; 0 off */
+  int storm_min;        /* rebalances in the window a storm needs at least */
+  int status_window;    /* collections for STALL/STOP/WARN */
   kml_client_t *client;
   kml_report_t *report; /* memory across reads: rates, states, events */
   double tail_s;        /* what report and dispatch took at the last read */
@@ -274,7 +277,7 @@ static int offsets_source(const kml_conf_value_t *v, kml_offsets_source_t *out,
  * error that names the option and the block. */
 static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
   kml_conf_value_t v = conf_value(child);
-  char err[256];
+  char err[512];
   const char *key = child->key;
   int rc = 0;
   if (strcasecmp("Brokers", key) == 0) {
@@ -306,7 +309,18 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
   } else if (strcasecmp("LagSLASeconds", key) == 0)
     rc = kml_conf_duration(&v, 0, 366 * 86400.0, 0, &c->lag_sla, err,
                            sizeof(err));
-  else if (strcasecmp("StatusWindow", key) == 0) {
+  else if (strcasecmp("OrderingSkewSeconds", key) == 0)
+    rc = kml_conf_duration(&v, 0, 366 * 86400.0, 0, &c->ordering_skew, err,
+                           sizeof(err));
+  else if (strcasecmp("RebalanceStormWindow", key) == 0)
+    rc = kml_conf_duration(&v, 0, 7 * 86400.0, 0, &c->storm_window, err,
+                           sizeof(err));
+  else if (strcasecmp("RebalanceStormMin", key) == 0) {
+    long long n;
+    rc = kml_conf_int(&v, 2, 100000, &n, err, sizeof(err));
+    if (rc == 0)
+      c->storm_min = (int)n;
+  } else if (strcasecmp("StatusWindow", key) == 0) {
     long long w;
     rc = kml_conf_int(&v, 2, 10, &w, err, sizeof(err));
     if (rc == 0)
@@ -319,7 +333,8 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
              "Brokers, Interval, Timeout, TopicsInclude, "
              "TopicsExclude, GroupsInclude, GroupsExclude, "
              "Property, PartitionDetail, Groups, OffsetsSource, "
-             "LagSLASeconds, StatusWindow)");
+             "LagSLASeconds, StatusWindow, OrderingSkewSeconds, "
+             "RebalanceStormWindow, RebalanceStormMin)");
     rc = -1;
   }
   if (rc != 0)
@@ -328,10 +343,21 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
 }
 
 /* Options that hold one value: given twice, which one was meant? */
-static const char *const single_options[] = {
-    "Brokers",       "Interval",      "Timeout",       "TopicsInclude",
-    "TopicsExclude", "GroupsInclude", "GroupsExclude", "PartitionDetail",
-    "Groups",        "LagSLASeconds", "StatusWindow",  "OffsetsSource"};
+static const char *const single_options[] = {"Brokers",
+                                             "Interval",
+                                             "Timeout",
+                                             "TopicsInclude",
+                                             "TopicsExclude",
+                                             "GroupsInclude",
+                                             "GroupsExclude",
+                                             "PartitionDetail",
+                                             "Groups",
+                                             "LagSLASeconds",
+                                             "StatusWindow",
+                                             "OffsetsSource",
+                                             "OrderingSkewSeconds",
+                                             "RebalanceStormWindow",
+                                             "RebalanceStormMin"};
 #define N_SINGLE (sizeof(single_options) / sizeof(single_options[0]))
 
 static int config_cluster(oconfig_item_t *ci) {
@@ -342,6 +368,8 @@ static int config_cluster(oconfig_item_t *ci) {
   c->partition_detail = true;
   c->groups_enabled = true;
   c->status_window = 5;
+  c->storm_window = 600;
+  c->storm_min = 4;
   char err[256];
   kml_conf_value_t name = conf_value(ci);
   if (kml_conf_name(&name, sizeof(c->name) - 1, "/", err, sizeof(err)) != 0) {
@@ -462,6 +490,9 @@ static int kafka_init(void) {
     c->report = kml_report_new(
         &(kml_report_opts_t){.partition_detail = c->partition_detail,
                              .lag_sla_seconds = c->lag_sla,
+                             .ordering_skew_seconds = c->ordering_skew,
+                             .rebalance_window = c->storm_window,
+                             .rebalance_floor = c->storm_min,
                              .status_window = c->status_window});
     if (c->client == NULL || c->report == NULL) {
       ERROR(KAFKA_LOG "cluster %s disabled: %s", c->name,

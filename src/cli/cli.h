@@ -64,6 +64,8 @@ typedef struct {
   double rate; /* NAN: rate_arg is a CSV file */
   double per, sla, peak_s, headroom, horizon;
   long long partitions, consumers; /* consumers 0: as many as partitions */
+  double rebalance_pause;          /* seconds; NAN: no rebalance cost */
+  double rebalances_per_hour;      /* 0: one rebalance alone */
 } kml_whatif_opts_t;
 int kml_cli_whatif_parse(int argc, char **argv, kml_whatif_opts_t *o, char *err,
                          size_t errlen);

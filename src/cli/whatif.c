@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "peak.h"
+#include "rebalance_cost.h"
 #include "series_csv.h"
 #include "sources.h"
 
@@ -41,6 +42,13 @@ void kml_cli_whatif_usage(FILE *f) {
              "(7d)\n"
              "  --topic          topic name used in the printed advice (\"the "
              "topic\")\n"
+             "  --rebalance-pause  seconds a rebalance stops the group: also "
+             "print the lag\n"
+             "                   a rebalance adds at the planned rate and the "
+             "time to drain it\n"
+             "  --rebalances-per-hour  with --rebalance-pause: whether the "
+             "group keeps up\n"
+             "                   at this many rebalances an hour (a storm)\n"
              "Output (stdout): for a measured rate, its highest value, the "
              "daily peaks and\n"
              "their trend (growth is only assumed when the daily peaks show "
@@ -104,6 +112,16 @@ static int whatif_option(kml_whatif_opts_t *o, int c, const char *arg,
     rc = kml_conf_duration(&v, 0, 366 * 86400.0, KML_CONF_MIN_OPEN, &o->horizon,
                            why, sizeof(why));
     break;
+  case 'P':
+    name = "--rebalance-pause";
+    rc = kml_conf_duration(&v, 0, 86400.0, KML_CONF_MIN_OPEN,
+                           &o->rebalance_pause, why, sizeof(why));
+    break;
+  case 'R':
+    name = "--rebalances-per-hour";
+    rc = kml_conf_number(&v, 0, 360000, KML_CONF_MIN_OPEN,
+                         &o->rebalances_per_hour, why, sizeof(why));
+    break;
   case 't':
     name = "--topic";
     rc = kml_conf_name(&v, 249, NULL, why, sizeof(why));
@@ -126,7 +144,8 @@ int kml_cli_whatif_parse(int argc, char **argv, kml_whatif_opts_t *o, char *err,
                            .sla = 300,
                            .peak_s = 3600,
                            .headroom = 0.2,
-                           .horizon = 7 * 86400};
+                           .horizon = 7 * 86400,
+                           .rebalance_pause = NAN};
   static const struct option opts[] = {
       {"rate", required_argument, 0, 'r'},
       {"per-consumer", required_argument, 0, 'c'},
@@ -137,6 +156,8 @@ int kml_cli_whatif_parse(int argc, char **argv, kml_whatif_opts_t *o, char *err,
       {"headroom", required_argument, 0, 'H'},
       {"horizon", required_argument, 0, 'z'},
       {"topic", required_argument, 0, 't'},
+      {"rebalance-pause", required_argument, 0, 'P'},
+      {"rebalances-per-hour", required_argument, 0, 'R'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   int c;
@@ -161,6 +182,10 @@ int kml_cli_whatif_parse(int argc, char **argv, kml_whatif_opts_t *o, char *err,
     snprintf(err, errlen,
              "--rate, --per-consumer and --partitions are "
              "required");
+    return KML_CLI_USAGE;
+  }
+  if (o->rebalances_per_hour > 0 && isnan(o->rebalance_pause)) {
+    snprintf(err, errlen, "--rebalances-per-hour needs --rebalance-pause");
     return KML_CLI_USAGE;
   }
   if (o->consumers == 0)
@@ -224,6 +249,37 @@ static int rate_from_file(const char *path, double horizon, double headroom,
   return 0;
 }
 
+/* What a rebalance costs at the planned rate with today's capacity. */
+static void print_rebalance_cost(double rate, double capacity, double pause,
+                                 double per_hour) {
+  kml_rebalance_cost_t c;
+  if (kml_rebalance_cost(rate, capacity, pause, per_hour, &c) != 0)
+    return;
+  printf("a rebalance: consumption stops for %.0f s at %.1f msg/s: %.0f "
+         "messages of lag, the oldest %.0f s old; ",
+         pause, rate, c.messages, c.lag_seconds);
+  if (isfinite(c.drain_seconds))
+    printf("drained in %.0f s at %.1f msg/s spare capacity (back to "
+           "normal %.0f s after it begins)\n",
+           c.drain_seconds, capacity - rate, c.recovered);
+  else
+    printf("never drained: no spare capacity (%.1f msg/s for %.1f msg/s)\n",
+           capacity, rate);
+  if (!(per_hour > 0))
+    return;
+  printf("at %.3g rebalances an hour (one every %.0f s): consumption paused "
+         "%.0f%% of the time, %.1f msg/s consumed on average; ",
+         per_hour, 3600 / per_hour, c.paused_share * 100, c.capacity_left);
+  if (c.keeps_up)
+    printf("the group recovers from each before the next: lag peaks at "
+           "%.0f s\n",
+           c.lag_seconds);
+  else
+    printf("a storm: the next rebalance comes before the group has "
+           "recovered; the backlog grows %.1f msg/s without end\n",
+           c.growth);
+}
+
 int kml_cli_whatif(int argc, char **argv) {
   kml_whatif_opts_t o;
   char perr[512];
@@ -278,6 +334,9 @@ int kml_cli_whatif(int argc, char **argv) {
     printf("recommendation: no change needed; %.0f consumers would be "
            "enough with %.0f%% headroom\n",
            need, headroom * 100);
+  if (!isnan(o.rebalance_pause))
+    print_rebalance_cost(peak, capacity, o.rebalance_pause,
+                         o.rebalances_per_hour);
   printf("assumptions: the peak above recurs at full height for %.0f s; "
          "every consumer sustains %.1f msg/s; a partition feeds at most one "
          "consumer of the group (extra consumers idle); lag in seconds = "

@@ -181,6 +181,24 @@ static uint64_t members_hash(const rd_kafka_ConsumerGroupDescription_t *d) {
   return h;
 }
 
+/* Member and client ids (rebalance storms name the clients). Out of
+ * memory leaves the list out: it is optional. */
+static void take_members(kml_group_t *g,
+                         const rd_kafka_ConsumerGroupDescription_t *d) {
+  size_t n = rd_kafka_ConsumerGroupDescription_member_count(d);
+  g->member_list = calloc(n ? n : 1, sizeof(*g->member_list));
+  if (g->member_list == NULL)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    const rd_kafka_MemberDescription_t *m =
+        rd_kafka_ConsumerGroupDescription_member(d, i);
+    const char *cid = rd_kafka_MemberDescription_client_id(m);
+    kml_member_t *k = &g->member_list[g->n_member_list++];
+    k->id = strdup(rd_kafka_MemberDescription_consumer_id(m));
+    k->client_id = strdup(cid ? cid : "");
+  }
+}
+
 static void take_description(kml_snapshot_t *s,
                              const rd_kafka_ConsumerGroupDescription_t *d) {
   kml_group_t *g = find(s, rd_kafka_ConsumerGroupDescription_group_id(d));
@@ -195,6 +213,7 @@ static void take_description(kml_snapshot_t *s,
   g->state = (kml_group_state_t)rd_kafka_ConsumerGroupDescription_state(d);
   g->members = (int)rd_kafka_ConsumerGroupDescription_member_count(d);
   g->members_hash = members_hash(d);
+  take_members(g, d);
   g->measured |= KML_GROUP_DESCRIBED;
 }
 

@@ -16,7 +16,9 @@
 
 typedef struct {
   const unsigned char *p, *end;
-  const char *why; /* first failure, NULL while fine */
+  const char *why;                 /* first failure, NULL while fine */
+  kml_offsets_member_fn member_fn; /* NULL: members only hashed */
+  void *ud;
 } rd_t;
 
 static int fail(rd_t *r, const char *why) {
@@ -135,7 +137,7 @@ static void member(rd_t *r, int16_t v, kml_offsets_record_t *out) {
   kml_offsets_str_t id = str(r, flex, "member id");
   if (v >= 3)
     field(r, flex, 0, 1, "group instance id");
-  str(r, flex, "client id");
+  kml_offsets_str_t client = str(r, flex, "client id");
   str(r, flex, "client host");
   if (v >= 1)
     i32(r, "rebalance timeout");
@@ -146,6 +148,8 @@ static void member(rd_t *r, int16_t v, kml_offsets_record_t *out) {
     tagged_fields(r);
   if (r->why == NULL)
     out->members_hash ^= kml_hash_bytes(id.ptr, id.len);
+  if (r->why == NULL && r->member_fn != NULL)
+    r->member_fn(id, client, r->ud);
 }
 
 static void group_value(rd_t *r, kml_offsets_record_t *out) {
@@ -178,7 +182,7 @@ kml_offsets_record_decode(const void *key, size_t key_len, const void *value,
                           size_t value_len, kml_offsets_record_t *out) {
   memset(out, 0, sizeof(*out));
   out->state_ms = -1;
-  rd_t k = {key, (const unsigned char *)key + key_len, NULL};
+  rd_t k = {key, (const unsigned char *)key + key_len, NULL, NULL, NULL};
   if (key == NULL)
     fail(&k, "no key");
   int16_t kv = i16(&k, "key version");
@@ -197,7 +201,8 @@ kml_offsets_record_decode(const void *key, size_t key_len, const void *value,
   }
   if (value == NULL)
     return out->kind = kv <= 1 ? KML_OREC_COMMIT_DEL : KML_OREC_GROUP_DEL;
-  rd_t v = {value, (const unsigned char *)value + value_len, NULL};
+  rd_t v = {value, (const unsigned char *)value + value_len, NULL, NULL, NULL};
+  out->value = (kml_offsets_str_t){.ptr = value, .len = value_len};
   if (kv <= 1)
     commit_value(&v, out);
   else
@@ -207,6 +212,18 @@ kml_offsets_record_decode(const void *key, size_t key_len, const void *value,
     return out->kind = KML_OREC_BAD;
   }
   return out->kind = kv <= 1 ? KML_OREC_COMMIT : KML_OREC_GROUP;
+}
+
+int kml_offsets_record_members(const kml_offsets_record_t *r,
+                               kml_offsets_member_fn fn, void *ud) {
+  if (r->kind != KML_OREC_GROUP || r->value.ptr == NULL)
+    return -1;
+  const unsigned char *p = (const unsigned char *)r->value.ptr;
+  rd_t v = {p, p + r->value.len, NULL, fn, ud};
+  kml_offsets_record_t tmp;
+  memset(&tmp, 0, sizeof(tmp));
+  group_value(&v, &tmp);
+  return v.why == NULL ? tmp.members : -1;
 }
 
 int kml_offsets_record_partition_for(const char *group, int n) {

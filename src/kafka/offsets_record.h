@@ -49,8 +49,10 @@ typedef struct {
   kml_offsets_str_t protocol_type; /* "consumer" for consumer groups */
   int32_t generation;
   int32_t members;
-  uint64_t members_hash; /* order-independent hash of the member ids */
-  int64_t state_ms;      /* currentStateTimestamp; -1 when absent */
+  uint64_t members_hash;   /* order-independent hash of the member ids */
+  int64_t state_ms;        /* currentStateTimestamp; -1 when absent */
+  kml_offsets_str_t value; /* the value's bytes, for
+                              kml_offsets_record_members() */
   /* BAD: what could not be read, a static string */
   const char *why;
 } kml_offsets_record_t;
@@ -60,6 +62,15 @@ typedef struct {
 kml_offsets_record_kind_t
 kml_offsets_record_decode(const void *key, size_t key_len, const void *value,
                           size_t value_len, kml_offsets_record_t *out);
+
+/* Call fn(member id, client id, ud) for each member of a GROUP record r
+ * (in record order); the strings point into the record's value. Returns
+ * the number of members, or -1 when r is not a well-formed GROUP record.
+ * Pure apart from what fn does. */
+typedef void (*kml_offsets_member_fn)(kml_offsets_str_t id,
+                                      kml_offsets_str_t client, void *ud);
+int kml_offsets_record_members(const kml_offsets_record_t *r,
+                               kml_offsets_member_fn fn, void *ud);
 
 /* The partition of __consumer_offsets (of n) that holds group's records,
  * whose leader is the group's coordinator: Kafka's

@@ -21,6 +21,8 @@ typedef struct {
   int32_t generation;
   int32_t members;
   uint64_t members_hash; /* member ids, and the generation folded in */
+  char *roster;          /* "id\0client id\0" per member; NULL none */
+  int roster_n;          /* members in roster */
   int n_offsets;
   int filtered;  /* 0 not yet asked, 1 selected, 2 rejected */
   int export_ix; /* index in the snapshot during an export */
@@ -50,9 +52,20 @@ kml_offsets_table_t *kml_offsets_table_new(void) {
   return t;
 }
 
+static void free_roster(const char *id, void *value, void *ud) {
+  group_t *g = value;
+  (void)id;
+  (void)ud;
+  free(g->roster);
+  g->roster = NULL;
+  g->roster_n = 0;
+}
+
 void kml_offsets_table_destroy(kml_offsets_table_t *t) {
   if (t == NULL)
     return;
+  if (t->groups != NULL)
+    kml_map_foreach(t->groups, free_roster, NULL);
   kml_map_destroy(t->groups);
   kml_map_destroy(t->offsets);
   free(t);
@@ -95,8 +108,60 @@ static group_t *group_get(kml_offsets_table_t *t, const char *id,
 /* Forget a group that has neither metadata nor offsets left. */
 static void group_maybe_drop(kml_offsets_table_t *t, const char *id) {
   group_t *g = kml_map_find(t->groups, id);
-  if (g != NULL && !g->has_meta && g->n_offsets <= 0)
+  if (g != NULL && !g->has_meta && g->n_offsets <= 0) {
+    free_roster(id, g, NULL);
     kml_map_remove(t->groups, id);
+  }
+}
+
+/* The members' ids and client ids of a group metadata record, packed. */
+typedef struct {
+  char *buf;
+  size_t len, cap;
+  int n, failed;
+} roster_t;
+
+static void roster_put(roster_t *w, kml_offsets_str_t s) {
+  size_t need = w->len + s.len + 1;
+  if (w->failed || (s.ptr && memchr(s.ptr, 0, s.len))) {
+    w->failed = 1;
+    return;
+  }
+  if (need > w->cap) {
+    size_t cap = need > 2 * w->cap ? need : 2 * w->cap;
+    char *b = realloc(w->buf, cap);
+    if (b == NULL) {
+      w->failed = 1;
+      return;
+    }
+    w->buf = b;
+    w->cap = cap;
+  }
+  if (s.ptr != NULL)
+    memcpy(w->buf + w->len, s.ptr, s.len);
+  w->buf[w->len + (s.ptr ? s.len : 0)] = '\0';
+  w->len += (s.ptr ? s.len : 0) + 1;
+}
+
+static void roster_member(kml_offsets_str_t id, kml_offsets_str_t client,
+                          void *ud) {
+  roster_t *w = ud;
+  roster_put(w, id);
+  roster_put(w, client);
+  w->n++;
+}
+
+/* Keep the member list of a group metadata record (optional: a list that
+ * cannot be kept leaves the group without one). */
+static void take_roster(group_t *g, const kml_offsets_record_t *r) {
+  roster_t w = {0};
+  free_roster(NULL, g, NULL);
+  if (kml_offsets_record_members(r, roster_member, &w) < 0 || w.failed) {
+    free(w.buf);
+    return;
+  }
+  g->roster = w.buf;
+  g->roster_n = w.n;
 }
 
 static int apply_commit(kml_offsets_table_t *t, const kml_offsets_record_t *r,
@@ -146,6 +211,7 @@ int kml_offsets_table_apply(kml_offsets_table_t *t,
     g->has_meta = 1;
     g->generation = r->generation;
     g->members = r->members;
+    take_roster(g, r);
     /* A new generation is a rebalance even with the same members. */
     g->members_hash =
         r->members > 0
@@ -160,6 +226,7 @@ int kml_offsets_table_apply(kml_offsets_table_t *t,
       g->has_meta = 0;
       g->members = 0;
       g->members_hash = 0;
+      free_roster(group, g, NULL);
     }
     group_maybe_drop(t, group);
     return 0;
@@ -188,6 +255,24 @@ static int selected(group_t *g, const char *id, const kml_filter_t *f) {
 
 static int synced(const export_t *x, const group_t *g) {
   return g->part >= 0 && g->part < x->n_parts && x->in_sync[g->part];
+}
+
+/* The members of the group's latest metadata into the snapshot (optional:
+ * out of memory leaves the list out). */
+static void export_roster(kml_group_t *sg, const group_t *g) {
+  if (g->roster == NULL)
+    return;
+  sg->member_list = calloc(g->roster_n ? g->roster_n : 1, sizeof(kml_member_t));
+  if (sg->member_list == NULL)
+    return;
+  const char *p = g->roster;
+  for (int i = 0; i < g->roster_n; i++) {
+    kml_member_t *m = &sg->member_list[sg->n_member_list++];
+    m->id = strdup(p);
+    p += strlen(p) + 1;
+    m->client_id = strdup(p);
+    p += strlen(p) + 1;
+  }
 }
 
 static void add_group(const char *id, void *value, void *ud) {
@@ -220,6 +305,11 @@ static void add_group(const char *id, void *value, void *ud) {
     sg->state = g->members > 0 ? KML_GROUP_STABLE : KML_GROUP_EMPTY;
     sg->members = g->members;
     sg->members_hash = g->members_hash;
+    if (g->has_meta) {
+      sg->measured |= KML_GROUP_GENERATION;
+      sg->generation = g->generation;
+    }
+    export_roster(sg, g);
     if (g->n_offsets > 0) {
       sg->offsets = calloc(g->n_offsets, sizeof(*sg->offsets));
       if (sg->offsets == NULL)

@@ -21,6 +21,8 @@
 #include "../kml_rate.h"
 #include "../kml_str.h"
 #include "lag.h"
+#include "ordering.h"
+#include "rebalance.h"
 #include "status.h"
 #include <librdkafka/rdkafka.h>
 
@@ -57,6 +59,9 @@ typedef struct {
   int64_t rebalances;
   double empty_since; /* when we first saw the group Empty, 0 if not */
   int have;
+  kml_rebalance_t storm; /* rebalance storms (rebalance.h) */
+  int32_t generation;    /* last generation read, with have_generation */
+  int have_generation;
 } group_mem_t;
 
 typedef struct {
@@ -517,6 +522,7 @@ typedef struct {
   kml_status_t status;
   int partitions; /* with a commit */
   int unmeasured; /* of those, partitions whose numbers are unknown */
+  kml_ordering_acc_t ordering; /* lag in seconds per topic */
 } group_sum_t;
 
 static void gpart_key(char *out, size_t len, const char *group,
@@ -584,6 +590,7 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
    * exists is the one that ages. */
   int64_t from = o->committed < kp->low ? kp->low : o->committed;
   double lag_s = pm ? kml_lag_seconds(&pm->ring, from, e->now) : NAN;
+  kml_ordering_add(&sum->ordering, o->topic, lag_s);
   sum->lag_total += lag;
   sum->lag_max = lag > sum->lag_max ? lag : sum->lag_max;
   if (isfinite(lag_s) && lag_s > sum->lag_s_max)
@@ -696,15 +703,89 @@ static void log_group_error(const emit_t *e, const kml_group_t *g,
   m->err = g->err;
 }
 
+/* Rebalances since the group's previous look. From __consumer_offsets
+ * the generation counts every one; otherwise a move from a settled state
+ * into a rebalancing one, or new membership between two settled looks (a
+ * rebalance that began and ended between collections): Preparing ->
+ * Completing -> Stable is one rebalance. */
+static int rebalances_since(const kml_group_t *g, group_mem_t *m) {
+  int n;
+  int known = (g->measured & KML_GROUP_GENERATION) != 0;
+  if (known && m->have_generation) {
+    /* a group deleted and made again starts over: no rebalance */
+    int64_t d = (int64_t)g->generation - m->generation;
+    n = d > 0 ? (int)(d < 100000 ? d : 100000) : 0;
+  } else {
+    int rebalancing = kml_group_state_rebalancing(g->state);
+    int was_settled = !kml_group_state_rebalancing(m->state);
+    n = m->have && was_settled &&
+        (rebalancing || (g->members_hash != m->members_hash && g->members > 0));
+  }
+  m->generation = g->generation;
+  m->have_generation = known;
+  return n;
+}
+
+/* Rebalance storms (rebalance.h): the rate over the window and its alert. */
+static void group_storm(const emit_t *e, const kml_group_t *g, group_mem_t *m,
+                        const char *pi, int rebalanced) {
+  kml_rebalance_opts_t o = KML_REBALANCE_OPTS_DEFAULT;
+  o.window = e->r->o.rebalance_window;
+  o.floor = e->r->o.rebalance_floor;
+  if (!(o.window > 0))
+    return;
+  kml_rebalance_verdict_t v;
+  kml_rebalance_observe(&m->storm, &o, e->now, rebalanced, g->member_list,
+                        g->n_member_list, &v);
+  put(e, pi, "kafka_rebalance_rate", "", v.per_hour, 0, g->id);
+  if (!v.changed)
+    return;
+  kml_rebalance_text_t txt;
+  kml_event_t ev = {.plugin_instance = pi,
+                    .type = "kafka_rebalance_rate",
+                    .type_instance = ""};
+  kml_rebalance_event(&v, &m->storm, &o, g->id, g->member_list,
+                      g->n_member_list, &txt, &ev);
+  ev.time = e->time;
+  e->sink->event(&ev, e->sink->ud);
+}
+
+/* Cross-topic ordering risk (ordering.h): the spread of lag in seconds
+ * between the group's topics and its alert, only when measured; an
+ * unknown spread keeps the alert as it is. */
+static void group_ordering(const emit_t *e, const kml_group_t *g,
+                           const char *pi, kml_ordering_acc_t *acc) {
+  char key[600];
+  snprintf(key, sizeof(key), "%s\x1fordering", g->id);
+  kml_ordering_result_t r;
+  int measured = kml_ordering_spread(acc, &r);
+  kml_ordering_clear(acc);
+  const alert_mem_t *a = kml_map_find(e->r->galerts, key);
+  double threshold = e->r->o.ordering_skew_seconds;
+  if (!measured || !(threshold > 0)) {
+    int created;
+    if (a != NULL) /* kept: not swept with the group's other alerts */
+      kml_map_get(e->r->galerts, key, e->r->round, &created);
+    if (measured)
+      put(e, pi, "kafka_ordering_skew", "", r.spread, 0, g->id);
+    return;
+  }
+  put(e, pi, "kafka_ordering_skew", "", r.spread, 0, g->id);
+  kml_event_t ev = {.plugin_instance = pi,
+                    .type = "kafka_ordering_skew",
+                    .type_instance = ""};
+  kml_severity_t sev = kml_ordering_verdict(
+      &r, threshold, a ? (kml_severity_t)a->state : KML_SEV_OKAY);
+  kml_ordering_event(&r, g->id, threshold, sev, &ev);
+  transition(e, e->r->galerts, key, sev, &ev);
+}
+
 /* State, members and rebalances, from the group's description. */
 static void group_description(const emit_t *e, const kml_group_t *g,
                               group_mem_t *m, const char *pi) {
-  /* Rebalances: a move into a rebalancing state, or new membership. */
-  int rebalancing = kml_group_state_rebalancing(g->state);
-  if (m->have &&
-      ((rebalancing && m->state != g->state) ||
-       (!rebalancing && g->members_hash != m->members_hash && g->members > 0)))
-    m->rebalances++;
+  int rebalanced = rebalances_since(g, m);
+  m->rebalances += rebalanced;
+  group_storm(e, g, m, pi, rebalanced);
   if (g->state == KML_GROUP_EMPTY) {
     if (m->empty_since == 0)
       m->empty_since = e->now;
@@ -746,6 +827,10 @@ static int group_values(const emit_t *e, const kml_snapshot_t *s,
   group_sum_t sum = {.retention_eta = NAN};
   for (int o = 0; o < g->n_offsets; o++)
     group_partition(e, s, g, &g->offsets[o], pi, &sum);
+  if (sum.unmeasured > 0 || sum.partitions == 0) {
+    kml_ordering_add(&sum.ordering, "", NAN); /* the spread is unknown */
+    group_ordering(e, g, pi, &sum.ordering);
+  }
   if (sum.unmeasured > 0)
     return 0; /* totals of part of a group would be wrong numbers */
   if (sum.partitions == 0)
@@ -760,6 +845,7 @@ static int group_values(const emit_t *e, const kml_snapshot_t *s,
   if (!sum.rate_unknown)
     put(e, pi, "kafka_consumed", "", sum.consumed, 0, g->id);
   group_events(e, g, pi, &sum);
+  group_ordering(e, g, pi, &sum.ordering);
   return 1;
 }
 

@@ -32,7 +32,7 @@ typedef struct {
   double number;
 } kml_meta_t;
 
-#define KML_EVENT_META_MAX 8
+#define KML_EVENT_META_MAX 10
 
 typedef struct {
   kml_severity_t severity;
@@ -54,7 +54,13 @@ typedef struct {
 typedef struct {
   int partition_detail;   /* per-partition values (cardinality!) */
   double lag_sla_seconds; /* WARNING above this lag in seconds; 0 = none */
-  int status_window;      /* collections a STALL/STOP/WARN verdict needs (5) */
+  double ordering_skew_seconds; /* WARNING above this spread of lag in
+                                   seconds between a group's topics; 0 =
+                                   none (ordering.h) */
+  int status_window;       /* collections a STALL/STOP/WARN verdict needs (5) */
+  double rebalance_window; /* seconds rebalance storms are judged over
+                              (rebalance.h); 0 = not judged */
+  int rebalance_floor;     /* fewer in the window are never a storm */
 } kml_report_opts_t;
 
 typedef struct kml_report kml_report_t;

@@ -34,6 +34,11 @@ void kml_snapshot_free(kml_snapshot_t *s) {
     for (int o = 0; o < g->n_offsets; o++)
       free(g->offsets[o].topic);
     free(g->offsets);
+    for (int m = 0; m < g->n_member_list; m++) {
+      free(g->member_list[m].id);
+      free(g->member_list[m].client_id);
+    }
+    free(g->member_list);
     free(g->id);
   }
   free(s->groups);

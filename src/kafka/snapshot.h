@@ -49,6 +49,7 @@ typedef enum {
 #define KML_GROUP_DESCRIBED 1u /* state, members, members_hash are read */
 #define KML_GROUP_OFFSETS 2u   /* offsets[] is the group's whole list */
 #define KML_GROUP_ALL (KML_GROUP_DESCRIBED | KML_GROUP_OFFSETS)
+#define KML_GROUP_GENERATION 4u /* generation is read (__consumer_offsets) */
 
 typedef struct {
   int32_t id;
@@ -91,13 +92,22 @@ typedef struct {
   double commit_time, moved_time;
 } kml_group_offset_t;
 
+/* A member of a consumer group, as its description lists it. */
+typedef struct {
+  char *id;        /* member id, given by the coordinator at each join */
+  char *client_id; /* the consumer's client.id */
+} kml_member_t;
+
 typedef struct {
   char *id;
   unsigned measured; /* KML_GROUP_* bits: what of this group was read */
   kml_group_state_t state;
   int members;
   uint64_t members_hash; /* hash of sorted member ids: changes on rebalance */
-  int err;               /* describe or offset-fetch error, 0 when fine */
+  kml_member_t *member_list; /* the members; NULL when not listed */
+  int n_member_list;
+  int32_t generation; /* rebalance generation, with KML_GROUP_GENERATION */
+  int err;            /* describe or offset-fetch error, 0 when fine */
   kml_group_offset_t *offsets;
   int n_offsets;
 } kml_group_t;

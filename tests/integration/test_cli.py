@@ -74,6 +74,22 @@ def test_whatif_recommends_more_partitions():
     assert "EXCEEDS SLA" in p.stdout
 
 
+def test_whatif_prices_a_rebalance_and_a_storm():
+    # 1200 msg/s, 12 x 150 = 1800 msg/s: a 30 s pause adds 36000 messages,
+    # drained in 36000 / 600 = 60 s
+    p = run("whatif", "--rate", 1200, "--per-consumer", 150, "--partitions", 12,
+            "--rebalance-pause", 30, "--rebalances-per-hour", 12)
+    assert p.returncode == 0, p.stderr
+    assert "36000 messages of lag, the oldest 30 s old" in p.stdout, p.stdout
+    assert "drained in 60 s" in p.stdout and "back to normal 90 s" in p.stdout
+    assert "recovers from each before the next" in p.stdout
+    p = run("whatif", "--rate", 1200, "--per-consumer", 150, "--partitions", 12,
+            "--rebalance-pause", "30s", "--rebalances-per-hour", 60)
+    assert "a storm" in p.stdout and "grows 300.0 msg/s" in p.stdout, p.stdout
+    p = run("whatif", "--rate", 1200, "--per-consumer", 150, "--partitions", 12)
+    assert "rebalance" not in p.stdout
+
+
 # CSV refusals: (content, text the message must hold after "FILE:")
 CSV_BAD = {
     "missing.csv": (b"timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00\n", ":3: missing column"),
@@ -228,6 +244,10 @@ ARGS_BAD = [
     (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--sla", "0"], "--sla must be above 0"),
     (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--consumers", "0"], "--consumers must be a whole number from 1"),
     (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--headroom", "-0.1"], "--headroom must be from 0 to 10"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--rebalance-pause", "0"],
+     "--rebalance-pause must be above 0"),
+    (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--rebalances-per-hour", "3"],
+     "--rebalances-per-hour needs --rebalance-pause"),
     (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--peak-seconds", "inf"], "--peak-seconds must be a duration"),
     (["whatif", "--rate", "5", "--per-consumer", "1", "--partitions", "2", "--horizon", "2y"], "--horizon must be a duration"),
     (["whatif", "--rate", "5", "--per-consumer", "1"], "are required"),

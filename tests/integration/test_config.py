@@ -22,6 +22,8 @@ CLUSTER_CASES = [
     ('TopicsInclude "a" "b"', "TopicsInclude must be a quoted name"),
     ('Property "client.id"', "Property needs two strings"),
     ("Tiemout 3", "Tiemout is not an option of <Cluster>"),
+    ("OrderingSkewSeconds -5", "OrderingSkewSeconds must be"),
+    ('OrderingSkewSeconds "soon"', "OrderingSkewSeconds must be a duration"),
 ]
 
 MATCH_CASES = [

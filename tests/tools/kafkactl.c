@@ -18,6 +18,11 @@
  *       have no members); failed commits (a coordinator moving) are
  *       counted and retried at the next tick; each newly acknowledged
  *       offset is appended to TARGET_FILE.ack
+ *   kafkactl BOOT consume-pause GROUP TOPICS SECONDS PAUSED FROM TO
+ *       a group member reading TOPICS (comma-separated) as fast as they
+ *       come, committing every 500 ms, with topic PAUSED's partitions
+ *       paused from FROM to TO seconds after the start (a consumer falling
+ *       behind on one topic)
  *
  * Exit status 0 on success, 1 on a Kafka error (printed), 2 on bad usage. */
 #include <librdkafka/rdkafka.h>
@@ -515,6 +520,68 @@ static int commit_loop(const char *boot, int argc, char **argv) {
   return 0;
 }
 
+/* Pause or resume the partitions of topic in the current assignment. */
+static void pause_topic(rd_kafka_t *rk, const char *topic, int pause) {
+  rd_kafka_topic_partition_list_t *a = NULL;
+  if (rd_kafka_assignment(rk, &a) != 0 || a == NULL)
+    return;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+  for (int i = 0; i < a->cnt; i++)
+    if (strcmp(a->elems[i].topic, topic) == 0)
+      rd_kafka_topic_partition_list_add(l, topic, a->elems[i].partition);
+  if (pause)
+    rd_kafka_pause_partitions(rk, l);
+  else
+    rd_kafka_resume_partitions(rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_topic_partition_list_destroy(a);
+}
+
+static int consume_pause(const char *boot, int argc, char **argv) {
+  if (argc < 6)
+    return 2;
+  char err[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", boot, NULL, 0);
+  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+  rd_kafka_conf_set(conf, "group.id", argv[0], NULL, 0);
+  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", NULL, 0);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "true", NULL, 0);
+  rd_kafka_conf_set(conf, "auto.commit.interval.ms", "500", NULL, 0);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (rk == NULL)
+    die("consumer", err);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(2);
+  char *topics = strdup(argv[1]), *save = NULL;
+  for (char *t = strtok_r(topics, ",", &save); t;
+       t = strtok_r(NULL, ",", &save))
+    rd_kafka_topic_partition_list_add(l, t, RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  free(topics);
+  double secs = atof(argv[2]), from = atof(argv[4]), to = atof(argv[5]);
+  double t0 = now();
+  int paused = 0;
+  while (!stop && now() - t0 < secs) {
+    double t = now() - t0;
+    int want = t >= from && t < to;
+    /* again at every poll: a rebalance hands partitions back unpaused */
+    if (want || paused)
+      pause_topic(rk, argv[3], want);
+    if (want != paused)
+      fprintf(stderr, "kafkactl: %s %s at %.1f s\n",
+              want ? "paused" : "resumed", argv[3], t);
+    paused = want;
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (m != NULL)
+      rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -532,6 +599,7 @@ int main(int argc, char **argv) {
       {"commit-groups", commit_groups},
       {"create-topics", create_topics},
       {"commit-loop", commit_loop},
+      {"consume-pause", consume_pause},
   };
   if (argc >= 3)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

@@ -8,8 +8,10 @@
 #include <cmocka.h>
 
 #include "kafka/offsets_record.h"
+#include "kafka/offsets_table.h"
 #include "kml_hash.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -315,6 +317,85 @@ static void coordinator_partition_as_kafka_computes_it(void **state) {
   assert_int_equal(kml_offsets_record_partition_for("svc-payments", 50), 20);
 }
 
+/* Member and client ids, in record order, through the callback. */
+typedef struct {
+  char ids[8][64], clients[8][64];
+  int n;
+} seen_t;
+
+static void note_member(kml_offsets_str_t id, kml_offsets_str_t client,
+                        void *ud) {
+  seen_t *s = ud;
+  if (s->n < 8) {
+    snprintf(s->ids[s->n], 64, "%.*s", (int)id.len, id.ptr);
+    snprintf(s->clients[s->n], 64, "%.*s", (int)client.len,
+             client.ptr ? client.ptr : "");
+  }
+  s->n++;
+}
+
+static void members_are_listed_with_client_ids(void **state) {
+  const char *ids[] = {"c-1-aa", "c-2-bb", "c-3-cc"};
+  for (int v = 0; v <= 4; v++) {
+    buf_t k = group_key("svc-b"), val = group_value(v, 9, ids, 3);
+    kml_offsets_record_t r;
+    kml_offsets_record_decode(k.b, k.n, val.b, val.n, &r);
+    seen_t seen = {.n = 0};
+    assert_int_equal(kml_offsets_record_members(&r, note_member, &seen), 3);
+    assert_int_equal(seen.n, 3);
+    for (int i = 0; i < 3; i++) {
+      assert_string_equal(seen.ids[i], ids[i]);
+      assert_string_equal(seen.clients[i], "client");
+    }
+    /* a truncated value lists nothing */
+    val.n -= 3;
+    kml_offsets_record_decode(k.b, k.n, val.b, val.n, &r);
+    seen.n = 0;
+    r.kind = KML_OREC_GROUP;
+    assert_int_equal(kml_offsets_record_members(&r, note_member, &seen), -1);
+  }
+  buf_t ck = commit_key(1, "g", "t", 0), cv = commit_value(3, 1, 2);
+  kml_offsets_record_t r;
+  kml_offsets_record_decode(ck.b, ck.n, cv.b, cv.n, &r);
+  assert_int_equal(kml_offsets_record_members(&r, note_member, NULL), -1);
+}
+
+/* A decoded group metadata record gives the snapshot its members with
+ * their client ids, and its generation. */
+static void roster_and_generation_reach_the_snapshot(void **state) {
+  const char *ids[] = {"c-1-aa", "c-2-bb"};
+  kml_offsets_table_t *t = kml_offsets_table_new();
+  buf_t k = group_key("svc-r"), val = group_value(4, 17, ids, 2);
+  kml_offsets_record_t r;
+  kml_offsets_record_decode(k.b, k.n, val.b, val.n, &r);
+  assert_int_equal(kml_offsets_table_apply(t, &r, 0), 0);
+  unsigned char sync[1] = {1};
+  kml_snapshot_t *s = kml_snapshot_new();
+  kml_offsets_table_export(t, s, NULL, sync, 1);
+  const kml_group_t *g = kml_snapshot_group(s, "svc-r");
+  assert_non_null(g);
+  assert_true(g->measured & KML_GROUP_GENERATION);
+  assert_int_equal(g->generation, 17);
+  assert_int_equal(g->n_member_list, 2);
+  assert_string_equal(g->member_list[1].id, "c-2-bb");
+  assert_string_equal(g->member_list[1].client_id, "client");
+  kml_snapshot_free(s);
+  /* a newer record replaces the list; the tombstone removes it */
+  val = group_value(4, 18, ids, 1);
+  kml_offsets_record_decode(k.b, k.n, val.b, val.n, &r);
+  kml_offsets_table_apply(t, &r, 0);
+  s = kml_snapshot_new();
+  kml_offsets_table_export(t, s, NULL, sync, 1);
+  g = kml_snapshot_group(s, "svc-r");
+  assert_int_equal(g->n_member_list, 1);
+  assert_int_equal(g->generation, 18);
+  kml_snapshot_free(s);
+  kml_offsets_record_decode(k.b, k.n, NULL, 0, &r);
+  kml_offsets_table_apply(t, &r, 0);
+  assert_int_equal(kml_offsets_table_groups(t), 0);
+  kml_offsets_table_destroy(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(commit_every_value_version),
@@ -324,6 +405,8 @@ int main(void) {
       cmocka_unit_test(truncated_records_are_refused),
       cmocka_unit_test(garbage_is_refused_or_harmless),
       cmocka_unit_test(coordinator_partition_as_kafka_computes_it),
+      cmocka_unit_test(members_are_listed_with_client_ids),
+      cmocka_unit_test(roster_and_generation_reach_the_snapshot),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
