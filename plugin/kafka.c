@@ -368,7 +368,7 @@ static int config_cluster(oconfig_item_t *ci) {
   c->partition_detail = true;
   c->groups_enabled = true;
   c->status_window = 5;
-  c->storm_window = 600;
+  c->storm_window = 3600;
   c->storm_min = 4;
   char err[256];
   kml_conf_value_t name = conf_value(ci);

@@ -53,6 +53,7 @@ typedef struct {
   unsigned models;
   bool derived; /* dispatch score/expected/band values */
   kml_model_cfg_t cfg;
+  char *label; /* ForecastMessage: what reaching the threshold means */
 } match_t;
 
 static match_t **matches;
@@ -99,6 +100,7 @@ static void match_free(match_t *m) {
   for (int f = 0; f < F_MAX; f++)
     if (m->has[f])
       regfree(&m->re[f]);
+  free(m->label);
   free(m);
 }
 
@@ -204,14 +206,27 @@ static void notify(const value_list_t *vl, const char *ds_name,
 }
 
 static void notify_forecast(const value_list_t *vl, const char *ds_name,
-                            double threshold, double horizon,
+                            double threshold, double horizon, const char *label,
                             const kml_output_t *o) {
   notification_t n = notification_for(vl, o->fc_alert);
   char what[200];
   ssnprintf(what, sizeof(what), "%s%s%s of %s%s%s", vl->type,
             vl->type_instance[0] ? " " : "", vl->type_instance, vl->plugin,
             vl->plugin_instance[0] ? " " : "", vl->plugin_instance);
-  if (o->fc_alert == KML_ALERT_FAILURE)
+  if (label != NULL && o->fc_alert == KML_ALERT_FAILURE)
+    ssnprintf(n.message, sizeof(n.message), "%.120s: %.60s (%.6g of %.6g)",
+              what, label, o->value, threshold);
+  else if (label != NULL && o->fc_alert == KML_ALERT_WARNING)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.120s: %.60s in ~%.0f %s (forecast 95%% band; now %.6g of "
+              "%.6g)",
+              what, label, o->eta < 120 ? o->eta : o->eta / 60.0,
+              o->eta < 120 ? "s" : "min", o->value, threshold);
+  else if (label != NULL)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.120s: no longer forecast: %.60s (now %.6g of %.6g)", what,
+              label, o->value, threshold);
+  else if (o->fc_alert == KML_ALERT_FAILURE)
     ssnprintf(n.message, sizeof(n.message),
               "%.150s is %.6g, above the threshold %.6g", what, o->value,
               threshold);
@@ -305,6 +320,7 @@ static void defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
                      .time = vl->time,
                      .threshold = m->cfg.threshold,
                      .horizon = m->cfg.horizon,
+                     .label = m->label,
                      .out = *o};
   const char *f[F_MAX] = {vl->host, vl->plugin, vl->plugin_instance, vl->type,
                           vl->type_instance};
@@ -372,7 +388,7 @@ static void flush_pending(void) {
     kml_pending_t *e = &local[i];
     value_list_t vl = pending_vl(e);
     if (e->kind == KML_PENDING_FORECAST) {
-      notify_forecast(&vl, e->ds, e->threshold, e->horizon, &e->out);
+      notify_forecast(&vl, e->ds, e->threshold, e->horizon, e->label, &e->out);
       continue;
     }
     char hint[512] = "";
@@ -828,11 +844,20 @@ static int config_match_option(match_t *m, oconfig_item_t *c) {
     rc = kml_conf_bool(&v, &b, err, sizeof(err));
     if (rc == 0)
       m->derived = b;
+  } else if (strcasecmp("ForecastWarmup", c->key) == 0)
+    rc = kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN,
+                           &m->cfg.forecast.warmup, err, sizeof(err));
+  else if (strcasecmp("ForecastMessage", c->key) == 0) {
+    rc = kml_conf_name(&v, 60, NULL, err, sizeof(err));
+    if (rc == 0 && (m->label = strdup(v.string)) == NULL) {
+      snprintf(err, sizeof(err), "could not be stored: out of memory");
+      rc = -1;
+    }
   } else {
     snprintf(err, sizeof(err),
              "is not an option of <Match> (known: Host, Plugin, "
              "PluginInstance, Type, TypeInstance, Models, Forecast, "
-             "Threshold, DerivedValues)");
+             "Threshold, DerivedValues, ForecastWarmup, ForecastMessage)");
     rc = -1;
   }
   if (rc != 0)
@@ -840,8 +865,10 @@ static int config_match_option(match_t *m, oconfig_item_t *c) {
   return rc;
 }
 
-static const char *const match_single[] = {"Models", "Forecast", "Threshold",
-                                           "DerivedValues"};
+static const char *const match_single[] = {"Models",         "Forecast",
+                                           "Threshold",      "DerivedValues",
+                                           "ForecastWarmup", "ForecastMessage"};
+#define N_MATCH_SINGLE (sizeof(match_single) / sizeof(match_single[0]))
 
 static int config_match(oconfig_item_t *ci) {
   match_t *m = calloc(1, sizeof(*m));
@@ -849,7 +876,7 @@ static int config_match(oconfig_item_t *ci) {
     return -1;
   m->models = MODEL_ANOMALY;
   m->cfg = kml_model_defaults(); /* horizon 30 min, no threshold */
-  int seen[4] = {0};
+  int seen[N_MATCH_SINGLE] = {0};
   if (config_block_name(ci, "Match", m->name, sizeof(m->name)) != 0) {
     match_free(m);
     return 0;
@@ -868,7 +895,7 @@ static int config_match(oconfig_item_t *ci) {
     for (int f = 0; f < F_MAX; f++)
       if (strcasecmp(field_keys[f], c->key) == 0)
         field = f;
-    for (int k = 0; k < 4; k++)
+    for (size_t k = 0; k < N_MATCH_SINGLE; k++)
       if (strcasecmp(match_single[k], c->key) == 0 && seen[k]++) {
         ERROR(ML_LOG "<Match \"%s\"> %s is given twice; keep one", m->name,
               c->key);

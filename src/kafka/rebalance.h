@@ -33,16 +33,16 @@
 #include <stdint.h>
 
 typedef struct {
-  double window; /* seconds the rate is measured over (600) */
+  double window; /* seconds the rate is measured over (3600) */
   int floor;     /* fewer rebalances in the window are never a storm (4) */
   double p;      /* a storm is less likely than this at the usual rate */
   double memory; /* seconds: time constant of the group's usual rate */
 } kml_rebalance_opts_t;
 
-/* Defaults: window 10 min, floor 4, p 1e-3, memory 1 day. */
+/* Defaults: window 1 h, floor 4, p 1e-3, memory 1 day. */
 #define KML_REBALANCE_OPTS_DEFAULT                                             \
   ((kml_rebalance_opts_t){                                                     \
-      .window = 600, .floor = 4, .p = 1e-3, .memory = 86400})
+      .window = 3600, .floor = 4, .p = 1e-3, .memory = 86400})
 
 #define KML_REBALANCE_RING 32
 #define KML_REBALANCE_MEMBERS 64

@@ -27,6 +27,9 @@ typedef struct {
   char key[6 * KML_PENDING_NAME]; /* the series' store key */
   uint64_t time;                  /* the value's time, as the caller keeps it */
   double threshold, horizon;      /* forecast: the match's configuration */
+  const char *label; /* forecast: the match's ForecastMessage or NULL
+                        (points into configuration kept for the plugin's
+                        life) */
   kml_output_t out;
 } kml_pending_t;
 

@@ -92,7 +92,8 @@ class Collectd:
     csv, logfile and, when notify_exec is set, exec with a recorder script).
     """
 
-    def __init__(self, body, interval=1, notify_exec=False, plugins=("kafka", "ml"), write_threads=None):
+    def __init__(self, body, interval=1, notify_exec=False, plugins=("kafka", "ml"), write_threads=None,
+                 netns=None):
         # under tools/test's run directory when there is one, so that an
         # interrupted run can stop exactly the daemons it started
         self.dir = tempfile.mkdtemp(prefix="kml-collectd.", dir=os.environ.get("KML_RUN_DIR") or None)
@@ -109,7 +110,7 @@ class Collectd:
         os.makedirs(plugindir)
         for name in DEBIAN_PLUGINS:
             shutil.copy("/usr/lib/collectd/%s.so" % name, plugindir)
-        for name in ("kafka", "ml"):
+        for name in ("kafka", "ml", "ports"):
             shutil.copy(os.path.join(BUILD, "plugin", ".libs", name + ".so"), plugindir)
         lines = [
             'BaseDir "%s"' % self.dir,
@@ -152,6 +153,9 @@ class Collectd:
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.proc = None
+        # run inside a network namespace (ip netns exec NAME): its sockets
+        # and sysctls are the ones the plugins read
+        self.prefix = ["ip", "netns", "exec", netns] if netns else []
 
     def check(self):
         """collectd -t: parse only. Returns (returncode, output)."""
@@ -167,7 +171,7 @@ class Collectd:
         return p.returncode, p.stdout + p.stderr + self.log_text()
 
     def start(self):
-        self.proc = subprocess.Popen([COLLECTD, "-f", "-C", self.conf],
+        self.proc = subprocess.Popen(self.prefix + [COLLECTD, "-f", "-C", self.conf],
                                      stdout=open(os.path.join(self.dir, "stdout"), "w"),
                                      stderr=subprocess.STDOUT, start_new_session=True,
                                      env=collectd_env())

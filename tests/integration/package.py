@@ -76,7 +76,7 @@ def use_packaged(cd, root):
     """Point a harness Collectd (not started) at the package's plugins and
     types instead of the build tree's."""
     plugindir = os.path.join(cd.dir, "plugins")
-    for name in ("kafka", "ml"):
+    for name in ("kafka", "ml", "ports"):
         shutil.copy(os.path.join(root, "usr", "lib", "collectd", name + ".so"), plugindir)
     share = os.path.join(root, "usr", "share", "collectd-kafka-ml")
     with open(cd.conf) as f:
@@ -91,7 +91,7 @@ def use_packaged(cd, root):
     """Point a harness Collectd (not started) at the package's plugins and
     types instead of the build tree's."""
     plugindir = os.path.join(cd.dir, "plugins")
-    for name in ("kafka", "ml"):
+    for name in ("kafka", "ml", "ports"):
         shutil.copy(os.path.join(root, "usr", "lib", "collectd", name + ".so"), plugindir)
     share = os.path.join(root, "usr", "share", "collectd-kafka-ml")
     with open(cd.conf) as f:

@@ -37,6 +37,8 @@ MATCH_CASES = [
     ('Plugin "^a$"\n    Plugin "^b$"', "Plugin is given twice"),
     ('Models "anomaly"\n    Models "forecast"', "Models is given twice"),
     ("Horizon 5", "Horizon is not an option of <Match>"),
+    ("ForecastWarmup 0", "ForecastWarmup must be above 0"),
+    ('ForecastMessage "%s"' % ("x" * 61), "ForecastMessage is 61 bytes long; at most 60 fit"),
 ]
 
 PEERS_CASES = [

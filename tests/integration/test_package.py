@@ -26,7 +26,8 @@ def free_port():
 def test_package_layout_and_dependencies():
     pkg = built_package()
     root = pkg["root"]
-    for path in ("usr/lib/collectd/kafka.so", "usr/lib/collectd/ml.so", "usr/bin/kafka-ml",
+    for path in ("usr/lib/collectd/kafka.so", "usr/lib/collectd/ml.so", "usr/lib/collectd/ports.so",
+                 "usr/bin/kafka-ml", "usr/share/collectd-kafka-ml/collectd.conf.d/ports.conf",
                  "usr/share/collectd-kafka-ml/kafka.types.db", "usr/share/collectd-kafka-ml/ml.types.db",
                  "usr/share/collectd-kafka-ml/collectd.conf.d/kafka.conf",
                  "usr/share/collectd-kafka-ml/collectd.conf.d/ml.conf",
