@@ -24,11 +24,10 @@
 #include "collectd/core/daemon/filter_chain.h"
 
 #include "kml_conf.h"
-#include "kml_map.h"
 #include "kml_str.h"
 #include "ml/correlate.h"
 #include "ml/model.h"
-#include "ml/peers.h"
+#include "ml/peer_groups.h"
 #include "ml/pending.h"
 #include "ml/persist.h"
 #include "ml/saver.h"
@@ -59,28 +58,15 @@ typedef struct {
 static match_t **matches;
 static size_t n_matches;
 
-/* A <Peers> block: a population selected by regexes, split into groups by
- * the GroupBy fields; members' latest values (as rates for counters) are
- * kept by the write path and compared in the read callback. */
-typedef struct {
-  char id[5][DATA_MAX_NAME_LEN]; /* host, plugin, pi, type, ti */
-  char ds[DATA_MAX_NAME_LEN];
-  char population[6 * DATA_MAX_NAME_LEN];
-  kml_rate_t rate;
-  double value, time;
-  int have;
-  int outlier; /* state: notified as outlier */
-} member_t;
-
+/* A <Peers> block: value lists selected by regexes feed the populations
+ * of src/ml/peer_groups.c (split by the GroupBy fields); the read
+ * callback evaluates them and notifies the members' state changes. */
 typedef struct {
   char name[64];
   regex_t re[F_MAX];
   bool has[F_MAX];
-  unsigned group_by; /* bit f: field f separates populations */
-  kml_peers_cfg_t cfg;
-  pthread_mutex_t lock;
-  kml_map_t *members; /* "population\x1fseries" -> member_t */
-  uint64_t round;
+  kml_peer_groups_cfg_t cfg;
+  kml_peer_groups_t *groups; /* NULL until the block is fully configured */
 } peers_t;
 
 static peers_t **peers;
@@ -435,40 +421,16 @@ static void feed(const match_t *m, const data_set_t *ds,
 
 static void peers_feed(peers_t *pp, const data_set_t *ds,
                        const value_list_t *vl) {
-  const char *fields[F_MAX] = {vl->host, vl->plugin, vl->plugin_instance,
-                               vl->type, vl->type_instance};
-  char pop[6 * DATA_MAX_NAME_LEN], key[12 * DATA_MAX_NAME_LEN];
-  size_t off = 0;
-  pop[0] = '\0';
-  for (int f = 0; f < F_MAX; f++)
-    if (pp->group_by & (1u << f))
-      off += ssnprintf(pop + off, sizeof(pop) - off, "%s%s", off ? "/" : "",
-                       fields[f]);
-  pthread_mutex_lock(&pp->lock);
-  for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++) {
-    char id[6 * DATA_MAX_NAME_LEN];
-    series_key(id, sizeof(id), vl, ds->ds[i].name);
-    ssnprintf(key, sizeof(key), "%s\x1f%s", pop, id);
-    int created;
-    member_t *m = kml_map_get(pp->members, key, pp->round, &created);
-    if (m == NULL)
-      break;
-    if (created) {
-      for (int f = 0; f < F_MAX; f++)
-        sstrncpy(m->id[f], fields[f], sizeof(m->id[f]));
-      sstrncpy(m->ds, ds->ds[i].name, sizeof(m->ds));
-      sstrncpy(m->population, pop, sizeof(m->population));
+  const char *const fields[F_MAX] = {vl->host, vl->plugin, vl->plugin_instance,
+                                     vl->type, vl->type_instance};
+  double t = CDTIME_T_TO_DOUBLE(vl->time);
+  for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++)
+    if (kml_peer_groups_feed(pp->groups, fields, ds->ds[i].name,
+                             ds_kind(ds->ds[i].type), t,
+                             raw_value(ds->ds[i].type, vl->values[i])) != 0) {
+      ERROR(ML_LOG "<Peers \"%s\"> out of memory for a member", pp->name);
+      return;
     }
-    double x;
-    if (kml_rate_update(
-            &m->rate, ds_kind(ds->ds[i].type), CDTIME_T_TO_DOUBLE(vl->time),
-            raw_value(ds->ds[i].type, vl->values[i]), &x) == KML_RATE_OK) {
-      m->value = x;
-      m->time = CDTIME_T_TO_DOUBLE(vl->time);
-      m->have = 1;
-    }
-  }
-  pthread_mutex_unlock(&pp->lock);
 }
 
 static void process(const data_set_t *ds, const value_list_t *vl) {
@@ -575,133 +537,58 @@ static void report_store(double now) {
   meta_data_destroy(vl.meta);
 }
 
-typedef struct {
-  member_t **v;
-  size_t n, cap;
-  double fresh_after;
-} collect_t;
-
-static void collect_member(const char *key, void *value, void *ud) {
-  collect_t *c = ud;
-  member_t *m = value;
-  if (!m->have || m->time < c->fresh_after)
-    return;
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? 2 * c->cap : 64;
-    member_t **v = realloc(c->v, cap * sizeof(*v));
-    if (v == NULL)
-      return;
-    c->v = v;
-    c->cap = cap;
-  }
-  c->v[c->n++] = m;
-}
-
-static int member_cmp(const void *a, const void *b) {
-  return strcmp((*(member_t *const *)a)->population,
-                (*(member_t *const *)b)->population);
-}
-
-static void peers_notify(const peers_t *pp, const member_t *m, int outlier,
-                         double z, const kml_peers_summary_t *s, int n) {
-  notification_t nt = {.severity = outlier ? NOTIF_WARNING : NOTIF_OKAY,
+static void peers_notify(const peers_t *pp, const kml_peer_change_t *c) {
+  const kml_peers_summary_t *s = &c->population_summary;
+  notification_t nt = {.severity = c->outlier ? NOTIF_WARNING : NOTIF_OKAY,
                        .time = cdtime()};
-  sstrncpy(nt.host, m->id[F_HOST], sizeof(nt.host));
-  sstrncpy(nt.plugin, m->id[F_PLUGIN], sizeof(nt.plugin));
-  sstrncpy(nt.plugin_instance, m->id[F_PLUGIN_INSTANCE],
+  sstrncpy(nt.host, c->id[F_HOST], sizeof(nt.host));
+  sstrncpy(nt.plugin, c->id[F_PLUGIN], sizeof(nt.plugin));
+  sstrncpy(nt.plugin_instance, c->id[F_PLUGIN_INSTANCE],
            sizeof(nt.plugin_instance));
-  sstrncpy(nt.type, m->id[F_TYPE], sizeof(nt.type));
-  sstrncpy(nt.type_instance, m->id[F_TYPE_INSTANCE], sizeof(nt.type_instance));
-  const char *who = m->id[F_TYPE_INSTANCE][0]     ? m->id[F_TYPE_INSTANCE]
-                    : m->id[F_PLUGIN_INSTANCE][0] ? m->id[F_PLUGIN_INSTANCE]
-                                                  : m->id[F_HOST];
-  if (outlier)
+  sstrncpy(nt.type, c->id[F_TYPE], sizeof(nt.type));
+  sstrncpy(nt.type_instance, c->id[F_TYPE_INSTANCE], sizeof(nt.type_instance));
+  const char *who = c->id[F_TYPE_INSTANCE][0]     ? c->id[F_TYPE_INSTANCE]
+                    : c->id[F_PLUGIN_INSTANCE][0] ? c->id[F_PLUGIN_INSTANCE]
+                                                  : c->id[F_HOST];
+  if (c->outlier)
     ssnprintf(nt.message, sizeof(nt.message),
               "%.60s is an outlier among %d peers (%.40s): %.6g vs median "
               "%.6g (robust z %.1f)",
-              who, n, m->id[F_TYPE], m->value, s->median, z);
+              who, c->members, c->id[F_TYPE], c->value, s->median, c->z);
   else
     ssnprintf(nt.message, sizeof(nt.message),
               "%.60s is back in line with its %d peers (%.40s): %.6g vs "
               "median %.6g",
-              who, n, m->id[F_TYPE], m->value, s->median);
+              who, c->members, c->id[F_TYPE], c->value, s->median);
   plugin_notification_meta_add_string(&nt, "model", "peers");
   plugin_notification_meta_add_string(&nt, "peers", pp->name);
-  plugin_notification_meta_add_string(&nt, "population", m->population);
-  plugin_notification_meta_add_double(&nt, "value", m->value);
+  plugin_notification_meta_add_string(&nt, "population", c->population);
+  plugin_notification_meta_add_double(&nt, "value", c->value);
   plugin_notification_meta_add_double(&nt, "median", s->median);
   plugin_notification_meta_add_double(&nt, "mad", s->mad);
-  plugin_notification_meta_add_double(&nt, "z", z);
-  plugin_notification_meta_add_signed_int(&nt, "members", n);
+  plugin_notification_meta_add_double(&nt, "floor", s->floor);
+  plugin_notification_meta_add_double(&nt, "z", c->z);
+  plugin_notification_meta_add_signed_int(&nt, "members", c->members);
+  if (c->outlier)
+    plugin_notification_meta_add_double(&nt, "outlier_seconds",
+                                        CDTIME_T_TO_DOUBLE(nt.time) - c->since);
   plugin_dispatch_notification(&nt);
   if (nt.meta != NULL)
     plugin_notification_meta_free(nt.meta);
 }
 
-/* One pass over a Peers block: group fresh members by population, apply
- * the robust rules, notify state changes. Members not updated for
- * IdleTimeout are forgotten. */
-static void peers_eval(peers_t *pp, double now, double fresh) {
-  collect_t c = {.fresh_after = now - fresh};
-  pthread_mutex_lock(&pp->lock);
-  kml_map_foreach(pp->members, collect_member, &c);
-  if (c.n > 1) /* c.v is NULL while the block has no fresh member */
-    qsort(c.v, c.n, sizeof(*c.v), member_cmp);
-  double *x = malloc(sizeof(double) * (c.n * 4 + 1));
-  int *out = malloc(sizeof(int) * (c.n + 1));
-  typedef struct {
-    member_t *m;
-    int outlier;
-    double z;
-    kml_peers_summary_t s;
-    int n;
-  } change_t;
-  change_t *changes = malloc(sizeof(change_t) * (c.n + 1));
-  size_t n_changes = 0;
-  for (size_t i = 0; x && out && changes && i < c.n;) {
-    size_t j = i;
-    while (j < c.n && strcmp(c.v[j]->population, c.v[i]->population) == 0)
-      j++;
-    int n = (int)(j - i);
-    for (int k = 0; k < n; k++)
-      x[k] = c.v[i + k]->value;
-    kml_peers_summary_t s;
-    double *z = x + n, *scratch = x + 2 * n;
-    kml_peers_eval(&pp->cfg, x, n, z, out, scratch, &s);
-    for (int k = 0; k < n; k++) {
-      member_t *m = c.v[i + k];
-      /* Hysteresis: an outlier stays one until its z falls below half the
-       * threshold, so a member near the line does not flap. */
-      if (m->outlier && !out[k] && fabs(z[k]) >= 0.5 * pp->cfg.z_threshold)
-        out[k] = 1;
-      if (out[k] != m->outlier) {
-        m->outlier = out[k];
-        changes[n_changes++] =
-            (change_t){.m = m, .outlier = out[k], .z = z[k], .s = s, .n = n};
-      }
-    }
-    i = j;
-  }
-  /* Copies: members may be swept once the lock is released. */
-  member_t *copies = malloc(sizeof(member_t) * (n_changes + 1));
-  for (size_t i = 0; copies && i < n_changes; i++)
-    copies[i] = *changes[i].m;
-  pthread_mutex_unlock(&pp->lock);
-  for (size_t i = 0; copies && i < n_changes; i++)
-    peers_notify(pp, &copies[i], changes[i].outlier, changes[i].z,
-                 &changes[i].s, changes[i].n);
-  free(copies);
+/* One evaluation of a Peers block (src/ml/peer_groups.c); its state
+ * changes become notifications, sent with no lock held. */
+static void peers_eval(peers_t *pp, double now, double interval) {
+  kml_peer_change_t *changes;
+  long n =
+      kml_peer_groups_eval(pp->groups, now, interval, idle_timeout, &changes);
+  if (n < 0)
+    ERROR(ML_LOG "<Peers \"%s\"> out of memory: not evaluated this interval",
+          pp->name);
+  for (long i = 0; i < n; i++)
+    peers_notify(pp, &changes[i]);
   free(changes);
-  free(out);
-  free(x);
-  free(c.v);
-  /* Forget members not seen for IdleTimeout (in read rounds). */
-  pthread_mutex_lock(&pp->lock);
-  pp->round++;
-  uint64_t keep = (uint64_t)(idle_timeout / (fresh / 3) + 3);
-  if (pp->round > keep)
-    kml_map_sweep(pp->members, pp->round - keep);
-  pthread_mutex_unlock(&pp->lock);
 }
 
 static int ml_read(void) {
@@ -713,9 +600,9 @@ static int ml_read(void) {
     DEBUG(ML_LOG "dropped %zu idle series", dropped);
   }
   flush_pending();
-  double fresh = 3 * CDTIME_T_TO_DOUBLE(plugin_get_interval());
+  double interval = CDTIME_T_TO_DOUBLE(plugin_get_interval());
   for (size_t i = 0; i < n_peers; i++)
-    peers_eval(peers[i], now, fresh);
+    peers_eval(peers[i], now, interval);
   report_store(now);
   saver_report();
   if (saver != NULL && now - last_save >= state_interval) {
@@ -937,8 +824,7 @@ static void peers_free(peers_t *pp) {
   for (int f = 0; f < F_MAX; f++)
     if (pp->has[f])
       regfree(&pp->re[f]);
-  kml_map_destroy(pp->members);
-  pthread_mutex_destroy(&pp->lock);
+  kml_peer_groups_destroy(pp->groups);
   free(pp);
 }
 
@@ -955,16 +841,16 @@ static int config_peers_option(peers_t *pp, oconfig_item_t *c) {
   char err[256];
   int rc = 0;
   if (strcasecmp("GroupBy", c->key) == 0) {
-    pp->group_by = 0;
+    pp->cfg.group_by = 0;
     for (int k = 0; k < c->values_num; k++) {
       int f = c->values[k].type == OCONFIG_TYPE_STRING
                   ? field_of(c->values[k].value.string)
                   : -1;
-      if (f < 0 || (pp->group_by & (1u << f))) {
+      if (f < 0 || (pp->cfg.group_by & (1u << f))) {
         rc = -1;
         break;
       }
-      pp->group_by |= 1u << f;
+      pp->cfg.group_by |= 1u << f;
     }
     if (rc != 0 || c->values_num == 0)
       snprintf(err, sizeof(err),
@@ -972,18 +858,20 @@ static int config_peers_option(peers_t *pp, oconfig_item_t *c) {
                "Type, TypeInstance)");
     rc = rc != 0 || c->values_num == 0 ? -1 : 0;
   } else if (strcasecmp("ZThreshold", c->key) == 0)
-    rc = kml_conf_number(&v, 0, 1000, KML_CONF_MIN_OPEN, &pp->cfg.z_threshold,
-                         err, sizeof(err));
+    rc = kml_conf_number(&v, 0, 1000, KML_CONF_MIN_OPEN,
+                         &pp->cfg.rules.z_threshold, err, sizeof(err));
   else if (strcasecmp("MinMembers", c->key) == 0) {
     long long n;
     rc = kml_conf_int(&v, 3, 1000000, &n, err, sizeof(err));
     if (rc == 0)
-      pp->cfg.min_members = (int)n;
-  } else {
+      pp->cfg.rules.min_members = (int)n;
+  } else if (strcasecmp("Persist", c->key) == 0)
+    rc = kml_conf_duration(&v, 0, 86400, 0, &pp->cfg.persist, err, sizeof(err));
+  else {
     snprintf(err, sizeof(err),
              "is not an option of <Peers> (known: Host, Plugin, "
              "PluginInstance, Type, TypeInstance, GroupBy, ZThreshold, "
-             "MinMembers)");
+             "MinMembers, Persist)");
     rc = -1;
   }
   if (rc != 0)
@@ -992,23 +880,19 @@ static int config_peers_option(peers_t *pp, oconfig_item_t *c) {
 }
 
 static const char *const peers_single[] = {"GroupBy", "ZThreshold",
-                                           "MinMembers"};
+                                           "MinMembers", "Persist"};
+#define PEERS_SINGLE (sizeof(peers_single) / sizeof(peers_single[0]))
 
 static int config_peers(oconfig_item_t *ci) {
   peers_t *pp = calloc(1, sizeof(*pp));
   if (pp == NULL)
     return -1;
-  pthread_mutex_init(&pp->lock, NULL);
-  pp->cfg = kml_peers_defaults();
-  pp->members = kml_map_new(sizeof(member_t));
-  pp->group_by = (1u << F_HOST) | (1u << F_PLUGIN) | (1u << F_TYPE);
+  pp->cfg = kml_peer_groups_defaults(); /* GroupBy Host Plugin Type */
   if (config_block_name(ci, "Peers", pp->name, sizeof(pp->name)) != 0) {
     peers_free(pp);
     return 0;
   }
-  int status = pp->members ? 0 : -1;
-  if (status != 0)
-    ERROR(ML_LOG "<Peers \"%s\"> out of memory", pp->name);
+  int status = 0;
   for (size_t i = 0; status == 0 && i < n_peers; i++)
     if (strcmp(peers[i]->name, pp->name) == 0) {
       ERROR(ML_LOG "<Peers \"%s\"> is configured twice; names must be "
@@ -1016,10 +900,10 @@ static int config_peers(oconfig_item_t *ci) {
             pp->name);
       status = -1;
     }
-  int seen[3] = {0};
+  int seen[PEERS_SINGLE] = {0};
   for (int i = 0; status == 0 && i < ci->children_num; i++) {
     oconfig_item_t *c = ci->children + i;
-    for (int k = 0; k < 3; k++)
+    for (size_t k = 0; k < PEERS_SINGLE; k++)
       if (strcasecmp(peers_single[k], c->key) == 0 && seen[k]++) {
         ERROR(ML_LOG "<Peers \"%s\"> %s is given twice; keep one", pp->name,
               c->key);
@@ -1033,6 +917,10 @@ static int config_peers(oconfig_item_t *ci) {
           config_regex("Peers", pp->name, c, &pp->re[field], &pp->has[field]);
     else
       status = config_peers_option(pp, c);
+  }
+  if (status == 0 && (pp->groups = kml_peer_groups_new(&pp->cfg)) == NULL) {
+    ERROR(ML_LOG "<Peers \"%s\"> out of memory", pp->name);
+    status = -1;
   }
   if (status != 0) {
     ERROR(ML_LOG "<Peers \"%s\"> disabled because of the error above",

@@ -48,6 +48,8 @@ PEERS_CASES = [
     ("MinMembers 2", "MinMembers must be a whole number from 3"),
     ('GroupBy "Nope"', "GroupBy takes distinct field names"),
     ('GroupBy "Host" "Host"', "GroupBy takes distinct field names"),
+    ('Persist "2d"', "Persist must be"),
+    ("Persist -1", "Persist must be"),
 ]
 
 GLOBAL_CASES = [

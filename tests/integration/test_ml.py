@@ -1,11 +1,17 @@
 """The ml plugin through a real collectd: a series fed by the exec plugin,
 notifications in the log and at an exec NotificationExec script, OKAY after
-recovery, derived values, and learned state kept across kill -9."""
+recovery, derived values, and learned state kept across kill -9; peers that
+name a hot broker, and stay quiet on a healthy cluster with the shipped
+snippets."""
 import os
+import re
+import signal
+import subprocess
 import tempfile
 import time
+import uuid
 
-from harness import SRC, Collectd, readable_copy, wait_for
+from harness import KAFKACTL, SRC, Collectd, bootstrap, kafkactl, readable_copy, wait_for
 
 FEEDER = readable_copy(os.path.join(SRC, "tests", "integration", "feeder.py"))
 
@@ -159,13 +165,15 @@ def test_forecast_warning_precedes_threshold_crossing(tmp_path):
 
 PEERS_FEEDER = r"""#!/bin/sh
 # five brokers' message rates, one line each per second; broker 3 runs hot
-# from the 6th second to the 12th, then falls back in line
+# from the 6th second to the 20th (longer than the block's Persist), then
+# falls back in line; at the 30th it runs hot again for 3 s (shorter)
 i=0
 while true; do
   now=$(date +%s)
   for b in 1 2 3 4 5; do
     v=$((1000 + b * 7))
-    if [ $b -eq 3 ] && [ $i -ge 6 ] && [ $i -lt 12 ]; then v=6000; fi
+    if [ $b -eq 3 ] && [ $i -ge 6 ] && [ $i -lt 20 ]; then v=6000; fi
+    if [ $b -eq 3 ] && [ $i -ge 30 ] && [ $i -lt 33 ]; then v=6000; fi
     echo "PUTVAL cluster/kafka-broker-$b/kafka_messages_in interval=1 $now:$v"
   done
   i=$((i + 1))
@@ -191,19 +199,113 @@ def test_peer_outlier_is_named_and_recovers(tmp_path):
     Plugin "^kafka$"
     Type "^kafka_messages_in$"
     GroupBy "Host" "Type"
+    Persist "5s"
   </Peers>
 </Plugin>
 """ % script
+    peers = lambda cd, sev: [n for n in cd.notifications() if n["meta"].get("model") == "peers"
+                             and n["Severity"] == sev]
     with Collectd(body, notify_exec=True, plugins=("ml",)) as cd:
-        bad = wait_for(lambda: [n for n in cd.notifications() if n["meta"].get("model") == "peers"
-                                and n["Severity"] == "WARNING"], 30, "a peer outlier warning")
+        bad = wait_for(lambda: peers(cd, "WARNING"), 40, "a peer outlier warning")
         n = bad[0]
         assert n["PluginInstance"] == "broker-3", n
         assert "outlier among 5 peers" in n["message"], n
         assert float(n["meta"]["z"]) > 3.5
         assert abs(float(n["meta"]["median"]) - 1021) < 15
-        ok = wait_for(lambda: [n for n in cd.notifications() if n["meta"].get("model") == "peers"
-                               and n["Severity"] == "OKAY"], 30, "the peer OKAY")
+        # notified once it had been the outlier for Persist
+        assert float(n["meta"]["outlier_seconds"]) >= 5, n
+        ok = wait_for(lambda: peers(cd, "OKAY"), 40, "the peer OKAY")
         assert ok[0]["PluginInstance"] == "broker-3"
+        # the second, 3 s episode is shorter than Persist: not notified
+        time.sleep(max(0.0, float(ok[0]["Time"]) + 20 - time.time()))
+        assert len(peers(cd, "WARNING")) == 1, peers(cd, "WARNING")
         # nobody else was ever named
         assert {n["PluginInstance"] for n in cd.notifications()} == {"broker-3"}
+
+
+def shipped_snippets(state_file, interval, prefix):
+    """collectd.conf.d/kafka.conf and ml.conf as shipped, pointed at the test
+    broker with the collection interval given, and limited to the topics
+    and groups named PREFIX* (other tests leave theirs on the broker)."""
+    parts = []
+    for name in ("kafka.conf", "ml.conf"):
+        with open(os.path.join(SRC, "collectd.conf.d", name)) as f:
+            text = f.read()
+        text = re.sub(r"^LoadPlugin .*$", "", text, flags=re.M)
+        text = text.replace('Brokers "127.0.0.1:9092"', 'Brokers "%s"' % bootstrap())
+        text = text.replace('"/var/lib/collectd/ml.state"', '"%s"' % state_file)
+        text = re.sub(r"^(\s*)Interval \d+", r"\g<1>Interval %d" % interval, text, flags=re.M)
+        text = text.replace('TopicsExclude "^__"', 'TopicsExclude "^__"\n    TopicsInclude "^%s"\n'
+                            '    GroupsInclude "^%s"' % (prefix, prefix))
+        parts.append(text)
+    return "\n".join(parts)
+
+
+def test_healthy_cluster_quiet_period_sends_no_peer_notification(tmp_path):
+    """Three topics with steady producers, four consumer groups that keep up
+    (kafkactl committing every second, kcat every 5 s), collectd with the
+    shipped kafka.conf and ml.conf at a 2 s interval for 3 minutes: no
+    incident, so no peer may be named. Every notification is printed with
+    its rate per hour (the figure the design notes quote)."""
+    os.chmod(str(tmp_path), 0o777)
+    prefix = "quiet-%s-" % uuid.uuid4().hex[:6]
+    quiet = float(os.environ.get("KML_QUIET_SECONDS", 180))
+    topics = {"orders": (6, 40), "clicks": (4, 20), "events": (3, 10)}  # partitions, msgs/s
+    for t, (parts, _) in topics.items():
+        kafkactl("create-topic", prefix + t, parts, 1)
+    boot = bootstrap()
+    run_for = str(int(quiet + 60))
+    procs = []
+
+    def spawn(cmd):
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      start_new_session=True))
+
+    try:
+        for t, (_, rate) in topics.items():
+            spawn([KAFKACTL, boot, "produce-rate", prefix + t, str(rate), run_for])
+        for g, t in (("g-orders", "orders"), ("g-clicks", "clicks"), ("g-events", "events")):
+            spawn([KAFKACTL, boot, "consume-rate", prefix + g, prefix + t, "100000", run_for])
+        spawn(["kcat", "-q", "-b", boot, "-G", prefix + "g-kcat", "-X", "auto.offset.reset=earliest",
+               prefix + "orders"])
+        # the groups have joined and committed before collectd looks
+        time.sleep(15)
+        cd = Collectd(shipped_snippets(str(tmp_path / "ml.state"), 2, prefix), interval=2,
+                      notify_exec=True)
+        with cd:
+            groups = ["group-%s%s" % (prefix, g) for g in ("g-orders", "g-clicks", "g-events", "g-kcat")]
+            for g in groups:
+                cd.wait_value("local", "kafka", "kafka_lag", g, "total", timeout=60)
+            time.sleep(quiet)
+            assert all(p.poll() is None for p in procs), "a producer or consumer stopped early"
+            notes = cd.notifications()  # from collectd's start on
+            log = cd.log_text()
+            # the peers blocks had populations: partitions' lag and offsets
+            for p in range(6):
+                assert cd.values("local", "kafka", "kafka_lag", groups[0], "%sorders-%d" % (prefix, p))
+                assert cd.values("local", "kafka", "kafka_offset", "topic-%sorders" % prefix,
+                                 "%sorders-%d" % (prefix, p))
+        per_hour = 3600.0 / quiet
+        models = {}
+        for n in notes:
+            m = n["meta"].get("model", n.get("Plugin"))
+            models[m] = models.get(m, 0) + 1
+        print("quiet period %.0f s at 2 s: %d notifications (%s), %.0f per hour" % (
+            quiet, len(notes), ", ".join("%s %d" % kv for kv in sorted(models.items())) or "none",
+            len(notes) * per_hour))
+        for n in notes:
+            print("  %s %s/%s %s" % (n["Severity"], n.get("PluginInstance"), n.get("TypeInstance"),
+                                     n["message"]))
+        assert re.search(r"ml plugin: \d+ match block\(s\), 3 peers block\(s\)", log), log[-3000:]
+        peer_notes = [n for n in notes if n["meta"].get("model") == "peers"]
+        assert not peer_notes, ["%s %s" % (n["PluginInstance"], n["message"]) for n in peer_notes]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()

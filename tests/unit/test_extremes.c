@@ -227,7 +227,7 @@ static void peers_score_extremes_without_nan(void **state) {
       finite += isfinite(x[i]);
     }
     kml_peers_summary_t sum;
-    kml_peers_eval(&c, x, n, z, o, scratch, &sum);
+    kml_peers_eval(&c, x, NULL, n, z, o, scratch, &sum);
     values_tried += n;
     assert_true(isfinite(sum.median) && isfinite(sum.mad) && sum.mad >= 0);
     assert_true(sum.outliers >= 0 && sum.outliers <= finite);
@@ -241,7 +241,7 @@ static void peers_score_extremes_without_nan(void **state) {
   double z[8], scratch[16];
   int o[8];
   kml_peers_summary_t sum;
-  kml_peers_eval(&c, x, 8, z, o, scratch, &sum);
+  kml_peers_eval(&c, x, NULL, 8, z, o, scratch, &sum);
   assert_int_equal(sum.outliers, 1);
   assert_int_equal(o[5], 1);
 }
