@@ -19,6 +19,7 @@
 
 #include "kafka/collect.h"
 #include "kafka/report.h"
+#include "kafka/sample.h"
 #include "kml_clock.h"
 #include "kml_conf.h"
 #include "kml_str.h"
@@ -42,7 +43,12 @@ typedef struct {
   double ordering_skew; /* seconds; 0 = no ordering alert */
   double storm_window;  /* seconds rebalance storms are judged over; 0 off */
   int storm_min;        /* rebalances in the window a storm needs at least */
-  int status_window;    /* collections for STALL/STOP/WARN */
+  kml_filter_t schema_topics; /* SchemaTopics: topics whose records are
+                                 sampled (has_include set when given) */
+  int schema_records, schema_bytes;
+  double schema_learn;
+  kml_sample_t *sampler; /* NULL without SchemaTopics */
+  int status_window;     /* collections for STALL/STOP/WARN */
   kml_client_t *client;
   kml_report_t *report; /* memory across reads: rates, states, events */
   double tail_s;        /* what report and dispatch took at the last read */
@@ -55,6 +61,7 @@ static void cluster_free(void *p) {
   cluster_t *c = p;
   if (c == NULL)
     return;
+  kml_sample_destroy(c->sampler); /* before its client */
   kml_client_destroy(c->client);
   kml_report_destroy(c->report);
   for (size_t i = 0; i < 2 * c->n_props; i++)
@@ -63,6 +70,7 @@ static void cluster_free(void *p) {
   free(c->brokers);
   kml_filter_free(&c->topics);
   kml_filter_free(&c->groups);
+  kml_filter_free(&c->schema_topics);
   free(c);
 }
 
@@ -185,6 +193,10 @@ static int kafka_read(user_data_t *ud) {
                             .log = report_log,
                             .ud = c};
   kml_report_run(c->report, s, &sink);
+  if (c->sampler != NULL) { /* in what is left of Timeout */
+    kml_sample_stats_t st;
+    kml_sample_run(c->sampler, s, (t0 + c->timeout) * 1000, &sink, &st);
+  }
   double t2 = kml_clock_mono();
   c->tail_s = t2 - t1;
   /* The whole callback, as collectd's read thread saw it (this value's own
@@ -320,6 +332,19 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
     rc = kml_conf_int(&v, 2, 100000, &n, err, sizeof(err));
     if (rc == 0)
       c->storm_min = (int)n;
+  } else if (strcasecmp("SchemaRecords", key) == 0) {
+    long long n;
+    rc = kml_conf_int(&v, 1, 1000, &n, err, sizeof(err));
+    if (rc == 0)
+      c->schema_records = (int)n;
+  } else if (strcasecmp("SchemaBytes", key) == 0) {
+    long long n;
+    rc = kml_conf_int(&v, 1024, 16 << 20, &n, err, sizeof(err));
+    if (rc == 0)
+      c->schema_bytes = (int)n;
+  } else if (strcasecmp("SchemaLearn", key) == 0) {
+    rc = kml_conf_duration(&v, 1, 7 * 86400.0, 0, &c->schema_learn, err,
+                           sizeof(err));
   } else if (strcasecmp("StatusWindow", key) == 0) {
     long long w;
     rc = kml_conf_int(&v, 2, 10, &w, err, sizeof(err));
@@ -334,7 +359,8 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
              "TopicsExclude, GroupsInclude, GroupsExclude, "
              "Property, PartitionDetail, Groups, OffsetsSource, "
              "LagSLASeconds, StatusWindow, OrderingSkewSeconds, "
-             "RebalanceStormWindow, RebalanceStormMin)");
+             "RebalanceStormWindow, RebalanceStormMin, SchemaTopics, "
+             "SchemaRecords, SchemaBytes, SchemaLearn)");
     rc = -1;
   }
   if (rc != 0)
@@ -357,7 +383,11 @@ static const char *const single_options[] = {"Brokers",
                                              "OffsetsSource",
                                              "OrderingSkewSeconds",
                                              "RebalanceStormWindow",
-                                             "RebalanceStormMin"};
+                                             "RebalanceStormMin",
+                                             "SchemaTopics",
+                                             "SchemaRecords",
+                                             "SchemaBytes",
+                                             "SchemaLearn"};
 #define N_SINGLE (sizeof(single_options) / sizeof(single_options[0]))
 
 static int config_cluster(oconfig_item_t *ci) {
@@ -370,6 +400,9 @@ static int config_cluster(oconfig_item_t *ci) {
   c->status_window = 5;
   c->storm_window = 3600;
   c->storm_min = 4;
+  c->schema_records = 10;
+  c->schema_bytes = 65536;
+  c->schema_learn = 300;
   char err[256];
   kml_conf_value_t name = conf_value(ci);
   if (kml_conf_name(&name, sizeof(c->name) - 1, "/", err, sizeof(err)) != 0) {
@@ -396,6 +429,8 @@ static int config_cluster(oconfig_item_t *ci) {
       status = get_regex(c, &c->groups, 0, child);
     else if (strcasecmp("GroupsExclude", child->key) == 0)
       status = get_regex(c, &c->groups, 1, child);
+    else if (strcasecmp("SchemaTopics", child->key) == 0)
+      status = get_regex(c, &c->schema_topics, 0, child);
     else if (strcasecmp("Property", child->key) == 0)
       status = add_property(c, child);
     else
@@ -494,7 +529,14 @@ static int kafka_init(void) {
                              .rebalance_window = c->storm_window,
                              .rebalance_floor = c->storm_min,
                              .status_window = c->status_window});
-    if (c->client == NULL || c->report == NULL) {
+    if (c->client != NULL && c->schema_topics.has_include)
+      c->sampler = kml_sample_new(
+          c->client, &(kml_sample_opts_t){.topics = &c->schema_topics,
+                                          .records = c->schema_records,
+                                          .bytes = c->schema_bytes,
+                                          .learn = c->schema_learn});
+    if (c->client == NULL || c->report == NULL ||
+        (c->schema_topics.has_include && c->sampler == NULL)) {
       ERROR(KAFKA_LOG "cluster %s disabled: %s", c->name,
             c->client ? "out of memory" : err);
       cluster_free(c);

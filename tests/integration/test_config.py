@@ -24,6 +24,10 @@ CLUSTER_CASES = [
     ("Tiemout 3", "Tiemout is not an option of <Cluster>"),
     ("OrderingSkewSeconds -5", "OrderingSkewSeconds must be"),
     ('OrderingSkewSeconds "soon"', "OrderingSkewSeconds must be a duration"),
+    ("SchemaRecords 0", "SchemaRecords must be a whole number from 1 to 1000, not 0"),
+    ("SchemaBytes 100", "SchemaBytes must be a whole number from 1024"),
+    ('SchemaTopics "(["', "SchemaTopics"),
+    ("SchemaLearn 0", "SchemaLearn must be"),
 ]
 
 MATCH_CASES = [
