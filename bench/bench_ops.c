@@ -8,12 +8,16 @@
  *                                     count per_hour usual_per_hour"
  *   bench_ops ports SOCKETS ROUNDS    time a scan of a table of SOCKETS
  *                                     sockets: "ns_per_socket N bytes B"
+ *   bench_ops schema ROUNDS           time the classifier on a JSON record
+ *                                     (collectd's write_kafka format) and a
+ *                                     wire-format one: ns per record
  *
  * Events are printed when the state changes, as the plugins send them.
  * The last line is "cpu_ns_per_step X" (CPU time per input line). */
 #define _GNU_SOURCE
 #include "kafka/ordering.h"
 #include "kafka/rebalance.h"
+#include "kafka/schema.h"
 #include "net/ports.h"
 
 #include <math.h>
@@ -117,6 +121,28 @@ static int ports(int sockets, int rounds) {
   return 0;
 }
 
+static int schema(int rounds) {
+  static const char json[] =
+      "[{\"values\":[0.42],\"dstypes\":[\"gauge\"],\"dsnames\":"
+      "[\"value\"],\"time\":1795700000.123,\"interval\":10.000,"
+      "\"host\":\"prod-eu\",\"plugin\":\"kafka\",\"plugin_instance\":"
+      "\"group-svc-billing\",\"type\":\"kafka_lag_seconds\","
+      "\"type_instance\":\"max\",\"meta\":{\"kafka_name\":"
+      "\"svc-billing\"}}]";
+  static const unsigned char wire[64] = {0, 0, 0, 0, 7};
+  kml_schema_t s;
+  double t0 = cpu_ns();
+  for (int i = 0; i < rounds; i++)
+    kml_schema_classify(json, sizeof(json) - 1, &s);
+  double t1 = cpu_ns();
+  for (int i = 0; i < rounds; i++)
+    kml_schema_classify(wire, sizeof(wire), &s);
+  double t2 = cpu_ns();
+  printf("json_ns_per_record %.0f (%zu bytes) wire_ns_per_record %.1f\n",
+         (t1 - t0) / rounds, sizeof(json) - 1, (t2 - t1) / rounds);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "ordering") == 0)
     return ordering(atof(argv[2]));
@@ -124,7 +150,9 @@ int main(int argc, char **argv) {
     return storm(atof(argv[2]), atoi(argv[3]));
   if (argc == 4 && strcmp(argv[1], "ports") == 0)
     return ports(atoi(argv[2]), atoi(argv[3]));
+  if (argc == 3 && strcmp(argv[1], "schema") == 0)
+    return schema(atoi(argv[2]));
   fprintf(stderr, "usage: bench_ops ordering THRESHOLD | storm WINDOW FLOOR "
-                  "| ports SOCKETS ROUNDS\n");
+                  "| ports SOCKETS ROUNDS | schema ROUNDS\n");
   return 2;
 }

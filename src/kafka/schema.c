@@ -178,18 +178,24 @@ static int object(js_t *j, const char *path, int depth, int nest) {
   }
 }
 
-static int array(js_t *j, int nest) {
+/* An array; its elements are checked, not described, except the first
+ * element of a document that is an array (records batched in one array,
+ * as collectd's JSON format writes them): "[].key". */
+static int array(js_t *j, int nest, int describe_first) {
   j->p++; /* '[' */
   ws(j);
   if (j->p < j->end && *j->p == ']') {
     j->p++;
     return 0;
   }
-  for (;;) {
+  for (int i = 0;; i++) {
     kml_json_kind_t k;
-    /* elements are checked, not described: depth past the limit */
-    if (value(j, "", KML_SCHEMA_DEPTH, nest + 1, &k) != 0)
+    int describe = describe_first && i == 0;
+    if (value(j, describe ? "[]" : "", describe ? 1 : KML_SCHEMA_DEPTH,
+              nest + 1, &k) != 0)
       return -1;
+    if (describe)
+      add_field(j, "[]", k);
     ws(j);
     if (j->p >= j->end)
       return fail(j);
@@ -215,7 +221,7 @@ static int value(js_t *j, const char *path, int depth, int nest,
     return object(j, path, depth, nest);
   case '[':
     *kind = KML_JSON_ARRAY;
-    return array(j, nest);
+    return array(j, nest, nest == 0);
   case '"':
     *kind = KML_JSON_STRING;
     return string(j, NULL, 0);
@@ -252,10 +258,8 @@ static kml_schema_kind_t json(const unsigned char *p, size_t len,
   ws(&j);
   if (j.p != j.end)
     return KML_SCHEMA_OTHER;
-  if (top != KML_JSON_OBJECT) {
-    out->n_fields = 0;
+  if (top != KML_JSON_OBJECT)
     add_field(&j, "$", top);
-  }
   qsort(out->fields, out->n_fields, sizeof(out->fields[0]), field_cmp);
   int n = 0; /* duplicate keys describe one field */
   for (int i = 0; i < out->n_fields; i++)

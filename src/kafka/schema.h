@@ -9,8 +9,10 @@
  *     the names and value kinds (string, number, bool, null, object,
  *     array) of the top-level keys and of nested objects' keys down to
  *     KML_SCHEMA_DEPTH levels ("customer.id:number"), sorted, so key order
- *     and values do not matter; a document that is not an object has the
- *     one field "$" of its kind;
+ *     and values do not matter; a document that is not an object has a
+ *     field "$" of its kind, and when it is an array, the keys of its
+ *     first element are described as "[].key" (records batched in an
+ *     array, as collectd's JSON format writes them);
  *   - EMPTY: no value (a tombstone) or zero bytes;
  *   - OTHER: anything else (binary without the magic byte, broken JSON).
  * Bounded: at most KML_SCHEMA_FIELDS fields are kept (more set `more`),

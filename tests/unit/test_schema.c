@@ -79,12 +79,27 @@ static void nested_keys_to_a_bounded_depth(void **state) {
 
 static void non_objects_and_duplicates(void **state) {
   assert_int_equal(classify("[1,2,3]"), KML_SCHEMA_JSON);
-  assert_int_equal(S.n_fields, 1);
+  assert_int_equal(S.n_fields, 2);
   assert_string_equal(S.fields[0].path, "$");
   assert_int_equal(S.fields[0].kind, KML_JSON_ARRAY);
+  assert_string_equal(S.fields[1].path, "[]"); /* of numbers */
+  assert_int_equal(S.fields[1].kind, KML_JSON_NUMBER);
   uint64_t arr = S.fingerprint;
   classify("\"just a string\"");
   assert_true(S.fingerprint != arr);
+  /* records batched in an array: the first element's keys */
+  assert_int_equal(classify("[{\"host\":\"a\",\"values\":[1]},{\"x\":1}]"),
+                   KML_SCHEMA_JSON);
+  assert_int_equal(S.n_fields, 4);
+  assert_string_equal(S.fields[0].path, "$");
+  assert_string_equal(S.fields[1].path, "[]");
+  assert_string_equal(S.fields[2].path, "[].host");
+  assert_string_equal(S.fields[3].path, "[].values");
+  uint64_t batch = S.fingerprint;
+  classify("[{\"host\":\"b\",\"values\":[2,3]}]");
+  assert_true(S.fingerprint == batch);
+  classify("[{\"host\":\"b\",\"values\":[2,3],\"meta\":{}}]");
+  assert_true(S.fingerprint != batch);
   assert_int_equal(classify("{\"a\":1,\"a\":2}"), KML_SCHEMA_JSON);
   assert_int_equal(S.n_fields, 1);
   assert_int_equal(classify("{}"), KML_SCHEMA_JSON);
