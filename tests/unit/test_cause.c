@@ -1,0 +1,259 @@
+/* Unit tests for src/ml/cause.c and cause_text.c: incidents with a known
+ * cause from src/cli/chain_sim.c are filed into a context as the plugin's
+ * write path files them, then explained as its read callback does. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka needs the three above first */
+#include <cmocka.h>
+
+#include "cli/chain_sim.h"
+#include "ml/cause.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  kml_cause_t *c;
+  double until; /* values after this time are not filed */
+} feed_t;
+
+static void file_values(void *ud, const char *const id[5], int n,
+                        const char *const *ds, const double *v, double t) {
+  feed_t *f = ud;
+  if (t > f->until)
+    return;
+  for (int i = 0; i < n; i++)
+    assert_int_equal(kml_cause_feed(f->c, id, ds[i], KML_DS_GAUGE, t, v[i]), 0);
+}
+
+typedef struct {
+  kml_chainsim_truth_t truth;
+  kml_cause_chain_t chain;
+} case_t;
+
+/* One incident explained at its notification time with method m. */
+static void explain_incident(kml_chainsim_kind_t kind, uint64_t seed,
+                             kml_xcorr_method_t m, case_t *out) {
+  kml_chainsim_cfg_t sc = kml_chainsim_defaults();
+  sc.kind = kind;
+  kml_chainsim_truth_t truth;
+  /* a first run finds the notification time, a second files up to it */
+  kml_cause_cfg_t cc = kml_cause_defaults();
+  cc.xcorr.method = m;
+  if (getenv("KML_SPAN"))
+    cc.xcorr.span = atoi(getenv("KML_SPAN"));
+  if (getenv("KML_LAGS"))
+    cc.xcorr.max_lag = atoi(getenv("KML_LAGS"));
+  if (getenv("KML_FOLLOW"))
+    cc.xcorr.max_follow = atoi(getenv("KML_FOLLOW"));
+  char err[256];
+  kml_cause_t *c = kml_cause_new(&cc, err, sizeof(err));
+  assert_non_null(c);
+  feed_t f = {c, -1};
+  assert_int_equal(kml_chainsim_run(&sc, seed, file_values, &f, &truth), 0);
+  f.until = truth.at;
+  assert_int_equal(kml_chainsim_run(&sc, seed, file_values, &f, &truth), 0);
+  kml_cause_trigger_t t = {.id = {"prod", "kafka", "", "kafka_lag", "total"},
+                           .ds = "value",
+                           .time = truth.at};
+  snprintf(t.id[2], sizeof(t.id[2]), "%s", truth.group);
+  assert_int_equal(kml_cause_explain(c, &t, 1, &out->chain), 1);
+  out->truth = truth;
+  kml_cause_destroy(c);
+}
+
+static int names_broker(const char *key, int broker) {
+  char want[64];
+  snprintf(want, sizeof(want), "/kafka-broker-%d/", broker);
+  return strstr(key, want) != NULL;
+}
+
+static int names_host(const char *key, const char *host) {
+  size_t n = strlen(host);
+  return strncmp(key, host, n) == 0 && key[n] == '/';
+}
+
+typedef struct {
+  int cases, named, wrong, exact, leader, outlier, app, res;
+} score_t;
+
+static score_t score_method(kml_xcorr_method_t m, uint64_t from, int n) {
+  score_t s = {0};
+  for (uint64_t seed = from; seed < from + (uint64_t)n; seed++) {
+    case_t k;
+    explain_incident(KML_CHAINSIM_SLOW_BROKER, seed, m, &k);
+    const kml_cause_chain_t *ch = &k.chain;
+    int within = 1; /* every named partition is one that backed up */
+    for (int i = 0; i < ch->n_part; i++) {
+      int ok = 0;
+      for (int j = 0; j < k.truth.n_backed; j++) {
+        char ti[64];
+        snprintf(ti, sizeof(ti), "%s-%d", k.truth.topic, k.truth.backed[j]);
+        ok |= strcmp(ti, ch->part[i].ti) == 0;
+      }
+      within &= ok;
+    }
+    s.cases++;
+    s.named += ch->parts_backed > 0;
+    s.wrong += !within;
+    s.exact += within && ch->parts_backed == k.truth.n_backed;
+    s.leader += ch->n_leaders > 0 && ch->leader[0].id == k.truth.cause_broker;
+    s.outlier += ch->n_leaders > 0 && ch->leader[0].outlier;
+    s.app += names_broker(ch->best[0].m.key, k.truth.cause_broker);
+    s.res += names_host(ch->best[1].m.key, k.truth.cause_host);
+    if (getenv("KML_CAUSE_VERBOSE")) {
+      char msg[256];
+      kml_cause_format(ch, msg, sizeof(msg));
+      printf("seed %llu broker %d: %s\n", (unsigned long long)seed,
+             k.truth.cause_broker, msg);
+    }
+  }
+  return s;
+}
+
+/* Slow brokers over 40 seeds (the seeds the defaults were chosen on;
+ * bench/cause.py measures others): when partitions are named they are
+ * the broker's own, it is named as their leader and as an outlier; its
+ * own series ranks first in the application scope and its host's first
+ * among resources far more often than with plain Pearson on raw values,
+ * and first differences (the older hint) do worst. */
+static void slow_broker_chain_is_named(void **state) {
+  (void)state;
+  int n = getenv("KML_CAUSE_SEEDS") ? atoi(getenv("KML_CAUSE_SEEDS")) : 40;
+  score_t s = score_method(KML_XCORR_DETREND, 1, n);
+  score_t raw = score_method(KML_XCORR_RAW, 1, n);
+  score_t diff = score_method(KML_XCORR_DIFF, 1, n);
+
+  print_message("%d slow-broker incidents: partitions named in %d (%d "
+                "exactly, %d with a wrong one); leader %d, outlier %d; "
+                "precision@1 application %d, resource %d (first differences "
+                "%d, %d; raw Pearson %d, %d)\n",
+                s.cases, s.named, s.exact, s.wrong, s.leader, s.outlier, s.app,
+                s.res, diff.app, diff.res, raw.app, raw.res);
+  assert_int_equal(s.wrong, 0);
+  assert_true(s.named >= s.cases * 8 / 10);
+  assert_int_equal(s.exact, s.named);
+  assert_int_equal(s.leader, s.named);
+  assert_int_equal(s.outlier, s.named);
+  assert_true(s.app >= s.cases * 3 / 4);
+  assert_true(s.res >= s.cases * 3 / 4);
+  assert_true(s.app >= raw.app + s.cases / 10);
+  assert_true(s.res >= raw.res);
+  assert_true(diff.app < s.app / 2 && diff.res < s.res / 2);
+}
+
+/* A group that stops: every partition backs up, which points at the
+ * consumer; no leader stands out. */
+static void stalled_group_is_consumer_side(void **state) {
+  (void)state;
+  for (uint64_t seed = 1; seed <= 10; seed++) {
+    case_t k;
+    explain_incident(KML_CHAINSIM_STALL, seed, KML_XCORR_DETREND, &k);
+    const kml_cause_chain_t *ch = &k.chain;
+    assert_int_equal(ch->parts_seen, 8);
+    assert_int_equal(ch->parts_backed, 8);
+    for (int i = 0; i < ch->n_leaders; i++)
+      assert_false(ch->leader[i].outlier);
+    char msg[256];
+    kml_cause_format(ch, msg, sizeof(msg));
+    assert_non_null(strstr(msg, "all 8 partitions backed up"));
+  }
+}
+
+/* The message fits a notification whatever the names; the meta data
+ * carries the numbers. */
+static void message_fits_and_meta_has_numbers(void **state) {
+  (void)state;
+  case_t k;
+  explain_incident(KML_CHAINSIM_SLOW_BROKER, 3, KML_XCORR_DETREND, &k);
+  kml_cause_chain_t ch = k.chain;
+  char msg[256];
+  kml_cause_format(&ch, msg, sizeof(msg));
+  assert_true(strlen(msg) < 256);
+  assert_non_null(strstr(msg, "backed up: orders-"));
+  char lead[32];
+  snprintf(lead, sizeof(lead), "leader %d", k.truth.cause_broker);
+  assert_non_null(strstr(msg, lead));
+  /* long names: still within the buffer, the first links kept */
+  memset(ch.part[0].ti, 'x', sizeof(ch.part[0].ti) - 1);
+  ch.part[0].ti[sizeof(ch.part[0].ti) - 1] = '\0';
+  memset(ch.best[0].m.key, 'y', 700);
+  ch.best[0].m.key[700] = '\0';
+  char small[120];
+  kml_cause_format(&ch, small, sizeof(small));
+  assert_true(strlen(small) < sizeof(small));
+  kml_cause_meta_t meta[KML_CAUSE_META];
+  int n = kml_cause_meta(&k.chain, meta);
+  int found = 0;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(meta[i].key, "cause_leader") == 0) {
+      assert_true(meta[i].is_number);
+      assert_int_equal((int)meta[i].number, k.truth.cause_broker);
+      found++;
+    }
+    if (strcmp(meta[i].key, "cause_partitions_backed") == 0 &&
+        meta[i].number == k.chain.parts_backed)
+      found++;
+    if (strcmp(meta[i].key, "cause_application_r") == 0 &&
+        fabs(meta[i].number) >= 0.5)
+      found++;
+  }
+  assert_int_equal(found, 3);
+}
+
+static void bad_scope_regex_is_named(void **state) {
+  (void)state;
+  kml_cause_cfg_t cc = kml_cause_defaults();
+  snprintf(cc.scope[1].plugin_re, sizeof(cc.scope[1].plugin_re), "(cpu");
+  char err[256] = "";
+  assert_null(kml_cause_new(&cc, err, sizeof(err)));
+  assert_non_null(strstr(err, "Scope \"resource\" plugin \"(cpu\""));
+  cc = kml_cause_defaults();
+  snprintf(cc.effects_re, sizeof(cc.effects_re), "[");
+  assert_null(kml_cause_new(&cc, err, sizeof(err)));
+  assert_non_null(strstr(err, "Effects"));
+}
+
+/* Series outside the scopes cost nothing; idle ones expire; a trigger
+ * that is not a group's or a partition's is not explained. */
+static void scopes_expiry_and_unwanted_triggers(void **state) {
+  (void)state;
+  kml_cause_cfg_t cc = kml_cause_defaults();
+  char err[256];
+  kml_cause_t *c = kml_cause_new(&cc, err, sizeof(err));
+  const char *app[5] = {"h", "kafka", "broker-1", "kafka_rtt", ""};
+  const char *other[5] = {"h", "apache", "", "apache_requests", ""};
+  assert_int_equal(kml_cause_feed(c, app, "value", KML_DS_GAUGE, 100, 1), 0);
+  assert_int_equal(kml_cause_feed(c, other, "value", KML_DS_GAUGE, 100, 1), 0);
+  assert_int_equal(kml_cause_size(c), 1);
+  assert_int_equal(kml_cause_scope_of(c, "disk", "disk_io_time"), 1);
+  assert_int_equal(kml_cause_expire(c, 200), 1);
+  assert_int_equal(kml_cause_size(c), 0);
+  kml_cause_trigger_t t = {
+      .id = {"h", "cpu", "0", "cpu", "user"}, .ds = "value", .time = 100};
+  kml_cause_chain_t ch;
+  assert_int_equal(kml_cause_explain(c, &t, 1, &ch), 0);
+  assert_false(ch.explained);
+  char msg[64];
+  kml_cause_format(&ch, msg, sizeof(msg));
+  assert_string_equal(msg, "");
+  const char *const want[5] = {"h", "kafka", "topic-a", "kafka_offset", "a-3"};
+  assert_true(kml_cause_wants(want));
+  const char *const nope[5] = {"h", "kafka", "topic-a", "kafka_retained", ""};
+  assert_false(kml_cause_wants(nope));
+  kml_cause_destroy(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(slow_broker_chain_is_named),
+      cmocka_unit_test(stalled_group_is_consumer_side),
+      cmocka_unit_test(message_fits_and_meta_has_numbers),
+      cmocka_unit_test(bad_scope_regex_is_named),
+      cmocka_unit_test(scopes_expiry_and_unwanted_triggers),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
