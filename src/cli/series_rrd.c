@@ -194,10 +194,15 @@ int kml_rrd_parse(const char *name, const char *buf, size_t len, const char *ds,
         if (col < 0 && ds == NULL && n_ds == 1)
           col = 0;
         if (col < 0) {
-          char list[512] = "";
-          for (int k = 0; k < n_ds; k++)
+          /* At most 8 names of at most 40 bytes: the refusal always fits
+           * one log line, whatever the file declares. */
+          char list[400] = "";
+          for (int k = 0; k < n_ds && k < 8; k++)
             snprintf(list + strlen(list), sizeof(list) - strlen(list),
-                     "%s%.60s", k ? ", " : "", names[k]);
+                     "%s%.40s", k ? ", " : "", names[k]);
+          if (n_ds > 8)
+            snprintf(list + strlen(list), sizeof(list) - strlen(list),
+                     " and %d more", n_ds - 8);
           snprintf(err, errlen,
                    "%s: no data source \"%s\" (it has: %s); choose one with "
                    "--column",
