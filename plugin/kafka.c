@@ -23,6 +23,7 @@
 #include "kml_clock.h"
 #include "kml_conf.h"
 #include "kml_str.h"
+#include "oconfig_value.h"
 
 #include <math.h>
 
@@ -215,29 +216,6 @@ static int kafka_read(user_data_t *ud) {
 
 /* ------------------------------------------------------------------ config */
 
-/* The single value of an option as src/kml_conf sees it (KML_CONF_NONE when
- * there is none or more than one). */
-static kml_conf_value_t conf_value(const oconfig_item_t *ci) {
-  kml_conf_value_t v = {.type = KML_CONF_NONE};
-  if (ci->values_num != 1)
-    return v;
-  switch (ci->values[0].type) {
-  case OCONFIG_TYPE_NUMBER:
-    v.type = KML_CONF_NUMBER;
-    v.number = ci->values[0].value.number;
-    break;
-  case OCONFIG_TYPE_STRING:
-    v.type = KML_CONF_STRING;
-    v.string = ci->values[0].value.string;
-    break;
-  case OCONFIG_TYPE_BOOLEAN:
-    v.type = KML_CONF_BOOLEAN;
-    v.boolean = ci->values[0].value.boolean;
-    break;
-  }
-  return v;
-}
-
 static int add_property(cluster_t *c, oconfig_item_t *ci) {
   if (ci->values_num != 2 || ci->values[0].type != OCONFIG_TYPE_STRING ||
       ci->values[1].type != OCONFIG_TYPE_STRING ||
@@ -260,7 +238,7 @@ static int add_property(cluster_t *c, oconfig_item_t *ci) {
 static int get_regex(cluster_t *c, kml_filter_t *f, int which,
                      oconfig_item_t *ci) {
   char err[256];
-  kml_conf_value_t v = conf_value(ci);
+  kml_conf_value_t v = oconfig_value(ci);
   if (kml_conf_name(&v, 1023, NULL, err, sizeof(err)) != 0) {
     ERROR(KAFKA_LOG "<Cluster \"%s\"> %s %s", c->name, ci->key, err);
     return -1;
@@ -288,7 +266,7 @@ static int offsets_source(const kml_conf_value_t *v, kml_offsets_source_t *out,
 /* One scalar option of a <Cluster> block into c; 0, or -1 after logging an
  * error that names the option and the block. */
 static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
-  kml_conf_value_t v = conf_value(child);
+  kml_conf_value_t v = oconfig_value(child);
   char err[512];
   const char *key = child->key;
   int rc = 0;
@@ -404,7 +382,7 @@ static int config_cluster(oconfig_item_t *ci) {
   c->schema_bytes = 65536;
   c->schema_learn = 300;
   char err[256];
-  kml_conf_value_t name = conf_value(ci);
+  kml_conf_value_t name = oconfig_value(ci);
   if (kml_conf_name(&name, sizeof(c->name) - 1, "/", err, sizeof(err)) != 0) {
     /* the name becomes the host field of every value: it must fit whole */
     ERROR(KAFKA_LOG "<Cluster> name %s; e.g. <Cluster \"prod\">", err);

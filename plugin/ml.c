@@ -32,6 +32,7 @@
 #include "ml/persist.h"
 #include "ml/saver.h"
 #include "ml/series.h"
+#include "oconfig_value.h"
 
 #include <regex.h>
 
@@ -614,35 +615,12 @@ static int ml_read(void) {
 
 /* ---------------------------------------------------------------- config */
 
-/* The single value of an option as src/kml_conf sees it (KML_CONF_NONE when
- * there is none or more than one). */
-static kml_conf_value_t conf_value(const oconfig_item_t *ci) {
-  kml_conf_value_t v = {.type = KML_CONF_NONE};
-  if (ci->values_num != 1)
-    return v;
-  switch (ci->values[0].type) {
-  case OCONFIG_TYPE_NUMBER:
-    v.type = KML_CONF_NUMBER;
-    v.number = ci->values[0].value.number;
-    break;
-  case OCONFIG_TYPE_STRING:
-    v.type = KML_CONF_STRING;
-    v.string = ci->values[0].value.string;
-    break;
-  case OCONFIG_TYPE_BOOLEAN:
-    v.type = KML_CONF_BOOLEAN;
-    v.boolean = ci->values[0].value.boolean;
-    break;
-  }
-  return v;
-}
-
 /* The block's name: one string that fits name[size] whole. 0, or -1 after
  * logging why (kind is "Match" or "Peers"). */
 static int config_block_name(const oconfig_item_t *ci, const char *kind,
                              char *name, size_t size) {
   char err[256];
-  kml_conf_value_t v = conf_value(ci);
+  kml_conf_value_t v = oconfig_value(ci);
   if (v.type == KML_CONF_NONE)
     snprintf(err, sizeof(err),
              "needs one quoted name, e.g. <%s \"lag\"> "
@@ -663,7 +641,7 @@ static int config_block_name(const oconfig_item_t *ci, const char *kind,
 static int config_regex(const char *kind, const char *name,
                         const oconfig_item_t *c, regex_t *re, bool *has) {
   char err[256];
-  kml_conf_value_t v = conf_value(c);
+  kml_conf_value_t v = oconfig_value(c);
   if (*has) {
     ERROR(ML_LOG "<%s \"%s\"> %s is given twice; keep one", kind, name, c->key);
     return -1;
@@ -716,7 +694,7 @@ static int config_models(match_t *m, oconfig_item_t *ci) {
 
 /* One non-regex option of a <Match> block; 0, or -1 after logging. */
 static int config_match_option(match_t *m, oconfig_item_t *c) {
-  kml_conf_value_t v = conf_value(c);
+  kml_conf_value_t v = oconfig_value(c);
   char err[256];
   int rc = 0, b;
   if (strcasecmp("Models", c->key) == 0)
@@ -837,7 +815,7 @@ static int field_of(const char *s) {
 
 /* One non-regex option of a <Peers> block; 0, or -1 after logging. */
 static int config_peers_option(peers_t *pp, oconfig_item_t *c) {
-  kml_conf_value_t v = conf_value(c);
+  kml_conf_value_t v = oconfig_value(c);
   char err[256];
   int rc = 0;
   if (strcasecmp("GroupBy", c->key) == 0) {
@@ -940,7 +918,7 @@ static int config_peers(oconfig_item_t *ci) {
 
 /* One global option of <Plugin ml>; 0, or -1 after logging. */
 static int config_global(oconfig_item_t *c) {
-  kml_conf_value_t v = conf_value(c);
+  kml_conf_value_t v = oconfig_value(c);
   char err[256];
   int rc;
   if (strcasecmp("StateFile", c->key) == 0) {

@@ -24,6 +24,7 @@
 #include "kml_conf.h"
 #include "kml_str.h"
 #include "net/ports.h"
+#include "oconfig_value.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,15 +185,7 @@ static int ports_read(void) {
 static int ports_config(oconfig_item_t *ci) {
   for (int i = 0; i < ci->children_num; i++) {
     oconfig_item_t *c = ci->children + i;
-    kml_conf_value_t v = {.type = KML_CONF_NONE};
-    if (c->values_num == 1 && c->values[0].type == OCONFIG_TYPE_NUMBER)
-      v = (kml_conf_value_t){.type = KML_CONF_NUMBER,
-                             .number = c->values[0].value.number};
-    else if (c->values_num == 1 && c->values[0].type == OCONFIG_TYPE_BOOLEAN)
-      v = (kml_conf_value_t){.type = KML_CONF_BOOLEAN,
-                             .boolean = c->values[0].value.boolean};
-    else if (c->values_num == 1 && c->values[0].type == OCONFIG_TYPE_STRING)
-      v = kml_conf_string(c->values[0].value.string);
+    kml_conf_value_t v = oconfig_value(c);
     char err[256];
     int rc;
     if (strcasecmp("PerAddress", c->key) == 0) {

@@ -76,40 +76,6 @@ size_t kml_str_series_key(char *buf, size_t len, const char *host,
   return off;
 }
 
-int kml_str_duration(const char *s, double *seconds) {
-  if (s == NULL || *s == '\0')
-    return -1;
-  char *end = NULL;
-  double v = strtod(s, &end);
-  if (end == s || !isfinite(v) || v < 0)
-    return -1;
-  double mul = 1;
-  if (*end != '\0') {
-    if (end[1] != '\0')
-      return -1;
-    switch (*end) {
-    case 's':
-      break;
-    case 'm':
-      mul = 60;
-      break;
-    case 'h':
-      mul = 3600;
-      break;
-    case 'd':
-      mul = 86400;
-      break;
-    case 'w':
-      mul = 7 * 86400;
-      break;
-    default:
-      return -1;
-    }
-  }
-  *seconds = v * mul;
-  return 0;
-}
-
 int kml_str_is_secret_key(const char *key) {
   static const char *const words[] = {"password", "secret", "token",
                                       "key",      "jaas",   "credential"};

@@ -1,5 +1,5 @@
 /* kml_str: string helpers shared by the plugins and the command line:
- * identifier sanitizing, bounded copies and duration parsing. */
+ * identifier sanitizing and bounded copies. */
 #ifndef KML_STR_H
 #define KML_STR_H
 
@@ -27,10 +27,6 @@ char *kml_str_sanitize(char *dst, size_t dstlen, const char *src, int no_dash);
 size_t kml_str_series_key(char *buf, size_t len, const char *host,
                           const char *plugin, const char *pi, const char *type,
                           const char *ti, const char *ds);
-
-/* Parse a duration such as "90", "90s", "30m", "2h", "1d", "1.5h" into seconds.
- * Returns 0 on success, -1 (and leaves *seconds alone) on bad input. Pure. */
-int kml_str_duration(const char *s, double *seconds);
 
 /* Does s contain a secret-looking key (password, secret, token, key)? Used to
  * keep librdkafka properties out of logs. Pure. */

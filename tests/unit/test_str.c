@@ -59,24 +59,6 @@ static void sanitize_long_names_stay_distinct(void **state) {
   assert_string_not_equal(oa, ob);
 }
 
-static void duration_parses_units(void **state) {
-  double s = -1;
-  assert_int_equal(kml_str_duration("90", &s), 0);
-  assert_true(s == 90);
-  assert_int_equal(kml_str_duration("30m", &s), 0);
-  assert_true(s == 1800);
-  assert_int_equal(kml_str_duration("1.5h", &s), 0);
-  assert_true(s == 5400);
-  assert_int_equal(kml_str_duration("2d", &s), 0);
-  assert_true(s == 172800);
-  s = 7;
-  assert_int_equal(kml_str_duration("10x", &s), -1);
-  assert_int_equal(kml_str_duration("", &s), -1);
-  assert_int_equal(kml_str_duration("-5", &s), -1);
-  assert_int_equal(kml_str_duration("5mm", &s), -1);
-  assert_true(s == 7);
-}
-
 static void secret_keys_are_recognised(void **state) {
   assert_true(kml_str_is_secret_key("sasl.password"));
   assert_true(kml_str_is_secret_key("ssl.key.password"));
@@ -112,7 +94,6 @@ int main(void) {
       cmocka_unit_test(sanitize_replaces_bad_bytes),
       cmocka_unit_test(sanitize_keeps_distinct_names_distinct),
       cmocka_unit_test(sanitize_long_names_stay_distinct),
-      cmocka_unit_test(duration_parses_units),
       cmocka_unit_test(secret_keys_are_recognised),
       cmocka_unit_test(strlcpy_truncates),
       cmocka_unit_test(hash_is_stable_and_spreads),
