@@ -90,6 +90,15 @@ static void client_log(int level, const char *msg, void *ud) {
 
 /* ---------------------------------------------------------------- dispatch */
 
+/* Does plugin_instance ("topic-<name>", "group-<id>") hold name as it is?
+ * Then the kafka_name meta data would only repeat it: collectd's value
+ * cache keeps a copy of every value list's meta data (about 180 bytes per
+ * series, 16 MiB for 90,000 series), and dispatch copies it once more. */
+static bool names_exactly(const char *plugin_instance, const char *name) {
+  const char *dash = strchr(plugin_instance, '-');
+  return dash != NULL && strcmp(dash + 1, name) == 0;
+}
+
 /* Sink for src/kafka/report: one value or one notification at a time. */
 static void emit_value(const kml_value_t *v, void *ud) {
   cluster_t *c = ud;
@@ -109,7 +118,7 @@ static void emit_value(const kml_value_t *v, void *ud) {
   sstrncpy(vl.plugin_instance, v->plugin_instance, sizeof(vl.plugin_instance));
   sstrncpy(vl.type, v->type, sizeof(vl.type));
   sstrncpy(vl.type_instance, v->type_instance, sizeof(vl.type_instance));
-  if (v->raw_name != NULL) {
+  if (v->raw_name != NULL && !names_exactly(v->plugin_instance, v->raw_name)) {
     /* Sanitized identifiers lose bytes; keep the real name for consumers. */
     vl.meta = meta_data_create();
     if (vl.meta != NULL)

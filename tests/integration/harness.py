@@ -23,7 +23,7 @@ COLLECTD = shutil.which("collectd", path=os.environ.get("PATH", "") + ":/usr/sbi
 CLUSTER = os.path.join(SRC, "tests", "kafka", "cluster")
 KAFKACTL = os.path.join(BUILD, "tests", "tools", "kafkactl")
 DEBIAN_PLUGINS = ("logfile", "csv", "exec", "unixsock", "network", "match_regex", "target_notification",
-                  "write_prometheus")
+                  "write_prometheus", "write_log")
 TYPES = [
     "/usr/share/collectd/types.db",
     os.path.join(SRC, "collectd.conf.d", "kafka.types.db"),
