@@ -38,6 +38,7 @@ typedef struct {
   double timeout;    /* seconds */
   kml_filter_t topics, groups;
   bool partition_detail;
+  unsigned partition_types; /* KML_DETAIL_* bits; 0: every type */
   bool groups_enabled;
   kml_offsets_source_t offsets_source;
   double lag_sla;       /* seconds; 0 = none */
@@ -272,6 +273,45 @@ static int offsets_source(const kml_conf_value_t *v, kml_offsets_source_t *out,
   return -1;
 }
 
+/* PartitionDetail true | false | "kafka_lag" "kafka_offset" ...: all,
+ * none, or only the per-partition types named. 0, or -1 with err. */
+static int partition_detail(cluster_t *c, const oconfig_item_t *ci, char *err,
+                            size_t errlen) {
+  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_BOOLEAN) {
+    c->partition_detail = ci->values[0].value.boolean;
+    c->partition_types = 0;
+    return 0;
+  }
+  unsigned types = 0;
+  for (int i = 0; i < ci->values_num; i++) {
+    unsigned bit = ci->values[i].type == OCONFIG_TYPE_STRING
+                       ? kml_report_detail_bit(ci->values[i].value.string)
+                       : 0;
+    if (bit == 0) {
+      char got[80] = "nothing";
+      if (ci->values[i].type == OCONFIG_TYPE_STRING)
+        ssnprintf(got, sizeof(got), "\"%.60s\"", ci->values[i].value.string);
+      else if (ci->values[i].type == OCONFIG_TYPE_NUMBER)
+        ssnprintf(got, sizeof(got), "%g", ci->values[i].value.number);
+      ssnprintf(err, errlen,
+                "must be true, false or per-partition types (" KML_DETAIL_TYPES
+                "), not %s",
+                got);
+      return -1;
+    }
+    types |= bit;
+  }
+  if (types == 0) {
+    ssnprintf(err, errlen,
+              "must be true, false or per-partition types (" KML_DETAIL_TYPES
+              ")");
+    return -1;
+  }
+  c->partition_detail = true;
+  c->partition_types = types;
+  return 0;
+}
+
 /* One scalar option of a <Cluster> block into c; 0, or -1 after logging an
  * error that names the option and the block. */
 static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
@@ -297,14 +337,13 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
   } else if (strcasecmp("Timeout", key) == 0)
     rc = kml_conf_duration(&v, 0, 600, KML_CONF_MIN_OPEN, &c->timeout, err,
                            sizeof(err));
-  else if (strcasecmp("PartitionDetail", key) == 0 ||
-           strcasecmp("Groups", key) == 0) {
+  else if (strcasecmp("PartitionDetail", key) == 0)
+    rc = partition_detail(c, child, err, sizeof(err));
+  else if (strcasecmp("Groups", key) == 0) {
     int b;
     rc = kml_conf_bool(&v, &b, err, sizeof(err));
-    if (rc == 0 && strcasecmp("Groups", key) == 0)
+    if (rc == 0)
       c->groups_enabled = b;
-    else if (rc == 0)
-      c->partition_detail = b;
   } else if (strcasecmp("LagSLASeconds", key) == 0)
     rc = kml_conf_duration(&v, 0, 366 * 86400.0, 0, &c->lag_sla, err,
                            sizeof(err));
@@ -511,6 +550,7 @@ static int kafka_init(void) {
     free(props);
     c->report = kml_report_new(
         &(kml_report_opts_t){.partition_detail = c->partition_detail,
+                             .partition_types = c->partition_types,
                              .lag_sla_seconds = c->lag_sla,
                              .ordering_skew_seconds = c->ordering_skew,
                              .rebalance_window = c->storm_window,

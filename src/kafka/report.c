@@ -72,6 +72,7 @@ typedef struct {
 
 struct kml_report {
   kml_report_opts_t o;
+  unsigned detail; /* KML_DETAIL_* bits of the types dispatched */
   uint64_t round;
   int ok_streak;   /* consecutive successful collections */
   int fail_streak; /* consecutive failed collections */
@@ -83,11 +84,25 @@ struct kml_report {
   kml_map_t *alerts;  /* cluster and broker alerts */
 };
 
+unsigned kml_report_detail_bit(const char *type) {
+  static const char *const names[] = {
+      "kafka_offset",      "kafka_offset_low",  "kafka_isr",
+      "kafka_leader",      "kafka_committed",   "kafka_lag",
+      "kafka_lag_seconds", "kafka_group_status"};
+  for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (strcmp(type, names[i]) == 0)
+      return 1u << i;
+  return 0;
+}
+
 kml_report_t *kml_report_new(const kml_report_opts_t *o) {
   kml_report_t *r = calloc(1, sizeof(*r));
   if (r == NULL)
     return NULL;
   r->o = *o;
+  r->detail = !o->partition_detail ? 0
+              : o->partition_types ? o->partition_types & KML_DETAIL_ALL
+                                   : KML_DETAIL_ALL;
   if (r->o.status_window < 2)
     r->o.status_window = 5;
   r->parts = kml_map_new(sizeof(part_mem_t));
@@ -489,15 +504,19 @@ static void topic_values(const emit_t *e, const kml_snapshot_t *s,
         marks = 0;
       else
         retained += (double)(kp->high - kp->low);
-      if (!e->r->o.partition_detail)
+      unsigned d = e->r->detail;
+      if (!(d & (KML_DETAIL_OFFSET | KML_DETAIL_OFFSET_LOW | KML_DETAIL_ISR |
+                 KML_DETAIL_LEADER)))
         continue;
       name_ti(ti, sizeof(ti), t->name, kp->id);
-      if (kp->high >= 0)
+      if (kp->high >= 0 && (d & KML_DETAIL_OFFSET))
         put(e, pi, "kafka_offset", ti, (double)kp->high, 1, t->name);
-      if (kp->low >= 0)
+      if (kp->low >= 0 && (d & KML_DETAIL_OFFSET_LOW))
         put(e, pi, "kafka_offset_low", ti, (double)kp->low, 1, t->name);
-      put(e, pi, "kafka_isr", ti, kp->n_isr, 0, t->name);
-      put(e, pi, "kafka_leader", ti, kp->leader, 0, t->name);
+      if (d & KML_DETAIL_ISR)
+        put(e, pi, "kafka_isr", ti, kp->n_isr, 0, t->name);
+      if (d & KML_DETAIL_LEADER)
+        put(e, pi, "kafka_leader", ti, kp->leader, 0, t->name);
     }
     if (rates)
       put(e, pi, "kafka_messages_in", "", in, 0, t->name);
@@ -552,10 +571,12 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
   if (kp == NULL || o->committed < 0)
     return;
   char ti[KML_NAME_MAX + 1], key[1200];
-  name_ti(ti, sizeof(ti), o->topic, o->partition);
-  int detail = e->r->o.partition_detail;
+  unsigned d = e->r->detail;
+  if (d & (KML_DETAIL_COMMITTED | KML_DETAIL_LAG | KML_DETAIL_LAG_SECONDS |
+           KML_DETAIL_GROUP_STATUS))
+    name_ti(ti, sizeof(ti), o->topic, o->partition);
   sum->partitions++;
-  if (detail)
+  if (d & KML_DETAIL_COMMITTED)
     put(e, pi, "kafka_committed", ti, (double)o->committed, 1, g->id);
 
   int created;
@@ -607,11 +628,12 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
                                       g->members > 0, e->r->o.status_window);
   if (st > sum->status)
     sum->status = st;
-  if (detail) {
+  if (d & KML_DETAIL_LAG)
     put(e, pi, "kafka_lag", ti, (double)lag, 0, g->id);
+  if (d & KML_DETAIL_LAG_SECONDS)
     put(e, pi, "kafka_lag_seconds", ti, lag_s, 0, g->id);
+  if (d & KML_DETAIL_GROUP_STATUS)
     put(e, pi, "kafka_group_status", ti, st, 0, g->id);
-  }
 }
 
 static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,

@@ -51,9 +51,30 @@ typedef struct {
   void *ud;
 } kml_report_sink_t;
 
+/* Per-partition types, as bits of kml_report_opts_t.partition_types. Each
+ * is one series per partition (or per group and partition): on big
+ * clusters they are most of what the plugin costs collectd (a value cache
+ * entry of about 1 KiB and one dispatch per series and interval). */
+#define KML_DETAIL_OFFSET (1u << 0)       /* kafka_offset */
+#define KML_DETAIL_OFFSET_LOW (1u << 1)   /* kafka_offset_low */
+#define KML_DETAIL_ISR (1u << 2)          /* kafka_isr */
+#define KML_DETAIL_LEADER (1u << 3)       /* kafka_leader */
+#define KML_DETAIL_COMMITTED (1u << 4)    /* kafka_committed */
+#define KML_DETAIL_LAG (1u << 5)          /* kafka_lag */
+#define KML_DETAIL_LAG_SECONDS (1u << 6)  /* kafka_lag_seconds */
+#define KML_DETAIL_GROUP_STATUS (1u << 7) /* kafka_group_status */
+#define KML_DETAIL_ALL 0xffu
+#define KML_DETAIL_TYPES                                                       \
+  "kafka_offset, kafka_offset_low, kafka_isr, kafka_leader, "                  \
+  "kafka_committed, kafka_lag, kafka_lag_seconds, kafka_group_status"
+/* The KML_DETAIL_* bit of a per-partition type name ("kafka_lag"), 0 when
+ * the name is none of KML_DETAIL_TYPES. Pure. */
+unsigned kml_report_detail_bit(const char *type);
+
 typedef struct {
-  int partition_detail;   /* per-partition values (cardinality!) */
-  double lag_sla_seconds; /* WARNING above this lag in seconds; 0 = none */
+  int partition_detail;     /* per-partition values (cardinality!) */
+  unsigned partition_types; /* which of them (KML_DETAIL_*); 0: all */
+  double lag_sla_seconds;   /* WARNING above this lag in seconds; 0 = none */
   double ordering_skew_seconds; /* WARNING above this spread of lag in
                                    seconds between a group's topics; 0 =
                                    none (ordering.h) */

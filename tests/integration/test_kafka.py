@@ -176,6 +176,27 @@ def test_partition_detail_off_keeps_only_totals():
         assert not per_partition, per_partition
 
 
+def test_partition_detail_types_pick_per_partition_values():
+    """PartitionDetail "kafka_lag" "kafka_offset": those two types per
+    partition, no other per-partition type, every total."""
+    topic, group = uniq("pick"), uniq("g-pick")
+    kafkactl("create-topic", topic, 2, 1)
+    kafkactl("produce", topic, 0, 10)
+    kafkactl("produce", topic, 1, 10)
+    kafkactl("commit", group, topic, 0, 4, 1, 6)
+    conf = plugin_conf(topic, "^" + group + "$", 'PartitionDetail "kafka_lag" "kafka_offset"')
+    with Collectd(conf) as cd:
+        pi = "group-" + group
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total") == 10
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, topic + "-0") == 6
+        assert cd.wait_value("lagtest", "kafka", "kafka_offset", "topic-" + topic, topic + "-1") == 10
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, "max") is not None
+        time.sleep(2)
+        tis = [i.split("/")[1] for i in cd.identifiers("lagtest")]
+        types = {t.rsplit("-%s-" % topic, 1)[0] for t in tis if ("-%s-" % topic) in t}
+        assert types == {"kafka_lag", "kafka_offset"}, types
+
+
 def test_burst_after_idle_is_dated_by_its_arrival():
     """A caught-up group, a partition idle for 20 s (longer than the SLA),
     then 10 messages: their age is a few seconds, not the idle gap, and the

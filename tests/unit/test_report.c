@@ -549,6 +549,39 @@ static void outage_dispatches_only_up_and_moves_no_group_state(void **state) {
   free(rec);
 }
 
+/* PartitionDetail "kafka_lag" "kafka_offset": only those per-partition
+ * types; totals and the other types' states are untouched. */
+static void partition_types_pick_per_partition_values(void **state) {
+  assert_int_equal(kml_report_detail_bit("kafka_lag"), KML_DETAIL_LAG);
+  assert_int_equal(kml_report_detail_bit("kafka_group_status"),
+                   KML_DETAIL_GROUP_STATUS);
+  assert_int_equal(kml_report_detail_bit("kafka_lags"), 0);
+  assert_int_equal(kml_report_detail_bit("kafka_lag_total"), 0);
+  kml_report_opts_t o = {.partition_detail = 1,
+                         .partition_types = KML_DETAIL_LAG | KML_DETAIL_OFFSET,
+                         .status_window = 3};
+  kml_report_t *r = kml_report_new(&o);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  run(r, simple(1000, 10, 30, 3, 30, 1), rec);
+  assert_true(val(rec, "group-g/kafka_lag/t-0") == 7);
+  assert_true(val(rec, "topic-t/kafka_offset/t-1") == 30);
+  assert_true(val(rec, "group-g/kafka_lag/total") == 7);
+  assert_true(val(rec, "group-g/kafka_group_status/total") == KML_STATUS_OK);
+  int per_partition = 0;
+  for (int i = 0; i < rec->n_values; i++) {
+    const char *id = rec->values[i].id;
+    size_t n = strlen(id);
+    if (n > 4 &&
+        (strcmp(id + n - 4, "/t-0") == 0 || strcmp(id + n - 4, "/t-1") == 0)) {
+      per_partition++;
+      assert_true(strstr(id, "/kafka_lag/") || strstr(id, "/kafka_offset/"));
+    }
+  }
+  assert_int_equal(per_partition, 4); /* lag and offset of 2 partitions */
+  kml_report_destroy(r);
+  free(rec);
+}
+
 static void group_state_names(void **state) {
   assert_string_equal(kml_group_state_str(KML_GROUP_STABLE), "Stable");
   assert_string_equal(kml_group_state_str(KML_GROUP_EMPTY), "Empty");
@@ -570,6 +603,7 @@ int main(void) {
       cmocka_unit_test(deleted_records_are_lost_and_age_from_the_log_start),
       cmocka_unit_test(distinct_names_give_distinct_identifiers),
       cmocka_unit_test(outage_dispatches_only_up_and_moves_no_group_state),
+      cmocka_unit_test(partition_types_pick_per_partition_values),
       cmocka_unit_test(group_state_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
