@@ -27,6 +27,7 @@
  * Exit status 0 on success, 1 on a Kafka error (printed), 2 on bad usage. */
 #include <librdkafka/rdkafka.h>
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -436,8 +437,11 @@ static int create_topics_batch(const char *boot, const char *prefix, int first,
  * Commits are a consumer's own (asynchronous, through its group handle):
  * librdkafka 2.0.2's admin API can abort the process when a coordinator
  * request fails during a move. A handle whose commits have not succeeded
- * for 5 s is replaced, so one stuck on a moved coordinator cannot stall
- * the loop. */
+ * for 8 s is replaced (and destroyed on a thread of its own), so one
+ * stuck on a moved coordinator cannot stall the loop; 8 s leaves a handle
+ * time for two of its 3 s request timeouts and a new coordinator lookup
+ * (replaced every 3 s, handles could be dropped just as each lookup
+ * timed out: acknowledgements stalled for up to a minute). */
 static long loop_ok, loop_failed;
 static double loop_last_ok;
 static long long loop_acked = -1;
@@ -465,6 +469,11 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   }
 }
 
+static void *destroy_later(void *rk) {
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  return NULL;
+}
+
 static rd_kafka_t *loop_client(const char *boot, const char *group) {
   char err[512];
   rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -472,6 +481,9 @@ static rd_kafka_t *loop_client(const char *boot, const char *group) {
   rd_kafka_conf_set(c, "log_level", "0", NULL, 0);
   rd_kafka_conf_set(c, "group.id", group, NULL, 0);
   rd_kafka_conf_set(c, "enable.auto.commit", "false", NULL, 0);
+  /* A request to a hung broker (SIGSTOP) fails after 3 s instead of 60,
+   * so the coordinator is looked up again while its successor runs. */
+  rd_kafka_conf_set(c, "socket.timeout.ms", "3000", NULL, 0);
   rd_kafka_conf_set_offset_commit_cb(c, on_commit);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof(err));
   if (rk == NULL)
@@ -507,8 +519,15 @@ static int commit_loop(const char *boot, int argc, char **argv) {
     }
     for (int i = 0; i < 4; i++)
       rd_kafka_poll(rk, 50);
-    if (now() - loop_last_ok > 5) {
-      rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    if (now() - loop_last_ok > 8) {
+      /* Destroying a handle whose coordinator is dead or hung can block
+       * for most of a minute (seen: 40-50 s in rd_kafka_destroy's join
+       * of its main thread); the new handle does not wait for that. */
+      pthread_t th;
+      if (pthread_create(&th, NULL, destroy_later, rk) == 0)
+        pthread_detach(th);
+      else
+        rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
       rk = loop_client(boot, argv[0]);
       loop_last_ok = now();
       renewed++;
