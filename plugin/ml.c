@@ -157,34 +157,51 @@ static notification_t notification_for(const value_list_t *vl,
   return n;
 }
 
+/* Why an anomaly incident ended, for the OKAY's message. */
+enum { END_CALM, END_RELEARNED, END_RESET };
+
 static void notify(const value_list_t *vl, const char *ds_name,
-                   const kml_output_t *o, const char *correlated) {
+                   const kml_output_t *o, const char *correlated, int end) {
   notification_t n = notification_for(vl, o->alert);
   char what[96];
   ssnprintf(what, sizeof(what), "%s%s%s%s%s", vl->type,
             vl->type_instance[0] ? " " : "", vl->type_instance,
             strcmp(ds_name, "value") != 0 ? "." : "",
             strcmp(ds_name, "value") != 0 ? ds_name : "");
-  if (o->alert == KML_ALERT_OKAY)
+  if (o->alert == KML_ALERT_OKAY && end == END_RESET)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.90s was reset on request: its model learns it again", what);
+  else if (o->alert == KML_ALERT_OKAY && end == END_RELEARNED)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.90s is accepted at its new level: value %.6g is now "
+              "expected",
+              what, o->value);
+  else if (o->alert == KML_ALERT_OKAY)
     ssnprintf(n.message, sizeof(n.message),
               "%.90s is back to normal: value %.6g, expected %.6g", what,
               o->value, o->expected);
   else
     ssnprintf(n.message, sizeof(n.message),
               "anomaly in %.90s: value %.6g, expected %.6g (%.6g..%.6g), "
-              "score %.5f, %s view",
-              what, o->value, o->expected, o->lower, o->upper, o->score,
-              o->view);
+              "as rare as once in %.3g days, %s view",
+              what, o->value, o->expected, o->lower, o->upper,
+              o->rate > 0 ? 1 / o->rate : INFINITY, o->view);
   plugin_notification_meta_add_string(&n, "model", "anomaly");
   plugin_notification_meta_add_string(&n, "data_source", ds_name);
-  plugin_notification_meta_add_double(&n, "value", o->value);
-  plugin_notification_meta_add_double(&n, "score", 1.0 - o->p);
-  plugin_notification_meta_add_double(&n, "p", o->p);
-  plugin_notification_meta_add_double(&n, "evidence", o->evidence);
-  plugin_notification_meta_add_double(&n, "expected", o->expected);
-  plugin_notification_meta_add_double(&n, "lower", o->lower);
-  plugin_notification_meta_add_double(&n, "upper", o->upper);
-  plugin_notification_meta_add_string(&n, "view", o->view);
+  if (end != END_RESET) {
+    plugin_notification_meta_add_double(&n, "value", o->value);
+    plugin_notification_meta_add_double(&n, "score", o->score);
+    plugin_notification_meta_add_double(&n, "p", o->p);
+    plugin_notification_meta_add_double(&n, "per_day", o->rate);
+    plugin_notification_meta_add_double(&n, "evidence", o->evidence);
+    plugin_notification_meta_add_double(&n, "expected", o->expected);
+    plugin_notification_meta_add_double(&n, "lower", o->lower);
+    plugin_notification_meta_add_double(&n, "upper", o->upper);
+    plugin_notification_meta_add_string(&n, "view", o->view);
+  }
+  if (end != END_CALM)
+    plugin_notification_meta_add_string(
+        &n, "ended", end == END_RESET ? "reset" : "relearned");
   if (correlated != NULL && correlated[0] != '\0')
     plugin_notification_meta_add_string(&n, "correlated", correlated);
   plugin_dispatch_notification(&n);
@@ -305,9 +322,9 @@ static void defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
                          const kml_output_t *o) {
   kml_pending_t e = {.kind = kind,
                      .time = vl->time,
-                     .threshold = m->cfg.threshold,
-                     .horizon = m->cfg.horizon,
-                     .label = m->label,
+                     .threshold = m ? m->cfg.threshold : NAN,
+                     .horizon = m ? m->cfg.horizon : 0,
+                     .label = m ? m->label : NULL,
                      .out = *o};
   const char *f[F_MAX] = {vl->host, vl->plugin, vl->plugin_instance, vl->type,
                           vl->type_instance};
@@ -384,7 +401,10 @@ static void flush_pending(void) {
       off += ssnprintf(hint + off, sizeof(hint) - off, "%s%s (r=%.2f, lag %d)",
                        k ? "; " : "", targets[i].top[k].key,
                        targets[i].top[k].r, targets[i].top[k].lag);
-    notify(&vl, e->ds, &e->out, hint);
+    notify(&vl, e->ds, &e->out, hint,
+           e->kind == KML_PENDING_RESET ? END_RESET
+           : e->out.relearned           ? END_RELEARNED
+                                        : END_CALM);
   }
 }
 
@@ -613,6 +633,136 @@ static int ml_read(void) {
   return 0;
 }
 
+/* ------------------------------------------------- operator's requests */
+
+/* A notification with plugin "ml" and type "maintenance" or "reset" is a
+ * request from an operator (unixsock PUTNOTIF, exec, network), not an
+ * alert: meta "series" is a regex (POSIX extended) on series identifiers
+ * (host/plugin[-instance]/type[-instance]/data_source); "maintenance"
+ * also needs meta "duration" ("2h", "30m", seconds; 0 ends a window).
+ * Series known now are changed; an incident a reset ends gets its OKAY. */
+
+typedef struct {
+  regex_t re;
+  int reset;
+  double until;
+  size_t matched;
+  struct {
+    char key[6 * DATA_MAX_NAME_LEN];
+  } ended[PENDING_MAX];
+  size_t n_ended;
+} request_t;
+
+static void request_visit(const char *key, void *payload, void *ud) {
+  request_t *r = ud;
+  if (regexec(&r->re, key, 0, NULL, 0) != 0)
+    return;
+  r->matched++;
+  if (!r->reset) {
+    kml_model_maintain(payload, r->until);
+    return;
+  }
+  if (kml_model_reset(payload) && r->n_ended < PENDING_MAX)
+    sstrncpy(r->ended[r->n_ended++].key, key, sizeof(r->ended[0].key));
+}
+
+/* The identifier fields and data source of a series key (see series_key:
+ * plugin and type hold no '-', host no '/'). */
+static void key_fields(const char *key, value_list_t *vl, char *ds,
+                       size_t dslen) {
+  char buf[6 * DATA_MAX_NAME_LEN], *part[4] = {NULL};
+  sstrncpy(buf, key, sizeof(buf));
+  char *save = NULL, *tok = strtok_r(buf, "/", &save);
+  for (int i = 0; i < 4 && tok != NULL; i++, tok = strtok_r(NULL, "/", &save))
+    part[i] = tok;
+  memset(vl, 0, sizeof(*vl));
+  if (part[3] == NULL)
+    return;
+  sstrncpy(vl->host, part[0], sizeof(vl->host));
+  char *dash = strchr(part[1], '-');
+  if (dash)
+    *dash = '\0';
+  sstrncpy(vl->plugin, part[1], sizeof(vl->plugin));
+  sstrncpy(vl->plugin_instance, dash ? dash + 1 : "",
+           sizeof(vl->plugin_instance));
+  dash = strchr(part[2], '-');
+  if (dash)
+    *dash = '\0';
+  sstrncpy(vl->type, part[2], sizeof(vl->type));
+  sstrncpy(vl->type_instance, dash ? dash + 1 : "", sizeof(vl->type_instance));
+  sstrncpy(ds, part[3], dslen);
+}
+
+static const char *meta_string(const notification_t *n, const char *name) {
+  for (const notification_meta_t *m = n->meta; m != NULL; m = m->next)
+    if (strcasecmp(m->name, name) == 0 && m->type == NM_TYPE_STRING)
+      return m->nm_value.nm_string;
+  return NULL;
+}
+
+static int ml_notification(const notification_t *n, user_data_t *ud) {
+  (void)ud;
+  if (strcmp(n->plugin, "ml") != 0 || store == NULL)
+    return 0;
+  int reset = strcmp(n->type, "reset") == 0;
+  if (!reset && strcmp(n->type, "maintenance") != 0)
+    return 0;
+  const char *series = meta_string(n, "series");
+  const char *duration = meta_string(n, "duration");
+  kml_conf_value_t v = kml_conf_string(duration);
+  char err[256];
+  double secs = 0;
+  if (series == NULL || series[0] == '\0') {
+    ERROR(ML_LOG "%s request without a series: give meta data \"series\" "
+                 "(a regex on host/plugin-instance/type-instance/ds), e.g. "
+                 "PUTNOTIF ... s:series=\"^db1/\"",
+          n->type);
+    return 0;
+  }
+  if (!reset &&
+      (duration == NULL || kml_conf_duration(&v, 0, 30 * 86400.0, 0, &secs, err,
+                                             sizeof(err)) != 0)) {
+    ERROR(ML_LOG "maintenance request for \"%s\": meta data \"duration\" "
+                 "%s",
+          series, duration == NULL ? "is missing (e.g. s:duration=2h)" : err);
+    return 0;
+  }
+  request_t *r = calloc(1, sizeof(*r));
+  if (r == NULL)
+    return 0;
+  int rc = regcomp(&r->re, series, REG_EXTENDED | REG_NOSUB);
+  if (rc != 0) {
+    regerror(rc, &r->re, err, sizeof(err));
+    ERROR(ML_LOG "%s request: series \"%s\" is not a valid regex: %s", n->type,
+          series, err);
+    free(r);
+    return 0;
+  }
+  r->reset = reset;
+  double start =
+      n->time > 0 ? CDTIME_T_TO_DOUBLE(n->time) : CDTIME_T_TO_DOUBLE(cdtime());
+  r->until = start + secs;
+  kml_store_foreach(store, request_visit, r);
+  regfree(&r->re);
+  if (reset)
+    INFO(ML_LOG "reset %zu series matching \"%s\" (%s)", r->matched, series,
+         n->message);
+  else
+    INFO(ML_LOG "maintenance of %zu series matching \"%s\" for %.0f s "
+                "(%s)",
+         r->matched, series, secs, n->message);
+  for (size_t i = 0; i < r->n_ended; i++) {
+    value_list_t vl;
+    char ds[DATA_MAX_NAME_LEN] = "value";
+    key_fields(r->ended[i].key, &vl, ds, sizeof(ds));
+    vl.time = n->time > 0 ? n->time : cdtime();
+    kml_output_t o = {.alert = KML_ALERT_OKAY, .alert_changed = 1};
+    defer_notify(KML_PENDING_RESET, &vl, ds, r->ended[i].key, NULL, &o);
+  }
+  free(r);
+  return 0;
+}
+
 /* ---------------------------------------------------------------- config */
 
 /* The block's name: one string that fits name[size] whole. 0, or -1 after
@@ -718,11 +868,16 @@ static int config_match_option(match_t *m, oconfig_item_t *c) {
       snprintf(err, sizeof(err), "could not be stored: out of memory");
       rc = -1;
     }
-  } else {
+  } else if (strcasecmp("FalseAlarmsPerDay", c->key) == 0)
+    /* above the tail's clusters per day it would be the threshold itself */
+    rc = kml_conf_number(&v, 0, KML_TAIL_TARGET, KML_CONF_MIN_OPEN,
+                         &m->cfg.alert.budget, err, sizeof(err));
+  else {
     snprintf(err, sizeof(err),
              "is not an option of <Match> (known: Host, Plugin, "
              "PluginInstance, Type, TypeInstance, Models, Forecast, "
-             "Threshold, DerivedValues, ForecastWarmup, ForecastMessage)");
+             "Threshold, DerivedValues, ForecastWarmup, ForecastMessage, "
+             "FalseAlarmsPerDay)");
     rc = -1;
   }
   if (rc != 0)
@@ -730,9 +885,9 @@ static int config_match_option(match_t *m, oconfig_item_t *c) {
   return rc;
 }
 
-static const char *const match_single[] = {"Models",         "Forecast",
-                                           "Threshold",      "DerivedValues",
-                                           "ForecastWarmup", "ForecastMessage"};
+static const char *const match_single[] = {
+    "Models",         "Forecast",        "Threshold",        "DerivedValues",
+    "ForecastWarmup", "ForecastMessage", "FalseAlarmsPerDay"};
 #define N_MATCH_SINGLE (sizeof(match_single) / sizeof(match_single[0]))
 
 static int config_match(oconfig_item_t *ci) {
@@ -1071,6 +1226,7 @@ void module_register(void) {
   plugin_register_init("ml", ml_init);
   plugin_register_write("ml", ml_write, NULL);
   plugin_register_read("ml", ml_read);
+  plugin_register_notification("ml", ml_notification, NULL);
   plugin_register_shutdown("ml", ml_shutdown);
   fc_register_target("ml", (target_proc_t){.create = ml_target_create,
                                            .destroy = ml_target_destroy,

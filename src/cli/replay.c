@@ -72,12 +72,15 @@ void kml_cli_replay_usage(FILE *f) {
       "                        equal timestamps keep their file order) "
       "with a\n"
       "                        warning naming the first line\n"
-      "      --memory N        history length of the detector in values "
-      "(%.0f; 10..1e9)\n"
-      "      --refractory N    values one detection suppresses (%.0f)\n"
-      "      --warmup N        values before the first score (%.0f)\n"
-      "      --alert-p P       tail probability of a detection (%g; 0 < P "
-      "< 1)\n"
+      "Durations are seconds or take a unit: 90s, 30m, 6h, 3d.\n"
+      "      --memory DUR      history the detector learns from (%gs)\n"
+      "      --warmup DUR      time before the first score (%gs)\n"
+      "      --refractory DUR  time after a notification before the next\n"
+      "                        one (%gs)\n"
+      "      --relearn DUR     time an alert may last before its level is\n"
+      "                        accepted as the new normal (%gs)\n"
+      "      --budget N        false notifications per series and day on\n"
+      "                        normal data (FalseAlarmsPerDay, %g)\n"
       "      --threshold X     forecast alerts against X (adds the columns\n"
       "                        forecast,eta,forecast_alert)\n"
       "      --horizon SECS    forecast horizon (1800, or \"30m\", up to "
@@ -93,20 +96,19 @@ void kml_cli_replay_usage(FILE *f) {
       "YYYY-MM-DD HH:MM:SS (UTC) or seconds since 1970; a UTF-8 BOM and "
       "CRLF\n"
       "or CR line ends are fine; every refusal names FILE:LINE (exit 2).\n",
-      d.memory, d.refractory, d.warmup, d.alert_p);
+      d.memory, d.warmup, kml_alert_defaults().refractory,
+      kml_model_defaults().relearn, kml_alert_defaults().budget);
 }
 
-/* A whole-number detector setting within [lo, hi]. */
-static int count_arg(const char *name, const char *arg, long long lo,
-                     long long hi, double *out, char *err, size_t errlen) {
+/* A detector duration within [lo, hi] seconds. */
+static int duration_arg(const char *name, const char *arg, double lo, double hi,
+                        int flags, double *out, char *err, size_t errlen) {
   kml_conf_value_t v = kml_conf_string(arg);
-  long long n;
   char why[200];
-  if (kml_conf_int(&v, lo, hi, &n, why, sizeof(why)) != 0) {
+  if (kml_conf_duration(&v, lo, hi, flags, out, why, sizeof(why)) != 0) {
     snprintf(err, errlen, "--%s %s", name, why);
     return -1;
   }
-  *out = (double)n;
   return 0;
 }
 
@@ -129,19 +131,22 @@ static int replay_option(kml_replay_opts_t *o, int c, const char *arg,
     o->column = arg;
     return 0;
   case 'M':
-    return count_arg("memory", arg, 10, 1000000000, &o->cfg.detector.memory,
-                     err, errlen);
+    return duration_arg("memory", arg, 0, 365 * 86400.0, KML_CONF_MIN_OPEN,
+                        &o->cfg.detector.memory, err, errlen);
   case 'R':
-    return count_arg("refractory", arg, 0, 1000000000,
-                     &o->cfg.detector.refractory, err, errlen);
+    return duration_arg("refractory", arg, 0, 365 * 86400.0, 0,
+                        &o->cfg.alert.refractory, err, errlen);
   case 'W':
-    return count_arg("warmup", arg, 0, 1000000000, &o->cfg.detector.warmup, err,
-                     errlen);
-  case 'P':
-    if (kml_conf_number(&v, 0, 1, KML_CONF_MIN_OPEN | KML_CONF_MAX_OPEN,
-                        &o->cfg.detector.alert_p, why, sizeof(why)) == 0)
+    return duration_arg("warmup", arg, 0, 365 * 86400.0, 0,
+                        &o->cfg.detector.warmup, err, errlen);
+  case 'L':
+    return duration_arg("relearn", arg, 0, 365 * 86400.0, KML_CONF_MIN_OPEN,
+                        &o->cfg.relearn, err, errlen);
+  case 'B':
+    if (kml_conf_number(&v, 0, KML_TAIL_TARGET, KML_CONF_MIN_OPEN,
+                        &o->cfg.alert.budget, why, sizeof(why)) == 0)
       return 0;
-    snprintf(err, errlen, "--alert-p %s", why);
+    snprintf(err, errlen, "--budget %s", why);
     return -1;
   case 'T':
     if (kml_conf_number(&v, -INFINITY, INFINITY, 0, &o->cfg.threshold, why,
@@ -179,7 +184,8 @@ int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
       {"memory", required_argument, 0, 'M'},
       {"refractory", required_argument, 0, 'R'},
       {"warmup", required_argument, 0, 'W'},
-      {"alert-p", required_argument, 0, 'P'},
+      {"relearn", required_argument, 0, 'L'},
+      {"budget", required_argument, 0, 'B'},
       {"quiet", no_argument, 0, 'q'},
       {"threshold", required_argument, 0, 'T'},
       {"horizon", required_argument, 0, 'H'},
@@ -226,10 +232,18 @@ static int replay_zscore(replay_t *r, const kml_csv_series_t *s, FILE *f,
   kml_alert_t a = {0};
   if (kml_baseline_init(&b, 200) != 0)
     return -1;
+  double dt = 0;
   for (size_t i = 0; i < s->n; i++) {
     double z, p, sc = kml_baseline_update(&b, s->x[i], &z, &p);
+    if (i > 0 && s->t[i] > s->t[i - 1])
+      dt = dt > 0 ? 0.9 * dt + 0.1 * (s->t[i] - s->t[i - 1])
+                  : s->t[i] - s->t[i - 1];
+    /* the same budget: its tail probability as events per day, a value
+     * above its 99th percentile keeps the alert open */
+    double rate = dt > 0 ? p * 86400 / dt : INFINITY;
     kml_alert_state_t st;
-    int changed = kml_alert_update(&a, &r->o->cfg.alert, p, &st);
+    int changed =
+        kml_alert_update(&a, &r->o->cfg.alert, s->t[i], rate, p < 0.01, &st);
     int alert = changed && st != KML_ALERT_OKAY;
     r->detections += alert;
     fprintf(f, "%s,%.10g,%.6f,,,,%d%s,%s\n", s->stamp[i], s->x[i], sc, alert,

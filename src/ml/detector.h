@@ -1,17 +1,21 @@
-/* detector: causal streaming anomaly score in [0, 1] for one series.
+/* detector: causal streaming surprise of each value of one series.
  *
- * Several views of each value give a non-negative surprise statistic:
+ * Six views of each value give a non-negative statistic:
  *   level   |x - long mean| / long sd           (value unusual overall)
- *   jump    |x - previous| / mean |step|          (sudden step or spike)
- *   season  |x - daily profile| / residual sd      (unusual for the time of
- * day) shift   |short mean - long mean| / long sd     (level change, ~4 values)
- *   drift   |slow mean - long mean| / long sd      (level change, ~20 values)
- *   vol     short mean |step| / long mean |step|   (noise or spike density
- * change) Each statistic is calibrated against its own decayed history (a
- * log-bin histogram): its tail probability says how rare the value is *for this
- * series*, which makes scores comparable across series of any scale or
- * noise. score = 1 - min_i(p_i) * n_views, and after a detection a
- * refractory period keeps one incident from raising many alerts.
+ *   jump    |x - previous| / mean |step|         (sudden step or spike)
+ *   season  |x - daily profile| / residual sd    (unusual for the time of day)
+ *   shift   |short mean - long mean| / long sd   (level change, ~4 values)
+ *   vol     short mean |step| / long mean |step| (noise or spike density)
+ *   drift   |medium mean - long mean| / long sd  (level change, ~20 values)
+ * Each statistic is ranked against its own decayed history (a log-bin
+ * histogram): its tail probability says how rare the value is for this
+ * series. The surprise g = -log2(min over the views) is what tail.h turns
+ * into a calibrated rate of events per day; this file only ranks.
+ *
+ * Every constant with a unit is in seconds (memory, warm-up): the typical
+ * interval between values is learned, so the detector behaves the same at
+ * 1 s and at 5 min. The shapes of the views (smoothing over ~4 and ~20
+ * values) are dimensionless.
  *
  * Fixed size, no pointers: lives in the series store and in state files.
  * Not thread-safe for one detector. */
@@ -25,46 +29,42 @@
 #define KML_DET_SEASON_BINS 96
 
 typedef struct {
-  double warmup;     /* values before any score is given (default 64) */
-  double memory;     /* history length in values: counts halve at 2x (1500) */
-  double refractory; /* values a detection suppresses further ones (200) */
-  double alert_p;    /* tail probability that counts as a detection (1e-2) */
+  double warmup; /* seconds before the first score (86400) */
+  double memory; /* seconds of history; counts halve at 2x (432000) */
 } kml_detector_cfg_t;
 
 typedef struct {
-  uint32_t n;
-  uint32_t since_alert; /* values since the last detection */
+  uint32_t n;         /* values seen */
+  uint32_t bins_seen; /* season bins seen at all */
+  double t0;          /* time of the first value */
+  double last_t;      /* time of the last value */
   double prev;
-  double mean_l, var_l; /* long mean / variance of x */
-  double step_l;        /* long mean |x - prev| */
-  double step_s;        /* short mean |x - prev| */
-  double mean_s;        /* short mean of x */
-  double mean_m;        /* medium mean of x */
-  double season_var;    /* mean squared residual against the profile */
+  double mean_l, var_l;       /* long mean / variance of x */
+  double step_l;              /* long mean |x - prev| */
+  double step_s;              /* short mean |x - prev| */
+  double mean_s;              /* short mean of x */
+  double mean_m;              /* medium mean of x */
+  double season_var;          /* mean squared residual against the profile */
+  double prof_sum;            /* sum of prof[] over seen bins */
+  float dt;                   /* typical seconds between values */
+  uint8_t top[KML_DET_VIEWS]; /* highest non-empty bin + 1 (0: none) */
+  uint8_t wild; /* absurd values in a row (bits 0-6), their side (bit 7) */
+  uint8_t wild_decade; /* their size: log10 of how far beyond the limit */
   uint32_t hist_total[KML_DET_VIEWS];
   uint16_t hist[KML_DET_VIEWS][KML_DET_BINS]; /* counts, halved when full */
   float prof[KML_DET_SEASON_BINS];
   uint8_t prof_seen[KML_DET_SEASON_BINS / 8];
-  uint8_t prof_day[KML_DET_SEASON_BINS];  /* day of the last visit, mod 256 */
-  uint8_t prof_days[KML_DET_SEASON_BINS]; /* distinct days seen (max 255) */
-  uint32_t bins_ready;                    /* bins seen on at least two days */
-  uint32_t bins_seen; /* bins seen at all (coarse data visits only some) */
-  uint8_t
-      top[KML_DET_VIEWS]; /* highest non-empty histogram bin + 1 (0: none) */
-  uint8_t wild; /* absurd values in a row (bits 0-6), their side (bit 7) */
-  uint8_t wild_decade; /* their size: log10 of how far beyond the limit */
-  double prof_sum;     /* sum of prof[] over seen bins */
 } kml_detector_t;
 
 typedef struct {
-  double score;     /* 0..1 anomaly score, after the refractory rule */
-  double raw_score; /* 0..1 before it */
-  double p;         /* combined tail probability */
-  int view;         /* index of the most surprised view */
-  double expected;  /* what the models expected */
-  double scale;     /* residual standard deviation around expected */
-  int detection;    /* 1 when this value is a new detection */
-  int learned;      /* 0 when the value was scored but not learned */
+  double surprise; /* g = -log2 of the rarest view's tail probability
+                      (-1 while too little history to rank) */
+  int view;        /* index of the rarest view, -1 none */
+  int warm;        /* 1 once past the warm-up */
+  double dt;       /* typical seconds between values */
+  double expected; /* what the models expected */
+  double scale;    /* residual standard deviation around expected */
+  int learned;     /* 0 when the value was scored but not learned */
 } kml_detector_out_t;
 
 /* Numerical hygiene (kml_detector_update): values are clamped to
@@ -85,14 +85,28 @@ kml_detector_cfg_t kml_detector_defaults(void);
 /* Reset d to an empty detector. */
 void kml_detector_init(kml_detector_t *d);
 /* Score value x at time t (seconds since the epoch, finite), then learn
- * from it unless it is absurd (out->learned). */
+ * from it unless it is absurd (out->learned): its level always (the
+ * means), its rank in the views' histograms and its place in the daily
+ * profile only when its surprise is at most learn_below bits (INFINITY: always;
+ * -1: never, as during an incident or a maintenance window: what happens then
+ * is not the series' normal behaviour, and a change must not teach the views it
+ * is normal while it is being noticed). */
 void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
-                         double t, double x, kml_detector_out_t *out);
+                         double t, double x, double learn_below,
+                         kml_detector_out_t *out);
+/* Accept the recent level as the new normal (after a lasting level shift):
+ * the long mean and the daily profile move by the shift; what was learned
+ * about the noise is kept. O(bins). */
+void kml_detector_rebase(kml_detector_t *d);
+/* Values of history the memory holds at the detector's interval (at least
+ * the minimum a rank needs). O(1). */
+double kml_detector_memory_values(const kml_detector_t *d,
+                                  const kml_detector_cfg_t *cfg);
 /* Seasonal offset the daily profile expects at time t (profile minus its
- * daily mean), or 0 until every time of day the series visits was seen on
- * two days (at least 24 of the bins), or when the profile does not explain
- * the series (residual variance not below half the variance: a trend is
- * not a season). A time of day between the series' own samples takes the
+ * daily mean), or 0 until the series was seen over two days (and at least
+ * 24 of the bins), or when the profile does not explain the series
+ * (residual variance not below half the variance: a trend is not a
+ * season). A time of day between the series' own samples takes the
  * nearest earlier bin. O(1). */
 double kml_detector_season(const kml_detector_t *d, double t);
 /* Name of view i ("level", "jump", ...). */

@@ -7,6 +7,135 @@
 #include <math.h>
 #include <string.h>
 
+/* An open cluster of surprising values already rarer than this many per
+ * day is not learned from (chosen on the unit tests' 6-sd step and NAB
+ * among 0, 0.3 and 1: 0 lets the step teach the views before it pages, 1
+ * costs NAB and the budget on random walks). */
+#define HOLD_RATE 0.3
+
+kml_model_cfg_t kml_model_defaults(void) {
+  return (kml_model_cfg_t){.detector = kml_detector_defaults(),
+                           .alert = kml_alert_defaults(),
+                           .forecast = kml_forecast_defaults(),
+                           .threshold = NAN,
+                           .horizon = 1800,
+                           .want_forecast = 1,
+                           .band_z = 3,
+                           .relearn = 3 * 3600};
+}
+
+int kml_model_window(const kml_model_t *m, float *out) {
+  int start = (m->win_head + KML_MODEL_WINDOW - m->win_n) % KML_MODEL_WINDOW;
+  for (int i = 0; i < m->win_n; i++)
+    out[i] = m->win[(start + i) % KML_MODEL_WINDOW];
+  return m->win_n;
+}
+
+long kml_model_warmup_values(const kml_model_cfg_t *cfg, double interval) {
+  double v = interval > 0 ? ceil(cfg->detector.warmup / interval) : 0;
+  return (long)fmax(v, 32) + 1;
+}
+
+void kml_model_init(kml_model_t *m) {
+  memset(m, 0, sizeof(*m));
+  m->version = KML_MODEL_VERSION;
+  kml_detector_init(&m->det);
+  kml_tail_init(&m->tail);
+  kml_forecast_init(&m->fc);
+}
+
+/* score = 1 / (1 + (1000 p)^(1/4)): monotone in the calibrated
+ * probability p of the value, 1/2 at p = 1e-3 (about three events a day
+ * at 5 min), distinct at six decimals down to p = 1e-20. */
+static double score_of(double p) { return 1 / (1 + sqrt(sqrt(1000 * p))); }
+
+/* The level the series has now becomes its normal: the detector moves its
+ * means and profile, the open cluster is not learned as a tail event, and
+ * an open incident ends (1: an OKAY is due). */
+static int relearn(kml_model_t *m) {
+  kml_detector_rebase(&m->det);
+  kml_tail_forget_cluster(&m->tail);
+  return kml_alert_end(&m->alert);
+}
+
+/* The anomaly model: surprise (detector), calibrated rate (tail), alert,
+ * score. What the series does during an open incident or a maintenance
+ * window is not learned as its normal behaviour (the views' histograms,
+ * the daily profile, the tail); its level is always followed. Returns 1
+ * when the detector learned x (an absurd value is only scored). */
+static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
+                   double x, kml_output_t *out) {
+  int maint = t < m->maint_until, okay_due = 0;
+  if (!maint && m->maint_until > 0) {
+    /* the level at the end of a maintenance window is the new normal */
+    m->maint_until = 0;
+    okay_due = relearn(m);
+  }
+  /* nothing is learned during an incident or a maintenance window, nor
+   * while an open cluster of surprising values already looks rarer than
+   * HOLD_RATE per day (a change must not teach the views it is normal
+   * while it is being noticed) */
+  double below = maint || m->alert.state != KML_ALERT_OKAY ||
+                         kml_tail_open_rate(&m->tail) <= HOLD_RATE
+                     ? -1
+                     : INFINITY;
+  kml_detector_out_t d;
+  kml_detector_update(&m->det, &cfg->detector, t, x, below, &d);
+  double memory = kml_detector_memory_values(&m->det, &cfg->detector) * d.dt;
+  kml_tail_out_t tl;
+  /* an absurd value (d.learned 0) is no lesson for the tail either */
+  kml_tail_update(&m->tail, t, d.dt, d.surprise, memory, cfg->alert.calm,
+                  d.warm && !maint && d.learned, &tl);
+  out->warm = d.warm;
+  out->surprise = d.surprise;
+  out->view = kml_detector_view_name(d.view);
+  out->expected = d.expected;
+  out->lower = d.expected - cfg->band_z * d.scale;
+  out->upper = d.expected + cfg->band_z * d.scale;
+  out->rate = d.warm ? tl.rate : 86400 / d.dt;
+  out->p = fmin(1, out->rate * d.dt / 86400);
+  kml_alert_state_t st = (kml_alert_state_t)m->alert.state;
+  /* no new incident during a maintenance window; an open one still ends */
+  out->alert_changed =
+      d.warm && kml_alert_update(&m->alert, &cfg->alert, t,
+                                 maint ? INFINITY : out->rate, tl.active, &st);
+  /* A change that outlasts `relearn` (a cluster of surprising values that
+   * long: a level shift, notified once or held back by the refractory
+   * time) is the new normal. An open incident then ends with an OKAY that
+   * says so. */
+  double since = st != KML_ALERT_OKAY ? m->alert.since : tl.since;
+  if (!out->alert_changed && tl.active && t - since >= cfg->relearn)
+    okay_due |= relearn(m);
+  out->relearned = 0;
+  if (okay_due && !out->alert_changed) {
+    st = KML_ALERT_OKAY;
+    out->alert_changed = out->relearned = 1;
+  }
+  out->alert = st;
+  out->evidence = m->alert.peak;
+  /* The score column: a value scores fully only when it is the rarest of
+   * the last `refractory` seconds (one incident, one detection, at any
+   * threshold NAB's sweep picks); the others are halved. */
+  out->score = d.warm ? score_of(out->p) : 0;
+  if (t - m->best_t > cfg->alert.refractory || !(out->p >= m->best_p)) {
+    m->best_p = (float)out->p;
+    m->best_t = t;
+  } else {
+    out->score *= 0.5;
+  }
+  return d.learned;
+}
+
+void kml_model_maintain(kml_model_t *m, double until) {
+  m->maint_until = until > 0 ? until : 0;
+}
+
+int kml_model_reset(kml_model_t *m) {
+  int open = m->alert.state != KML_ALERT_OKAY;
+  kml_model_init(m);
+  return open;
+}
+
 /* Statistics learn from values within +-KML_DET_VALUE_MAX: a mean stays
  * below that, a variance below its square (4x: differences). */
 #define VALUE_BOUND (1.01 * KML_DET_VALUE_MAX)
@@ -45,17 +174,15 @@ static const char *histogram_check(const kml_detector_t *d) {
 }
 
 static const char *profile_check(const kml_detector_t *d) {
-  uint32_t seen = 0, ready = 0;
+  uint32_t seen = 0;
   for (int b = 0; b < KML_DET_SEASON_BINS; b++) {
     int is_seen = (d->prof_seen[b / 8] >> (b % 8)) & 1;
     seen += (uint32_t)is_seen;
-    ready += d->prof_days[b] >= 2;
     if (!(isfinite(d->prof[b]) && fabs(d->prof[b]) <= VALUE_BOUND) ||
         (!is_seen && d->prof[b] != 0))
       return "daily profile";
   }
-  if (seen != d->bins_seen || ready != d->bins_ready ||
-      !isfinite(d->prof_sum) ||
+  if (seen != d->bins_seen || !isfinite(d->prof_sum) ||
       fabs(d->prof_sum) > KML_DET_SEASON_BINS * VALUE_BOUND)
     return "daily profile";
   return NULL;
@@ -67,17 +194,11 @@ static const char *detector_check(const kml_detector_t *d) {
       !square_ok(d->season_var) || !(d->step_l >= 0) || !diff_ok(d->step_l) ||
       !(d->step_s >= 0) || !diff_ok(d->step_s))
     return "detector statistics";
+  if (!time_ok(d->t0) || !time_ok(d->last_t) || d->t0 > d->last_t ||
+      !(d->dt >= 0 && d->dt <= KML_RATE_TIME_MAX))
+    return "detector times";
   const char *why = histogram_check(d);
   return why ? why : profile_check(d);
-}
-
-static const char *alert_check(const kml_alert_t *a, uint8_t fc_state) {
-  if (a->state > KML_ALERT_FAILURE || fc_state > KML_ALERT_FAILURE)
-    return "alert state";
-  if (!(isfinite(a->evidence) && a->evidence >= 0 && a->evidence < 1e6) ||
-      !(isfinite(a->peak) && a->peak >= 0 && a->peak < 1e6))
-    return "alert evidence";
-  return NULL;
 }
 
 /* The forecaster's own ranges (forecast.h), and magnitudes a trend
@@ -94,6 +215,7 @@ static const char *forecast_check(const kml_forecast_t *f) {
 }
 
 const char *kml_model_check(const kml_model_t *m) {
+  const char *why;
   if (m->version != KML_MODEL_VERSION)
     return "wrong version";
   if (m->flags != 0)
@@ -103,46 +225,20 @@ const char *kml_model_check(const kml_model_t *m) {
   for (int i = 0; i < KML_MODEL_WINDOW; i++)
     if (!(isfinite(m->win[i]) && fabs(m->win[i]) <= VALUE_BOUND))
       return "window value";
-  const char *why = rate_check(&m->rate);
-  if (why == NULL)
-    why = detector_check(&m->det);
-  if (why == NULL)
-    why = alert_check(&m->alert, m->fc_state);
-  if (why == NULL)
-    why = forecast_check(&m->fc);
-  return why;
+  if (m->fc_state > KML_ALERT_FAILURE)
+    return "alert state";
+  if (!isfinite(m->best_t) || !isfinite(m->maint_until) ||
+      !(m->best_p >= 0 && m->best_p <= 1))
+    return "score record";
+  if ((why = rate_check(&m->rate)) != NULL ||
+      (why = detector_check(&m->det)) != NULL ||
+      (why = kml_tail_check(&m->tail)) != NULL ||
+      (why = kml_alert_check(&m->alert)) != NULL)
+    return why;
+  return forecast_check(&m->fc);
 }
 
 int kml_model_valid(const kml_model_t *m) { return kml_model_check(m) == NULL; }
-
-kml_model_cfg_t kml_model_defaults(void) {
-  return (kml_model_cfg_t){.detector = kml_detector_defaults(),
-                           .alert = kml_alert_defaults(),
-                           .forecast = kml_forecast_defaults(),
-                           .threshold = NAN,
-                           .horizon = 1800,
-                           .want_forecast = 1,
-                           .band_z = 3};
-}
-
-int kml_model_window(const kml_model_t *m, float *out) {
-  int start = (m->win_head + KML_MODEL_WINDOW - m->win_n) % KML_MODEL_WINDOW;
-  for (int i = 0; i < m->win_n; i++)
-    out[i] = m->win[(start + i) % KML_MODEL_WINDOW];
-  return m->win_n;
-}
-
-long kml_model_warmup_values(const kml_model_cfg_t *cfg, double interval) {
-  (void)interval;
-  return (long)ceil(cfg->detector.warmup);
-}
-
-void kml_model_init(kml_model_t *m) {
-  memset(m, 0, sizeof(*m));
-  m->version = KML_MODEL_VERSION;
-  kml_detector_init(&m->det);
-  kml_forecast_init(&m->fc);
-}
 
 int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
                      kml_ds_kind_t kind, double t, double raw,
@@ -157,8 +253,6 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
    * errors the forecaster measures would be shrunk with it. */
   int seasonal = !isfinite(cfg->threshold);
   double season = seasonal ? kml_detector_season(&m->det, t) : 0;
-  kml_detector_out_t d;
-  kml_detector_update(&m->det, &cfg->detector, t, x, &d);
   /* What the models learn stays finite and fits a float (model.h). */
   double xl = x > KML_DET_VALUE_MAX    ? KML_DET_VALUE_MAX
               : x < -KML_DET_VALUE_MAX ? -KML_DET_VALUE_MAX
@@ -170,17 +264,7 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
     m->win_n++;
   out->time = t;
   out->value = x;
-  out->warm = m->det.n > cfg->detector.warmup;
-  out->score = d.score;
-  out->p = d.p;
-  out->view = kml_detector_view_name(d.view);
-  out->expected = d.expected;
-  out->lower = d.expected - cfg->band_z * d.scale;
-  out->upper = d.expected + cfg->band_z * d.scale;
-  kml_alert_state_t st = (kml_alert_state_t)m->alert.state;
-  out->alert_changed = kml_alert_update(&m->alert, &cfg->alert, d.p, &st);
-  out->alert = st;
-  out->evidence = m->alert.evidence;
+  int learned = anomaly(m, cfg, t, x, out);
 
   /* Forecast: errors are measured one horizon ahead (forecast.h). */
   kml_forecast_cfg_t fcfg = cfg->forecast;
@@ -189,7 +273,7 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
    * profile: learned from the raw values, it absorbs a ramp that lasts
    * hours (today's bins rise with it), which hid the ramp from the trend
    * and cut the warning before an SLA breach to minutes. */
-  if (d.learned) /* an absurd value is scored, never learned */
+  if (learned) /* an absurd value is scored, never learned */
     kml_forecast_update(&m->fc, &fcfg, t, prev_t > 0 ? t - prev_t : 0, xl,
                         season);
   out->forecast = out->forecast_upper = out->forecast_lower = NAN;

@@ -13,6 +13,7 @@
 #include "alert.h"
 #include "detector.h"
 #include "forecast.h"
+#include "tail.h"
 
 #include <stdint.h>
 
@@ -24,6 +25,8 @@ typedef struct {
   double horizon;    /* seconds ahead the forecast looks (1800) */
   int want_forecast; /* fill out->forecast even without a threshold */
   double band_z;     /* half-width of the expected band in residual sds (3) */
+  double relearn;    /* seconds an anomaly alert may last before its level
+                        becomes the new normal (10800) */
 } kml_model_cfg_t;
 
 #define KML_MODEL_WINDOW 24 /* values kept for correlation hints */
@@ -34,7 +37,11 @@ typedef struct {
   kml_rate_t rate;
   uint64_t n; /* values modeled */
   kml_detector_t det;
+  kml_tail_t tail;
   kml_alert_t alert;
+  double best_t;      /* time of the rarest value of the refractory time */
+  double maint_until; /* end of a maintenance window (0: none) */
+  float best_p;       /* its p (what a value must beat to score fully) */
   kml_forecast_t fc;
   uint8_t fc_state; /* kml_alert_state_t of the threshold forecast */
   uint8_t fc_calm;  /* values without a predicted breach while alerting */
@@ -42,19 +49,27 @@ typedef struct {
   float win[KML_MODEL_WINDOW];
 } kml_model_t;
 
-#define KML_MODEL_VERSION 7u
+#define KML_MODEL_VERSION 8u
 
 typedef struct {
   double time;      /* sample time */
   double value;     /* model input after rate conversion */
   int warm;         /* 1 once the anomaly model is past its warm-up */
-  double score;     /* anomaly score 0..1 */
-  double p;         /* tail probability behind the score */
+  double score;     /* anomaly score 0..1: a monotone map of rate (1/2 at
+                       one event per day, 0.9 at 1e-4), halved while an
+                       alert or its refractory time runs (what NAB ranks) */
+  double rate;      /* events per day at least this surprising on normal
+                       data (tail.h); the alert compares it with the
+                       budget */
+  double p;         /* rate as a probability per value (rate * interval /
+                       1 day) */
+  double surprise;  /* bits of surprise of the rarest view (-1 none) */
   const char *view; /* which view was most surprised ("level", ...) */
   double expected, lower, upper;
-  int alert_changed;       /* 1 when the alert state changed: notify */
+  int alert_changed; /* 1 when the alert state changed: notify */
+  int relearned; /* 1 when this OKAY ends an alert by accepting a new level */
   kml_alert_state_t alert; /* alert state after this value */
-  double evidence;         /* accumulated surprise (alert.h) */
+  double evidence;         /* -log10(rate / budget) at the incident's worst */
   double forecast; /* value expected `horizon` seconds ahead (NAN early) */
   double forecast_upper;
   double forecast_lower; /* the forecast's 95% band at the horizon */
@@ -75,13 +90,22 @@ long kml_model_warmup_values(const kml_model_cfg_t *cfg, double interval);
 void kml_model_init(kml_model_t *m);
 /* Why m cannot be a model this version wrote: NULL when every field is in
  * range (finite statistics, window and histogram indices, counts that
- * agree), else a short reason ("wrong version", "window index", ...) for
- * logs. Checks a restored state file before it enters the store, and the
- * invariants the models keep after any input. Any new field of the model
- * must be checked here. Pure; thread-safe. */
+ * agree, a tail fit in range), else a short reason ("wrong version",
+ * "window index", "tail fit", ...) for logs. Checks a restored state file
+ * before it enters the store, and the invariants the models keep after any
+ * input. Any new field of the model must be checked here. Pure;
+ * thread-safe. */
 const char *kml_model_check(const kml_model_t *m);
 /* 1 when kml_model_check(m) finds nothing. */
 int kml_model_valid(const kml_model_t *m);
+/* Declare a maintenance window until `until` (seconds since the epoch;
+ * replaces an earlier one, so a past time ends it): no new incident starts
+ * before it ends, nothing seen during it is learned as normal, and the
+ * level the series has when it ends is accepted as its new normal. */
+void kml_model_maintain(kml_model_t *m, double until);
+/* Forget everything learned about the series (a planned reset): it warms
+ * up again. Returns 1 when an incident was open (an OKAY is due). */
+int kml_model_reset(kml_model_t *m);
 /* Feed one raw sample; returns KML_RATE_OK when out was filled, another
  * kml_rate_result_t when the sample was refused or only stored. */
 int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,

@@ -18,6 +18,7 @@
 typedef enum {
   KML_PENDING_ANOMALY = 0,  /* out.alert changed */
   KML_PENDING_FORECAST = 1, /* out.fc_alert changed */
+  KML_PENDING_RESET = 2,    /* an operator's reset ended an anomaly alert */
 } kml_pending_kind_t;
 
 typedef struct {

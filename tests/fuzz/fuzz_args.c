@@ -14,8 +14,12 @@
 
 static void check_replay(const kml_replay_opts_t *o) {
   const kml_detector_cfg_t *d = &o->cfg.detector;
-  if (!(d->memory >= 10 && d->memory <= 1e9) || d->refractory < 0 ||
-      d->warmup < 0 || !(d->alert_p > 0 && d->alert_p < 1) ||
+  const kml_alert_cfg_t *a = &o->cfg.alert;
+  if (!(d->memory > 0 && d->memory <= 365 * 86400.0) ||
+      !(a->refractory >= 0 && a->refractory <= 365 * 86400.0) ||
+      !(d->warmup >= 0 && d->warmup <= 365 * 86400.0) ||
+      !(o->cfg.relearn > 0 && o->cfg.relearn <= 365 * 86400.0) ||
+      !(a->budget > 0 && a->budget <= KML_TAIL_TARGET) ||
       !(o->cfg.horizon > 0 && o->cfg.horizon <= 30 * 86400.0) ||
       o->n_inputs < 1 || o->outdir == NULL || o->outdir[0] == '\0')
     abort();

@@ -309,3 +309,99 @@ def test_healthy_cluster_quiet_period_sends_no_peer_notification(tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+
+
+class Unixsock:
+    """collectd's unixsock plugin: PUTVAL and PUTNOTIF lines, each answered
+    with a status line."""
+
+    def __init__(self, path):
+        import socket
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.connect(path)
+        self.f = self.s.makefile("rw")
+
+    def send(self, line):
+        self.f.write(line + "\n")
+        self.f.flush()
+        reply = self.f.readline()
+        assert reply.startswith("0 "), (line, reply)
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
+def test_maintenance_window_and_reset_requests(tmp_path):
+    """An operator's requests as PUTNOTIF through a real collectd's unixsock:
+    a maintenance window keeps a level shift of one series from paging while
+    the same shift of a twin pages; a reset ends the twin's open incident
+    with an OKAY and it learns again; a request without a duration is
+    refused with a log line."""
+    os.chmod(str(tmp_path), 0o777)
+    sock = str(tmp_path / "sock")
+    body = """
+LoadPlugin unixsock
+<Plugin unixsock>
+  SocketFile "%s"
+</Plugin>
+<Plugin ml>
+  <Match "requests">
+    Plugin "^planned$"
+    Models "anomaly"
+  </Match>
+</Plugin>
+""" % sock
+    step = 300
+    t0 = int(time.time()) - 2000 * step
+    ids = ["ctl/planned-a/gauge-x", "ctl/planned-b/gauge-x"]
+    import random
+    rnd = random.Random(5)
+
+    def feed(u, t, level):
+        for i in ids:
+            u.send("PUTVAL %s interval=%d %d:%.4f" % (i, step, t, level + 2 * rnd.gauss(0, 1)))
+
+    def anomalies(cd, series, severity=None):
+        return [n for n in cd.notifications()
+                if n.get("Plugin") == "planned" and n.get("PluginInstance") == series
+                and n["meta"].get("model") == "anomaly"
+                and (severity is None or n["Severity"] == severity)]
+
+    with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
+        u = Unixsock(sock)
+        t = t0
+        for _ in range(1500):  # five days of normal behaviour
+            feed(u, t, 50)
+            t += step
+        u.send('PUTNOTIF severity=okay time=%d plugin=ml type=maintenance '
+               's:series=^ctl/planned-a/ message="no duration"' % t)
+        wait_for(lambda: 'meta data "duration" is missing' in cd.log_text(), 20, "the refusal")
+        u.send('PUTNOTIF severity=okay time=%d plugin=ml type=maintenance '
+               's:series=^ctl/planned-a/ s:duration=2h message="deploy a"' % t)
+        wait_for(lambda: 'maintenance of 1 series matching "^ctl/planned-a/"' in cd.log_text(), 20,
+                 "the maintenance request in the log")
+        for _ in range(6):  # both move from 50 to 80
+            feed(u, t, 80)
+            t += step
+        bad = wait_for(lambda: [n for n in anomalies(cd, "b") if n["Severity"] != "OKAY"], 60,
+                       "the twin's anomaly notification")
+        assert float(bad[0]["meta"]["value"]) > 70, bad
+        u.send('PUTNOTIF severity=okay time=%d plugin=ml type=reset '
+               's:series=^ctl/planned-b/ message="offsets reset"' % t)
+        ok = wait_for(lambda: anomalies(cd, "b", "OKAY"), 30, "the OKAY of the reset")
+        assert ok[0]["meta"].get("ended") == "reset", ok
+        assert "was reset on request" in ok[0]["message"], ok
+        assert 'reset 1 series matching "^ctl/planned-b/"' in cd.log_text()
+        for _ in range(320):  # a day more at the new level
+            feed(u, t, 80)
+            t += step
+        # the window's series never paged; the reset one learned again in
+        # silence; one problem notification in all
+        wait_for(lambda: len(cd.values("ctl", "planned", "gauge", "b", "x")) >= 1826, 60,
+                 "the last values written")
+        time.sleep(3)  # notifications wait for the read callback
+        u.close()
+        assert anomalies(cd, "a") == [], anomalies(cd, "a")
+        assert len([n for n in anomalies(cd, "b") if n["Severity"] != "OKAY"]) == 1, anomalies(cd, "b")

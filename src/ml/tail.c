@@ -1,0 +1,214 @@
+/* tail: see tail.h. Constants and how they were chosen:
+ * - KML_TAIL_TARGET 4 clusters per day: sparse next to the half hour that
+ *   separates clusters (so clusters stay distinct at any interval), and
+ *   48 maxima then span about twelve days, longer than the memory.
+ * - STEP 0.25 bit per calm time (30 min) with an exceedance: the
+ *   threshold's saw-tooth stays well below the scale of the excesses (0.5
+ *   to 1.5 bits measured on noise), a threshold 3 bits too high comes down
+ *   in three days, and a long run of exceedances raises it (counting
+ *   clusters alone would let it sink until everything merges into one).
+ * - The clusters per day are (decayed count + PRIOR_CLUSTERS) / (decayed
+ *   time + PRIOR_CLUSTERS / target): one pseudo-cluster at the target rate,
+ *   so a series that never exceeds u (a flat line) has a finite, shrinking
+ *   rate. Before MIN_FIT maxima, the excess model is an exponential whose
+ *   scale is the ring's mean shrunk toward 1/ln 2 with PRIOR_PEAKS
+ *   pseudo-maxima. (bench/bench_calibration measured these choices.)
+ * - Below u the rate continues the exponential with the fitted scale: only
+ *   the score uses it; a notification needs an open cluster. */
+#include "tail.h"
+#include "gpd.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DAY 86400.0
+#define VIEWS 6            /* the detector's views (Bonferroni factor) */
+#define IDEAL_SCALE 1.4427 /* 1 / ln 2: excess of -log2 of a p-value */
+#define PRIOR_PEAKS 2.0    /* pseudo-maxima at the ideal scale */
+#define PRIOR_CLUSTERS 1.0 /* pseudo-clusters at the target rate */
+#define STEP 0.25          /* bits u rises per calm time with exceedances */
+#define MIN_FIT 8          /* maxima before a GPD fit */
+#define REFIT 4            /* new maxima between two fits */
+#define MAX_SHAPE 0.5      /* heavier tails than this are not believed */
+#define MIN_SHAPE -0.3     /* a fit more bounded falls back to exponential */
+#define FLOOR_SF 1e-6      /* a bounded tail continues exponentially here */
+#define CAP_SHARE 1e-3     /* a learned maximum is capped at this quantile */
+#define U_MIN 4.0          /* bits: a rarest view at p > 1/16 never counts */
+
+void kml_tail_init(kml_tail_t *tl) {
+  memset(tl, 0, sizeof(*tl));
+  tl->cmax = -1;
+}
+
+/* Excess i of the ring in bits (the middle of its step). */
+static double peak(const kml_tail_t *tl, int i) {
+  return (tl->peaks[i] + 0.5) / KML_TAIL_UNITS;
+}
+
+/* Clusters per second above u. */
+static double cluster_rate(const kml_tail_t *tl) {
+  double prior_t = PRIOR_CLUSTERS * DAY / KML_TAIL_TARGET;
+  return (tl->clusters + PRIOR_CLUSTERS) / (tl->span + prior_t);
+}
+
+/* The exponential tail with its scale unknown (a conjugate prior worth
+ * PRIOR_PEAKS maxima at the ideal scale): its predictive distribution
+ * after n maxima summing to S is a GPD with shape 1 / (n + a) and scale
+ * (S + a ideal) / (n + a), heavier than any single exponential while the
+ * maxima are few, the exponential itself when they are many. */
+static kml_gpd_t exp_predictive(const kml_tail_t *tl) {
+  double sum = 0, a = PRIOR_PEAKS;
+  for (int i = 0; i < tl->n_peaks; i++)
+    sum += peak(tl, i);
+  return (kml_gpd_t){1 / (tl->n_peaks + a),
+                     (sum + a * IDEAL_SCALE) / (tl->n_peaks + a)};
+}
+
+static void fit(kml_tail_t *tl) {
+  double y[KML_TAIL_PEAKS];
+  int n = 0;
+  for (int i = 0; i < tl->n_peaks; i++)
+    y[n++] = peak(tl, i);
+  kml_gpd_t g;
+  tl->since_fit = 0;
+  if (n < MIN_FIT || kml_gpd_fit(y, n, &g) != 0)
+    return;
+  /* Shapes in [MIN_SHAPE, MAX_SHAPE]: a fit more bounded than that (or a
+   * degenerate one) falls back to the exponential with the shrunk mean
+   * excess; a heavier one is capped. (bench/bench_calibration: the raw
+   * fit, light or heavy, kept Gaussian, Laplace, lognormal, Poisson and
+   * random-walk noise within 0.6 to 1.6 of budgets of 0.1 and 1.) */
+  if (g.shape == 0 || !(g.shape >= MIN_SHAPE))
+    g = (kml_gpd_t){0, exp_predictive(tl).scale};
+  if (g.shape > MAX_SHAPE)
+    g.shape = MAX_SHAPE;
+  tl->shape = (float)g.shape;
+  tl->scale = (float)g.scale;
+}
+
+/* The excess model: the last fit, else (fewer than MIN_FIT maxima) the
+ * exponential's predictive. */
+static kml_gpd_t model(const kml_tail_t *tl) {
+  if (tl->scale > 0)
+    return (kml_gpd_t){tl->shape, tl->scale};
+  return exp_predictive(tl);
+}
+
+/* P(cluster maximum > u + y) under m; a bounded tail (shape < 0) goes on
+ * falling exponentially past the level it gives FLOOR_SF, so nothing is
+ * impossible and larger surprises still rank higher. */
+static double excess_sf(const kml_gpd_t *m, double y) {
+  if (m->shape >= 0)
+    return kml_gpd_sf(m, y);
+  double y0 = kml_gpd_quantile(m, FLOOR_SF);
+  if (y < y0)
+    return kml_gpd_sf(m, y);
+  return FLOOR_SF * exp(-(y - y0) / m->scale);
+}
+
+static double rate_at(const kml_tail_t *tl, double g) {
+  kml_gpd_t m = model(tl);
+  double y = g - tl->u;
+  double r = cluster_rate(tl) * DAY;
+  if (y < 0)
+    return r * exp(-y / m.scale); /* the body: same slope, for the score */
+  r *= excess_sf(&m, y);
+  return r > 1e-300 ? r : 1e-300;
+}
+
+double kml_tail_open_rate(const kml_tail_t *tl) {
+  return tl->cmax >= 0 ? rate_at(tl, tl->u + tl->cmax) : INFINITY;
+}
+
+/* End the open cluster; learn its maximum when learn is set, capped at
+ * the level only CAP_SHARE of the clusters reach (an incident must not make
+ * the series deaf to the next one). */
+static void close_cluster(kml_tail_t *tl, int learn) {
+  if (tl->cmax < 0)
+    return;
+  if (learn) {
+    kml_gpd_t m = model(tl);
+    double y = fmin(tl->cmax, kml_gpd_quantile(&m, CAP_SHARE));
+    y = floor(y * KML_TAIL_UNITS);
+    tl->peaks[tl->head] = (uint8_t)(y > 255 ? 255 : y < 0 ? 0 : y);
+    tl->head = (uint8_t)((tl->head + 1) % KML_TAIL_PEAKS);
+    if (tl->n_peaks < KML_TAIL_PEAKS)
+      tl->n_peaks++;
+    if (++tl->since_fit >= REFIT)
+      fit(tl);
+  }
+  tl->cmax = -1;
+}
+
+void kml_tail_forget_cluster(kml_tail_t *tl) { close_cluster(tl, 0); }
+
+void kml_tail_update(kml_tail_t *tl, double t, double dt, double g,
+                     double memory, double calm, int learn,
+                     kml_tail_out_t *out) {
+  if (!(tl->u > 0)) { /* start a bit below the ideal level for the target */
+    tl->u = (float)fmax(U_MIN, log2(VIEWS * DAY / (KML_TAIL_TARGET * dt)) - 1);
+    tl->last_exceed = t;
+  }
+  out->u = tl->u;
+  if (g < 0) {
+    out->rate = DAY / dt;
+    out->active = tl->cmax >= 0;
+    out->since = out->active ? tl->cstart : t;
+    return;
+  }
+  out->rate = fmin(rate_at(tl, g), DAY / dt);
+  /* Cluster bookkeeping (the open cluster ends after calm seconds). */
+  if (tl->cmax >= 0 && t - tl->last_exceed > calm)
+    close_cluster(tl, learn);
+  if (g > tl->u) {
+    double gap = t - tl->last_exceed;
+    if (tl->cmax < 0) {
+      tl->cmax = 0;
+      tl->cstart = t;
+      if (learn)
+        tl->clusters += 1;
+    }
+    if (g - tl->u > tl->cmax)
+      tl->cmax = (float)(g - tl->u);
+    tl->last_exceed = t;
+    /* u steps up by one STEP per calm time with an exceedance: an isolated
+     * one counts whole, one soon after another counts its share, so a long
+     * run of them (a merged cluster) pushes u up and cannot trap it low */
+    if (learn)
+      tl->u += (float)(STEP * fmin(1, gap / calm));
+  }
+  out->active = tl->cmax >= 0;
+  out->since = out->active ? tl->cstart : t;
+  if (learn) {
+    /* u creeps down so that, in balance, TARGET clusters per day step it
+     * up; faster the longer no value exceeded it (after a transient that
+     * pushed it too high); never below U_MIN. Counts decay by the share of
+     * a memory that passed. */
+    double quiet = (t - tl->last_exceed) * KML_TAIL_TARGET / DAY;
+    tl->u -= (float)(STEP * KML_TAIL_TARGET * dt / DAY * fmax(1, quiet));
+    if (tl->u < U_MIN)
+      tl->u = U_MIN;
+    double f = fmin(dt / memory, 1);
+    tl->clusters *= (float)(1 - f);
+    tl->span = (float)(tl->span * (1 - f) + dt);
+  }
+}
+
+const char *kml_tail_check(const kml_tail_t *tl) {
+  if (!(tl->u >= 0 && tl->u < 1e4))
+    return "tail threshold";
+  if (!(tl->cmax == -1 || (tl->cmax >= 0 && tl->cmax < 1e6)))
+    return "tail cluster maximum";
+  if (!(tl->clusters >= 0 && tl->clusters < 1e9) ||
+      !(tl->span >= 0 && tl->span < 1e12))
+    return "tail cluster count";
+  if (!(tl->scale >= 0 && tl->scale < 1e6) ||
+      !(tl->shape >= MIN_SHAPE && tl->shape <= MAX_SHAPE))
+    return "tail fit";
+  if (!isfinite(tl->last_exceed) || !isfinite(tl->cstart))
+    return "tail times";
+  if (tl->n_peaks > KML_TAIL_PEAKS || tl->head >= KML_TAIL_PEAKS ||
+      tl->since_fit > REFIT)
+    return "tail ring index";
+  return NULL;
+}
