@@ -2,8 +2,9 @@
 the integration tests, so what the demo shows is what the tests check.
 
 The ml plugin scores a series once its anomaly model has seen WARMUP values
-(its warm-up); the demo collects every second by default so that takes about
-a minute, says so at the start and counts the values until then. The models'
+(it notifies only after a day); the demo collects every second by default so
+that takes about a minute, says so at the start and counts the values until
+then. The models'
 state file lives in a temporary directory removed on exit, so every run
 starts fresh."""
 import argparse
@@ -21,7 +22,7 @@ from harness import CLUSTER, KAFKACTL, Collectd  # noqa: E402
 
 TOPIC = "orders"
 GROUP = "svc-billing"
-WARMUP = 64  # values before the anomaly model scores (src/ml/detector.c)
+WARMUP = 72  # values before the anomaly model scores (src/ml/model.c)
 
 
 def example_config(boot, interval, state_dir):
@@ -73,7 +74,8 @@ def main():
         cd.start()
         print("collectd running with both plugins (config %s)" % cd.conf)
         print("ml: the anomaly model of each series scores after a warm-up of %d values (%d s at one value\n"
-              "    every %d s); until then the ml line counts them. Model state: %s/ml.state (removed on exit)\n"
+              "    every %d s; it notifies after a day); until then the ml line counts them. Model state: "
+              "%s/ml.state (removed on exit)\n"
               % (WARMUP, WARMUP * a.interval, a.interval, state_dir), flush=True)
         t0 = time.time()
         shown = 0

@@ -92,7 +92,9 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
   out->expected = d.expected;
   out->lower = d.expected - cfg->band_z * d.scale;
   out->upper = d.expected + cfg->band_z * d.scale;
-  out->rate = d.warm ? tl.rate : 86400 / d.dt;
+  /* The rate (and the score) once the views rank anything (about 72
+   * values); notifications wait for the warm-up, the tail's fit too. */
+  out->rate = d.surprise >= 0 ? tl.rate : 86400 / d.dt;
   out->p = fmin(1, out->rate * d.dt / 86400);
   kml_alert_state_t st = (kml_alert_state_t)m->alert.state;
   /* no new incident during a maintenance window; an open one still ends */
@@ -116,7 +118,7 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
   /* The score column: a value scores fully only when it is the rarest of
    * the last `refractory` seconds (one incident, one detection, at any
    * threshold NAB's sweep picks); the others are halved. */
-  out->score = d.warm ? score_of(out->p) : 0;
+  out->score = d.surprise >= 0 ? score_of(out->p) : 0;
   if (t - m->best_t > cfg->alert.refractory || !(out->p >= m->best_p)) {
     m->best_p = (float)out->p;
     m->best_t = t;

@@ -55,9 +55,10 @@ typedef struct {
   double time;      /* sample time */
   double value;     /* model input after rate conversion */
   int warm;         /* 1 once the anomaly model is past its warm-up */
-  double score;     /* anomaly score 0..1: a monotone map of rate (1/2 at
-                       one event per day, 0.9 at 1e-4), halved while an
-                       alert or its refractory time runs (what NAB ranks) */
+  double score;     /* anomaly score 0..1: a monotone map of p (1/2 at
+                       p = 1e-3), 0 until the views rank anything (about
+                       72 values, before the warm-up ends), halved unless
+                       the rarest of the refractory time (what NAB ranks) */
   double rate;      /* events per day at least this surprising on normal
                        data (tail.h); the alert compares it with the
                        budget */
