@@ -1,15 +1,22 @@
 /* tune: from the history collectd already keeps, propose the <Match>
- * blocks of the ml plugin that stay within a false-alarm budget, and print
- * them as a snippet that loads as written.
+ * blocks of the ml plugin that stay within a false-alarm budget, each with
+ * the FalseAlarmsPerDay that keeps it there, and print them as a snippet
+ * that loads as written.
  *
  * Series are grouped the way a <Match> selects them: collectd's layout
  * HOST/PLUGIN[-INSTANCE]/TYPE[-INSTANCE] gives one group per plugin and
  * type (CSV files: one group per directory, reported but without a
- * block, for want of identifiers). Each series is replayed through the plugin's
- * models; every WARNING or FAILURE it would have sent counts as a false alarm
- * (the history is taken as normal operation, which the output says). A group is
- * proposed when its notifications per series and day stay within the
- * budget; the others are listed with their rate and left out. */
+ * block, for want of identifiers). Each series is replayed through the
+ * plugin's models once per rung of a ladder of FalseAlarmsPerDay settings
+ * (the budget, then 1/2, 1/5 and 1/10 of it: the models run side by side
+ * in one pass); every WARNING or FAILURE counts as a false alarm
+ * (the history is taken as normal operation, which the output says), per
+ * series-day past the anomaly model's warm-up. A group gets the largest
+ * setting whose notifications per series and day stay within the budget:
+ * the budget itself for series whose history is as calm as the model
+ * assumes, less for series with more surprises than their noise explains.
+ * Groups above the budget even at the lowest rung are listed with their
+ * rate and left out. */
 #define _GNU_SOURCE
 #include "cli.h"
 #include "sources.h"
@@ -23,13 +30,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The ladder of FalseAlarmsPerDay settings tried, as shares of the
+ * budget (a 1-2-5 series over a decade). A group that needs less is not
+ * one the model explains: below about 0.005 a day even a value 10,000 sds
+ * out may not page (the surprise of one value is bounded by the history
+ * it is ranked against), so such a setting would silence the group. */
+static const double rungs[] = {1, 0.5, 0.2, 0.1};
+#define N_RUNGS (sizeof(rungs) / sizeof(rungs[0]))
+
 typedef struct {
   char plugin[128], type[128];
   int collectd; /* from collectd's files: the identity is known */
-  size_t series, notes, fc_notes;
-  double days;
-  double worst; /* highest notifications per day of one series */
+  size_t series, fc_notes;
+  size_t notes[N_RUNGS]; /* anomaly notifications at each rung */
+  double days;           /* series-days past the warm-up */
+  double worst[N_RUNGS]; /* highest notifications per day of one series */
 } group_t;
+
+/* FalseAlarmsPerDay of rung r for the budget: at most what the plugin
+ * accepts (KML_TAIL_TARGET). */
+static double rung_budget(double budget, size_t r) {
+  return fmin(budget, KML_TAIL_TARGET) * rungs[r];
+}
 
 void kml_cli_tune_usage(FILE *f) {
   fprintf(f,
@@ -46,11 +68,13 @@ void kml_cli_tune_usage(FILE *f) {
           "WARNING or\n"
           "FAILURE it would have sent counts as a false alarm, so give history "
           "of\n"
-          "normal operation. A group is proposed when its notifications per "
+          "normal operation. A group is proposed with the largest "
+          "FalseAlarmsPerDay\n"
+          "(the budget, or 1/2, 1/5, 1/10 of it) whose notifications per "
           "series and\n"
-          "day stay within the budget; the others are listed, with their rate, "
-          "as\n"
-          "comments.\n"
+          "day past the warm-up stay within the budget; the others are "
+          "listed, with\n"
+          "their rate, as comments.\n"
           "  --budget N        notifications per series and day allowed (0.1: "
           "one in\n"
           "                    ten days)\n"
@@ -152,24 +176,39 @@ static void identity(const char *rel, char *plugin, size_t pl, char *type,
   }
 }
 
-/* Notifications the models would have sent for one series. */
+/* Notifications the models would have sent for one series, with the
+ * anomaly model at every rung of the ladder (notes[r]) and the forecast
+ * model once (its alerts do not depend on the budget); *days gets the
+ * days of history past the anomaly model's warm-up. */
 static void replay_series(const kml_tune_opts_t *o, const kml_csv_series_t *s,
-                          size_t *notes, size_t *fc_notes) {
-  kml_model_cfg_t cfg = kml_model_defaults();
-  cfg.threshold = o->threshold;
-  cfg.horizon = o->horizon;
-  kml_model_t m;
-  kml_model_init(&m);
-  *notes = *fc_notes = 0;
+                          size_t *notes, size_t *fc_notes, double *days) {
+  kml_model_cfg_t cfg[N_RUNGS];
+  static kml_model_t m[N_RUNGS];
+  for (size_t r = 0; r < N_RUNGS; r++) {
+    cfg[r] = kml_model_defaults();
+    cfg[r].threshold = o->threshold;
+    cfg[r].horizon = o->horizon;
+    cfg[r].alert.budget = rung_budget(o->budget, r);
+    kml_model_init(&m[r]);
+    notes[r] = 0;
+  }
+  *fc_notes = 0;
+  double warm_from = NAN;
   for (size_t i = 0; i < s->n; i++) {
     kml_output_t out;
-    if (kml_model_update(&m, &cfg, o->kind, s->t[i], s->x[i], &out) !=
-        KML_RATE_OK)
-      continue;
-    *notes += out.alert_changed && out.alert != KML_ALERT_OKAY;
-    *fc_notes += isfinite(o->threshold) && out.fc_changed &&
-                 out.fc_alert != KML_ALERT_OKAY;
+    for (size_t r = 0; r < N_RUNGS; r++) {
+      if (kml_model_update(&m[r], &cfg[r], o->kind, s->t[i], s->x[i], &out) !=
+          KML_RATE_OK)
+        break; /* refused by one, refused by all */
+      notes[r] += out.alert_changed && out.alert != KML_ALERT_OKAY;
+      if (r == 0 && out.warm && isnan(warm_from))
+        warm_from = s->t[i];
+      if (r == 0)
+        *fc_notes += isfinite(o->threshold) && out.fc_changed &&
+                     out.fc_alert != KML_ALERT_OKAY;
+    }
   }
+  *days = isnan(warm_from) ? 0 : (s->t[s->n - 1] - warm_from) / 86400;
 }
 
 static group_t *group_of(group_t **gs, size_t *n, const char *plugin,
@@ -201,6 +240,42 @@ static void exact_regex(const char *s, char *out, size_t len) {
   out[k] = '\0';
 }
 
+/* Notifications per series and day of group g at rung r (forecast
+ * included); 0 without a day past the warm-up. */
+static double group_rate(const group_t *g, size_t r) {
+  return g->days > 0 ? (g->notes[r] + g->fc_notes) / g->days : 0;
+}
+
+/* The largest rung within the budget, or N_RUNGS when none is. */
+static size_t pick_rung(const kml_tune_opts_t *o, const group_t *g) {
+  for (size_t r = 0; r < N_RUNGS; r++)
+    if (group_rate(g, r) <= o->budget)
+      return r;
+  return N_RUNGS;
+}
+
+static void print_match(const kml_tune_opts_t *o, const group_t *g,
+                        const char *name, size_t r) {
+  char re[300];
+  printf("  <Match \"%s\">\n", name);
+  if (g->plugin[0]) {
+    exact_regex(g->plugin, re, sizeof(re));
+    printf("    Plugin \"%s\"\n", re);
+  }
+  if (g->type[0]) {
+    exact_regex(g->type, re, sizeof(re));
+    printf("    Type \"%s\"\n", re);
+  }
+  if (isfinite(o->threshold))
+    printf("    Models \"anomaly\" \"forecast\"\n    Forecast %.0f\n"
+           "    Threshold %.10g\n",
+           o->horizon, o->threshold);
+  else
+    printf("    Models \"anomaly\"\n");
+  printf("    FalseAlarmsPerDay %.4g\n", rung_budget(o->budget, r));
+  printf("  </Match>\n");
+}
+
 static void print_snippet(const kml_tune_opts_t *o, const group_t *gs,
                           size_t n) {
   printf("# kafka-ml tune: budget %g notification(s) per series and day; "
@@ -209,40 +284,37 @@ static void print_snippet(const kml_tune_opts_t *o, const group_t *gs,
          o->budget);
   for (size_t i = 0; i < n; i++) {
     const group_t *g = &gs[i];
-    double rate = g->days > 0 ? (g->notes + g->fc_notes) / g->days : 0;
-    char name[300], re[300];
+    size_t r = pick_rung(o, g);
+    size_t shown = r < N_RUNGS ? r : N_RUNGS - 1;
+    char name[300];
     snprintf(name, sizeof(name), "%s%s%s", g->plugin[0] ? g->plugin : "series",
              g->type[0] ? "-" : "", g->type);
-    printf("  # %s: %zu series, %.1f series-days, %zu anomaly and %zu "
-           "forecast notification(s): %.3f per series and day (worst "
-           "series %.3f)\n",
-           name, g->series, g->days, g->notes, g->fc_notes, rate, g->worst);
-    if (!(rate <= o->budget)) {
+    printf("  # %s: %zu series, %.1f series-days past the warm-up; at "
+           "FalseAlarmsPerDay %.4g: %zu anomaly and %zu forecast "
+           "notification(s), %.3f per series and day (worst series %.3f)\n",
+           name, g->series, g->days, rung_budget(o->budget, shown),
+           g->notes[shown], g->fc_notes, group_rate(g, shown), g->worst[shown]);
+    if (r > 0 && r < N_RUNGS)
+      printf("  # at FalseAlarmsPerDay %.4g it would have been %.3f per series "
+             "and day\n",
+             rung_budget(o->budget, 0), group_rate(g, 0));
+    if (g->days <= 0) {
+      printf("  # not proposed: no history past the warm-up (a day) to "
+             "judge it by\n");
+      continue;
+    }
+    if (r == N_RUNGS) {
       printf("  # not proposed: above the budget of %g\n", o->budget);
       continue;
     }
     if (!g->collectd) {
       printf("  # within the budget; CSV files carry no collectd "
              "identifiers: write a <Match> with the Plugin and Type of "
-             "these series\n");
+             "these series and FalseAlarmsPerDay %.4g\n",
+             rung_budget(o->budget, r));
       continue;
     }
-    printf("  <Match \"%s\">\n", name);
-    if (g->plugin[0]) {
-      exact_regex(g->plugin, re, sizeof(re));
-      printf("    Plugin \"%s\"\n", re);
-    }
-    if (g->type[0]) {
-      exact_regex(g->type, re, sizeof(re));
-      printf("    Type \"%s\"\n", re);
-    }
-    if (isfinite(o->threshold))
-      printf("    Models \"anomaly\" \"forecast\"\n    Forecast %.0f\n"
-             "    Threshold %.10g\n",
-             o->horizon, o->threshold);
-    else
-      printf("    Models \"anomaly\"\n");
-    printf("  </Match>\n");
+    print_match(o, g, name, r);
   }
   printf("</Plugin>\n");
 }
@@ -283,16 +355,18 @@ int kml_cli_tune(int argc, char **argv) {
       group_t *g = group_of(&gs, &n, plugin, type);
       if (g != NULL)
         g->collectd = collectd;
-      size_t notes, fc;
-      replay_series(&o, &s, &notes, &fc);
-      double days = s.n > 1 ? (s.t[s.n - 1] - s.t[0]) / 86400 : 0;
+      size_t notes[N_RUNGS], fc;
+      double days;
+      replay_series(&o, &s, notes, &fc, &days);
       if (g != NULL) {
         g->series++;
-        g->notes += notes;
         g->fc_notes += fc;
         g->days += days;
-        if (days > 0 && (notes + fc) / days > g->worst)
-          g->worst = (notes + fc) / days;
+        for (size_t r = 0; r < N_RUNGS; r++) {
+          g->notes[r] += notes[r];
+          if (days > 0 && (notes[r] + fc) / days > g->worst[r])
+            g->worst[r] = (notes[r] + fc) / days;
+        }
       }
     }
     kml_csv_free(&s);

@@ -3,6 +3,7 @@ a real PNG from plot, capacity advice, and clear errors for bad input."""
 import csv
 import json
 import os
+import re
 import subprocess
 
 from harness import BUILD
@@ -437,19 +438,25 @@ def test_tune_proposes_matches_within_the_budget_that_load(tmp_path):
     tree = tmp_path / "tree" / "hist"
     (tree / "exec-lag").mkdir(parents=True)
     shutil.copy(day_file, tree / "exec-lag")
-    # a series that jumps between regimes: many notifications in its history
+    # a calm series with two values 10,000 sds out past its first day: two
+    # notifications at any FalseAlarmsPerDay the ladder tries
     (tree / "exec-noisy").mkdir()
     rnd = random.Random(3)
     t0 = 1767225600
-    rows = ["%d.000,%f" % (t0 + 60 * i, (1000 if (i // 97) % 2 else 10) * (1 + 0.3 * rnd.random()))
-            for i in range(3 * 1440)]
-    (tree / "exec-noisy" / "gauge-jumpy-2026-01-01").write_text("epoch,value\n" + "\n".join(rows) + "\n")
+    vals = [10 + rnd.gauss(0, 1) for _ in range(3 * 1440)]
+    vals[int(1.5 * 1440)] = vals[int(2.5 * 1440)] = 1e4
+    rows = ["%d.000,%f" % (t0 + 60 * i, v) for i, v in enumerate(vals)]
+    (tree / "exec-noisy" / "other-spiky-2026-01-01").write_text("epoch,value\n" + "\n".join(rows) + "\n")
     p = run("tune", "--budget", "0.5", tmp_path / "tree")
     assert p.returncode == 0, p.stderr
     snippet = p.stdout
     assert '<Match "exec-gauge">' in snippet and 'Plugin "^exec$"' in snippet and 'Type "^gauge$"' in snippet
-    # the jumpy series shares plugin and type: the group's rate is reported
-    assert "per series and day" in snippet and "budget 0.5" in snippet
+    # each group's rate past the warm-up, and a FalseAlarmsPerDay of the
+    # ladder (the budget, 1/2, 1/5 or 1/10 of it) for the one proposed
+    assert "series-days past the warm-up" in snippet and "budget 0.5" in snippet, snippet
+    fapd = re.findall(r"^\s*FalseAlarmsPerDay (\S+)$", snippet, re.M)
+    assert len(fapd) == 1 and float(fapd[0]) in (0.5, 0.25, 0.1, 0.05), snippet
+    assert "# exec-other:" in snippet and "not proposed: above the budget of 0.5" in snippet, snippet
     # what tune prints loads as written in a real collectd
     cd = Collectd(snippet, plugins=("ml",))
     try:
@@ -459,10 +466,11 @@ def test_tune_proposes_matches_within_the_budget_that_load(tmp_path):
         assert "ml plugin: 1 match block(s)" in out, out
     finally:
         cd.cleanup()
-    # a tight budget leaves the jumpy group out, and says so
-    (tree / "exec-noisy" / "gauge-jumpy-2026-01-01").rename(tree / "exec-noisy" / "other-jumpy-2026-01-01")
-    p = run("tune", "--budget", "0.01", tmp_path / "tree")
+    # the spiky group's rate at the lowest rung is reported with the reason
+    p = run("tune", "--budget", "0.02", tmp_path / "tree")
     assert p.returncode == 0, p.stderr
-    assert "# exec-other:" in p.stdout and "not proposed: above the budget of 0.01" in p.stdout, p.stdout
+    assert re.search(r"# exec-other: 1 series, 2\.0 series-days past the warm-up; at FalseAlarmsPerDay "
+                     r"0\.002: 2 anomaly", p.stdout), p.stdout
+    assert "not proposed: above the budget of 0.02" in p.stdout, p.stdout
     assert run("tune", "--budget", "0", tmp_path / "tree").returncode == 2
     assert "false-alarm budget" in run("tune", "--help").stdout

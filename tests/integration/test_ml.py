@@ -378,8 +378,13 @@ LoadPlugin unixsock
         u.send('PUTNOTIF severity=okay time=%d plugin=ml type=maintenance '
                's:series=^ctl/planned-a/ message="no duration"' % t)
         wait_for(lambda: 'meta data "duration" is missing' in cd.log_text(), 20, "the refusal")
-        u.send('PUTNOTIF severity=okay time=%d plugin=ml type=maintenance '
-               's:series=^ctl/planned-a/ s:duration=2h message="deploy a"' % t)
+        # the window is asked for as the man page shows it: echo | socat
+        # (with the values' time instead of $(date +%s), as they are older)
+        line = ('echo "PUTNOTIF severity=okay time=%d plugin=ml type=maintenance \\\n'
+                '  s:series=^ctl/planned-a/ s:duration=2h message=\\"deploy a\\"" |\n'
+                '  socat - UNIX-CONNECT:%s' % (t, sock))
+        p = subprocess.run(["sh", "-c", line], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0 and p.stdout.startswith("0 Success"), (line, p.stdout, p.stderr)
         wait_for(lambda: 'maintenance of 1 series matching "^ctl/planned-a/"' in cd.log_text(), 20,
                  "the maintenance request in the log")
         for _ in range(6):  # both move from 50 to 80
