@@ -32,6 +32,8 @@
 #include "ml/persist.h"
 #include "ml/saver.h"
 #include "ml/series.h"
+#include "ml_cause.h"
+#include "ml_multipeers.h"
 #include "oconfig_value.h"
 
 #include <regex.h>
@@ -68,6 +70,8 @@ typedef struct {
   bool has[F_MAX];
   kml_peer_groups_cfg_t cfg;
   kml_peer_groups_t *groups; /* NULL until the block is fully configured */
+  kml_multipeers_cfg_t mcfg; /* Types: several values at once instead */
+  kml_multipeers_t *multi;   /* (ml_multipeers.c) */
 } peers_t;
 
 static peers_t **peers;
@@ -161,7 +165,8 @@ static notification_t notification_for(const value_list_t *vl,
 enum { END_CALM, END_RELEARNED, END_RESET };
 
 static void notify(const value_list_t *vl, const char *ds_name,
-                   const kml_output_t *o, const char *correlated, int end) {
+                   const kml_output_t *o, const char *correlated, int end,
+                   const kml_cause_chain_t *chain) {
   notification_t n = notification_for(vl, o->alert);
   char what[96];
   ssnprintf(what, sizeof(what), "%s%s%s%s%s", vl->type,
@@ -204,6 +209,7 @@ static void notify(const value_list_t *vl, const char *ds_name,
         &n, "ended", end == END_RESET ? "reset" : "relearned");
   if (correlated != NULL && correlated[0] != '\0')
     plugin_notification_meta_add_string(&n, "correlated", correlated);
+  ml_cause_annotate(&n, chain); /* why a group backed up (<Cause>) */
   plugin_dispatch_notification(&n);
   if (n.meta != NULL)
     plugin_notification_meta_free(n.meta);
@@ -388,6 +394,7 @@ static void flush_pending(void) {
   }
   if (nt > 0)
     kml_store_foreach(store, rank_visit, &(rank_ctx_t){targets, n});
+  kml_cause_chain_t *chains = ml_cause_for_pending(local, n);
   for (size_t i = 0; i < n; i++) {
     kml_pending_t *e = &local[i];
     value_list_t vl = pending_vl(e);
@@ -404,8 +411,10 @@ static void flush_pending(void) {
     notify(&vl, e->ds, &e->out, hint,
            e->kind == KML_PENDING_RESET ? END_RESET
            : e->out.relearned           ? END_RELEARNED
-                                        : END_CALM);
+                                        : END_CALM,
+           chains ? &chains[i] : NULL);
   }
+  free(chains);
 }
 
 static void feed(const match_t *m, const data_set_t *ds,
@@ -445,6 +454,10 @@ static void peers_feed(peers_t *pp, const data_set_t *ds,
   const char *const fields[F_MAX] = {vl->host, vl->plugin, vl->plugin_instance,
                                      vl->type, vl->type_instance};
   double t = CDTIME_T_TO_DOUBLE(vl->time);
+  if (pp->multi != NULL) {
+    ml_multipeers_feed(pp->multi, pp->name, ds, vl);
+    return;
+  }
   for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++)
     if (kml_peer_groups_feed(pp->groups, fields, ds->ds[i].name,
                              ds_kind(ds->ds[i].type), t,
@@ -459,6 +472,7 @@ static void process(const data_set_t *ds, const value_list_t *vl) {
     return;
   if (vl->meta != NULL && meta_data_exists(vl->meta, ML_DERIVED_META))
     return;
+  ml_cause_feed(ds, vl);
   for (size_t i = 0; i < n_peers; i++)
     if (match_fields(peers[i]->re, peers[i]->has, vl))
       peers_feed(peers[i], ds, vl);
@@ -558,7 +572,8 @@ static void report_store(double now) {
   meta_data_destroy(vl.meta);
 }
 
-static void peers_notify(const peers_t *pp, const kml_peer_change_t *c) {
+static void peers_notify(const peers_t *pp, const kml_peer_change_t *c,
+                         const kml_cause_chain_t *chain) {
   const kml_peers_summary_t *s = &c->population_summary;
   notification_t nt = {.severity = c->outlier ? NOTIF_WARNING : NOTIF_OKAY,
                        .time = cdtime()};
@@ -593,6 +608,7 @@ static void peers_notify(const peers_t *pp, const kml_peer_change_t *c) {
   if (c->outlier)
     plugin_notification_meta_add_double(&nt, "outlier_seconds",
                                         CDTIME_T_TO_DOUBLE(nt.time) - c->since);
+  ml_cause_annotate(&nt, chain); /* a partition's: why it backed up */
   plugin_dispatch_notification(&nt);
   if (nt.meta != NULL)
     plugin_notification_meta_free(nt.meta);
@@ -601,14 +617,22 @@ static void peers_notify(const peers_t *pp, const kml_peer_change_t *c) {
 /* One evaluation of a Peers block (src/ml/peer_groups.c); its state
  * changes become notifications, sent with no lock held. */
 static void peers_eval(peers_t *pp, double now, double interval) {
+  if (pp->multi != NULL) {
+    ml_multipeers_eval(pp->multi, pp->name, &pp->mcfg, now, interval,
+                       idle_timeout);
+    return;
+  }
   kml_peer_change_t *changes;
   long n =
       kml_peer_groups_eval(pp->groups, now, interval, idle_timeout, &changes);
   if (n < 0)
     ERROR(ML_LOG "<Peers \"%s\"> out of memory: not evaluated this interval",
           pp->name);
+  kml_cause_chain_t *chains =
+      n > 0 ? ml_cause_for_peers(changes, (size_t)n, now) : NULL;
   for (long i = 0; i < n; i++)
-    peers_notify(pp, &changes[i]);
+    peers_notify(pp, &changes[i], chains ? &chains[i] : NULL);
+  free(chains);
   free(changes);
 }
 
@@ -620,6 +644,7 @@ static int ml_read(void) {
   if (dropped > 0) {
     DEBUG(ML_LOG "dropped %zu idle series", dropped);
   }
+  ml_cause_expire(now - idle_timeout);
   flush_pending();
   double interval = CDTIME_T_TO_DOUBLE(plugin_get_interval());
   for (size_t i = 0; i < n_peers; i++)
@@ -958,6 +983,7 @@ static void peers_free(peers_t *pp) {
     if (pp->has[f])
       regfree(&pp->re[f]);
   kml_peer_groups_destroy(pp->groups);
+  kml_multipeers_destroy(pp->multi);
   free(pp);
 }
 
@@ -1000,11 +1026,13 @@ static int config_peers_option(peers_t *pp, oconfig_item_t *c) {
       pp->cfg.rules.min_members = (int)n;
   } else if (strcasecmp("Persist", c->key) == 0)
     rc = kml_conf_duration(&v, 0, 86400, 0, &pp->cfg.persist, err, sizeof(err));
+  else if (strcasecmp("Types", c->key) == 0)
+    rc = ml_multipeers_types(c, &pp->mcfg, err, sizeof(err));
   else {
     snprintf(err, sizeof(err),
              "is not an option of <Peers> (known: Host, Plugin, "
              "PluginInstance, Type, TypeInstance, GroupBy, ZThreshold, "
-             "MinMembers, Persist)");
+             "MinMembers, Persist, Types)");
     rc = -1;
   }
   if (rc != 0)
@@ -1013,7 +1041,7 @@ static int config_peers_option(peers_t *pp, oconfig_item_t *c) {
 }
 
 static const char *const peers_single[] = {"GroupBy", "ZThreshold",
-                                           "MinMembers", "Persist"};
+                                           "MinMembers", "Persist", "Types"};
 #define PEERS_SINGLE (sizeof(peers_single) / sizeof(peers_single[0]))
 
 static int config_peers(oconfig_item_t *ci) {
@@ -1021,6 +1049,7 @@ static int config_peers(oconfig_item_t *ci) {
   if (pp == NULL)
     return -1;
   pp->cfg = kml_peer_groups_defaults(); /* GroupBy Host Plugin Type */
+  pp->mcfg = kml_multipeers_defaults();
   if (config_block_name(ci, "Peers", pp->name, sizeof(pp->name)) != 0) {
     peers_free(pp);
     return 0;
@@ -1051,7 +1080,18 @@ static int config_peers(oconfig_item_t *ci) {
     else
       status = config_peers_option(pp, c);
   }
-  if (status == 0 && (pp->groups = kml_peer_groups_new(&pp->cfg)) == NULL) {
+  if (status == 0 && pp->mcfg.n_features > 0) {
+    /* Types: the members' values are compared together; the block's
+     * single-value rules and GroupBy (Type aside) apply to each value */
+    pp->mcfg.rules = pp->cfg.rules;
+    pp->mcfg.group_by = pp->cfg.group_by;
+    pp->mcfg.persist = pp->cfg.persist;
+    if ((pp->multi = kml_multipeers_new(&pp->mcfg)) == NULL) {
+      ERROR(ML_LOG "<Peers \"%s\"> out of memory", pp->name);
+      status = -1;
+    }
+  } else if (status == 0 &&
+             (pp->groups = kml_peer_groups_new(&pp->cfg)) == NULL) {
     ERROR(ML_LOG "<Peers \"%s\"> out of memory", pp->name);
     status = -1;
   }
@@ -1099,7 +1139,8 @@ static int config_global(oconfig_item_t *c) {
   else {
     snprintf(err, sizeof(err),
              "is not an option of <Plugin ml> (known: StateFile, "
-             "StateInterval, MaxSeries, IdleTimeout, <Match>, <Peers>)");
+             "StateInterval, MaxSeries, IdleTimeout, <Match>, <Peers>, "
+             "<Cause>)");
     rc = -1;
   }
   if (rc != 0)
@@ -1120,6 +1161,8 @@ static int ml_config(oconfig_item_t *ci) {
       config_match(c);
     else if (strcasecmp("Peers", c->key) == 0)
       config_peers(c);
+    else if (strcasecmp("Cause", c->key) == 0)
+      ml_cause_config(c);
     else {
       int dup = 0;
       for (int k = 0; k < 4; k++)
@@ -1142,6 +1185,7 @@ static int ml_config(oconfig_item_t *ci) {
     n_peers = 0;
     free(state_file); /* no state is read or written for a disabled block */
     state_file = NULL;
+    ml_cause_shutdown();
   }
   return 0;
 }
@@ -1191,6 +1235,7 @@ static int ml_init(void) {
             state_file);
   }
   evicted_seen = kml_store_evicted(store);
+  ml_cause_init(CDTIME_T_TO_DOUBLE(plugin_get_interval()));
   if (n_matches == 0 && n_peers == 0)
     WARNING(ML_LOG "no <Match> or <Peers> block: nothing will be modeled");
   INFO(ML_LOG "%zu match block(s), %zu peers block(s), at most %zu series",
@@ -1206,6 +1251,7 @@ static int ml_shutdown(void) {
   store = NULL;
   kml_pending_destroy(pending);
   pending = NULL;
+  ml_cause_shutdown();
   for (size_t i = 0; i < n_matches; i++)
     match_free(matches[i]);
   free(matches);
