@@ -457,10 +457,24 @@ static int leader_of(scan_t *s, const char *host, const char *ti) {
   return l && isfinite(*l) && *l >= 0 && *l < 1e9 ? (int)*l : -1;
 }
 
+/* A partition backs up with the others only when its growth is at least
+ * this share of the largest: a consumer that slows on one partition
+ * moves the others' lag by a few messages (its pauses, its commits), and
+ * those must not be named beside the one that backed up by hundreds. */
+#define BACKED_SHARE 0.1
+
 static void name_partitions(scan_t *s, job_t *j, kml_cause_chain_t *ch) {
+  double most = 0;
   for (int k = 0; k < j->n_parts; k++) {
     part_t *p = &j->parts[k];
     p->growth = growth_of(p->w, W, &p->backed);
+    if (p->backed && p->growth > most)
+      most = p->growth;
+  }
+  for (int k = 0; k < j->n_parts; k++) {
+    part_t *p = &j->parts[k];
+    if (p->backed && !(p->growth >= BACKED_SHARE * most))
+      p->backed = 0;
     ch->parts_seen++;
     ch->parts_backed += p->backed;
   }

@@ -23,6 +23,11 @@
  *       come, committing every 500 ms, with topic PAUSED's partitions
  *       paused from FROM to TO seconds after the start (a consumer falling
  *       behind on one topic)
+ *   kafkactl BOOT consume-slow GROUP TOPIC SECONDS PARTITION RATE FROM
+ *       a group member reading TOPIC as fast as it comes, committing every
+ *       500 ms, except partition PARTITION, read at most RATE msgs/s
+ *       (0: paused) from FROM seconds after the start (a consumer that
+ *       slows on one partition)
  *
  * Exit status 0 on success, 1 on a Kafka error (printed), 2 on bad usage. */
 #include <librdkafka/rdkafka.h>
@@ -601,6 +606,68 @@ static int consume_pause(const char *boot, int argc, char **argv) {
   return 0;
 }
 
+/* Pause or resume one partition of the assignment (if assigned). */
+static void pause_one(rd_kafka_t *rk, const char *topic, int part, int pause) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, topic, part);
+  if (pause)
+    rd_kafka_pause_partitions(rk, l);
+  else
+    rd_kafka_resume_partitions(rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+}
+
+static int consume_slow(const char *boot, int argc, char **argv) {
+  if (argc < 6)
+    return 2;
+  char err[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", boot, NULL, 0);
+  rd_kafka_conf_set(conf, "log_level", "3", NULL, 0);
+  rd_kafka_conf_set(conf, "group.id", argv[0], NULL, 0);
+  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", NULL, 0);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "true", NULL, 0);
+  rd_kafka_conf_set(conf, "auto.commit.interval.ms", "500", NULL, 0);
+  /* small prefetch, so that a pause takes effect within a few messages */
+  rd_kafka_conf_set(conf, "queued.min.messages", "10", NULL, 0);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (rk == NULL)
+    die("consumer", err);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, argv[1], RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  double secs = atof(argv[2]), rate = atof(argv[4]), from = atof(argv[5]);
+  int part = atoi(argv[3]);
+  double t0 = now();
+  long got = 0; /* messages of the slow partition since FROM */
+  int paused = 0, said = 0;
+  while (!stop && now() - t0 < secs) {
+    double t = now() - t0;
+    int slow = t >= from;
+    if (slow && !said) {
+      fprintf(stderr, "kafkactl: %s-%d slowed to %g msgs/s at %.1f s\n",
+              argv[1], part, rate, t);
+      said = 1;
+    }
+    /* again at every poll: a rebalance hands partitions back unpaused */
+    int want = slow && got >= (long)((t - from) * rate);
+    if (want || paused)
+      pause_one(rk, argv[1], part, want);
+    paused = want;
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
+    if (m == NULL)
+      continue;
+    if (!m->err && slow && m->partition == part)
+      got++;
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -619,6 +686,7 @@ int main(int argc, char **argv) {
       {"create-topics", create_topics},
       {"commit-loop", commit_loop},
       {"consume-pause", consume_pause},
+      {"consume-slow", consume_slow},
   };
   if (argc >= 3)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

@@ -247,10 +247,48 @@ static void scopes_expiry_and_unwanted_triggers(void **state) {
   kml_cause_destroy(c);
 }
 
+/* A consumer that slows on one partition (measured on a real broker):
+ * the others' lag moves from 0 to a few messages when it does, that one
+ * grows by hundreds. Only it is named, with its leader. */
+static void one_slow_partition_is_named_alone(void **state) {
+  (void)state;
+  kml_cause_cfg_t cc = kml_cause_defaults();
+  cc.step = 2;
+  char err[256];
+  kml_cause_t *c = kml_cause_new(&cc, err, sizeof(err));
+  assert_non_null(c);
+  static const int other[14] = {7, 7, 3, 4, 6, 2, 5, 3, 2, 0, 6, 4, 2, 4};
+  double t = 1000;
+  for (int s = 0; s < 40; s++, t += 2)
+    for (int p = 0; p < 4; p++) {
+      char ti[16];
+      snprintf(ti, sizeof(ti), "o-%d", p);
+      const char *lag[5] = {"local", "kafka", "group-g", "kafka_lag", ti};
+      const char *ld[5] = {"local", "kafka", "topic-o", "kafka_leader", ti};
+      double v = s < 26 ? 0 : p == 2 ? 11.0 * (s - 25) : other[s - 26];
+      assert_int_equal(kml_cause_feed(c, lag, "value", KML_DS_GAUGE, t, v), 0);
+      assert_int_equal(
+          kml_cause_feed(c, ld, "value", KML_DS_GAUGE, t, p == 2 ? 3 : 1), 0);
+    }
+  kml_cause_trigger_t tr = {
+      .id = {"local", "kafka", "group-g", "kafka_lag", "o-2"},
+      .ds = "value",
+      .time = t - 2};
+  kml_cause_chain_t ch;
+  assert_int_equal(kml_cause_explain(c, &tr, 1, &ch), 1);
+  assert_int_equal(ch.parts_seen, 4);
+  assert_int_equal(ch.parts_backed, 1);
+  assert_string_equal(ch.part[0].ti, "o-2");
+  assert_int_equal(ch.n_leaders, 1);
+  assert_int_equal(ch.leader[0].id, 3);
+  kml_cause_destroy(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(slow_broker_chain_is_named),
       cmocka_unit_test(stalled_group_is_consumer_side),
+      cmocka_unit_test(one_slow_partition_is_named_alone),
       cmocka_unit_test(message_fits_and_meta_has_numbers),
       cmocka_unit_test(bad_scope_regex_is_named),
       cmocka_unit_test(scopes_expiry_and_unwanted_triggers),
