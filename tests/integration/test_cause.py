@@ -1,28 +1,106 @@
-"""Why a group backed up, end to end: a real broker, a real consumer group
-and a real collectd with the shipped kafka.conf and ml.conf (which has the
-<Cause> block). A consumer that slows on one partition while the others
-flow must give a notification whose meta data names that partition and
-its leader, and whose message says so."""
+"""Why a group backed up, and which broker is unlike its peers, end to end
+on a real 3-broker cluster of its own with a real collectd running the
+shipped kafka.conf and ml.conf (its <Cause> block as shipped; its brokers
+<Peers> block comparing messages in, replicated messages in, round-trip
+time and leader count together, as the snippet suggests where leadership
+is pinned). One collectd watches two phases:
+
+1. healthy brokers, a producer and a consumer group that slows on one
+   partition: the notification's meta data names that partition and its
+   leader (a broker in line with its peers), its message says so, and no
+   broker is named by the brokers block;
+2. broker 3 throttled for real (SIGSTOP/SIGCONT bursts: stopped 0.3 s of
+   every second, as a broker stalled by its disk or GC is): the brokers
+   block names broker 3, and nobody else."""
 import os
+import re
 import signal
 import subprocess
+import tempfile
+import threading
 import time
 import uuid
 
-from harness import KAFKACTL, Collectd, bootstrap, kafkactl, wait_for
-from test_ml import shipped_snippets
+import pytest
 
-PARTS = 4
+from harness import CLUSTER, KAFKACTL, SRC, Collectd, kafkactl, wait_for
+
+PARTS = 6
 SLOW = 2
+TYPES = '"kafka_messages_in" "kafka_replicated_in" "kafka_rtt" "kafka_leaders"'
 
 
-def test_slow_partition_is_named_with_its_leader(tmp_path):
+@pytest.fixture(scope="module")
+def cluster3():
+    if os.environ.get("KML_CLUSTER3_DIR"):  # a running one (when iterating)
+        d = os.environ["KML_CLUSTER3_DIR"]
+        yield d, subprocess.check_output([CLUSTER, "bootstrap", "--dir", d], text=True).strip()
+        return
+    d = tempfile.mkdtemp(prefix="kml-kafka3.")
+    try:
+        boot = subprocess.check_output([CLUSTER, "start", "--brokers", "3", "--dir", d], text=True).strip()
+    except subprocess.CalledProcessError:
+        subprocess.call([CLUSTER, "stop", "--dir", d])  # the brokers that did start
+        subprocess.call(["rm", "-rf", d])
+        raise
+    yield d, boot
+    subprocess.call([CLUSTER, "stop", "--dir", d])
+    subprocess.call(["rm", "-rf", d])
+
+
+def snippets(boot, state_file, prefix):
+    """The shipped kafka.conf and ml.conf at a 2 s interval, on this cluster
+    and this test's topics and groups; the brokers block on four values."""
+    parts = []
+    for name in ("kafka.conf", "ml.conf"):
+        with open(os.path.join(SRC, "collectd.conf.d", name)) as f:
+            text = f.read()
+        text = re.sub(r"^LoadPlugin .*$", "", text, flags=re.M)
+        text = text.replace('Brokers "127.0.0.1:9092"', 'Brokers "%s"' % boot)
+        text = text.replace('"/var/lib/collectd/ml.state"', '"%s"' % state_file)
+        text = re.sub(r"^(\s*)Interval \d+", r"\g<1>Interval 2", text, flags=re.M)
+        text = text.replace('TopicsExclude "^__"', 'TopicsExclude "^__"\n    TopicsInclude "^%s"\n'
+                            '    GroupsInclude "^%s"' % (prefix, prefix))
+        text, n = re.subn(r'Types "kafka_replicated_in" "kafka_rtt"', "Types " + TYPES, text)
+        assert n == 1 or name == "kafka.conf", "the brokers block of ml.conf changed"
+        parts.append(text)
+    return "\n".join(parts)
+
+
+class Throttle(threading.Thread):
+    """SIGSTOP / SIGCONT bursts on one broker's JVM (by the PID the cluster
+    script recorded), until stopped; the broker is left running."""
+
+    def __init__(self, d, broker, stopped=0.3, period=1.0):
+        super().__init__(daemon=True)
+        with open(os.path.join(d, "broker-%d" % broker, "pid")) as f:
+            self.pid = int(f.read().strip())
+        self.stopped, self.period = stopped, period
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            os.kill(self.pid, signal.SIGSTOP)
+            try:
+                time.sleep(self.stopped)
+            finally:
+                os.kill(self.pid, signal.SIGCONT)
+            self.done.wait(self.period - self.stopped)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        os.kill(self.pid, signal.SIGCONT)
+
+
+def test_slow_partition_chain_then_throttled_broker(cluster3, tmp_path):
+    d, boot = cluster3
     os.chmod(str(tmp_path), 0o777)
-    prefix = "cause-%s-" % uuid.uuid4().hex[:6]
+    prefix = "why-%s-" % uuid.uuid4().hex[:6]
     topic, group = prefix + "orders", prefix + "billing"
-    kafkactl("create-topic", topic, PARTS, 1)
-    boot = bootstrap()
+    kafkactl("create-topic", topic, PARTS, 3, boot=boot)
     procs = []
+    throttle = None
 
     def spawn(cmd):
         procs.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -30,44 +108,69 @@ def test_slow_partition_is_named_with_its_leader(tmp_path):
 
     slow_from = 30  # seconds after the consumer starts
     try:
-        spawn([KAFKACTL, boot, "produce-rate", topic, "40", "240"])
-        spawn([KAFKACTL, boot, "consume-slow", group, topic, "240", str(SLOW), "1", str(slow_from)])
+        spawn([KAFKACTL, boot, "produce-rate", topic, "60", "400"])
+        spawn([KAFKACTL, boot, "consume-slow", group, topic, "400", str(SLOW), "1", str(slow_from)])
         started = time.time()
-        cd = Collectd(shipped_snippets(str(tmp_path / "ml.state"), 2, prefix), interval=2,
-                      notify_exec=True)
-        with cd:
+        with Collectd(snippets(boot, str(tmp_path / "ml.state"), prefix), interval=2, notify_exec=True) as cd:
             gpi = "group-" + group
             for p in range(PARTS):
                 cd.wait_value("local", "kafka", "kafka_lag", gpi, "%s-%d" % (topic, p), timeout=60)
             leader = int(cd.wait_value("local", "kafka", "kafka_leader", "topic-" + topic,
                                        "%s-%d" % (topic, SLOW)))
+            for b in (1, 2, 3):
+                cd.wait_value("local", "kafka", "kafka_rtt", "broker-%d" % b, timeout=30)
+
+            def brokers_named():
+                return [n for n in cd.notifications() if n.get("Type") == "ml_peers"]
 
             def chained():
                 return [n for n in cd.notifications()
                         if n["Severity"] == "WARNING" and "cause_partitions" in n["meta"]
                         and n.get("PluginInstance") == gpi]
 
+            # 1. the slow partition, explained
             got = wait_for(chained, slow_from + 120 - (time.time() - started), "a notification with the chain",
                            step=1)
-            n = got[0]
-            delay = float(n["Time"]) - (started + slow_from)
-            print("chain notification %.0f s after the slowdown: %s %s/%s %s | %s" % (
-                delay, n["meta"].get("model"), n.get("PluginInstance"), n.get("TypeInstance"), n["message"],
-                {k: v for k, v in n["meta"].items() if k.startswith("cause_")}))
-            m = n["meta"]
-            # the partition that backed up, and only it
+            n, m = got[0], got[0]["meta"]
+            print("phase 1: chain %.0f s after the slowdown: %s | %s" % (
+                float(n["Time"]) - (started + slow_from), n["message"],
+                {k: v for k, v in m.items() if k.startswith("cause_")}))
             assert m["cause_partitions"] == "%s-%d" % (topic, SLOW), m
             assert float(m["cause_partitions_backed"]) == 1, m
             assert float(m["cause_partitions_seen"]) == PARTS, m
-            # its leader, and the group
             assert int(float(m["cause_leader"])) == leader, m
             assert m["cause_group"] == gpi, m
             assert "backed up: %s-%d of %d" % (topic, SLOW, PARTS) in n["message"], n["message"]
             assert "leader %d" % leader in n["message"], n["message"]
-            # no chain names a partition that flowed
+            # its leader is judged against the two other brokers: in line
+            assert float(m["cause_leader_brokers"]) == 3, m
+            assert float(m["cause_leader_outlier"]) == 0, m
             for other in chained():
                 assert other["meta"]["cause_partitions"] == "%s-%d" % (topic, SLOW), other
+            # a longer healthy period when measuring (KML_WHY_HEALTHY seconds)
+            time.sleep(float(os.environ.get("KML_WHY_HEALTHY", 0)))
+            healthy = time.time() - started
+            assert brokers_named() == [], brokers_named()
+
+            # 2. broker 3 throttled
+            throttle = Throttle(d, 3)
+            throttle.start()
+            t_throttle = time.time()
+            warn = wait_for(lambda: [n for n in brokers_named() if n["Severity"] == "WARNING"], 120,
+                            "the brokers block to name the throttled broker", step=1)
+            w = warn[0]
+            print("phase 2: broker named %.0f s after the throttle began: %s | %s" % (
+                float(w["Time"]) - t_throttle, w["message"], w["meta"]))
+            assert w["PluginInstance"] == "broker-3", w
+            assert w["meta"]["peers"] == "brokers", w
+            assert int(w["meta"]["members"]) == 3, w
+            assert float(w["meta"]["outlier_seconds"]) >= 30, w  # Persist as shipped
+            assert {n["PluginInstance"] for n in brokers_named()} == {"broker-3"}, brokers_named()
+            print("healthy brokers for %.0f s before the throttle (3 brokers, 4 values): no ml_peers "
+                  "notification" % healthy)
     finally:
+        if throttle is not None:
+            throttle.stop()
         for p in procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)
