@@ -86,6 +86,11 @@ int kml_cli_tune_parse(int argc, char **argv, kml_tune_opts_t *o, char *err,
 void kml_cli_tune_usage(FILE *f);
 int kml_cli_tune(int argc, char **argv);
 
+/* ------------------------------------------------------------ explain */
+/* Why a group backed up, from collectd's csv files (src/cli/explain.c). */
+void kml_cli_explain_usage(FILE *f);
+int kml_cli_explain(int argc, char **argv);
+
 /* Shared by the parsers: "gauge", "derive", "counter", "absolute" -> kind;
  * 0 on success. */
 int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind);

@@ -18,7 +18,9 @@ static void usage(FILE *f) {
              "  whatif    partitions and consumers that keep lag under the "
              "SLA\n"
              "  tune      <Match> blocks for a false-alarm budget, from "
-             "recorded history\n\n"
+             "recorded history\n"
+             "  explain   why a consumer group backed up, from recorded "
+             "series\n\n"
              "kafka-ml COMMAND --help describes each command; kafka-ml "
              "--version prints the version.\n"
              "Exit status: 0 done, 1 failure, 2 bad input or usage.\n");
@@ -40,11 +42,9 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(int, char **);
-  } cmds[] = {{"replay", kml_cli_replay},
-              {"plot", kml_cli_plot},
-              {"simulate", kml_cli_simulate},
-              {"whatif", kml_cli_whatif},
-              {"tune", kml_cli_tune}};
+  } cmds[] = {{"replay", kml_cli_replay},     {"plot", kml_cli_plot},
+              {"simulate", kml_cli_simulate}, {"whatif", kml_cli_whatif},
+              {"tune", kml_cli_tune},         {"explain", kml_cli_explain}};
   for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
     if (strcmp(argv[1], cmds[i].name) == 0) {
       for (int k = 2; k < argc; k++)

@@ -23,7 +23,7 @@ import uuid
 
 import pytest
 
-from harness import CLUSTER, KAFKACTL, SRC, Collectd, kafkactl, wait_for
+from harness import BUILD, CLUSTER, KAFKACTL, SRC, TYPES, Collectd, kafkactl, wait_for
 
 PARTS = 6
 SLOW = 2
@@ -147,6 +147,16 @@ def test_slow_partition_chain_then_throttled_broker(cluster3, tmp_path):
             assert float(m["cause_leader_outlier"]) == 0, m
             for other in chained():
                 assert other["meta"]["cause_partitions"] == "%s-%d" % (topic, SLOW), other
+            # kafka-ml explain prints the same chain from the csv plugin's files
+            r = subprocess.run([os.path.join(BUILD, "kafka-ml"), "explain", "--group", group, "--at", n["Time"],
+                                "--types-db", TYPES[0], "--types-db", TYPES[1], cd.data],
+                               capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+            said = dict(l[5:].split(": ", 1) for l in r.stdout.splitlines() if l.startswith("meta "))
+            print("kafka-ml explain at the notification's time:\n" + r.stdout)
+            assert said["cause_partitions"] == m["cause_partitions"], (said, m)
+            assert int(said["cause_leader"]) == leader, said
+            assert said["cause_leader_outlier"] == "0", said
             # a longer healthy period when measuring (KML_WHY_HEALTHY seconds)
             time.sleep(float(os.environ.get("KML_WHY_HEALTHY", 0)))
             healthy = time.time() - started

@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 
-from harness import BUILD
+from harness import BUILD, SRC
 
 KML = os.path.join(BUILD, "kafka-ml")
 
@@ -475,3 +475,115 @@ def test_tune_proposes_matches_within_the_budget_that_load(tmp_path):
     assert "not proposed: above the budget of 0.02" in p.stdout, p.stdout
     assert run("tune", "--budget", "0", tmp_path / "tree").returncode == 2
     assert "false-alarm budget" in run("tune", "--help").stdout
+
+
+def _incident_datadir(root, step=10, n=60, onset=40):
+    """collectd csv files of a small cluster "prod" (3 brokers, topic
+    orders with 6 partitions, partition p led by broker p % 3 + 1) and of
+    the brokers' hosts: from value `onset` broker 2 slows (its round-trip
+    time x8, its host's disk busy), the group billing stops keeping up on
+    the partitions it leads (orders-1, orders-4), and memory grows on every
+    host all along (a trend that must not match)."""
+    import math
+    import random
+    rnd = random.Random(7)
+    t0 = 1767225600
+    files = {}
+
+    def put(host, pdir, tname, header, t, vals):
+        key = (host, pdir, tname)
+        if key not in files:
+            files[key] = [header]
+        files[key].append("%.3f,%s" % (t, ",".join("%g" % v for v in vals)))
+
+    lag = [0.0] * 6
+    offset = [0.0] * 6
+    io_cum = [0.0] * 4
+    for s in range(n):
+        t = t0 + s * step
+        tk = t + 0.4
+        slow = s >= onset
+        for b in (1, 2, 3):
+            rtt = (3 + rnd.random()) * (8 if slow and b == 2 else 1)
+            put("prod", "kafka-broker-%d" % b, "kafka_rtt", "epoch,value", tk, [rtt])
+            put("prod", "kafka-broker-%d" % b, "kafka_leaders", "epoch,value", tk, [2])
+            put("prod", "kafka-broker-%d" % b, "kafka_messages_in", "epoch,value", tk,
+                [200 * (1 + 0.05 * rnd.gauss(0, 1))])
+            host = "kafka%d" % b
+            th = t + 2
+            put(host, "memory", "memory-used", "epoch,value", th, [4e9 + 3e6 * s + 1e6 * rnd.gauss(0, 1)])
+            io = 50 + 10 * rnd.gauss(0, 1)
+            if b == 2 and s >= onset - 1:
+                io *= 6
+            io_cum[b] += io * step
+            put(host, "disk-sda", "disk_io_time", "epoch,io_time,weighted_io_time", th,
+                [int(io_cum[b]), int(2 * io_cum[b])])
+        for p in range(6):
+            rate = 100 * (1 + 0.3 * s / n + 0.05 * rnd.gauss(0, 1))
+            offset[p] += rate * step
+            put("prod", "kafka-topic-orders", "kafka_offset-orders-%d" % p, "epoch,value", tk, [int(offset[p])])
+            put("prod", "kafka-topic-orders", "kafka_leader-orders-%d" % p, "epoch,value", tk, [p % 3 + 1])
+            if slow and p % 3 + 1 == 2:
+                lag[p] += rate * 0.6 * step
+            saw = rate * 0.5 * rnd.random()  # commits every 500 ms
+            put("prod", "kafka-group-billing", "kafka_lag-orders-%d" % p, "epoch,value", tk,
+                [int(lag[p] + saw)])
+        put("prod", "kafka-group-billing", "kafka_lag-total", "epoch,value", tk, [sum(lag) + 900])
+    for (host, pdir, tname), lines in files.items():
+        d = root / host / pdir
+        d.mkdir(parents=True, exist_ok=True)
+        (d / ("%s-2026-01-01" % tname)).write_text("\n".join(lines) + "\n")
+    return t0 + (n - 1) * step
+
+
+def test_explain_names_partitions_leader_and_matches(tmp_path):
+    data = tmp_path / "csv"
+    last = _incident_datadir(data)
+    types = [os.path.join(SRC, "collectd.conf.d", "kafka.types.db")]
+    if os.path.exists("/usr/share/collectd/types.db"):
+        types.insert(0, "/usr/share/collectd/types.db")
+    targs = sum([["--types-db", t] for t in types], [])
+    r = run("explain", "--group", "billing", *targs, data)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    print(out)
+    meta = dict(l[5:].split(": ", 1) for l in out.splitlines() if l.startswith("meta "))
+    assert "partitions: 2 of 6 backed up" in out, out
+    assert set(meta["cause_partitions"].split(",")) == {"orders-1", "orders-4"}, meta
+    assert meta["cause_leader"] == "2", meta
+    assert meta["cause_leader_outlier"] == "1", meta
+    assert "leader: broker 2 leads 2 of them; an OUTLIER among 3 brokers" in out, out
+    # the slow broker's own series is the best application match; its
+    # host's disk the best resource match, not the memory that trends
+    assert meta["cause_application"].startswith("prod/kafka-broker-2/"), meta
+    assert meta["cause_resource"].startswith("kafka2/disk-sda/disk_io_time"), meta
+    assert re.search(r"message: backed up: orders-[14],orders-[14] of 6; leader 2 \(broker 2 outlier: kafka_rtt", out), out
+    assert "explained: group-billing on prod at 2026-01-01 00:09:50 UTC (%d)" % last in out, out
+    # before the incident nothing backed up
+    r = run("explain", "-g", "group-billing", "--at", last - 300, *targs, data)
+    assert r.returncode == 0, r.stderr
+    assert "partitions: none of 6 backed up" in r.stdout, r.stdout
+    # one partition, as a peer outlier of it is explained
+    r = run("explain", "-g", "billing", "-p", "orders-4", *targs, data)
+    assert r.returncode == 0 and "meta cause_leader: 2" in r.stdout, r.stdout + r.stderr
+
+
+def test_explain_refuses_bad_input_clearly(tmp_path):
+    data = tmp_path / "csv"
+    _incident_datadir(data, n=20, onset=10)
+    for args, want in [
+        (["explain", data], "--group ID is required"),
+        (["explain", "-g", "billing"], "no DATADIR given"),
+        (["explain", "-g", "nope", data], "no kafka_lag-total of group-nope"),
+        (["explain", "-g", "billing", "--at", "yesterday", data], "--at takes epoch seconds"),
+        (["explain", "-g", "billing", "--method", "dtw", data], "--method takes detrend, diff or raw"),
+        (["explain", "-g", "billing", "--scope", "cpu", data], "--scope takes NAME=PLUGIN-REGEX"),
+        (["explain", "-g", "billing", "--scope", "x=(cpu", data], 'Scope "x" plugin "(cpu" is not a valid regex'),
+        (["explain", "-g", "billing", "--types-db", tmp_path / "none", data], "cannot be read"),
+        (["explain", "-g", "billing", tmp_path / "missing"], "missing"),
+    ]:
+        r = run(*args)
+        assert r.returncode == 2, (args, r.returncode, r.stdout, r.stderr)
+        assert want in r.stderr, (args, r.stderr)
+    r = run("explain", "--help")
+    assert r.returncode == 0 and "usage: kafka-ml explain" in r.stdout

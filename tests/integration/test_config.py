@@ -55,6 +55,9 @@ PEERS_CASES = [
     ('GroupBy "Host" "Host"', "GroupBy takes distinct field names"),
     ('Persist "2d"', "Persist must be"),
     ("Persist -1", "Persist must be"),
+    ('Types "kafka_rtt"', "Types takes 2 to 8 type names"),
+    ('Types "kafka-rtt" "kafka_leaders"', '"kafka-rtt" is not a type name'),
+    ('Types "kafka_rtt" "kafka_rtt"', '"kafka_rtt" is given twice'),
 ]
 
 GLOBAL_CASES = [
@@ -161,5 +164,41 @@ def test_bad_global_option_disables_the_plugin_block():
         rc, out = cd.test_once()
         assert rc == 0 and not errors(out), out
         assert "ml plugin: 1 match block(s), 0 peers block(s), at most 1000 series" in out
+    finally:
+        cd.cleanup()
+
+
+CAUSE_CASES = [
+    ('Scope "resource" "(cpu"', 'Scope "resource" plugin "(cpu" is not a valid regex'),
+    ('Scope "only-a-name"', "Scope takes a name and a plugin regex"),
+    ('Method "dtw"', 'Method takes "detrend"'),
+    ("MaxLag 40", "MaxLag must be"),
+    ("MinCorrelation 2", "MinCorrelation must be"),
+    ('Effects "["', 'Effects "[" is not a valid regex'),
+    ("Shards 2", "Shards is not an option of <Cause>"),
+]
+
+
+def test_bad_cause_line_leaves_the_chain_off_and_the_rest_running():
+    for line, want in CAUSE_CASES:
+        body = ('<Plugin ml>\n  <Match "lag">\n    Plugin "^kafka$"\n  </Match>\n'
+                "  <Cause>\n    %s\n  </Cause>\n</Plugin>\n") % line
+        cd = Collectd(body, plugins=("ml",))
+        try:
+            rc, out = cd.test_once()
+            assert rc == 0, out
+            errs = errors(out)
+            assert any(want in l for l in errs), (line, errs)
+            assert any("<Cause> disabled because of the error above" in l for l in errs), (line, errs)
+            assert "ml plugin: 1 match block(s), 0 peers block(s)" in out, out
+            assert "<Cause>: 2 scopes" not in out
+        finally:
+            cd.cleanup()
+    cd = Collectd('<Plugin ml>\n  <Match "lag">\n    Plugin "^kafka$"\n  </Match>\n'
+                  '  <Cause>\n    Step "10s"\n    MaxLag 4\n  </Cause>\n</Plugin>\n', plugins=("ml",))
+    try:
+        rc, out = cd.test_once()
+        assert rc == 0 and not errors(out), out
+        assert "ml plugin: <Cause>: 2 scopes, 10 s slots, at most 50000 series" in out, out
     finally:
         cd.cleanup()
