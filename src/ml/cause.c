@@ -430,6 +430,18 @@ static void scan_structure(const char *key, void *payload, void *ud) {
       float tmp[W];
       double before = median_of(w, W / 2, tmp), now = recent_median(w, W, 3);
       double v = (now - before) / (fabs(now) + fabs(before) + 1e-12);
+      /* a value still within what the first half held (round-trip times
+       * of a loaded host jump from 2 to 8 ms and back for a statistics
+       * window) did not change; one stray value in it is not its range */
+      int m = 0;
+      for (int q = 0; q < W / 2; q++)
+        if (isfinite(w[q]))
+          tmp[m++] = w[q];
+      if (m >= 4) {
+        qsort(tmp, (size_t)m, sizeof(float), fcmp);
+        if (now >= tmp[1] && now <= tmp[m - 2])
+          v = 0;
+      }
       if (isfinite(v))
         add_broker(s, &f, v, moves(w, W));
       first = 0;
