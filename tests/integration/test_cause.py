@@ -112,9 +112,12 @@ def test_slow_partition_chain_then_throttled_broker(cluster3, tmp_path):
 
     slow_from = 40  # seconds after the consumer starts (the chain's window
     # of 32 intervals then begins after collectd's first collections)
+    # a longer healthy period when measuring (KML_WHY_HEALTHY seconds)
+    healthy_more = float(os.environ.get("KML_WHY_HEALTHY", 0))
+    run_for = str(int(400 + healthy_more))
     try:
-        spawn([KAFKACTL, boot, "produce-rate", topic, "60", "400"])
-        spawn([KAFKACTL, boot, "consume-slow", group, topic, "400", str(SLOW), "1", str(slow_from)])
+        spawn([KAFKACTL, boot, "produce-rate", topic, "60", run_for])
+        spawn([KAFKACTL, boot, "consume-slow", group, topic, run_for, str(SLOW), "1", str(slow_from)])
         started = time.time()
         with Collectd(snippets(boot, str(tmp_path / "ml.state"), prefix), interval=2, notify_exec=True) as cd:
             gpi = "group-" + group
@@ -163,8 +166,7 @@ def test_slow_partition_chain_then_throttled_broker(cluster3, tmp_path):
             print("kafka-ml explain at the notification's time:\n" + r.stdout)
             assert said["cause_partitions"] == m["cause_partitions"], (said, m)
             assert int(said["cause_leader"]) == leader, said
-            # a longer healthy period when measuring (KML_WHY_HEALTHY seconds)
-            time.sleep(float(os.environ.get("KML_WHY_HEALTHY", 0)))
+            time.sleep(healthy_more)
             healthy = time.time() - started
             assert brokers_named() == [], brokers_named()
 
