@@ -103,6 +103,19 @@ def test_slow_partition_chain_then_throttled_broker(cluster3, tmp_path):
     prefix = "why-%s-" % uuid.uuid4().hex[:6]
     topic, group = prefix + "orders", prefix + "billing"
     kafkactl("create-topic", topic, PARTS, 3, boot=boot)
+
+    def topic_ready():
+        """Every broker knows the topic and each partition's leader: a
+        consumer that subscribes before may wait for its next metadata
+        refresh (5 minutes) to see it."""
+        for b in boot.split(","):
+            out = subprocess.run(["kcat", "-b", b, "-L", "-t", topic], capture_output=True, text=True,
+                                 timeout=30).stdout
+            if len(re.findall(r"partition \d+, leader [1-9]", out)) != PARTS:
+                return False
+        return True
+
+    wait_for(topic_ready, 60, "the topic's metadata on every broker", step=1)
     procs = []
     throttle = None
 
