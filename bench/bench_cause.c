@@ -82,6 +82,7 @@ typedef struct {
   int backed_counted, truth_backed;
   int leader, outlier, app, res, whole; /* slow broker */
   int consumer_side, false_outlier;     /* stall */
+  int matched[2];                       /* stall: a match named per scope */
   double ns;                            /* CPU time of the explanations */
 } score_t;
 
@@ -126,6 +127,8 @@ static void one(kml_chainsim_kind_t kind, uint64_t seed, kml_xcorr_method_t m,
         s->false_outlier++;
         break;
       }
+    for (int k = 0; k < 2 && k < ch.n_best; k++)
+      s->matched[k] += ch.best[k].m.key[0] != '\0';
     return;
   }
   int leader = ch.n_leaders > 0 && ch.leader[0].id == truth.cause_broker;
@@ -157,8 +160,9 @@ static int precision(uint64_t from, int n) {
                "resource_at1=%d whole_chain=%d",
                s.leader, s.outlier, s.app, s.res, s.whole);
       else
-        printf(" consumer_side=%d false_outlier_leader=%d", s.consumer_side,
-               s.false_outlier);
+        printf(" consumer_side=%d false_outlier_leader=%d "
+               "application_named=%d resource_named=%d",
+               s.consumer_side, s.false_outlier, s.matched[0], s.matched[1]);
       printf(" explain_us=%.0f\n", s.ns / 1e3 / s.cases);
     }
   return 0;

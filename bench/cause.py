@@ -16,8 +16,9 @@ hint's; plain Pearson on raw values):
   - precision@1 per scope: the slow broker's own series first among
     application metrics, its host's first among resource metrics;
   - whole chain: all of the above right in one incident;
-  - stalled groups: "all partitions backed up" (the consumer side), and no
-    leader wrongly called an outlier.
+  - stalled groups: "all partitions backed up" (the consumer side), no
+    leader wrongly called an outlier, and how often a series is named as
+    the best match all the same (no broker or host caused a stall).
 Cost: CPU time per interval of filing a cluster's values and of one
 explanation, against the older correlation hint over as many series; and
 of a brokers block on four values at once against four single-value blocks
@@ -63,9 +64,11 @@ def main():
                 pct(r["application_at1"], n), pct(r["resource_at1"], n), pct(r["whole_chain"], n),
                 r["explain_us"]))
         else:
-            print("%-12s %-8s %9s %8s  consumer side %s, leader wrongly an outlier %s  %10s" % (
-                r["kind"], r["method"], prec, rec, pct(r["consumer_side"], n),
-                pct(r["false_outlier_leader"], n), r["explain_us"]))
+            print("%-12s %-8s %9s %8s  consumer side %s, leader wrongly an outlier %s, a match named "
+                  "(application %s, resource %s)  %s" % (
+                      r["kind"], r["method"], prec, rec, pct(r["consumer_side"], n),
+                      pct(r["false_outlier_leader"], n), pct(r["application_named"], n),
+                      pct(r["resource_named"], n), r["explain_us"]))
     print()
     for b, p in ((5, 8), (16, 64)):
         out = subprocess.run([exe, "cost", str(b), str(p)], capture_output=True, text=True, check=True).stdout
