@@ -284,7 +284,8 @@ static int moves(const float *w, int n) {
  * median of the window's first half), and whether it backed up: its last
  * two values both above anything the first half held, by a tenth of the
  * first half's range. Lag saw-tooths with the consumer's commits, so one
- * high value is not a backlog; two in a row above the range are. */
+ * high value is not a backlog; two in a row above the range are, and so
+ * is one above it by the range's own width (beyond any saw-tooth). */
 static double growth_of(const float *w, int n, int *backed) {
   float tmp[W], last[2];
   int half = n / 2, m = 0;
@@ -302,7 +303,11 @@ static double growth_of(const float *w, int n, int *backed) {
       hi = fmax(hi, w[i]);
     }
   double margin = 0.1 * (hi - lo) + 1;
-  *backed = m == 2 && fmin(last[0], last[1]) > hi + margin;
+  /* or its latest value alone beyond the first half by that half's whole
+   * range again: an anomaly notification goes out at the first value of
+   * a backlog, when no second one exists yet */
+  *backed = (m == 2 && fmin(last[0], last[1]) > hi + margin) ||
+            (m >= 1 && last[0] > hi + (hi - lo) + margin);
   return last[0] - base;
 }
 
@@ -429,7 +434,6 @@ static void scan_structure(const char *key, void *payload, void *ud) {
        * value no broker changed (replicas held) says nothing. */
       float tmp[W];
       double before = median_of(w, W / 2, tmp), now = recent_median(w, W, 3);
-      double v = (now - before) / (fabs(now) + fabs(before) + 1e-12);
       /* a value still within what the first half held (round-trip times
        * of a loaded host jump from 2 to 8 ms and back for a statistics
        * window) did not change; one stray value in it is not its range */
@@ -440,8 +444,9 @@ static void scan_structure(const char *key, void *payload, void *ud) {
       if (m >= 4) {
         qsort(tmp, (size_t)m, sizeof(float), fcmp);
         if (now >= tmp[1] && now <= tmp[m - 2])
-          v = 0;
+          now = before;
       }
+      double v = (now - before) / (fabs(now) + fabs(before) + 1e-12);
       if (isfinite(v))
         add_broker(s, &f, v, moves(w, W));
       first = 0;

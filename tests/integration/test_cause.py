@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from harness import BUILD, CLUSTER, KAFKACTL, SRC, TYPES, Collectd, kafkactl, wait_for
+from harness import BUILD, CLUSTER, KAFKACTL, SRC, TYPES, Collectd, kafkactl, readable_copy, wait_for
 
 PARTS = 6
 SLOW = 2
@@ -211,3 +211,85 @@ def test_slow_partition_chain_then_throttled_broker(cluster3, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
+
+
+GROUP_FEEDER = r'''#!/usr/bin/env python3
+# A day and a bit of a cluster "prod" at 60 s (the anomaly model warms up
+# for a day) as the kafka plugin names its series (group billing on
+# orders-0..5, partition p led by broker p%3+1, three brokers' round-trip
+# times): PUTVAL lines with past timestamps at once, then, one interval
+# every 2 s of wall time as a live collection would, broker 2 slows (its
+# rtt x10) and the group backs up on the partitions it leads; then idle.
+import random, sys, time
+rnd = random.Random(3)
+step, n, onset = 60, 1500, 1475
+t = int(time.time()) - n * step
+lag = [0.0] * 6
+out = sys.stdout
+for s in range(n):
+    slow = s >= onset
+    if slow:
+        out.flush()
+        time.sleep(2)
+    for b in (1, 2, 3):
+        rtt = (2 + rnd.random()) * (10 if slow and b == 2 else 1)
+        out.write("PUTVAL prod/kafka-broker-%d/kafka_rtt interval=%d %d:%.3f\n" % (b, step, t, rtt))
+    worst = 0.0
+    for p in range(6):
+        rate = 100 * (1 + 0.05 * rnd.gauss(0, 1))
+        if slow and p % 3 + 1 == 2:
+            lag[p] += rate * 0.7 * step
+        v = lag[p] + rate * 0.5 * rnd.random()
+        out.write("PUTVAL prod/kafka-group-billing/kafka_lag-orders-%d interval=%d %d:%d\n" % (p, step, t, v))
+        out.write("PUTVAL prod/kafka-topic-orders/kafka_leader-orders-%d interval=%d %d:%d\n" % (p, step, t, p % 3 + 1))
+        worst = max(worst, v / rate)
+    out.write("PUTVAL prod/kafka-group-billing/kafka_lag_seconds-max interval=%d %d:%.3f\n" % (step, t, worst))
+    t += step
+out.flush()
+while True:
+    time.sleep(3600)
+'''
+
+
+def test_group_lag_anomaly_carries_the_chain(tmp_path):
+    """The other trigger: an anomaly of a group's lag in seconds (the
+    shipped "lag-seconds" match), values fed with their own timestamps
+    through collectd's exec plugin. The anomaly goes out at the backlog's
+    first value: the chain names the partitions from that one value."""
+    src = tmp_path / "group-feeder.py"
+    src.write_text(GROUP_FEEDER)
+    feeder = readable_copy(str(src))
+    body = """
+<Plugin exec>
+  Exec "nobody" "/usr/bin/python3" "%s"
+</Plugin>
+<Plugin ml>
+  <Match "lag-seconds">
+    Plugin "^kafka$"
+    PluginInstance "^group-"
+    Type "^kafka_lag_seconds$"
+    Models "anomaly"
+  </Match>
+  <Cause>
+    Step "60s"
+  </Cause>
+</Plugin>
+""" % feeder
+    with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        got = wait_for(lambda: [n for n in cd.notifications()
+                                if n["Severity"] in ("WARNING", "FAILURE") and n.get("Type") == "kafka_lag_seconds"],
+                       90, "the group's lag anomaly", step=1)
+        n, m = got[0], got[0]["meta"]
+        print(n["message"], {k: v for k, v in m.items() if k.startswith("cause_")})
+        assert n["PluginInstance"] == "group-billing", n
+        assert set(m["cause_partitions"].split(",")) == {"orders-1", "orders-4"}, m
+        assert int(float(m["cause_leader"])) == 2, m
+        # compared with its two peers; at the incident's first value its
+        # round-trip time has not changed for three values yet, so the
+        # verdict is not asserted (the slow broker's own series is the
+        # match, below)
+        assert float(m["cause_leader_brokers"]) == 3, m
+        assert m["cause_application"].startswith("prod/kafka-broker-2/kafka_rtt"), m
+        assert float(m["cause_application_r"]) > 0.9, m
+        assert "backed up: orders-" in n["message"] and "leader 2" in n["message"], n["message"]
+        assert len(n["message"].encode()) <= 256
