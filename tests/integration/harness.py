@@ -139,7 +139,10 @@ class Collectd:
         if notify_exec:
             rec = os.path.join(self.dir, "record-notification")
             with open(rec, "w") as f:
-                f.write("#!/bin/sh\ncat > \"%s/n.$$.$(date +%%s%%N)\"\n" % self.notif_dir)
+                # written under a dot name, then renamed: a reader never
+                # sees a notification half written
+                f.write("#!/bin/sh\nd=\"%s\"\ncat > \"$d/.n.$$\" && "
+                        "mv \"$d/.n.$$\" \"$d/n.$$.$(date +%%s%%N)\"\n" % self.notif_dir)
             os.chmod(rec, 0o755)
             lines += [
                 "LoadPlugin exec",

@@ -540,6 +540,9 @@ static int commit_loop(const char *boot, int argc, char **argv) {
   }
   printf("commits ok %ld failed %ld, client renewed %d times\n", loop_ok,
          loop_failed, renewed);
+  /* Flushed before the destroy, which may block past the test's patience
+   * and end in SIGKILL: the count must reach the pipe either way. */
+  fflush(stdout);
   rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   return 0;
 }
