@@ -70,6 +70,8 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
   s->started = kml_clock_wall();
 
   int n = kml_collect_metadata(rk, s, o->topics, o->timeout_ms);
+  double t_step = kml_clock_mono_ms();
+  s->metadata_s = (t_step - t0) / 1e3;
   if (n < 0)
     goto done; /* s->error says why; ok stays 0 */
   s->ok = 1;
@@ -93,7 +95,10 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
     int g = kml_collect_groups(c, s, o->groups, left - left / 3);
     s->requests += g > 0 ? g : 0;
   }
+  double t_groups = kml_clock_mono_ms();
+  s->groups_s = (t_groups - t_step) / 1e3;
   s->requests += kml_collect_watermarks(rk, s, deadline);
+  s->watermarks_s = (kml_clock_mono_ms() - t_groups) / 1e3;
   if (configs_running)
     pthread_join(configs, NULL);
   s->requests += cj.requests;

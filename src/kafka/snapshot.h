@@ -115,7 +115,10 @@ typedef struct {
 typedef struct {
   double started;  /* wall clock (seconds since epoch) when collection began */
   double duration; /* seconds the collection took */
-  int ok;          /* the cluster answered the metadata request */
+  /* Seconds of it that each step took (the configs step runs beside the
+   * groups and the watermarks): where a collection's time goes. */
+  double metadata_s, groups_s, watermarks_s;
+  int ok;            /* the cluster answered the metadata request */
   unsigned complete; /* kml_step_t bits of the steps that measured all */
   char error[256];   /* why not, when !ok; else the first partial failure */
   kml_broker_t *brokers;

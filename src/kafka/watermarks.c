@@ -21,7 +21,12 @@
  * 3,300 partitions a leader of a 10,000-partition cluster leads costs 11
  * million comparisons, about 0.1 s of CPU per list. Chunks of CHUNK make
  * that linear (2 x partitions x CHUNK comparisons in all), for
- * 2 x ceil(partitions led / CHUNK) requests per leader. */
+ * 2 x ceil(partitions led / CHUNK) requests per leader.
+ *
+ * Every job has a thread of its own (up to MAX_WORKERS), so that all the
+ * requests are in flight at once: a collection waits for the slowest
+ * answer, not for rounds of them (84 requests for 10,000 partitions on 3
+ * leaders). The threads only wait in librdkafka, on small stacks. */
 #include "../kml_clock.h"
 #include "collect.h"
 
@@ -30,8 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_WORKERS 32
+#define MAX_WORKERS 256
 #define CHUNK 256 /* partitions per ListOffsets request */
+#define STACK (256 * 1024)
 
 typedef struct {
   int leader;      /* index into the sorted leader ids */
@@ -201,16 +207,24 @@ out:
   return jobs;
 }
 
-/* Run every job before deadline_ms on up to MAX_WORKERS threads (inline
- * when no thread can be made). */
+/* Run every job before deadline_ms, each on a thread of its own up to
+ * MAX_WORKERS (the caller's thread takes one; what no thread could be
+ * made for, the started threads and the caller take in turn). */
 static void run_all(rd_kafka_t *rk, wm_job_t *jobs, int n, double deadline) {
   wm_pool_t p = {.rk = rk, .deadline_ms = deadline, .jobs = jobs, .n_jobs = n};
   pthread_mutex_init(&p.lock, NULL);
+  pthread_attr_t attr;
+  int have_attr = pthread_attr_init(&attr) == 0;
+  if (have_attr)
+    pthread_attr_setstacksize(&attr, STACK); /* the default stays if refused */
   pthread_t th[MAX_WORKERS];
   int started = 0;
-  while (started < n && started < MAX_WORKERS &&
-         pthread_create(&th[started], NULL, worker, &p) == 0)
+  while (started < n - 1 && started < MAX_WORKERS &&
+         pthread_create(&th[started], have_attr ? &attr : NULL, worker, &p) ==
+             0)
     started++;
+  if (have_attr)
+    pthread_attr_destroy(&attr);
   worker(&p); /* this thread helps too; alone when none started */
   for (int i = 0; i < started; i++)
     pthread_join(th[i], NULL);
