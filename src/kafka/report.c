@@ -886,6 +886,57 @@ static int keep_unmeasured(const char *key, void *ud) {
   return kml_map_find(unmeasured, id) != NULL;
 }
 
+/* The type of the notification behind a group alert key's kind. */
+static const char *group_alert_type(const char *kind) {
+  static const char *const kinds[][2] = {{"lost", "kafka_lost_messages"},
+                                         {"sla", "kafka_lag_seconds"},
+                                         {"stall", "kafka_group_status"},
+                                         {"ordering", "kafka_ordering_skew"}};
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+    if (strcmp(kind, kinds[i][0]) == 0)
+      return kinds[i][1];
+  return NULL;
+}
+
+typedef struct {
+  const emit_t *e;
+  const kml_map_t *unmeasured;
+} gone_t;
+
+/* A group alert left open that this collection did not look at, of a
+ * group that was read (or is not listed any more): the group has no
+ * committed offsets now (deleted, even during the collection, or its
+ * offsets expired). The problem cannot clear by itself, so the alert is
+ * closed with one OKAY that says why, instead of staying open forever. */
+static void close_gone_group(const char *key, void *value, void *ud) {
+  const gone_t *g = ud;
+  alert_mem_t *a = value;
+  const char *sep = strrchr(key, '\x1f');
+  if (a->round == g->e->r->round || a->state == KML_SEV_OKAY || sep == NULL ||
+      keep_unmeasured(key, (void *)g->unmeasured))
+    return;
+  const char *type = group_alert_type(sep + 1);
+  char id[512], pi[KML_NAME_MAX + 1];
+  size_t n = (size_t)(sep - key);
+  if (type == NULL || n >= sizeof(id))
+    return;
+  memcpy(id, key, n);
+  id[n] = '\0';
+  a->state = KML_SEV_OKAY;
+  name_pi(pi, sizeof(pi), "group", id);
+  kml_event_t ev = {.severity = KML_SEV_OKAY,
+                    .time = g->e->time,
+                    .plugin_instance = pi,
+                    .type = type,
+                    .type_instance = ""};
+  ev.meta[ev.n_meta++] = (kml_meta_t){.key = "group", .text = id};
+  snprintf(ev.message, sizeof(ev.message),
+           "group %.80s has no committed offsets any more (deleted, or its "
+           "offsets expired): its alert is closed",
+           id);
+  g->e->sink->event(&ev, g->e->sink->ud);
+}
+
 static void groups_all(const emit_t *e, const kml_snapshot_t *s) {
   kml_map_t *unmeasured = kml_map_new(1);
   int n_unmeasured = 0;
@@ -899,8 +950,11 @@ static void groups_all(const emit_t *e, const kml_snapshot_t *s) {
   }
   put(e, "cluster", "kafka_unmeasured", "groups", n_unmeasured, 0, NULL);
   /* Forget groups that are gone only when the list is the whole list; a
-   * deleted group does not "recover", so its alerts go without an OKAY. */
+   * deleted group does not "recover": its open alerts are closed once,
+   * saying so. */
   if ((s->complete & KML_STEP_GROUP_LIST) && unmeasured != NULL) {
+    kml_map_foreach(e->r->galerts, close_gone_group,
+                    &(gone_t){.e = e, .unmeasured = unmeasured});
     kml_map_sweep_keep(e->r->groups, e->r->round, keep_unmeasured, unmeasured);
     kml_map_sweep_keep(e->r->gparts, e->r->round, keep_unmeasured, unmeasured);
     kml_map_sweep_keep(e->r->galerts, e->r->round, keep_unmeasured, unmeasured);

@@ -4,6 +4,8 @@ groups, and the notifications they raise."""
 import time
 import uuid
 
+import pytest
+
 from harness import Collectd, bootstrap, kafkactl, wait_for
 
 
@@ -141,6 +143,42 @@ def test_deleted_group_stops_being_reported():
         n_before = len(cd.values("lagtest", "kafka", "kafka_lag", pi, "total"))
         time.sleep(3)
         assert len(cd.values("lagtest", "kafka", "kafka_lag", pi, "total")) == n_before
+
+
+@pytest.mark.parametrize("source", ["topic", "admin"])
+def test_deleted_group_closes_its_alert_once(source):
+    """A stopped group (lag, no members) raises one WARNING. Deleted, it
+    gets exactly one OKAY, which says it has no committed offsets any more,
+    and no lag of it is written after that (nothing stale); a group beside
+    it keeps being reported. Through the admin API the deletion can also
+    land between the group list and the group's OffsetFetch; that shape
+    (listed, Dead, no offsets) is tested in tests/unit/test_report.c."""
+    topic, group, other = uniq("del"), uniq("g-del"), uniq("g-keep")
+    kafkactl("create-topic", topic, 1, 1)
+    kafkactl("produce", topic, 0, 10)
+    kafkactl("commit", group, topic, 0, 4)
+    kafkactl("commit", other, topic, 0, 10)
+    conf = plugin_conf(topic, "^(%s|%s)$" % (group, other), 'OffsetsSource "%s"' % source)
+    with Collectd(conf, notify_exec=True) as cd:
+        pi = "group-" + group
+
+        def mine(sev):
+            return [n for n in cd.notifications()
+                    if n.get("PluginInstance") == pi and n.get("Severity") == sev]
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total") == 6
+        wait_for(lambda: mine("WARNING"), 30, "the stopped group's WARNING")
+        kafkactl("delete-group", group)
+        okay = wait_for(lambda: mine("OKAY"), 30, "the deleted group's OKAY")[0]
+        assert "no committed offsets any more" in okay["message"], okay
+        assert okay["Type"] == "kafka_group_status", okay
+        # several more collections: nothing more about it, nothing stale
+        other_rows = len(cd.values("lagtest", "kafka", "kafka_lag", "group-" + other, "total"))
+        time.sleep(4)
+        assert len(mine("OKAY")) == 1 and len(mine("WARNING")) == 1, cd.notifications()
+        after = [t for t, _ in cd.values("lagtest", "kafka", "kafka_lag", pi, "total")
+                 if t > float(okay["Time"])]
+        assert not after, after
+        assert len(cd.values("lagtest", "kafka", "kafka_lag", "group-" + other, "total")) > other_rows
 
 
 def test_consumer_group_membership_changes_count_as_rebalances():

@@ -3,6 +3,7 @@
  *
  *   kafkactl BOOT create-topic TOPIC PARTITIONS RF [key=value ...]
  *   kafkactl BOOT delete-topic TOPIC
+ *   kafkactl BOOT delete-group GROUP                (a group without members)
  *   kafkactl BOOT produce TOPIC PARTITION COUNT     (PARTITION -1: spread)
  *   kafkactl BOOT produce-rate TOPIC RATE SECONDS   (RATE msgs/s, spread)
  *   kafkactl BOOT commit GROUP TOPIC PARTITION OFFSET [PARTITION OFFSET ...]
@@ -134,6 +135,27 @@ static int delete_topic(const char *boot, int argc, char **argv) {
       die(argv[0], rd_kafka_topic_result_error_string(r[i]));
   rd_kafka_event_destroy(ev);
   rd_kafka_DeleteTopic_destroy(dt);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
+static int delete_group(const char *boot, int argc, char **argv) {
+  if (argc < 1)
+    return 2;
+  rd_kafka_t *rk = client(boot, RD_KAFKA_PRODUCER, NULL);
+  rd_kafka_DeleteGroup_t *dg = rd_kafka_DeleteGroup_new(argv[0]);
+  rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+  rd_kafka_DeleteGroups(rk, &dg, 1, NULL, q);
+  rd_kafka_event_t *ev = admin_wait(q, 60000);
+  size_t n;
+  const rd_kafka_group_result_t **r = rd_kafka_DeleteGroups_result_groups(
+      rd_kafka_event_DeleteGroups_result(ev), &n);
+  for (size_t i = 0; i < n; i++)
+    if (rd_kafka_group_result_error(r[i]))
+      die(argv[0], rd_kafka_error_string(rd_kafka_group_result_error(r[i])));
+  rd_kafka_event_destroy(ev);
+  rd_kafka_DeleteGroup_destroy(dg);
   rd_kafka_queue_destroy(q);
   rd_kafka_destroy(rk);
   return 0;
@@ -678,17 +700,12 @@ int main(int argc, char **argv) {
     const char *name;
     int (*fn)(const char *, int, char **);
   } cmds[] = {
-      {"create-topic", create_topic},
-      {"delete-topic", delete_topic},
-      {"produce", produce},
-      {"produce-rate", produce_rate},
-      {"commit", commit},
-      {"consume-rate", consume_rate},
-      {"delete-records", delete_records},
-      {"commit-groups", commit_groups},
-      {"create-topics", create_topics},
-      {"commit-loop", commit_loop},
-      {"consume-pause", consume_pause},
+      {"create-topic", create_topic},   {"delete-topic", delete_topic},
+      {"delete-group", delete_group},   {"produce", produce},
+      {"produce-rate", produce_rate},   {"commit", commit},
+      {"consume-rate", consume_rate},   {"delete-records", delete_records},
+      {"commit-groups", commit_groups}, {"create-topics", create_topics},
+      {"commit-loop", commit_loop},     {"consume-pause", consume_pause},
       {"consume-slow", consume_slow},
   };
   if (argc >= 3)

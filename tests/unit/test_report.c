@@ -324,27 +324,97 @@ static void failed_group_step_sweeps_nothing(void **state) {
   free(rec);
 }
 
+/* The OKAYs that close group g's alerts because it has no offsets any
+ * more, and the number of those alerts open before. */
+static int gone_okays(const rec_t *rec, int from) {
+  int n = 0;
+  for (int i = from; i < rec->n_events; i++)
+    n +=
+        rec->events[i].severity == KML_SEV_OKAY &&
+        strncmp(rec->events[i].id, "group-g/", 8) == 0 &&
+        strstr(rec->events[i].message, "no committed offsets any more") != NULL;
+  return n;
+}
+
+static int open_group_alerts(const rec_t *rec) {
+  const char *types[] = {"group-g/kafka_group_status/",
+                         "group-g/kafka_lag_seconds/"};
+  int n = 0;
+  for (int k = 0; k < 2; k++)
+    n += count_events(rec, types[k], KML_SEV_WARNING) -
+         count_events(rec, types[k], KML_SEV_OKAY);
+  return n;
+}
+
 /* A deleted group (the complete list no longer names it) is forgotten:
- * no OKAY for it, and a new group of the same name starts afresh. */
+ * each alert it left open is closed by one OKAY saying why, never again,
+ * and a new group of the same name starts afresh. */
 static void deleted_group_is_forgotten(void **state) {
   kml_report_t *r = report(30, 1);
   rec_t *rec = calloc(1, sizeof(*rec));
   double t = 1000;
   for (int i = 0; i < 6; i++, t += 10)
     run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+  int open = open_group_alerts(rec);
+  assert_int_equal(open, 2); /* stopped, and over its SLA */
   int n = rec->n_events;
-  kml_snapshot_t *s = snap(t);
-  add_broker(s, 1);
-  kml_topic_t *tp = add_topic(s, "t", 2);
-  set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
-  set_part(tp, 1, 1, 0, 0);
-  run(r, s, rec);
-  t += 10;
-  assert_int_equal(rec->n_events, n);
-  assert_true(val(rec, "cluster/kafka_groups/") == 0);
+  for (int i = 0; i < 2; i++, t += 10) {
+    kml_snapshot_t *s = snap(t);
+    add_broker(s, 1);
+    kml_topic_t *tp = add_topic(s, "t", 2);
+    set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
+    set_part(tp, 1, 1, 0, 0);
+    run(r, s, rec);
+    assert_true(val(rec, "cluster/kafka_groups/") == 0);
+  }
+  assert_int_equal(rec->n_events, n + open);
+  assert_int_equal(gone_okays(rec, n), open);
+  assert_int_equal(open_group_alerts(rec), 0);
   /* same name, caught up: first look at a fine state sends nothing */
+  n = rec->n_events;
   run(r, simple(t, (int64_t)(t - 1000), 0, (int64_t)(t - 1000), 0, 1), rec);
   assert_int_equal(rec->n_events, n);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* Deleted while the collection runs: the group list names it, but its
+ * description says Dead and it has no committed offset left (what
+ * OffsetFetch answers for a group that is gone). True facts go out
+ * (state, members), no lag of any kind; each open alert gets exactly one
+ * OKAY; the next collection, where the list no longer names it, and a
+ * second one like the first, send nothing more. */
+static void group_deleted_during_collection(void **state) {
+  kml_report_t *r = report(30, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  for (int i = 0; i < 6; i++, t += 10)
+    run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+  int open = open_group_alerts(rec);
+  assert_int_equal(open, 2);
+  int n = rec->n_events;
+  for (int i = 0; i < 3; i++, t += 10) {
+    kml_snapshot_t *s = snap(t);
+    add_broker(s, 1);
+    kml_topic_t *tp = add_topic(s, "t", 2);
+    set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
+    set_part(tp, 1, 1, 0, 0);
+    if (i != 1) /* listed, read, and gone (the second time: not listed) */
+      add_group(s, "g", KML_GROUP_DEAD, 0);
+    run(r, s, rec);
+    if (i != 1) {
+      assert_true(val(rec, "group-g/kafka_group_state/") == KML_GROUP_DEAD);
+      assert_true(val(rec, "group-g/kafka_members/") == 0);
+    }
+    assert_false(has(rec, "group-g/kafka_lag/total"));
+    assert_false(has(rec, "group-g/kafka_lag/t-0"));
+    assert_false(has(rec, "group-g/kafka_lag_seconds/max"));
+    assert_false(has(rec, "group-g/kafka_group_status/total"));
+    if (i == 0)
+      assert_int_equal(rec->n_events, n + open);
+  }
+  assert_int_equal(rec->n_events, n + open);
+  assert_int_equal(gone_okays(rec, n), open);
   kml_report_destroy(r);
   free(rec);
 }
@@ -596,6 +666,7 @@ int main(void) {
       cmocka_unit_test(unknown_marks_are_silence_not_zero),
       cmocka_unit_test(failed_group_step_sweeps_nothing),
       cmocka_unit_test(deleted_group_is_forgotten),
+      cmocka_unit_test(group_deleted_during_collection),
       cmocka_unit_test(rates_survive_leader_moves),
       cmocka_unit_test(lost_broker_and_under_replication),
       cmocka_unit_test(retention_eta_counts_the_consumer),
