@@ -3,6 +3,8 @@ the tests here), consumer groups enabled:
 
 - a killed broker: under-replicated partitions and the lost broker are
   notified once each and cleared once each, reads stay within Timeout;
+  collectd's CPU while it is down (both offsets sources, groups with
+  commits) stays near its CPU with every broker up (printed: the figure);
 - a hung leader (SIGSTOP) past Timeout: reads stay within Timeout
   (kafka_read_seconds), partitions other leaders lead keep their high-water
   marks, no group ever reads lag 0 or recovers by accident, the cluster is
@@ -73,13 +75,44 @@ def events(cd, type_=None, pi=None, severity=None):
             and (severity is None or n["Severity"] == severity)]
 
 
+# Seconds of each CPU window (KML_CPU_WINDOW=60 for the figure in the notes).
+CPU_WINDOW = float(os.environ.get("KML_CPU_WINDOW", "10"))
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds each process (every thread) used so far."""
+    hz = os.sysconf("SC_CLK_TCK")
+    out = []
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        out.append((int(fields[11]) + int(fields[12])) / hz)
+    return out
+
+
+def cpu_share(pids, seconds):
+    """Share of one core each process used over the next `seconds`."""
+    a, t0 = cpu_seconds(pids), time.time()
+    time.sleep(seconds)
+    b, t1 = cpu_seconds(pids), time.time()
+    return [(y - x) / (t1 - t0) for x, y in zip(a, b)]
+
+
 def test_killed_broker_is_notified_once_and_cleared_once(cluster3):
     d, boot = cluster3
     kafkactl("create-topic", "rf3", 6, 3, boot=boot)
     kafkactl("produce", "rf3", -1, 60, boot=boot)
-    with Collectd(conf(boot, "^rf3$"), notify_exec=True) as cd:
+    for i in range(6):  # groups whose coordinators spread over the brokers
+        kafkactl("commit", "cpu-%d" % i, "rf3", 0, 5, 1, 5, boot=boot)
+    groups = "^(f-|cpu-)"  # the cpu- groups are this test's only
+    with Collectd(conf(boot, "^rf3$", groups), notify_exec=True) as cd, \
+            Collectd(conf(boot, "^rf3$", groups, 'OffsetsSource "admin"'), plugins=("kafka",)) as ca:
         assert cd.wait_value("three", "kafka", "kafka_brokers", "cluster") == 3
         assert cd.wait_value("three", "kafka", "kafka_under_replicated", "cluster") == 0
+        for c in (cd, ca):
+            assert c.wait_value("three", "kafka", "kafka_lag", "group-cpu-5", "total") >= 0
+        pids = (cd.proc.pid, ca.proc.pid)
+        idle = cpu_share(pids, CPU_WINDOW)
 
         cluster(d, "kill", "3")
         killed = time.time()
@@ -88,7 +121,12 @@ def test_killed_broker_is_notified_once_and_cleared_once(cluster3):
         assert cd.wait_value("three", "kafka", "kafka_broker_up", "broker-3",
                              pred=lambda v: v == 0, timeout=40) == 0
         assert cd.wait_value("three", "kafka", "kafka_up", "cluster") == 1
-        time.sleep(3)
+        down = cpu_share(pids, CPU_WINDOW)
+        print("collectd CPU, share of a core over %.0f s (topic source, admin source): "
+              "all brokers up %.3f %.3f, broker 3 down %.3f %.3f" % ((CPU_WINDOW,) + tuple(idle + down)))
+        # Retrying requests against the dead broker once cost 70% of a core.
+        for i, d_share in enumerate(down):
+            assert d_share <= max(3 * idle[i], idle[i] + 0.05), (idle, down)
         reads = [v for _, v in column(cd, "kafka_read_seconds", since=killed)]
         assert reads and max(reads) <= TIMEOUT + 1.0, reads
         cluster(d, "restart", "3")
