@@ -17,6 +17,12 @@
 #     read callback (kafka_read_seconds: collection, report and dispatch),
 #     the Kafka requests per collection (kafka_requests), and collectd's
 #     peak RSS minus that of the same collectd without the kafka plugin;
+#     twice: with every per-partition type (PartitionDetail true, the
+#     default: 9 series per group partition and topic partition) and with
+#     the per-partition series KMinion exports (PartitionDetail
+#     "kafka_offset" "kafka_offset_low" "kafka_lag": high and low water
+#     mark per partition, lag per group partition), each series costing
+#     collectd about 1 KiB of value cache and one dispatch per interval;
 #   - KMinion (adminApi mode; its collection runs inside a /metrics scrape)
 #     and kafka_exporter: wall time of a /metrics scrape, peak RSS;
 # prints the ratios, then compares the per-partition lag of every group
@@ -39,7 +45,7 @@ while [ $# -gt 0 ]; do
     --steps) steps=$2; shift 2 ;;
     --source) source=$2; shift 2 ;;
     --collections) collections=$2; shift 2 ;;
-    *) sed -n '2,24p' "$0"; exit 2 ;;
+    *) sed -n '2,34p' "$0"; exit 2 ;;
   esac
 done
 [ -n "$steps" ] || steps=$groups
@@ -84,7 +90,7 @@ for t in $(seq 0 $((topics - 1))); do
 done
 
 # ------------------------------------------------------------ collectd
-collectd_conf() { # collectd_conf DIR WITH_KAFKA
+collectd_conf() { # collectd_conf DIR WITH_KAFKA [PARTITION_DETAIL]
   local d=$1
   mkdir -p "$d/plugins" "$d/csv"
   cp /usr/lib/collectd/{logfile,csv,unixsock,match_regex}.so "$build/plugin/.libs/kafka.so" "$d/plugins/"
@@ -131,6 +137,7 @@ LoadPlugin kafka
     Brokers "$boot"
     Timeout 30
     OffsetsSource "$source"
+    PartitionDetail ${3:-true}
   </Cluster>
 </Plugin>
 EOF
@@ -169,20 +176,15 @@ scrape() { # scrape URL OUT: prints seconds
   echo "$s"
 }
 
-have_groups=0
-report="$kdir/report.txt"
-: >"$report"
-for want in $steps; do
-  if [ "$want" -gt "$have_groups" ]; then
-    t0=$(date +%s)
-    "$ctl" "$boot" commit-groups "bench-group-$have_groups" $((want - have_groups)) bench "$topics" 10 5
-    echo "committed offsets for $((want - have_groups)) more groups in $(($(date +%s) - t0)) s"
-    have_groups=$want
-  fi
+measure_ours() { # measure_ours all|kminion: one collectd with the plugin
+  local variant=$1 d="$kdir/ours-$want-$1"
   echo
-  echo "== $want groups: collectd-kafka-ml (OffsetsSource $source, $collections collections after the first complete one)"
-  d="$kdir/ours-$want"
-  collectd_conf "$d" 1
+  echo "== $want groups: collectd-kafka-ml, per-partition series: $variant (OffsetsSource $source, $collections collections after the first complete one)"
+  if [ $variant = all ]; then
+    collectd_conf "$d" 1 true
+  else
+    collectd_conf "$d" 1 '"kafka_offset" "kafka_offset_low" "kafka_lag"'
+  fi
   start_collectd "$d"
   # wait for a collection that measured every group (the follower reads the
   # offsets topic from its beginning first), then $collections more
@@ -212,12 +214,29 @@ for want in $steps; do
   csv_rows "$d" kafka_requests | tail -n "$collections" >"$d/requests.txt"
   # every per-partition group lag from collectd's cache
   python3 "$top/bench/kafka_lags.py" collectd "$d/sock" >"$d/lags.txt"
+  series=$(python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"LISTVAL\n"); print(s.makefile().readline().split()[0])' "$d/sock")
   stop_collectd
   ours_best=$(awk '{print $2}' "$d/read.txt" | sort -g | head -1)
   ours_mean=$(awk '{s+=$2} END {printf "%.3f", s/NR}' "$d/read.txt")
   ours_req=$(awk '{print $2}' "$d/requests.txt" | sort -g | tail -1)
   plugin_mib=$(echo "$ours_mib - $base_mib" | bc)
-  echo "first complete collection after ${first%.*} s; read callback best ${ours_best} s, mean ${ours_mean} s; CPU ${ours_cpu} s per collection (collectd, every thread); ${ours_req} requests; collectd peak RSS ${ours_mib} MiB (${plugin_mib} MiB over a collectd without the plugin)"
+  echo "first complete collection after ${first%.*} s; read callback best ${ours_best} s, mean ${ours_mean} s; CPU ${ours_cpu} s per collection (collectd, every thread); ${ours_req} requests; ${series} series; collectd peak RSS ${ours_mib} MiB (${plugin_mib} MiB over a collectd without the plugin)"
+  eval "best_$variant=\$ours_best cpu_$variant=\$ours_cpu mib_$variant=\$plugin_mib req_$variant=\$ours_req series_$variant=\$series"
+}
+
+have_groups=0
+report="$kdir/report.txt"
+: >"$report"
+for want in $steps; do
+  if [ "$want" -gt "$have_groups" ]; then
+    t0=$(date +%s)
+    "$ctl" "$boot" commit-groups "bench-group-$have_groups" $((want - have_groups)) bench "$topics" 10 5
+    echo "committed offsets for $((want - have_groups)) more groups in $(($(date +%s) - t0)) s"
+    have_groups=$want
+  fi
+  measure_ours all
+  measure_ours kminion
+  lags="$kdir/ours-$want-all/lags.txt"
 
   km_best="" km_mib="" ke_best="" ke_mib="" km_cpu="" ke_cpu=""
   if [ -n "${KMINION:-}" ]; then
@@ -282,19 +301,22 @@ EOF
   fi
 
   echo "-- agreement on per-partition lag ($want groups)"
-  python3 "$top/bench/kafka_lags.py" compare "$d/lags.txt" \
+  python3 "$top/bench/kafka_lags.py" compare "$lags" \
     ${KMINION:+"$kdir/kminion-$want.lags"} ${KAFKA_EXPORTER:+"$kdir/exporter-$want.lags"} || true
-  if [ -n "$km_best" ]; then
-    awk -v a="$km_best" -v b="$ours_best" 'BEGIN{printf "vs KMinion:        %.2fx its time (%.3f s vs %.3f s)\n", b/a, b, a}'
-    awk -v a="$km_cpu" -v b="$ours_cpu" 'BEGIN{printf "                   %.2fx its CPU (%.3f s vs %.3f s)\n", b/a, b, a}'
-    awk -v a="$km_mib" -v b="$plugin_mib" 'BEGIN{printf "                   %.2fx its memory (%.1f MiB vs %.1f MiB)\n", b/a, b, a}'
-  fi
-  if [ -n "$ke_best" ]; then
-    awk -v a="$ke_best" -v b="$ours_best" 'BEGIN{printf "vs kafka_exporter: %.3fx its time (%.3f s vs %.3f s)\n", b/a, b, a}'
-    awk -v a="$ke_cpu" -v b="$ours_cpu" 'BEGIN{printf "                   %.3fx its CPU (%.3f s vs %.3f s)\n", b/a, b, a}'
-    awk -v a="$ke_mib" -v b="$plugin_mib" 'BEGIN{printf "                   %.2fx its memory (%.1f MiB vs %.1f MiB)\n", b/a, b, a}'
-  fi
-  echo "$want groups: ours ${ours_best}s (cpu ${ours_cpu}s) ${ours_req}req ${plugin_mib}MiB first ${first%.*}s | kminion ${km_best:-n/a}s (cpu ${km_cpu:-n/a}s) ${km_mib:-n/a}MiB | kafka_exporter ${ke_best:-n/a}s (cpu ${ke_cpu:-n/a}s) ${ke_mib:-n/a}MiB" >>"$report"
+  for variant in all kminion; do
+    eval "ours_best=\$best_$variant ours_cpu=\$cpu_$variant plugin_mib=\$mib_$variant"
+    if [ -n "$km_best" ]; then
+      awk -v a="$km_best" -v b="$ours_best" -v v=$variant 'BEGIN{printf "ours (%s) vs KMinion: %.2fx its time (%.3f s vs %.3f s)\n", v, b/a, b, a}'
+      awk -v a="$km_cpu" -v b="$ours_cpu" 'BEGIN{printf "                   %.2fx its CPU (%.3f s vs %.3f s)\n", b/a, b, a}'
+      awk -v a="$km_mib" -v b="$plugin_mib" 'BEGIN{printf "                   %.2fx its memory (%.1f MiB vs %.1f MiB)\n", b/a, b, a}'
+    fi
+    if [ -n "$ke_best" ]; then
+      awk -v a="$ke_best" -v b="$ours_best" -v v=$variant 'BEGIN{printf "ours (%s) vs kafka_exporter: %.3fx its time (%.3f s vs %.3f s)\n", v, b/a, b, a}'
+      awk -v a="$ke_cpu" -v b="$ours_cpu" 'BEGIN{printf "                   %.3fx its CPU (%.3f s vs %.3f s)\n", b/a, b, a}'
+      awk -v a="$ke_mib" -v b="$plugin_mib" 'BEGIN{printf "                   %.2fx its memory (%.1f MiB vs %.1f MiB)\n", b/a, b, a}'
+    fi
+  done
+  echo "$want groups: ours all ${best_all}s (cpu ${cpu_all}s) ${req_all}req ${series_all}series ${mib_all}MiB, kminion-set ${best_kminion}s (cpu ${cpu_kminion}s) ${series_kminion}series ${mib_kminion}MiB | kminion ${km_best:-n/a}s (cpu ${km_cpu:-n/a}s) ${km_mib:-n/a}MiB | kafka_exporter ${ke_best:-n/a}s (cpu ${ke_cpu:-n/a}s) ${ke_mib:-n/a}MiB" >>"$report"
 done
 echo
 echo "== summary"
