@@ -39,6 +39,7 @@ typedef struct {
   kml_filter_t topics, groups;
   bool partition_detail;
   unsigned partition_types; /* KML_DETAIL_* bits; 0: every type */
+  unsigned group_types;     /* KML_GDETAIL_* bits; 0: every type */
   bool groups_enabled;
   kml_offsets_source_t offsets_source;
   double lag_sla;       /* seconds; 0 = none */
@@ -273,6 +274,33 @@ static int offsets_source(const kml_conf_value_t *v, kml_offsets_source_t *out,
   return -1;
 }
 
+/* The type names of ci (one or more strings) as bits: bit_of() of each,
+ * or 0 with err naming what is wrong ("per-partition" types, of list). */
+static unsigned detail_types(const oconfig_item_t *ci,
+                             unsigned (*bit_of)(const char *), const char *what,
+                             const char *list, char *err, size_t errlen) {
+  unsigned types = 0;
+  for (int i = 0; i < ci->values_num; i++) {
+    unsigned bit = ci->values[i].type == OCONFIG_TYPE_STRING
+                       ? bit_of(ci->values[i].value.string)
+                       : 0;
+    if (bit == 0) {
+      char got[80] = "nothing";
+      if (ci->values[i].type == OCONFIG_TYPE_STRING)
+        ssnprintf(got, sizeof(got), "\"%.60s\"", ci->values[i].value.string);
+      else if (ci->values[i].type == OCONFIG_TYPE_NUMBER)
+        ssnprintf(got, sizeof(got), "%g", ci->values[i].value.number);
+      ssnprintf(err, errlen, "must be true, false or %s types (%s), not %s",
+                what, list, got);
+      return 0;
+    }
+    types |= bit;
+  }
+  if (types == 0)
+    ssnprintf(err, errlen, "must be true, false or %s types (%s)", what, list);
+  return types;
+}
+
 /* PartitionDetail true | false | "kafka_lag" "kafka_offset" ...: all,
  * none, or only the per-partition types named. 0, or -1 with err. */
 static int partition_detail(cluster_t *c, const oconfig_item_t *ci, char *err,
@@ -282,33 +310,28 @@ static int partition_detail(cluster_t *c, const oconfig_item_t *ci, char *err,
     c->partition_types = 0;
     return 0;
   }
-  unsigned types = 0;
-  for (int i = 0; i < ci->values_num; i++) {
-    unsigned bit = ci->values[i].type == OCONFIG_TYPE_STRING
-                       ? kml_report_detail_bit(ci->values[i].value.string)
-                       : 0;
-    if (bit == 0) {
-      char got[80] = "nothing";
-      if (ci->values[i].type == OCONFIG_TYPE_STRING)
-        ssnprintf(got, sizeof(got), "\"%.60s\"", ci->values[i].value.string);
-      else if (ci->values[i].type == OCONFIG_TYPE_NUMBER)
-        ssnprintf(got, sizeof(got), "%g", ci->values[i].value.number);
-      ssnprintf(err, errlen,
-                "must be true, false or per-partition types (" KML_DETAIL_TYPES
-                "), not %s",
-                got);
-      return -1;
-    }
-    types |= bit;
-  }
-  if (types == 0) {
-    ssnprintf(err, errlen,
-              "must be true, false or per-partition types (" KML_DETAIL_TYPES
-              ")");
+  unsigned types = detail_types(ci, kml_report_detail_bit, "per-partition",
+                                KML_DETAIL_TYPES, err, errlen);
+  if (types == 0)
     return -1;
-  }
   c->partition_detail = true;
   c->partition_types = types;
+  return 0;
+}
+
+/* GroupDetail true | false | "kafka_lag" "kafka_members" ...: every group
+ * type, none, or only those named. 0, or -1 with err. */
+static int group_detail(cluster_t *c, const oconfig_item_t *ci, char *err,
+                        size_t errlen) {
+  if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_BOOLEAN) {
+    c->group_types = ci->values[0].value.boolean ? 0 : KML_GDETAIL_NONE;
+    return 0;
+  }
+  unsigned types = detail_types(ci, kml_report_group_detail_bit, "group",
+                                KML_GDETAIL_TYPES, err, errlen);
+  if (types == 0)
+    return -1;
+  c->group_types = types;
   return 0;
 }
 
@@ -339,6 +362,8 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
                            sizeof(err));
   else if (strcasecmp("PartitionDetail", key) == 0)
     rc = partition_detail(c, child, err, sizeof(err));
+  else if (strcasecmp("GroupDetail", key) == 0)
+    rc = group_detail(c, child, err, sizeof(err));
   else if (strcasecmp("Groups", key) == 0) {
     int b;
     rc = kml_conf_bool(&v, &b, err, sizeof(err));
@@ -383,7 +408,8 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
              "is not an option of <Cluster> (known: "
              "Brokers, Interval, Timeout, TopicsInclude, "
              "TopicsExclude, GroupsInclude, GroupsExclude, "
-             "Property, PartitionDetail, Groups, OffsetsSource, "
+             "Property, PartitionDetail, GroupDetail, Groups, "
+             "OffsetsSource, "
              "LagSLASeconds, StatusWindow, OrderingSkewSeconds, "
              "RebalanceStormWindow, RebalanceStormMin, SchemaTopics, "
              "SchemaRecords, SchemaBytes, SchemaLearn)");
@@ -403,6 +429,7 @@ static const char *const single_options[] = {"Brokers",
                                              "GroupsInclude",
                                              "GroupsExclude",
                                              "PartitionDetail",
+                                             "GroupDetail",
                                              "Groups",
                                              "LagSLASeconds",
                                              "StatusWindow",
@@ -551,6 +578,7 @@ static int kafka_init(void) {
     c->report = kml_report_new(
         &(kml_report_opts_t){.partition_detail = c->partition_detail,
                              .partition_types = c->partition_types,
+                             .group_types = c->group_types,
                              .lag_sla_seconds = c->lag_sla,
                              .ordering_skew_seconds = c->ordering_skew,
                              .rebalance_window = c->storm_window,

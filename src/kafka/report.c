@@ -72,7 +72,8 @@ typedef struct {
 
 struct kml_report {
   kml_report_opts_t o;
-  unsigned detail; /* KML_DETAIL_* bits of the types dispatched */
+  unsigned detail;  /* KML_DETAIL_* bits of the types dispatched */
+  unsigned gdetail; /* KML_GDETAIL_* bits of the types dispatched */
   uint64_t round;
   int ok_streak;   /* consecutive successful collections */
   int fail_streak; /* consecutive failed collections */
@@ -95,6 +96,19 @@ unsigned kml_report_detail_bit(const char *type) {
   return 0;
 }
 
+unsigned kml_report_group_detail_bit(const char *type) {
+  static const char *const names[] = {
+      "kafka_group_state",     "kafka_members",       "kafka_rebalances",
+      "kafka_rebalance_rate",  "kafka_expiry_eta",    "kafka_lag",
+      "kafka_lag_seconds",     "kafka_group_status",  "kafka_lost_messages",
+      "kafka_lost_partitions", "kafka_retention_eta", "kafka_consumed",
+      "kafka_ordering_skew"};
+  for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (strcmp(type, names[i]) == 0)
+      return 1u << i;
+  return 0;
+}
+
 kml_report_t *kml_report_new(const kml_report_opts_t *o) {
   kml_report_t *r = calloc(1, sizeof(*r));
   if (r == NULL)
@@ -103,6 +117,8 @@ kml_report_t *kml_report_new(const kml_report_opts_t *o) {
   r->detail = !o->partition_detail ? 0
               : o->partition_types ? o->partition_types & KML_DETAIL_ALL
                                    : KML_DETAIL_ALL;
+  r->gdetail =
+      o->group_types ? o->group_types & KML_GDETAIL_ALL : KML_GDETAIL_ALL;
   if (r->o.status_window < 2)
     r->o.status_window = 5;
   r->parts = kml_map_new(sizeof(part_mem_t));
@@ -150,6 +166,14 @@ static void put(const emit_t *e, const char *pi, const char *type,
                    .time = e->time,
                    .raw_name = raw};
   e->sink->value(&v, e->sink->ud);
+}
+
+/* put() of a group type: only when that type (KML_GDETAIL_*) is wanted. */
+static void gput(const emit_t *e, unsigned bit, const char *pi,
+                 const char *type, const char *ti, double value, int counter,
+                 const char *raw) {
+  if (e->r->gdetail & bit)
+    put(e, pi, type, ti, value, counter, raw);
 }
 
 /* Send an event when the state stored under key in map m changes. The
@@ -759,7 +783,8 @@ static void group_storm(const emit_t *e, const kml_group_t *g, group_mem_t *m,
   kml_rebalance_verdict_t v;
   kml_rebalance_observe(&m->storm, &o, e->now, rebalanced, g->member_list,
                         g->n_member_list, &v);
-  put(e, pi, "kafka_rebalance_rate", "", v.per_hour, 0, g->id);
+  gput(e, KML_GDETAIL_REBALANCE_RATE, pi, "kafka_rebalance_rate", "",
+       v.per_hour, 0, g->id);
   if (!v.changed)
     return;
   kml_rebalance_text_t txt;
@@ -789,10 +814,12 @@ static void group_ordering(const emit_t *e, const kml_group_t *g,
     if (a != NULL) /* kept: not swept with the group's other alerts */
       kml_map_get(e->r->galerts, key, e->r->round, &created);
     if (measured)
-      put(e, pi, "kafka_ordering_skew", "", r.spread, 0, g->id);
+      gput(e, KML_GDETAIL_ORDERING_SKEW, pi, "kafka_ordering_skew", "",
+           r.spread, 0, g->id);
     return;
   }
-  put(e, pi, "kafka_ordering_skew", "", r.spread, 0, g->id);
+  gput(e, KML_GDETAIL_ORDERING_SKEW, pi, "kafka_ordering_skew", "", r.spread, 0,
+       g->id);
   kml_event_t ev = {.plugin_instance = pi,
                     .type = "kafka_ordering_skew",
                     .type_instance = ""};
@@ -817,12 +844,13 @@ static void group_description(const emit_t *e, const kml_group_t *g,
   m->state = g->state;
   m->members_hash = g->members_hash;
   m->have = 1;
-  put(e, pi, "kafka_group_state", "", g->state, 0, g->id);
-  put(e, pi, "kafka_members", "", g->members, 0, g->id);
-  put(e, pi, "kafka_rebalances", "", (double)m->rebalances, 1, g->id);
+  gput(e, KML_GDETAIL_STATE, pi, "kafka_group_state", "", g->state, 0, g->id);
+  gput(e, KML_GDETAIL_MEMBERS, pi, "kafka_members", "", g->members, 0, g->id);
+  gput(e, KML_GDETAIL_REBALANCES, pi, "kafka_rebalances", "",
+       (double)m->rebalances, 1, g->id);
   if (m->empty_since > 0 && e->s->offsets_retention_s > 0)
-    put(e, pi, "kafka_expiry_eta", "",
-        e->s->offsets_retention_s - (e->now - m->empty_since), 0, g->id);
+    gput(e, KML_GDETAIL_EXPIRY_ETA, pi, "kafka_expiry_eta", "",
+         e->s->offsets_retention_s - (e->now - m->empty_since), 0, g->id);
 }
 
 /* Returns 1 when every number of the group was measured. */
@@ -843,7 +871,8 @@ static int group_values(const emit_t *e, const kml_snapshot_t *s,
     group_description(e, g, m, pi);
   if (!(g->measured & KML_GROUP_OFFSETS)) {
     /* A fact, not a guess: the offsets could not be read. */
-    put(e, pi, "kafka_group_status", "total", KML_STATUS_ERR, 0, g->id);
+    gput(e, KML_GDETAIL_STATUS, pi, "kafka_group_status", "total",
+         KML_STATUS_ERR, 0, g->id);
     return 0;
   }
   group_sum_t sum = {.retention_eta = NAN};
@@ -857,15 +886,23 @@ static int group_values(const emit_t *e, const kml_snapshot_t *s,
     return 0; /* totals of part of a group would be wrong numbers */
   if (sum.partitions == 0)
     return kml_group_measured(g);
-  put(e, pi, "kafka_lag", "total", (double)sum.lag_total, 0, g->id);
-  put(e, pi, "kafka_lag", "max", (double)sum.lag_max, 0, g->id);
-  put(e, pi, "kafka_lag_seconds", "max", sum.lag_s_max, 0, g->id);
-  put(e, pi, "kafka_group_status", "total", sum.status, 0, g->id);
-  put(e, pi, "kafka_lost_messages", "", (double)sum.lost_messages, 0, g->id);
-  put(e, pi, "kafka_lost_partitions", "", sum.lost_partitions, 0, g->id);
-  put(e, pi, "kafka_retention_eta", "", sum.retention_eta, 0, g->id);
+  gput(e, KML_GDETAIL_LAG, pi, "kafka_lag", "total", (double)sum.lag_total, 0,
+       g->id);
+  gput(e, KML_GDETAIL_LAG, pi, "kafka_lag", "max", (double)sum.lag_max, 0,
+       g->id);
+  gput(e, KML_GDETAIL_LAG_SECONDS, pi, "kafka_lag_seconds", "max",
+       sum.lag_s_max, 0, g->id);
+  gput(e, KML_GDETAIL_STATUS, pi, "kafka_group_status", "total", sum.status, 0,
+       g->id);
+  gput(e, KML_GDETAIL_LOST_MESSAGES, pi, "kafka_lost_messages", "",
+       (double)sum.lost_messages, 0, g->id);
+  gput(e, KML_GDETAIL_LOST_PARTITIONS, pi, "kafka_lost_partitions", "",
+       sum.lost_partitions, 0, g->id);
+  gput(e, KML_GDETAIL_RETENTION_ETA, pi, "kafka_retention_eta", "",
+       sum.retention_eta, 0, g->id);
   if (!sum.rate_unknown)
-    put(e, pi, "kafka_consumed", "", sum.consumed, 0, g->id);
+    gput(e, KML_GDETAIL_CONSUMED, pi, "kafka_consumed", "", sum.consumed, 0,
+         g->id);
   group_events(e, g, pi, &sum);
   group_ordering(e, g, pi, &sum.ordering);
   return 1;

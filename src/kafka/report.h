@@ -71,9 +71,38 @@ typedef struct {
  * the name is none of KML_DETAIL_TYPES. Pure. */
 unsigned kml_report_detail_bit(const char *type);
 
+/* Group types, as bits of kml_report_opts_t.group_types: one series per
+ * group each (kafka_lag: two, its total and max). On clusters with
+ * thousands of groups they are half of the plugin's series; the
+ * notifications do not depend on them. */
+#define KML_GDETAIL_STATE (1u << 0)           /* kafka_group_state */
+#define KML_GDETAIL_MEMBERS (1u << 1)         /* kafka_members */
+#define KML_GDETAIL_REBALANCES (1u << 2)      /* kafka_rebalances */
+#define KML_GDETAIL_REBALANCE_RATE (1u << 3)  /* kafka_rebalance_rate */
+#define KML_GDETAIL_EXPIRY_ETA (1u << 4)      /* kafka_expiry_eta */
+#define KML_GDETAIL_LAG (1u << 5)             /* kafka_lag total, max */
+#define KML_GDETAIL_LAG_SECONDS (1u << 6)     /* kafka_lag_seconds max */
+#define KML_GDETAIL_STATUS (1u << 7)          /* kafka_group_status total */
+#define KML_GDETAIL_LOST_MESSAGES (1u << 8)   /* kafka_lost_messages */
+#define KML_GDETAIL_LOST_PARTITIONS (1u << 9) /* kafka_lost_partitions */
+#define KML_GDETAIL_RETENTION_ETA (1u << 10)  /* kafka_retention_eta */
+#define KML_GDETAIL_CONSUMED (1u << 11)       /* kafka_consumed */
+#define KML_GDETAIL_ORDERING_SKEW (1u << 12)  /* kafka_ordering_skew */
+#define KML_GDETAIL_ALL 0x1fffu
+#define KML_GDETAIL_NONE (1u << 31) /* none of them (GroupDetail false) */
+#define KML_GDETAIL_TYPES                                                      \
+  "kafka_group_state, kafka_members, kafka_rebalances, "                       \
+  "kafka_rebalance_rate, kafka_expiry_eta, kafka_lag, kafka_lag_seconds, "     \
+  "kafka_group_status, kafka_lost_messages, kafka_lost_partitions, "           \
+  "kafka_retention_eta, kafka_consumed, kafka_ordering_skew"
+/* The KML_GDETAIL_* bit of a group type name ("kafka_members"), 0 when the
+ * name is none of KML_GDETAIL_TYPES. Pure. */
+unsigned kml_report_group_detail_bit(const char *type);
+
 typedef struct {
   int partition_detail;     /* per-partition values (cardinality!) */
   unsigned partition_types; /* which of them (KML_DETAIL_*); 0: all */
+  unsigned group_types;     /* per-group types (KML_GDETAIL_*); 0: all */
   double lag_sla_seconds;   /* WARNING above this lag in seconds; 0 = none */
   double ordering_skew_seconds; /* WARNING above this spread of lag in
                                    seconds between a group's topics; 0 =

@@ -17,6 +17,7 @@ CLUSTER_CASES = [
     ("LagSLASeconds -1", "LagSLASeconds must be"),
     ('PartitionDetail "maybe"', 'PartitionDetail must be true, false or per-partition types (kafka_offset, '),
     ('PartitionDetail "kafka_lag" 3', 'kafka_group_status), not 3'),
+    ('GroupDetail "kafka_offset"', 'GroupDetail must be true, false or group types (kafka_group_state, '),
     ("Groups 1", "Groups must be true or false, not 1"),
     ('Brokers "127.0.0.1:1"', "Brokers is given twice"),
     ('TopicsInclude "([a-"', "TopicsInclude"),

@@ -235,6 +235,31 @@ def test_partition_detail_types_pick_per_partition_values():
         assert types == {"kafka_lag", "kafka_offset"}, types
 
 
+def test_group_detail_types_pick_group_values():
+    """GroupDetail "kafka_lag" "kafka_members": of the group's own values
+    only lag (total, max) and members; the per-partition values stay, and
+    the stopped group is still notified."""
+    topic, group = uniq("gpick"), uniq("g-gpick")
+    kafkactl("create-topic", topic, 2, 1)
+    kafkactl("produce", topic, 0, 10)
+    kafkactl("commit", group, topic, 0, 4)
+    conf = plugin_conf(topic, "^" + group + "$", 'GroupDetail "kafka_lag" "kafka_members"')
+    with Collectd(conf, notify_exec=True) as cd:
+        pi = "group-" + group
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total") == 6
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, topic + "-0") == 6
+        wait_for(lambda: [n for n in cd.notifications() if n.get("PluginInstance") == pi
+                          and n.get("Type") == "kafka_group_status"], 30, "the stopped group's WARNING")
+        time.sleep(2)
+        own = set()
+        for ident in cd.identifiers("lagtest"):
+            d, f = ident.split("/")
+            t, _, ti = f.partition("-")
+            if d == "kafka-" + pi and not ti.startswith(topic + "-"):
+                own.add((t, ti))
+        assert own == {("kafka_lag", "total"), ("kafka_lag", "max"), ("kafka_members", "")}, own
+
+
 def test_burst_after_idle_is_dated_by_its_arrival():
     """A caught-up group, a partition idle for 20 s (longer than the SLA),
     then 10 messages: their age is a few seconds, not the idle gap, and the

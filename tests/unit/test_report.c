@@ -652,6 +652,64 @@ static void partition_types_pick_per_partition_values(void **state) {
   free(rec);
 }
 
+/* The group values of the last run (plugin instance "group-g", no
+ * per-partition type instance), counted. */
+static int group_values_of_g(const rec_t *rec) {
+  int n = 0;
+  for (int i = 0; i < rec->n_values; i++) {
+    const char *id = rec->values[i].id;
+    size_t len = strlen(id);
+    n += strncmp(id, "group-g/", 8) == 0 &&
+         !(len > 4 && (strcmp(id + len - 4, "/t-0") == 0 ||
+                       strcmp(id + len - 4, "/t-1") == 0));
+  }
+  return n;
+}
+
+/* GroupDetail "kafka_lag" "kafka_members": those group values only (lag's
+ * total and max, members), every per-partition one, and the notifications
+ * as without the option; GroupDetail false: no group value, the same
+ * notifications. */
+static void group_types_pick_group_values(void **state) {
+  assert_int_equal(kml_report_group_detail_bit("kafka_members"),
+                   KML_GDETAIL_MEMBERS);
+  assert_int_equal(kml_report_group_detail_bit("kafka_ordering_skew"),
+                   KML_GDETAIL_ORDERING_SKEW);
+  assert_int_equal(kml_report_group_detail_bit("kafka_offset"), 0);
+  const unsigned picks[] = {0, KML_GDETAIL_LAG | KML_GDETAIL_MEMBERS,
+                            KML_GDETAIL_NONE};
+  const int want[] = {-1, 3, 0}; /* -1: more than 3 */
+  int events[3];
+  for (int k = 0; k < 3; k++) {
+    kml_report_opts_t o = {.partition_detail = 1,
+                           .group_types = picks[k],
+                           .lag_sla_seconds = 30,
+                           .status_window = 3};
+    kml_report_t *r = kml_report_new(&o);
+    rec_t *rec = calloc(1, sizeof(*rec));
+    double t = 1000;
+    for (int i = 0; i < 6; i++, t += 10)
+      run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
+    int n = group_values_of_g(rec);
+    if (want[k] < 0)
+      assert_true(n > 3);
+    else
+      assert_int_equal(n, want[k]);
+    if (picks[k] == (KML_GDETAIL_LAG | KML_GDETAIL_MEMBERS)) {
+      assert_true(has(rec, "group-g/kafka_lag/total"));
+      assert_true(has(rec, "group-g/kafka_lag/max"));
+      assert_true(has(rec, "group-g/kafka_members/"));
+    }
+    assert_true(has(rec, "group-g/kafka_lag/t-0")); /* per partition */
+    events[k] = rec->n_events;
+    kml_report_destroy(r);
+    free(rec);
+  }
+  assert_true(events[0] >= 2); /* stopped, over its SLA */
+  assert_int_equal(events[1], events[0]);
+  assert_int_equal(events[2], events[0]);
+}
+
 static void group_state_names(void **state) {
   assert_string_equal(kml_group_state_str(KML_GROUP_STABLE), "Stable");
   assert_string_equal(kml_group_state_str(KML_GROUP_EMPTY), "Empty");
@@ -675,6 +733,7 @@ int main(void) {
       cmocka_unit_test(distinct_names_give_distinct_identifiers),
       cmocka_unit_test(outage_dispatches_only_up_and_moves_no_group_state),
       cmocka_unit_test(partition_types_pick_per_partition_values),
+      cmocka_unit_test(group_types_pick_group_values),
       cmocka_unit_test(group_state_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
