@@ -17,12 +17,14 @@
 #     read callback (kafka_read_seconds: collection, report and dispatch),
 #     the Kafka requests per collection (kafka_requests), and collectd's
 #     peak RSS minus that of the same collectd without the kafka plugin;
-#     twice: with every per-partition type (PartitionDetail true, the
-#     default: 9 series per group partition and topic partition) and with
-#     the per-partition series KMinion exports (PartitionDetail
-#     "kafka_offset" "kafka_offset_low" "kafka_lag": high and low water
-#     mark per partition, lag per group partition), each series costing
-#     collectd about 1 KiB of value cache and one dispatch per interval;
+#     twice: with every type (the defaults: PartitionDetail true, 4
+#     series per topic partition and 4 per group partition, GroupDetail
+#     true, 12 per group) and with about the series KMinion exports
+#     (PartitionDetail "kafka_offset" "kafka_offset_low" "kafka_lag": high
+#     and low water mark per partition, lag per group partition;
+#     GroupDetail "kafka_group_state" "kafka_members" "kafka_lag": 4 per
+#     group), each series costing collectd about 1.3 KiB of value cache and
+#     one dispatch per interval;
 #   - KMinion (adminApi mode; its collection runs inside a /metrics scrape)
 #     and kafka_exporter: wall time of a /metrics scrape, peak RSS;
 # prints the ratios, then compares the per-partition lag of every group
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
     --steps) steps=$2; shift 2 ;;
     --source) source=$2; shift 2 ;;
     --collections) collections=$2; shift 2 ;;
-    *) sed -n '2,34p' "$0"; exit 2 ;;
+    *) sed -n '2,33p' "$0"; exit 2 ;;
   esac
 done
 [ -n "$steps" ] || steps=$groups
@@ -90,7 +92,7 @@ for t in $(seq 0 $((topics - 1))); do
 done
 
 # ------------------------------------------------------------ collectd
-collectd_conf() { # collectd_conf DIR WITH_KAFKA [PARTITION_DETAIL]
+collectd_conf() { # collectd_conf DIR WITH_KAFKA [PARTITION_DETAIL [GROUP_DETAIL]]
   local d=$1
   mkdir -p "$d/plugins" "$d/csv"
   cp /usr/lib/collectd/{logfile,csv,unixsock,match_regex}.so "$build/plugin/.libs/kafka.so" "$d/plugins/"
@@ -138,6 +140,7 @@ LoadPlugin kafka
     Timeout 30
     OffsetsSource "$source"
     PartitionDetail ${3:-true}
+    GroupDetail ${4:-true}
   </Cluster>
 </Plugin>
 EOF
@@ -170,10 +173,11 @@ sleep 3
 base_mib=$(hwm_mib "$cd_pid")
 stop_collectd
 
-scrape() { # scrape URL OUT: prints seconds
+scrape() { # scrape URL OUT: prints seconds, or "timed out" (600 s; no OUT)
   local s
-  s=$({ /usr/bin/time -f %e curl -sf -m 600 -o "$2" "$1"; } 2>&1 | tail -1)
-  echo "$s"
+  rm -f "$2"
+  s=$({ /usr/bin/time -f %e curl -sf -m 600 -o "$2" "$1"; } 2>&1 | tail -1) || true
+  [ -s "$2" ] && echo "$s" || echo "timed out"
 }
 
 measure_ours() { # measure_ours all|kminion: one collectd with the plugin
@@ -183,7 +187,8 @@ measure_ours() { # measure_ours all|kminion: one collectd with the plugin
   if [ $variant = all ]; then
     collectd_conf "$d" 1 true
   else
-    collectd_conf "$d" 1 '"kafka_offset" "kafka_offset_low" "kafka_lag"'
+    collectd_conf "$d" 1 '"kafka_offset" "kafka_offset_low" "kafka_lag"' \
+      '"kafka_group_state" "kafka_members" "kafka_lag"'
   fi
   start_collectd "$d"
   # wait for a collection that measured every group (the follower reads the
@@ -267,10 +272,12 @@ EOF
     for i in $(seq 1 "$collections"); do
       s=$(scrape "http://127.0.0.1:$port/metrics" "$kdir/kminion.txt")
       echo "KMinion scrape $i: $s s"
+      [ "$s" = "timed out" ] && continue
       if [ -z "$km_best" ] || awk "BEGIN{exit !($s < $km_best)}"; then km_best=$s; fi
     done
     km_cpu=$(echo "scale=3; ($(cpu_s "$km_pid") - $c0) / $collections" | bc)
     km_mib=$(hwm_mib "$km_pid")
+    [ -f "$kdir/kminion.txt" ] || : >"$kdir/kminion.txt"
     python3 "$top/bench/kafka_lags.py" prometheus kminion_kafka_consumer_group_topic_partition_lag \
       group_id topic_name partition_id <"$kdir/kminion.txt" >"$kdir/kminion-$want.lags"
     kill "$km_pid"; wait "$km_pid" 2>/dev/null || true
@@ -290,10 +297,12 @@ EOF
     for i in $(seq 1 "${KE_SCRAPES:-2}"); do
       s=$(scrape "http://127.0.0.1:$port/metrics" "$kdir/exporter.txt")
       echo "kafka_exporter scrape $i: $s s"
+      [ "$s" = "timed out" ] && continue
       if [ -z "$ke_best" ] || awk "BEGIN{exit !($s < $ke_best)}"; then ke_best=$s; fi
     done
     ke_cpu=$(echo "scale=3; ($(cpu_s "$ke_pid") - $c0) / ${KE_SCRAPES:-2}" | bc)
     ke_mib=$(hwm_mib "$ke_pid")
+    [ -f "$kdir/exporter.txt" ] || : >"$kdir/exporter.txt" # every scrape timed out
     python3 "$top/bench/kafka_lags.py" prometheus kafka_consumergroup_lag \
       consumergroup topic partition <"$kdir/exporter.txt" >"$kdir/exporter-$want.lags"
     kill "$ke_pid"; wait "$ke_pid" 2>/dev/null || true
