@@ -295,7 +295,7 @@ def test_collectd_survives_rolling_restarts_with_exact_lag(cluster3):
                 back.done()
                 # the controller moves preferred leaders back once b is in sync
                 wait_moved(boot, before, lambda now: b in now.values(),
-                           "coordinators to return to broker %d" % b, timeout=90)
+                           "coordinators to return to broker %d" % b, timeout=180)
                 ph.lap("leaders return (%s)" % how)
                 moves[how] += 1
                 check_move(cds, com, 2 * cycle + 2, "after broker %d came back" % b, ph)
