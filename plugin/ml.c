@@ -23,6 +23,7 @@
 
 #include "collectd/core/daemon/filter_chain.h"
 
+#include "ds_value.h"
 #include "kml_conf.h"
 #include "kml_str.h"
 #include "ml/correlate.h"
@@ -110,32 +111,6 @@ static bool match_vl(const match_t *m, const value_list_t *vl) {
 }
 
 /* ------------------------------------------------------------ write path */
-
-static kml_ds_kind_t ds_kind(int type) {
-  switch (type) {
-  case DS_TYPE_COUNTER:
-    return KML_DS_COUNTER;
-  case DS_TYPE_DERIVE:
-    return KML_DS_DERIVE;
-  case DS_TYPE_ABSOLUTE:
-    return KML_DS_ABSOLUTE;
-  default:
-    return KML_DS_GAUGE;
-  }
-}
-
-static double raw_value(int type, value_t v) {
-  switch (type) {
-  case DS_TYPE_COUNTER:
-    return (double)v.counter;
-  case DS_TYPE_DERIVE:
-    return (double)v.derive;
-  case DS_TYPE_ABSOLUTE:
-    return (double)v.absolute;
-  default:
-    return v.gauge;
-  }
-}
 
 /* Identifier text of a value list's data source: the store key. */
 static void series_key(char *buf, size_t len, const value_list_t *vl,
@@ -432,7 +407,7 @@ static void feed(const match_t *m, const data_set_t *ds,
     }
     kml_output_t out;
     int rc = kml_model_update(model, &m->cfg, ds_kind(ds->ds[i].type), t,
-                              raw_value(ds->ds[i].type, vl->values[i]), &out);
+                              ds_raw(ds->ds[i].type, vl->values[i]), &out);
     /* Queue state changes before the shard lock is released: that keeps
      * one series' notifications in order across write threads. */
     if (rc == KML_RATE_OK && (m->models & MODEL_ANOMALY) && out.alert_changed)
@@ -461,7 +436,7 @@ static void peers_feed(peers_t *pp, const data_set_t *ds,
   for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++)
     if (kml_peer_groups_feed(pp->groups, fields, ds->ds[i].name,
                              ds_kind(ds->ds[i].type), t,
-                             raw_value(ds->ds[i].type, vl->values[i])) != 0) {
+                             ds_raw(ds->ds[i].type, vl->values[i])) != 0) {
       ERROR(ML_LOG "<Peers \"%s\"> out of memory for a member", pp->name);
       return;
     }

@@ -10,6 +10,7 @@
 #include "ml_cause.h"
 
 #include "collectd/core/utils/common/common.h"
+#include "ds_value.h"
 
 #include "oconfig_value.h"
 
@@ -185,32 +186,6 @@ void ml_cause_shutdown(void) {
   configured = false;
 }
 
-static kml_ds_kind_t kind_of(int type) {
-  switch (type) {
-  case DS_TYPE_COUNTER:
-    return KML_DS_COUNTER;
-  case DS_TYPE_DERIVE:
-    return KML_DS_DERIVE;
-  case DS_TYPE_ABSOLUTE:
-    return KML_DS_ABSOLUTE;
-  default:
-    return KML_DS_GAUGE;
-  }
-}
-
-static double raw_of(int type, value_t v) {
-  switch (type) {
-  case DS_TYPE_COUNTER:
-    return (double)v.counter;
-  case DS_TYPE_DERIVE:
-    return (double)v.derive;
-  case DS_TYPE_ABSOLUTE:
-    return (double)v.absolute;
-  default:
-    return v.gauge;
-  }
-}
-
 void ml_cause_feed(const data_set_t *ds, const value_list_t *vl) {
   if (cause == NULL)
     return;
@@ -220,8 +195,8 @@ void ml_cause_feed(const data_set_t *ds, const value_list_t *vl) {
     return; /* the common case: one regex test per scope, no lookup */
   double t = CDTIME_T_TO_DOUBLE(vl->time);
   for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++)
-    if (kml_cause_feed(cause, id, ds->ds[i].name, kind_of(ds->ds[i].type), t,
-                       raw_of(ds->ds[i].type, vl->values[i])) != 0) {
+    if (kml_cause_feed(cause, id, ds->ds[i].name, ds_kind(ds->ds[i].type), t,
+                       ds_raw(ds->ds[i].type, vl->values[i])) != 0) {
       ERROR(ML_LOG "<Cause>: out of memory filing %s/%s", vl->host, vl->plugin);
       return;
     }

@@ -11,6 +11,7 @@
 #include "ml_multipeers.h"
 
 #include "collectd/core/utils/common/common.h"
+#include "ds_value.h"
 
 #include <math.h>
 
@@ -49,32 +50,6 @@ int ml_multipeers_types(const oconfig_item_t *c, kml_multipeers_cfg_t *cfg,
   return 0;
 }
 
-static kml_ds_kind_t kind_of(int type) {
-  switch (type) {
-  case DS_TYPE_COUNTER:
-    return KML_DS_COUNTER;
-  case DS_TYPE_DERIVE:
-    return KML_DS_DERIVE;
-  case DS_TYPE_ABSOLUTE:
-    return KML_DS_ABSOLUTE;
-  default:
-    return KML_DS_GAUGE;
-  }
-}
-
-static double raw_of(int type, value_t v) {
-  switch (type) {
-  case DS_TYPE_COUNTER:
-    return (double)v.counter;
-  case DS_TYPE_DERIVE:
-    return (double)v.derive;
-  case DS_TYPE_ABSOLUTE:
-    return (double)v.absolute;
-  default:
-    return v.gauge;
-  }
-}
-
 void ml_multipeers_feed(kml_multipeers_t *m, const char *name,
                         const data_set_t *ds, const value_list_t *vl) {
   const char *const id[5] = {vl->host, vl->plugin, vl->plugin_instance,
@@ -83,8 +58,8 @@ void ml_multipeers_feed(kml_multipeers_t *m, const char *name,
   for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++) {
     int f = kml_multipeers_feature(m, vl->type, ds->ds[i].name);
     if (f >= 0 &&
-        kml_multipeers_feed(m, id, f, kind_of(ds->ds[i].type), t,
-                            raw_of(ds->ds[i].type, vl->values[i])) != 0) {
+        kml_multipeers_feed(m, id, f, ds_kind(ds->ds[i].type), t,
+                            ds_raw(ds->ds[i].type, vl->values[i])) != 0) {
       ERROR(ML_LOG "<Peers \"%s\"> out of memory for a member", name);
       return;
     }
