@@ -1,6 +1,7 @@
 /* args: helpers every kafka-ml subcommand's parser and runner share. */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,4 +26,26 @@ int kml_cli_parsed(const char *name, int verdict, const char *err,
   fprintf(stderr, "kafka-ml %s: %s\n(kafka-ml %s --help lists the options)\n",
           name, err, name);
   return 2;
+}
+
+int kml_cli_getopt(int argc, char **argv, const char *shortopts,
+                   const struct option *longopts,
+                   int (*apply)(void *ctx, int c, const char *arg, char *err,
+                                size_t errlen),
+                   void *ctx, char *err, size_t errlen) {
+  int c;
+  optind = 0; /* 0, not 1: glibc's full reinitialisation between parses */
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+    if (c == 'h')
+      return KML_CLI_HELP;
+    if (c == '?' || c == ':') {
+      snprintf(err, errlen, "unknown option or missing value: %.60s",
+               argv[optind - 1 > 0 ? optind - 1 : 0]);
+      return KML_CLI_USAGE;
+    }
+    if (apply(ctx, c, optarg, err, errlen) != 0)
+      return KML_CLI_USAGE;
+  }
+  return KML_CLI_OK;
 }

@@ -95,6 +95,19 @@ int kml_cli_explain(int argc, char **argv);
  * 0 on success. */
 int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind);
 
+/* The getopt loop every subcommand shares: resets getopt, calls
+ * apply(ctx, option, its argument, err, errlen) for each option (apply
+ * returns 0, or -1 with err set), and stops at the first operand. Returns
+ * KML_CLI_OK (optind is the first operand), KML_CLI_HELP for -h/--help (the
+ * option 'h'), or KML_CLI_USAGE with err naming the unknown option or the
+ * refused value. Not reentrant (getopt's globals). */
+struct option;
+int kml_cli_getopt(int argc, char **argv, const char *shortopts,
+                   const struct option *longopts,
+                   int (*apply)(void *ctx, int c, const char *arg, char *err,
+                                size_t errlen),
+                   void *ctx, char *err, size_t errlen);
+
 /* Run a command given its parser's verdict: prints help or the usage error
  * (prefixed "kafka-ml NAME: "). Returns -1 to go on, else the exit status. */
 int kml_cli_parsed(const char *name, int verdict, const char *err,

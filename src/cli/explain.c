@@ -82,8 +82,9 @@ void kml_cli_explain_usage(FILE *f) {
       KML_COLLECTD_TYPES_DB, KML_PKG_TYPES_DB);
 }
 
-static int explain_option(explain_opts_t *o, int c, const char *arg, char *err,
+static int explain_option(void *ctx, int c, const char *arg, char *err,
                           size_t errlen) {
+  explain_opts_t *o = ctx;
   kml_conf_value_t v = kml_conf_string(arg);
   char why[200];
   switch (c) {
@@ -163,20 +164,10 @@ static int explain_parse(int argc, char **argv, explain_opts_t *o, char *err,
                                        {"scope", required_argument, 0, 's'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  int c;
-  optind = 0;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "g:p:h", opts, NULL)) != -1) {
-    if (c == 'h')
-      return KML_CLI_HELP;
-    if (c == '?' || c == ':') {
-      snprintf(err, errlen, "unknown option or missing value: %.60s",
-               argv[optind - 1 > 0 ? optind - 1 : 0]);
-      return KML_CLI_USAGE;
-    }
-    if (explain_option(o, c, optarg, err, errlen) != 0)
-      return KML_CLI_USAGE;
-  }
+  int verdict =
+      kml_cli_getopt(argc, argv, "g:p:h", opts, explain_option, o, err, errlen);
+  if (verdict != KML_CLI_OK)
+    return verdict;
   if (o->group == NULL || o->group[0] == '\0') {
     snprintf(err, errlen, "--group ID is required");
     return KML_CLI_USAGE;

@@ -108,6 +108,42 @@ static int plot_time_arg(const char *name, const char *arg, double *t,
   return -1;
 }
 
+static int plot_option(void *ctx, int c, const char *arg, char *err,
+                       size_t errlen) {
+  kml_plot_opts_t *o = ctx;
+  kml_conf_value_t v = kml_conf_string(arg);
+  char why[200];
+  switch (c) {
+  case 'o':
+    o->png = arg;
+    return 0;
+  case 's':
+    o->svg = arg;
+    return 0;
+  case 't':
+    o->title = arg;
+    return 0;
+  case 'F':
+  case 'U':
+    return plot_time_arg(c == 'F' ? "--from" : "--to", arg,
+                         c == 'F' ? &o->from : &o->to, err, errlen);
+  case 'T':
+    if (kml_conf_number(&v, -INFINITY, INFINITY, 0, &o->threshold, why,
+                        sizeof(why)) == 0)
+      return 0;
+    snprintf(err, errlen, "--threshold %s", why);
+    return -1;
+  case 'H':
+    if (kml_conf_duration(&v, 0, 30 * 86400.0, 0, &o->horizon, why,
+                          sizeof(why)) == 0)
+      return 0;
+    snprintf(err, errlen, "--horizon %s", why);
+    return -1;
+  }
+  snprintf(err, errlen, "unknown option -%c", c);
+  return -1;
+}
+
 int kml_cli_plot_parse(int argc, char **argv, kml_plot_opts_t *o, char *err,
                        size_t errlen) {
   *o = (kml_plot_opts_t){
@@ -121,50 +157,10 @@ int kml_cli_plot_parse(int argc, char **argv, kml_plot_opts_t *o, char *err,
                                        {"horizon", required_argument, 0, 'H'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  int c;
-  char why[200];
-  optind = 0;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    kml_conf_value_t v = kml_conf_string(optarg);
-    switch (c) {
-    case 'o':
-      o->png = optarg;
-      break;
-    case 's':
-      o->svg = optarg;
-      break;
-    case 't':
-      o->title = optarg;
-      break;
-    case 'F':
-    case 'U':
-      if (plot_time_arg(c == 'F' ? "--from" : "--to", optarg,
-                        c == 'F' ? &o->from : &o->to, err, errlen) != 0)
-        return KML_CLI_USAGE;
-      break;
-    case 'T':
-      if (kml_conf_number(&v, -INFINITY, INFINITY, 0, &o->threshold, why,
-                          sizeof(why)) != 0) {
-        snprintf(err, errlen, "--threshold %s", why);
-        return KML_CLI_USAGE;
-      }
-      break;
-    case 'H':
-      if (kml_conf_duration(&v, 0, 30 * 86400.0, 0, &o->horizon, why,
-                            sizeof(why)) != 0) {
-        snprintf(err, errlen, "--horizon %s", why);
-        return KML_CLI_USAGE;
-      }
-      break;
-    case 'h':
-      return KML_CLI_HELP;
-    default:
-      snprintf(err, errlen, "unknown option or missing value: %.60s",
-               argv[optind - 1 > 0 ? optind - 1 : 0]);
-      return KML_CLI_USAGE;
-    }
-  }
+  int verdict =
+      kml_cli_getopt(argc, argv, "o:h", opts, plot_option, o, err, errlen);
+  if (verdict != KML_CLI_OK)
+    return verdict;
   if (optind != argc - 1) {
     snprintf(err, errlen, "exactly one RESULT.csv is needed (got %d)",
              argc - optind);

@@ -112,11 +112,18 @@ static int duration_arg(const char *name, const char *arg, double lo, double hi,
   return 0;
 }
 
-static int replay_option(kml_replay_opts_t *o, int c, const char *arg,
-                         char *err, size_t errlen) {
+static int replay_option(void *ctx, int c, const char *arg, char *err,
+                         size_t errlen) {
+  kml_replay_opts_t *o = ctx;
   kml_conf_value_t v = kml_conf_string(arg);
   char why[200];
   switch (c) {
+  case 'q':
+    o->quiet = 1;
+    return 0;
+  case 'S':
+    o->strict = 1;
+    return 0;
   case 'o':
     o->outdir = arg;
     return 0;
@@ -192,23 +199,10 @@ int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
       {"detector", required_argument, 0, 'D'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
-  int c;
-  optind = 0; /* full reinitialisation of getopt */
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "o:k:qh", opts, NULL)) != -1) {
-    if (c == 'h')
-      return KML_CLI_HELP;
-    if (c == 'q')
-      o->quiet = 1;
-    else if (c == 'S')
-      o->strict = 1;
-    else if (c == '?' || c == ':') {
-      snprintf(err, errlen, "unknown option or missing value: %.60s",
-               argv[optind - 1 > 0 ? optind - 1 : 0]);
-      return KML_CLI_USAGE;
-    } else if (replay_option(o, c, optarg, err, errlen) != 0)
-      return KML_CLI_USAGE;
-  }
+  int verdict =
+      kml_cli_getopt(argc, argv, "o:k:qh", opts, replay_option, o, err, errlen);
+  if (verdict != KML_CLI_OK)
+    return verdict;
   if (o->outdir[0] == '\0') {
     snprintf(err, errlen, "--output must not be empty");
     return KML_CLI_USAGE;

@@ -311,8 +311,9 @@ void kml_cli_simulate_usage(FILE *f) {
           (long)MAX_PER_SERIES, (long)MAX_TOTAL);
 }
 
-static int simulate_option(kml_simulate_opts_t *o, int c, const char *arg,
-                           char *err, size_t errlen) {
+static int simulate_option(void *ctx, int c, const char *arg, char *err,
+                           size_t errlen) {
+  kml_simulate_opts_t *o = ctx;
   kml_conf_value_t v = kml_conf_string(arg);
   char why[200];
   long long n;
@@ -358,20 +359,10 @@ int kml_cli_simulate_parse(int argc, char **argv, kml_simulate_opts_t *o,
                                        {"copies", required_argument, 0, 'k'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  int c;
-  optind = 0;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-    if (c == 'h')
-      return KML_CLI_HELP;
-    if (c == '?' || c == ':') {
-      snprintf(err, errlen, "unknown option or missing value: %.60s",
-               argv[optind - 1 > 0 ? optind - 1 : 0]);
-      return KML_CLI_USAGE;
-    }
-    if (simulate_option(o, c, optarg, err, errlen) != 0)
-      return KML_CLI_USAGE;
-  }
+  int verdict =
+      kml_cli_getopt(argc, argv, "o:h", opts, simulate_option, o, err, errlen);
+  if (verdict != KML_CLI_OK)
+    return verdict;
   if (optind < argc) {
     snprintf(err, errlen, "unexpected argument \"%.60s\"", argv[optind]);
     return KML_CLI_USAGE;

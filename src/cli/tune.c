@@ -86,8 +86,9 @@ void kml_cli_tune_usage(FILE *f) {
           "      --column NAME value column or RRD data source (value)\n");
 }
 
-static int tune_option(kml_tune_opts_t *o, int c, const char *arg, char *err,
+static int tune_option(void *ctx, int c, const char *arg, char *err,
                        size_t errlen) {
+  kml_tune_opts_t *o = ctx;
   kml_conf_value_t v = kml_conf_string(arg);
   char why[200];
   switch (c) {
@@ -134,20 +135,10 @@ int kml_cli_tune_parse(int argc, char **argv, kml_tune_opts_t *o, char *err,
                                        {"column", required_argument, 0, 'C'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  int c;
-  optind = 0;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
-    if (c == 'h')
-      return KML_CLI_HELP;
-    if (c == '?' || c == ':') {
-      snprintf(err, errlen, "unknown option or missing value: %.60s",
-               argv[optind - 1 > 0 ? optind - 1 : 0]);
-      return KML_CLI_USAGE;
-    }
-    if (tune_option(o, c, optarg, err, errlen) != 0)
-      return KML_CLI_USAGE;
-  }
+  int verdict =
+      kml_cli_getopt(argc, argv, "k:h", opts, tune_option, o, err, errlen);
+  if (verdict != KML_CLI_OK)
+    return verdict;
   if (optind >= argc) {
     snprintf(err, errlen, "no INPUT given (history: files or directories)");
     return KML_CLI_USAGE;
