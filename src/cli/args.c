@@ -15,6 +15,16 @@ int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind) {
   return -1;
 }
 
+int kml_cli_kind_arg(const char *arg, kml_ds_kind_t *kind, char *err,
+                     size_t errlen) {
+  if (kml_cli_parse_kind(arg, kind) == 0)
+    return 0;
+  snprintf(err, errlen,
+           "--kind \"%.40s\" is not one of gauge, derive, counter, absolute",
+           arg);
+  return -1;
+}
+
 int kml_cli_parsed(const char *name, int verdict, const char *err,
                    void (*usage)(FILE *)) {
   if (verdict == KML_CLI_OK)

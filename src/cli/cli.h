@@ -94,6 +94,9 @@ int kml_cli_explain(int argc, char **argv);
 /* Shared by the parsers: "gauge", "derive", "counter", "absolute" -> kind;
  * 0 on success. */
 int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind);
+/* The same for a --kind argument: 0, or -1 with err naming the choices. */
+int kml_cli_kind_arg(const char *arg, kml_ds_kind_t *kind, char *err,
+                     size_t errlen);
 
 /* The getopt loop every subcommand shares: resets getopt, calls
  * apply(ctx, option, its argument, err, errlen) for each option (apply

@@ -128,12 +128,7 @@ static int replay_option(void *ctx, int c, const char *arg, char *err,
     o->outdir = arg;
     return 0;
   case 'k':
-    if (kml_cli_parse_kind(arg, &o->kind) == 0)
-      return 0;
-    snprintf(err, errlen,
-             "--kind \"%.40s\" is not one of gauge, derive, counter, absolute",
-             arg);
-    return -1;
+    return kml_cli_kind_arg(arg, &o->kind, err, errlen);
   case 'C':
     o->column = arg;
     return 0;

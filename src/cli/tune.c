@@ -111,12 +111,7 @@ static int tune_option(void *ctx, int c, const char *arg, char *err,
     snprintf(err, errlen, "--horizon %s", why);
     return -1;
   case 'k':
-    if (kml_cli_parse_kind(arg, &o->kind) == 0)
-      return 0;
-    snprintf(err, errlen,
-             "--kind \"%.40s\" is not one of gauge, derive, counter, absolute",
-             arg);
-    return -1;
+    return kml_cli_kind_arg(arg, &o->kind, err, errlen);
   case 'C':
     o->column = arg;
     return 0;
