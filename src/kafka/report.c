@@ -75,8 +75,9 @@ struct kml_report {
   unsigned detail;  /* KML_DETAIL_* bits of the types dispatched */
   unsigned gdetail; /* KML_GDETAIL_* bits of the types dispatched */
   uint64_t round;
-  int ok_streak;   /* consecutive successful collections */
-  int fail_streak; /* consecutive failed collections */
+  int had_metadata; /* a collection before this one read the metadata */
+  int ok_streak;    /* consecutive successful collections */
+  int fail_streak;  /* consecutive failed collections */
   int64_t errors_total;
   kml_map_t *parts;   /* "<topic>\x1f<partition>" */
   kml_map_t *groups;  /* "<group>" */
@@ -262,7 +263,10 @@ static void cluster_up_event(const emit_t *e, const kml_snapshot_t *s) {
 /* Per broker: partitions led, replicas held, the sum of the rates of the
  * partitions it leads and of those it holds a replica of (each complete
  * only when every such partition has a rate). The second does not change
- * when leaders move: it is what peers of a broker are compared by. */
+ * when leaders move: it is what peers of a broker are compared by. A
+ * broker that leads (or holds) nothing has a rate of 0 only over an
+ * interval: not at the first collection, and not while a topic is listed
+ * without its partitions (nobody knows who leads them). */
 typedef struct {
   int leaders, replicas;
   double in, replicated; /* led partitions' rates; all held replicas' */
@@ -397,7 +401,7 @@ static void cluster_events(const emit_t *e, int urp, int offline,
 
 /* Cluster and broker values; bs holds what the topic pass summed. */
 static void cluster_values(const emit_t *e, const kml_snapshot_t *s,
-                           broker_sum_t *bs) {
+                           broker_sum_t *bs, int rates_known) {
   int parts = 0, urp = 0, offline = 0, min_isr = 0, not_pref = 0;
   lost_t lost[MAX_COUNTED], unsync[MAX_COUNTED];
   int n_lost = 0, n_unsync = 0;
@@ -454,9 +458,9 @@ static void cluster_values(const emit_t *e, const kml_snapshot_t *s,
     put(e, pi, "kafka_leaders", "", bs[b].leaders, 0, NULL);
     put(e, pi, "kafka_replicas", "", bs[b].replicas, 0, NULL);
     put(e, pi, "kafka_rtt", "", s->brokers[b].rtt_avg_ms, 0, NULL);
-    if (!bs[b].in_unknown)
+    if (rates_known && !bs[b].in_unknown)
       put(e, pi, "kafka_messages_in", "", bs[b].in, 0, NULL);
-    if (!bs[b].replicated_unknown)
+    if (rates_known && !bs[b].replicated_unknown)
       put(e, pi, "kafka_replicated_in", "", bs[b].replicated, 0, NULL);
   }
   for (int i = 0; i < n_lost; i++) {
@@ -491,11 +495,20 @@ static part_mem_t *observe_partition(const emit_t *e, const char *topic,
   return m;
 }
 
-static void topic_values(const emit_t *e, const kml_snapshot_t *s,
-                         broker_sum_t *bs) {
+/* Topic values; sums the rates of partitions into bs. Returns 0 when a
+ * topic is listed with an error and without its partitions: nothing of it
+ * is dispatched (its 0 partitions, 0 messages/s would be wrong numbers),
+ * and no broker's sum is complete. */
+static int topic_values(const emit_t *e, const kml_snapshot_t *s,
+                        broker_sum_t *bs) {
   char pi[KML_NAME_MAX + 1], ti[KML_NAME_MAX + 1];
+  int described = 1;
   for (int i = 0; i < s->n_topics; i++) {
     const kml_topic_t *t = &s->topics[i];
+    if (t->err != 0 && t->n_parts == 0) {
+      described = 0;
+      continue;
+    }
     name_pi(pi, sizeof(pi), "topic", t->name);
     put(e, pi, "kafka_partitions", "", t->n_parts, 0, t->name);
     double in = 0, retained = 0;
@@ -550,6 +563,7 @@ static void topic_values(const emit_t *e, const kml_snapshot_t *s,
       put(e, pi, "kafka_retention_seconds", "",
           t->retention_ms < 0 ? -1 : t->retention_ms / 1000.0, 0, t->name);
   }
+  return described;
 }
 
 /* ---------------------------------------------------------------- groups */
@@ -1043,8 +1057,9 @@ void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
   broker_sum_t *bs = calloc(s->n_brokers + 1, sizeof(*bs));
   if (bs == NULL)
     return;
-  topic_values(&e, s, bs);
-  cluster_values(&e, s, bs);
+  int described = topic_values(&e, s, bs);
+  cluster_values(&e, s, bs, described && r->had_metadata);
+  r->had_metadata = 1;
   free(bs);
   put(&e, "cluster", "kafka_unmeasured", "partitions",
       count_unmeasured_partitions(s), 0, NULL);

@@ -308,3 +308,57 @@ def test_distinct_group_ids_stay_distinct_series():
                           20, "the series of " + slash)
         pi = hashed[0].split("/")[0][len("kafka-"):]
         assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "total") == 8
+
+
+def test_rates_need_two_observations_and_idle_is_zero():
+    """A rate is measured over an interval: no broker, topic or group rate
+    at the collection that first sees it (a broker that leads nothing yet
+    used to say 0 messages/s at collectd's first collection); a broker that
+    leads an idle partition says 0, and a produced burst shows on both the
+    topic and its leader."""
+    topic, group = uniq("rates"), uniq("g-rates")
+    with Collectd(plugin_conf(topic, "^" + group + "$")) as cd:
+        ups = lambda: cd.values("lagtest", "kafka", "kafka_up", "cluster")
+        wait_for(lambda: len(ups()) >= 3, 30, "three collections")
+        # the topic is made after collectd's first collections
+        kafkactl("create-topic", topic, 1, 1)
+        kafkactl("produce", topic, 0, 5)
+        kafkactl("commit", group, topic, 0, 5)
+        pi = "group-" + group
+        cd.wait_value("lagtest", "kafka", "kafka_messages_in", "topic-" + topic, timeout=30)
+        cd.wait_value("lagtest", "kafka", "kafka_consumed", pi, timeout=30)
+        time.sleep(3)  # idle: nothing produced, nothing committed
+        kafkactl("produce", topic, 0, 50)
+        cd.wait_value("lagtest", "kafka", "kafka_messages_in", "topic-" + topic, pred=lambda v: v > 0,
+                      timeout=15)
+        time.sleep(2)
+        first_collection = ups()[0][0]
+
+        def rows(type_, inst, ti=""):
+            return [(t, v[0]) for t, v in cd.values("lagtest", "kafka", type_, inst, ti)]
+
+        brokers = sorted({i.split("/")[0][len("kafka-"):] for i in cd.identifiers("lagtest")
+                          if i.startswith("kafka-broker-")})
+        assert brokers, cd.identifiers("lagtest")
+        for b in brokers:
+            for type_ in ("kafka_messages_in", "kafka_replicated_in"):
+                times = [t for t, _ in rows(type_, b)]
+                assert times and first_collection not in times, (b, type_, rows(type_, b)[:3])
+        # each rate starts one collection after its first observation
+        first_seen = rows("kafka_partitions", "topic-" + topic)[0][0]
+        topic_in = rows("kafka_messages_in", "topic-" + topic)
+        assert topic_in[0][0] > first_seen, (first_seen, topic_in[:3])
+        lag = rows("kafka_lag", pi, "total")
+        consumed = rows("kafka_consumed", pi)
+        assert lag and consumed[0][0] > lag[0][0], (lag[:3], consumed[:3])
+        # the leader of the idle partition said 0, and the burst on both
+        leader = "broker-%d" % int(cd.last("lagtest", "kafka", "kafka_leader", "topic-" + topic,
+                                           topic + "-0"))
+        leads = dict(rows("kafka_leaders", leader))
+        mine = [(t, v) for t, v in rows("kafka_messages_in", leader) if leads.get(t, 0) > 0]
+        assert 0 in [v for _, v in mine], mine
+        assert max(v for _, v in topic_in) > 0, topic_in
+        by_time = dict(mine)
+        for t, v in topic_in:
+            if t in by_time and len(brokers) == 1:
+                assert abs(by_time[t] - v) < 1e-6, (t, by_time[t], v)

@@ -452,6 +452,54 @@ static void rates_survive_leader_moves(void **state) {
   free(rec);
 }
 
+/* A rate needs an interval. Broker 2 leads and holds nothing: at the
+ * first collection its rates are unknown (not 0), from the second on they
+ * are 0; broker 1 leads an idle partition: 0 once it has two marks. A
+ * topic listed with an error and without its partitions says nothing of
+ * itself, and no broker's sum is complete while it is missing. */
+static void a_rate_needs_an_interval(void **state) {
+  kml_report_t *r = report(0, 0);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  for (int i = 0; i < 4; i++) {
+    kml_snapshot_t *s = snap(1000 + 10 * i);
+    add_broker(s, 1);
+    add_broker(s, 2);
+    set_part(add_topic(s, "idle", 1), 0, 1, 0, 42);
+    kml_topic_t *b = add_topic(s, "busy", 1);
+    set_part(b, 0, 1, 0, 1000 + 50 * i); /* 5 messages/s */
+    if (i == 2) { /* listed with an error, no partitions */
+      free(b->parts[0].replicas);
+      free(b->parts[0].isr);
+      b->n_parts = 0;
+      b->err = 5; /* LEADER_NOT_AVAILABLE */
+    }
+    run(r, s, rec);
+    const char *rates[] = {
+        "broker-1/kafka_messages_in/", "broker-1/kafka_replicated_in/",
+        "broker-2/kafka_messages_in/", "broker-2/kafka_replicated_in/"};
+    for (int k = 0; k < 4; k++)
+      assert_int_equal(has(rec, rates[k]), i == 1 || i == 3);
+    assert_int_equal(has(rec, "topic-idle/kafka_messages_in/"), i > 0);
+    assert_int_equal(has(rec, "topic-busy/kafka_messages_in/"),
+                     i == 1 || i == 3);
+    assert_int_equal(has(rec, "topic-busy/kafka_partitions/"), i != 2);
+    assert_int_equal(has(rec, "topic-busy/kafka_retained/"), i != 2);
+    assert_true(has(rec, "broker-2/kafka_leaders/"));
+    if (i == 1) {
+      assert_true(val(rec, "topic-idle/kafka_messages_in/") == 0);
+      assert_true(fabs(val(rec, "broker-1/kafka_messages_in/") - 5) < 1e-9);
+      assert_true(val(rec, "broker-2/kafka_messages_in/") == 0);
+      assert_true(val(rec, "broker-2/kafka_replicated_in/") == 0);
+    }
+    if (i == 3) { /* the rate spans the collection that missed the topic */
+      assert_true(fabs(val(rec, "topic-busy/kafka_messages_in/") - 5) < 1e-9);
+      assert_true(fabs(val(rec, "broker-1/kafka_messages_in/") - 5) < 1e-9);
+    }
+  }
+  kml_report_destroy(r);
+  free(rec);
+}
+
 /* Broker 3 holds replicas but is not in the metadata: FAILURE once, OKAY
  * when it is back; under-replicated partitions: WARNING once, OKAY. */
 static void lost_broker_and_under_replication(void **state) {
@@ -726,6 +774,7 @@ int main(void) {
       cmocka_unit_test(deleted_group_is_forgotten),
       cmocka_unit_test(group_deleted_during_collection),
       cmocka_unit_test(rates_survive_leader_moves),
+      cmocka_unit_test(a_rate_needs_an_interval),
       cmocka_unit_test(lost_broker_and_under_replication),
       cmocka_unit_test(retention_eta_counts_the_consumer),
       cmocka_unit_test(burst_after_idle_does_not_break_the_sla),
