@@ -82,16 +82,28 @@ typedef struct {
   int backed_counted, truth_backed;
   int leader, outlier, app, res, whole; /* slow broker */
   int consumer_side, false_outlier;     /* stall */
-  int matched[2];                       /* stall: a match named per scope */
+  int matched[2];                       /* a match named per scope */
   double ns;                            /* CPU time of the explanations */
 } score_t;
 
-static void one(kml_chainsim_kind_t kind, uint64_t seed, kml_xcorr_method_t m,
+/* A way of naming the best match: the matching method, and how a best
+ * match is kept (a fixed |r| floor alone, or also significant among as
+ * many candidates, or also not named when the backlog is the consumer's). */
+typedef struct {
+  const char *name;
+  kml_xcorr_method_t method;
+  double alpha;
+  int consumer_quiet;
+} variant_t;
+
+static void one(kml_chainsim_kind_t kind, uint64_t seed, const variant_t *v,
                 score_t *s) {
   kml_chainsim_cfg_t sc = kml_chainsim_defaults();
   sc.kind = kind;
   kml_cause_cfg_t cc = kml_cause_defaults();
-  cc.xcorr.method = m;
+  cc.xcorr.method = v->method;
+  cc.alpha = v->alpha;
+  cc.consumer_quiet = v->consumer_quiet;
   char err[256];
   kml_cause_t *c = kml_cause_new(&cc, err, sizeof(err));
   if (c == NULL) {
@@ -120,6 +132,8 @@ static void one(kml_chainsim_kind_t kind, uint64_t seed, kml_xcorr_method_t m,
   s->right_parts += right;
   s->backed_counted += ch.parts_backed;
   s->truth_backed += truth.n_backed;
+  for (int k = 0; k < 2 && k < ch.n_best; k++)
+    s->matched[k] += ch.best[k].m.key[0] != '\0';
   if (kind == KML_CHAINSIM_STALL) {
     s->consumer_side += ch.parts_backed == ch.parts_seen && ch.parts_seen >= 2;
     for (int i = 0; i < ch.n_leaders; i++)
@@ -127,8 +141,6 @@ static void one(kml_chainsim_kind_t kind, uint64_t seed, kml_xcorr_method_t m,
         s->false_outlier++;
         break;
       }
-    for (int k = 0; k < 2 && k < ch.n_best; k++)
-      s->matched[k] += ch.best[k].m.key[0] != '\0';
     return;
   }
   int leader = ch.n_leaders > 0 && ch.leader[0].id == truth.cause_broker;
@@ -143,26 +155,37 @@ static void one(kml_chainsim_kind_t kind, uint64_t seed, kml_xcorr_method_t m,
               outlier && app && res;
 }
 
-static int precision(uint64_t from, int n) {
+/* alpha: the family-wise level of the significance rule to measure (the
+ * shipped default unless given). */
+static int precision(uint64_t from, int n, double alpha) {
   static const char *const kinds[2] = {"slow_broker", "stall"};
+  const variant_t variants[] = {
+      {"detrend", KML_XCORR_DETREND, alpha, 1},
+      {"detrend_significant", KML_XCORR_DETREND, alpha, 0},
+      {"detrend_fixed", KML_XCORR_DETREND, 1, 0},
+      {"diff", KML_XCORR_DIFF, alpha, 1},
+      {"diff_fixed", KML_XCORR_DIFF, 1, 0},
+      {"raw", KML_XCORR_RAW, alpha, 1},
+      {"raw_fixed", KML_XCORR_RAW, 1, 0},
+  };
   for (int k = 0; k < 2; k++)
-    for (int m = 0; m < 3; m++) {
+    for (size_t m = 0; m < sizeof(variants) / sizeof(variants[0]); m++) {
       score_t s = {0};
       for (uint64_t seed = from; seed < from + (uint64_t)n; seed++)
-        one((kml_chainsim_kind_t)k, seed, (kml_xcorr_method_t)m, &s);
+        one((kml_chainsim_kind_t)k, seed, &variants[m], &s);
       printf("kind=%s method=%s cases=%d partitions_named=%d "
              "partitions_right=%d partitions_backed_counted=%d "
-             "partitions_backed_true=%d",
-             kinds[k], kml_xcorr_method_name((kml_xcorr_method_t)m), s.cases,
-             s.named_parts, s.right_parts, s.backed_counted, s.truth_backed);
+             "partitions_backed_true=%d application_named=%d "
+             "resource_named=%d",
+             kinds[k], variants[m].name, s.cases, s.named_parts, s.right_parts,
+             s.backed_counted, s.truth_backed, s.matched[0], s.matched[1]);
       if (k == 0)
         printf(" leader=%d leader_outlier=%d application_at1=%d "
                "resource_at1=%d whole_chain=%d",
                s.leader, s.outlier, s.app, s.res, s.whole);
       else
-        printf(" consumer_side=%d false_outlier_leader=%d "
-               "application_named=%d resource_named=%d",
-               s.consumer_side, s.false_outlier, s.matched[0], s.matched[1]);
+        printf(" consumer_side=%d false_outlier_leader=%d", s.consumer_side,
+               s.false_outlier);
       printf(" explain_us=%.0f\n", s.ns / 1e3 / s.cases);
     }
   return 0;
@@ -328,11 +351,12 @@ static int cost(int brokers, int partitions) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 4 && strcmp(argv[1], "precision") == 0)
-    return precision(strtoull(argv[2], NULL, 10), atoi(argv[3]));
+  if ((argc == 4 || argc == 5) && strcmp(argv[1], "precision") == 0)
+    return precision(strtoull(argv[2], NULL, 10), atoi(argv[3]),
+                     argc == 5 ? atof(argv[4]) : kml_cause_defaults().alpha);
   if (argc == 4 && strcmp(argv[1], "cost") == 0)
     return cost(atoi(argv[2]), atoi(argv[3]));
-  fprintf(stderr, "usage: bench_cause precision FROM N | cost BROKERS "
+  fprintf(stderr, "usage: bench_cause precision FROM N [ALPHA] | cost BROKERS "
                   "PARTITIONS\n");
   return 2;
 }

@@ -8,7 +8,11 @@ code itself (bench/bench_cause).
   bench/cause.py [--build DIR] [--from 1001] [--n 200]
 
 Per matching method (detrend, the plugin's; first differences, the older
-hint's; plain Pearson on raw values):
+hint's; plain Pearson on raw values) and rule for naming a best match
+(the shipped one: |r| >= 0.5, family-wise chance below 0.1 unless a leader
+is an outlier, none when the backlog is the consumer's; "_significant":
+without the consumer-side rule; "_fixed": |r| >= 0.5 alone, the older
+rule):
   - partitions: precision (named partitions that did back up) and recall
     (backed-up partitions counted / those that did);
   - leader: the slow broker named as the leader of the most backed-up
@@ -18,7 +22,9 @@ hint's; plain Pearson on raw values):
   - whole chain: all of the above right in one incident;
   - stalled groups: "all partitions backed up" (the consumer side), no
     leader wrongly called an outlier, and how often a series is named as
-    the best match all the same (no broker or host caused a stall).
+    the best match all the same (no broker or host caused a stall);
+  - the named cause per scope over both kinds: precision (right names
+    among all names) and recall (right names per slow-broker incident).
 Cost: CPU time per interval of filing a cluster's values and of one
 explanation, against the older correlation hint over as many series; and
 of a brokers block on four values at once against four single-value blocks
@@ -50,25 +56,41 @@ def main():
     out = subprocess.run([exe, "precision", str(a.first), str(a.n)], capture_output=True, text=True,
                          check=True).stdout
     print("chain on %d incidents of each kind, seeds %d..%d" % (a.n, a.first, a.first + a.n - 1))
-    print("%-12s %-8s %9s %8s %7s %8s %8s %8s %6s %10s" % (
+    print("%-12s %-20s %9s %8s %7s %8s %8s %8s %6s %10s" % (
         "kind", "method", "parts.prec", "recall", "leader", "outlier", "app@1", "res@1", "whole",
         "explain_us"))
+    rows = {}
     for line in out.splitlines():
         r = {k: (v if not v.lstrip("-").isdigit() else int(v)) for k, v in parse(line).items()}
+        rows[(r["kind"], r["method"])] = r
         n = r["cases"]
         prec = pct(r["partitions_right"], r["partitions_named"])
         rec = pct(min(r["partitions_backed_counted"], r["partitions_backed_true"]), r["partitions_backed_true"])
         if r["kind"] == "slow_broker":
-            print("%-12s %-8s %9s %8s %7s %8s %8s %8s %6s %10s" % (
+            print("%-12s %-20s %9s %8s %7s %8s %8s %8s %6s %10s" % (
                 r["kind"], r["method"], prec, rec, pct(r["leader"], n), pct(r["leader_outlier"], n),
                 pct(r["application_at1"], n), pct(r["resource_at1"], n), pct(r["whole_chain"], n),
                 r["explain_us"]))
         else:
-            print("%-12s %-8s %9s %8s  consumer side %s, leader wrongly an outlier %s, a match named "
+            print("%-12s %-20s %9s %8s  consumer side %s, leader wrongly an outlier %s, a match named "
                   "(application %s, resource %s)  %s" % (
                       r["kind"], r["method"], prec, rec, pct(r["consumer_side"], n),
                       pct(r["false_outlier_leader"], n), pct(r["application_named"], n),
                       pct(r["resource_named"], n), r["explain_us"]))
+    # The named cause, per scope: precision = right names / all names over
+    # both kinds (a stall has no broker or host cause: any name is wrong);
+    # recall = right names / slow-broker incidents.
+    print()
+    print("named cause (both kinds): %-20s %22s %22s" % ("method", "application prec/recall",
+                                                         "resource prec/recall"))
+    for method in dict.fromkeys(m for _, m in rows):
+        sb, st = rows[("slow_broker", method)], rows[("stall", method)]
+        cells = []
+        for scope, at1 in (("application", "application_at1"), ("resource", "resource_at1")):
+            named = sb[scope + "_named"] + st[scope + "_named"]
+            cells.append("%s (%d/%d) / %s" % (pct(sb[at1], named), sb[at1], named,
+                                              pct(sb[at1], sb["cases"])))
+        print("%26s %-20s %22s %22s" % ("", method, cells[0], cells[1]))
     print()
     for b, p in ((5, 8), (16, 64)):
         out = subprocess.run([exe, "cost", str(b), str(p)], capture_output=True, text=True, check=True).stdout

@@ -408,12 +408,18 @@ static void print_chain(const kml_cause_chain_t *ch, double at, double step) {
              l->type[0] ? l->type : "-", l->multi);
   }
   for (int i = 0; i < ch->n_best; i++) {
-    if (ch->best[i].m.key[0])
-      printf("%s: %s (r %.2f, moved %d slot%s first)\n", ch->best[i].scope,
-             ch->best[i].m.key, ch->best[i].m.r, ch->best[i].m.lag,
-             ch->best[i].m.lag == 1 ? "" : "s");
+    const kml_cause_match_t *m = &ch->best[i].m;
+    if (m->key[0])
+      printf("%s: %s (r %.2f, moved %d slot%s first; chance among %d "
+             "series %.2g)\n",
+             ch->best[i].scope, m->key, m->r, m->lag, m->lag == 1 ? "" : "s",
+             m->candidates, m->p);
+    else if (ch->consumer_side && !ch->target[0])
+      printf("%s: not matched (the backlog is the consumer's)\n",
+             ch->best[i].scope);
     else
-      printf("%s: no series matches\n", ch->best[i].scope);
+      printf("%s: no series matches beyond chance (%d compared)\n",
+             ch->best[i].scope, m->candidates);
   }
   if (ch->target[0])
     printf("matched against: %s\n", ch->target);

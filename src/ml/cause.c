@@ -42,6 +42,8 @@ kml_cause_cfg_t kml_cause_defaults(void) {
                        .step = 10,
                        .max_series = 50000,
                        .min_r = 0.5,
+                       .alpha = 0.1,
+                       .consumer_quiet = 1,
                        .xcorr = kml_xcorr_defaults()};
   snprintf(c.scope[0].name, sizeof(c.scope[0].name), "application");
   snprintf(c.scope[0].plugin_re, sizeof(c.scope[0].plugin_re), "^kafka$");
@@ -341,6 +343,7 @@ typedef struct {
   int have_own;
   float target[W]; /* prepared backlog window; valid when have_target */
   int have_target;
+  double target_rho[KML_XCORR_ACF + 1]; /* its autocorrelations */
 } job_t;
 
 typedef struct {
@@ -668,8 +671,26 @@ static void pick_target(kml_cause_t *c, job_t *j, kml_cause_chain_t *ch) {
     kml_strlcpy(ch->target, j->key, sizeof(ch->target));
     have = 1;
   }
-  if (have && kml_xcorr_prepare(&c->cfg.xcorr, w, W, acc, j->target) >= W / 2)
+  if (have && kml_xcorr_prepare(&c->cfg.xcorr, w, W, acc, j->target) >= W / 2) {
     j->have_target = 1;
+    kml_xcorr_acf(j->target, W, KML_XCORR_ACF, j->target_rho);
+  }
+}
+
+/* A group's backlog is the consumer's: every partition backed up (no
+ * leader leads them all), or the leaders of those that did were judged among 3
+ * or more brokers and none stands out. */
+static int consumer_side(const kml_cause_chain_t *ch) {
+  if (!ch->group[0]) /* a topic's partition: producers, not a consumer */
+    return 0;
+  if (ch->parts_seen >= 2 && ch->parts_backed == ch->parts_seen)
+    return 1;
+  if (ch->n_leaders == 0)
+    return 0;
+  for (int q = 0; q < ch->n_leaders; q++)
+    if (ch->leader[q].brokers < 3 || ch->leader[q].outlier)
+      return 0;
+  return 1;
 }
 
 /* --------------------------------------------------------------- scan two */
@@ -681,8 +702,10 @@ typedef struct {
   size_t n;
 } match_scan_t;
 
+/* One candidate of a scope compared: counted, and kept when its |r| is
+ * the best so far (p: its own p-value, made family-wise at the end). */
 static void offer(kml_cause_chain_t *ch, const char *scope, const char *key,
-                  double r, int lag) {
+                  double r, int lag, double p, double min_r) {
   int at = -1;
   for (int i = 0; i < ch->n_best; i++)
     if (strcmp(ch->best[i].scope, scope) == 0)
@@ -690,12 +713,44 @@ static void offer(kml_cause_chain_t *ch, const char *scope, const char *key,
   if (at < 0)
     return;
   kml_cause_match_t *m = &ch->best[at].m;
+  m->candidates++;
+  if (!(fabs(r) >= min_r))
+    return;
   if (m->key[0] && !(fabs(r) > fabs(m->r) ||
                      (fabs(r) == fabs(m->r) && strcmp(key, m->key) < 0)))
     return;
   kml_strlcpy(m->key, key, sizeof(m->key));
   m->r = r;
   m->lag = lag;
+  m->p = p;
+}
+
+/* Shifts kml_xcorr_best tries. */
+static int shifts(const kml_xcorr_cfg_t *x) {
+  if (x->method == KML_XCORR_RAW)
+    return 1;
+  return 1 + (x->max_lag > 0 ? x->max_lag : 0) +
+         (x->max_follow > 0 ? x->max_follow : 0);
+}
+
+/* Each scope's best match stays named only when as good a best match is
+ * unlikely among as many unrelated series at as many shifts, unless the
+ * chain already points at a broker (a backed-up partition's leader is an
+ * outlier among its peers): then the best match is what that broker and
+ * its host show, and |r| >= min_r suffices. */
+static void keep_significant(const kml_cause_t *c, kml_cause_chain_t *ch) {
+  int pointed = 0;
+  for (int q = 0; q < ch->n_leaders; q++)
+    pointed |= ch->leader[q].outlier;
+  for (int i = 0; i < ch->n_best; i++) {
+    kml_cause_match_t *m = &ch->best[i].m;
+    if (!m->key[0])
+      continue;
+    m->p =
+        kml_xcorr_family_p(m->p, (double)m->candidates * shifts(&c->cfg.xcorr));
+    if (!pointed && !(m->p < c->cfg.alpha) && c->cfg.alpha < 1)
+      m->key[0] = '\0';
+  }
 }
 
 static void scan_matches(const char *key, void *payload, void *ud) {
@@ -710,6 +765,7 @@ static void scan_matches(const char *key, void *payload, void *ud) {
   int acc = matches(&c->accum, c->has_accum, f.type);
   int64_t prepared_end = INT64_MIN;
   float w[W], p[W];
+  double rho[KML_XCORR_ACF + 1];
   int usable = 0;
   for (size_t i = 0; i < s->n; i++) {
     job_t *j = &s->jobs[i];
@@ -722,13 +778,21 @@ static void scan_matches(const char *key, void *payload, void *ud) {
       prepared_end = j->end;
       usable = kml_slots_window(&x->slots, j->end, W, w) >= W / 2 &&
                kml_xcorr_prepare(&c->cfg.xcorr, w, W, acc, p) >= W / 2;
+      if (usable)
+        kml_xcorr_acf(p, W, KML_XCORR_ACF, rho);
     }
     if (!usable)
       continue;
     int lag;
     double r = kml_xcorr_best(&c->cfg.xcorr, j->target, p, W, &lag);
-    if (isfinite(r) && fabs(r) >= c->cfg.min_r)
-      offer(&s->out[i], c->cfg.scope[x->scope].name, key, r, lag);
+    if (!isfinite(r))
+      continue;
+    double pv = fabs(r) >= c->cfg.min_r
+                    ? kml_xcorr_p(r, kml_xcorr_pairs(j->target, p, W, lag),
+                                  j->target_rho, rho, KML_XCORR_ACF)
+                    : 1;
+    offer(&s->out[i], c->cfg.scope[x->scope].name, key, r, lag, pv,
+          c->cfg.min_r);
   }
 }
 
@@ -794,11 +858,16 @@ size_t kml_cause_explain(kml_cause_t *c, const kml_cause_trigger_t *t, size_t n,
     } else
       name_partitions(&s, &jobs[i], &out[i]);
     judge_leaders(&s, &out[i]);
-    pick_target(c, &jobs[i], &out[i]);
+    out[i].consumer_side = consumer_side(&out[i]);
+    if (!(c->cfg.consumer_quiet && out[i].consumer_side))
+      pick_target(c, &jobs[i], &out[i]);
     done++;
   }
   match_scan_t ms = {.c = c, .jobs = jobs, .out = out, .n = n};
   kml_store_foreach(c->store, scan_matches, &ms);
+  for (size_t i = 0; i < n; i++)
+    if (out[i].explained)
+      keep_significant(c, &out[i]);
 out:
   for (size_t i = 0; jobs && i < n; i++)
     free(jobs[i].parts);

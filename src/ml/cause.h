@@ -58,6 +58,17 @@ typedef struct {
   double step;              /* seconds per slot (10) */
   size_t max_series;        /* series kept (50,000) */
   double min_r;             /* weakest |r| named as a match (0.5) */
+  /* A best match is named only when unrelated series would reach its
+   * |r| by chance with probability below alpha, given how many series and
+   * shifts were compared (xcorr.h: kml_xcorr_p, kml_xcorr_family_p):
+   * with hundreds of candidates some |r| above 0.5 is expected. 1: off. */
+  double alpha;
+  /* 1: no match is named when the backlog is the consumer's (every
+   * partition backed up, or the backed-up partitions' leaders all in line
+   * with their peers): the brokers and their hosts are not the cause, and
+   * a best match among them is a coincidence (the other topic's batch
+   * load, a ramp). 0: matches are named anyway. */
+  int consumer_quiet;
   kml_xcorr_cfg_t xcorr;
 } kml_cause_cfg_t;
 
@@ -70,9 +81,11 @@ typedef struct {
 } kml_cause_trigger_t;
 
 typedef struct {
-  char key[KML_CAUSE_KEY]; /* series key; "" none above min_r */
+  char key[KML_CAUSE_KEY]; /* series key; "" none named */
   double r;                /* signed */
   int lag;                 /* slots the match moved before the backlog */
+  double p;       /* chance of as good a best match among unrelated series */
+  int candidates; /* series compared in the scope */
 } kml_cause_match_t;
 
 typedef struct {
@@ -81,6 +94,8 @@ typedef struct {
   char group[KML_CAUSE_NAME]; /* plugin instance "group-<id>", or "" */
   int parts_seen;             /* the group's partitions with a window */
   int parts_backed;           /* of those, backed up */
+  int consumer_side;          /* 1: every partition backed up, or the leaders of
+                                 those that did are in line with their peers */
   struct {
     char ti[KML_CAUSE_NAME]; /* "<topic>-<n>" */
     double growth;           /* lag added over the window */
@@ -110,8 +125,8 @@ typedef struct kml_cause kml_cause_t;
 /* Defaults: scopes "application" (plugin ^kafka$) and "resource" (cpu,
  * memory, disk, interface, load, swap, vmem, df, processes, tcpconns,
  * ports); effects: the group-side kafka types; accumulates: kafka_lag and
- * kafka_lag_seconds; step 10 s; 50,000 series; min_r 0.5; xcorr
- * defaults. Pure. */
+ * kafka_lag_seconds; step 10 s; 50,000 series; min_r 0.5; alpha 0.1;
+ * consumer_quiet 1; xcorr defaults. Pure. */
 kml_cause_cfg_t kml_cause_defaults(void);
 /* New, empty context with a copy of *c; NULL with a reason in err (a bad
  * regex names the option) or when out of memory. */
@@ -153,7 +168,7 @@ typedef struct {
   double number;
   char text[KML_CAUSE_KEY];
 } kml_cause_meta_t;
-#define KML_CAUSE_META 24
+#define KML_CAUSE_META 28
 /* Fill out[KML_CAUSE_META]; returns how many. Pure. */
 int kml_cause_meta(const kml_cause_chain_t *ch, kml_cause_meta_t *out);
 

@@ -98,12 +98,20 @@ void kml_cause_format(const kml_cause_chain_t *ch, char *buf, size_t len) {
   buf[0] = '\0';
   if (!ch->explained)
     return;
-  char piece[2 + KML_CAUSE_SCOPES][256];
+  char piece[3 + KML_CAUSE_SCOPES][256];
   int n = 0;
   parts_text(ch, piece[n++], sizeof(piece[0]));
   leaders_text(ch, piece[n++], sizeof(piece[0]));
-  for (int i = 0; i < ch->n_best; i++)
+  int named = 0;
+  for (int i = 0; i < ch->n_best; i++) {
     match_text(ch, i, piece[n++], sizeof(piece[0]));
+    named |= ch->best[i].m.key[0] != '\0';
+  }
+  /* the leaders in line: say whose backlog it is, and that no series was
+   * named for that reason (parts_text already says it when all backed) */
+  if (ch->consumer_side && !named &&
+      !(ch->parts_backed == ch->parts_seen && ch->parts_seen >= 2))
+    snprintf(piece[n++], sizeof(piece[0]), "consumer side");
   size_t off = 0;
   for (int i = 0; i < n; i++) {
     size_t pl = strlen(piece[i]);
@@ -175,6 +183,8 @@ int kml_cause_meta(const kml_cause_chain_t *ch, kml_cause_meta_t *o) {
       num(o, &n, "cause_leader_distance", l->multi);
     }
   }
+  if (ch->group[0])
+    num(o, &n, "cause_consumer_side", ch->consumer_side);
   text(o, &n, "cause_target", ch->target);
   for (int i = 0; i < ch->n_best; i++) {
     const kml_cause_match_t *m = &ch->best[i].m;
@@ -187,6 +197,8 @@ int kml_cause_meta(const kml_cause_chain_t *ch, kml_cause_meta_t *o) {
     num(o, &n, k, m->r);
     snprintf(k, sizeof(k), "cause_%.20s_lag", ch->best[i].scope);
     num(o, &n, k, m->lag);
+    snprintf(k, sizeof(k), "cause_%.20s_p", ch->best[i].scope);
+    num(o, &n, k, m->p);
   }
   return n;
 }

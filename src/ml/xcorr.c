@@ -4,6 +4,7 @@
  * out pair by pair. */
 #include "xcorr.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <string.h>
 
@@ -156,4 +157,65 @@ double kml_xcorr_best(const kml_xcorr_cfg_t *c, const float *a, const float *b,
     }
   }
   return best;
+}
+
+int kml_xcorr_acf(const float *w, int n, int k, double *rho) {
+  if (k > 8)
+    k = 8;
+  for (int l = 0; l <= k; l++)
+    rho[l] = l == 0;
+  double s = 0, ss = 0;
+  int m = 0;
+  for (int i = 0; i < n; i++)
+    if (isfinite(w[i])) {
+      s += w[i];
+      m++;
+    }
+  if (m < 8)
+    return 0;
+  double mean = s / m;
+  for (int i = 0; i < n; i++)
+    if (isfinite(w[i]))
+      ss += (w[i] - mean) * (w[i] - mean);
+  if (!(ss > 0))
+    return 0;
+  for (int l = 1; l <= k; l++) {
+    double c = 0;
+    for (int i = l; i < n; i++)
+      if (isfinite(w[i]) && isfinite(w[i - l]))
+        c += (w[i] - mean) * (w[i - l] - mean);
+    rho[l] = c / ss;
+  }
+  return k;
+}
+
+int kml_xcorr_pairs(const float *a, const float *b, int n, int lag) {
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    int j = i - lag;
+    m += j >= 0 && j < n && isfinite(a[i]) && isfinite(b[j]);
+  }
+  return m;
+}
+
+double kml_xcorr_p(double r, int pairs, const double *ra, const double *rb,
+                   int k) {
+  double widen = 1;
+  for (int l = 1; l <= k; l++)
+    widen += 2 * ra[l] * rb[l];
+  if (widen < 1)
+    widen = 1;
+  double n = pairs / widen;
+  if (!isfinite(r) || !(n > 4))
+    return 1;
+  double a = fabs(r) > 0.999999 ? 0.999999 : fabs(r);
+  return 2 * gsl_cdf_ugaussian_Q(atanh(a) * sqrt(n - 3));
+}
+
+double kml_xcorr_family_p(double p, double tests) {
+  if (!(p < 1))
+    return 1;
+  if (tests < 1)
+    tests = 1;
+  return -expm1(tests * log1p(-p));
 }

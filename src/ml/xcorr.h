@@ -61,4 +61,24 @@ int kml_xcorr_prepare(const kml_xcorr_cfg_t *c, const float *w, int n,
 double kml_xcorr_best(const kml_xcorr_cfg_t *c, const float *a, const float *b,
                       int n, int *lag);
 
+/* How surprising a match is. Prepared windows are autocorrelated (the
+ * moving mean, the differencing), so two unrelated ones reach a larger |r|
+ * than independent values would: r's spread under independence is widened
+ * by Bartlett's factor 1 + 2 sum_k rho_a(k) rho_b(k) (at least 1), and
+ * |r| is judged by Fisher's z on the pairs divided by that factor.
+ * kml_xcorr_acf: rho[1..k] of a prepared window (rho[0] = 1), k <= 8;
+ * returns k, or 0 (rho all 0) with fewer than 8 finite values. */
+#define KML_XCORR_ACF 3 /* autocorrelations the matching uses */
+int kml_xcorr_acf(const float *w, int n, int k, double *rho);
+/* Pairs both prepared windows know at shift lag (as kml_xcorr_best). */
+int kml_xcorr_pairs(const float *a, const float *b, int n, int lag);
+/* Two-sided p-value of r over that many pairs at one shift, for windows
+ * with autocorrelations ra, rb[0..k]; 1 when pairs leave nothing to judge.
+ * Pure. */
+double kml_xcorr_p(double r, int pairs, const double *ra, const double *rb,
+                   int k);
+/* The chance that the best of `tests` comparisons has a p-value this small
+ * when none is related (Sidak: 1 - (1 - p)^tests). Pure. */
+double kml_xcorr_family_p(double p, double tests);
+
 #endif

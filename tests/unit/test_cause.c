@@ -9,6 +9,7 @@
 
 #include "cli/chain_sim.h"
 #include "ml/cause.h"
+#include "signals.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -146,7 +147,8 @@ static void slow_broker_chain_is_named(void **state) {
 }
 
 /* A group that stops: every partition backs up, which points at the
- * consumer; no leader stands out. */
+ * consumer; no leader stands out, and no broker or host series is named
+ * (with the older fixed |r| >= 0.5 one was, in every one of these). */
 static void stalled_group_is_consumer_side(void **state) {
   (void)state;
   for (uint64_t seed = 1; seed <= 10; seed++) {
@@ -157,9 +159,13 @@ static void stalled_group_is_consumer_side(void **state) {
     assert_int_equal(ch->parts_backed, 8);
     for (int i = 0; i < ch->n_leaders; i++)
       assert_false(ch->leader[i].outlier);
+    assert_true(ch->consumer_side);
+    for (int i = 0; i < ch->n_best; i++)
+      assert_string_equal(ch->best[i].m.key, "");
     char msg[256];
     kml_cause_format(ch, msg, sizeof(msg));
     assert_non_null(strstr(msg, "all 8 partitions backed up"));
+    assert_null(strstr(msg, " r "));
   }
 }
 
@@ -297,7 +303,86 @@ static void one_slow_partition_is_named_alone(void **state) {
   assert_int_equal(ch.leader[0].id, 3);
   assert_int_equal(ch.leader[0].brokers, 3);
   assert_false(ch.leader[0].outlier);
+  /* its leader in line: the consumer's backlog, nothing matched */
+  assert_true(ch.consumer_side);
+  char msg[256];
+  kml_cause_format(&ch, msg, sizeof(msg));
+  assert_non_null(strstr(msg, "consumer side"));
   kml_cause_destroy(c);
+}
+
+/* Leaders unknown (no kafka_leader series): the best match must be
+ * unlikely among as many candidates. 300 wandering series and one that
+ * steps with the backlog: with a fixed |r| >= 0.5 the best wanderer is
+ * named when the stepping series is missing; with the family-wise rule
+ * nothing is, and the stepping series is named when present. */
+static void feed_wanderers(kml_cause_t *c, int with_cause) {
+  rng_t r = {11};
+  double walk[300] = {0}, lag = 0;
+  for (int s = 0; s < 40; s++) {
+    double t = 1000 + 10.0 * s;
+    lag += s >= 28 ? 500 + 50 * rng_normal(&r) : 0;
+    const char *lg[5] = {"h", "kafka", "group-g", "kafka_lag", "t-0"};
+    const char *lg1[5] = {"h", "kafka", "group-g", "kafka_lag", "t-1"};
+    assert_int_equal(kml_cause_feed(c, lg, "value", KML_DS_GAUGE, t,
+                                    lag + 20 * rng_uniform(&r)),
+                     0);
+    assert_int_equal(
+        kml_cause_feed(c, lg1, "value", KML_DS_GAUGE, t, 20 * rng_uniform(&r)),
+        0);
+    for (int k = 0; k < 300; k++) {
+      char pi[32];
+      snprintf(pi, sizeof(pi), "topic-w%d", k);
+      const char *id[5] = {"h", "kafka", pi, "kafka_messages_in", ""};
+      walk[k] += rng_normal(&r);
+      assert_int_equal(
+          kml_cause_feed(c, id, "value", KML_DS_GAUGE, t, 100 + walk[k]), 0);
+    }
+    if (with_cause) {
+      const char *id[5] = {"h", "kafka", "broker-9", "kafka_rtt", ""};
+      assert_int_equal(
+          kml_cause_feed(c, id, "value", KML_DS_GAUGE, t,
+                         (s >= 28 ? 20 : 2) + 0.3 * rng_normal(&r)),
+          0);
+    }
+  }
+}
+
+static void chance_matches_are_not_named(void **state) {
+  (void)state;
+  kml_cause_trigger_t tr = {.id = {"h", "kafka", "group-g", "kafka_lag", "t-0"},
+                            .ds = "value",
+                            .time = 1000 + 10.0 * 39};
+  kml_cause_chain_t ch;
+  char err[256];
+  for (int with_cause = 0; with_cause < 2; with_cause++) {
+    kml_cause_cfg_t cc = kml_cause_defaults();
+    cc.alpha = 1; /* the fixed threshold alone */
+    kml_cause_t *c = kml_cause_new(&cc, err, sizeof(err));
+    feed_wanderers(c, with_cause);
+    assert_int_equal(kml_cause_explain(c, &tr, 1, &ch), 1);
+    kml_cause_destroy(c);
+    assert_int_equal(ch.parts_backed, 1);
+    assert_int_equal(ch.n_leaders, 0);
+    assert_false(ch.consumer_side);
+    const kml_cause_match_t *fixed = &ch.best[0].m;
+    print_message("fixed |r| >= 0.5, %s: %s r %.2f chance %.3f among %d\n",
+                  with_cause ? "with the cause" : "unrelated only", fixed->key,
+                  fixed->r, fixed->p, fixed->candidates);
+    assert_true(fixed->key[0] != '\0');
+    cc = kml_cause_defaults();
+    c = kml_cause_new(&cc, err, sizeof(err));
+    feed_wanderers(c, with_cause);
+    assert_int_equal(kml_cause_explain(c, &tr, 1, &ch), 1);
+    kml_cause_destroy(c);
+    const kml_cause_match_t *m = &ch.best[0].m;
+    if (with_cause) {
+      assert_string_equal(m->key, "h/kafka-broker-9/kafka_rtt/value");
+      assert_true(m->p < cc.alpha);
+      assert_int_equal(m->candidates, 301);
+    } else
+      assert_string_equal(m->key, "");
+  }
 }
 
 int main(void) {
@@ -305,6 +390,7 @@ int main(void) {
       cmocka_unit_test(slow_broker_chain_is_named),
       cmocka_unit_test(stalled_group_is_consumer_side),
       cmocka_unit_test(one_slow_partition_is_named_alone),
+      cmocka_unit_test(chance_matches_are_not_named),
       cmocka_unit_test(message_fits_and_meta_has_numbers),
       cmocka_unit_test(bad_scope_regex_is_named),
       cmocka_unit_test(scopes_expiry_and_unwanted_triggers),
