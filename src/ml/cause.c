@@ -326,8 +326,9 @@ typedef struct {
   char host[KML_CAUSE_NAME];
   int id;
   char type[KML_CAUSE_NAME];
-  double value;
-  int moved; /* its window changed */
+  double value;  /* change of the median of its last 3 values */
+  double latest; /* change of its latest value alone */
+  int moved;     /* its window changed */
 } broker_val_t;
 
 typedef struct {
@@ -372,7 +373,8 @@ static void add_part(scan_t *s, job_t *j, const char *ti, const float *w) {
   memcpy(p->w, w, sizeof(p->w));
 }
 
-static void add_broker(scan_t *s, const fields_t *f, double v, int moved) {
+static void add_broker(scan_t *s, const fields_t *f, double v, double latest,
+                       int moved) {
   if (s->n_brokers == s->cap_brokers) {
     size_t cap = s->cap_brokers ? 2 * s->cap_brokers : 32;
     broker_val_t *b = realloc(s->brokers, sizeof(*b) * cap);
@@ -388,6 +390,7 @@ static void add_broker(scan_t *s, const fields_t *f, double v, int moved) {
   b->id = atoi(f->pi + 7);
   kml_strlcpy(b->type, f->type, sizeof(b->type));
   b->value = v;
+  b->latest = latest;
   b->moved = moved;
 }
 
@@ -440,6 +443,7 @@ static void scan_structure(const char *key, void *payload, void *ud) {
       /* a value still within what the first half held (round-trip times
        * of a loaded host jump from 2 to 8 ms and back for a statistics
        * window) did not change; one stray value in it is not its range */
+      double last = recent_median(w, W, 1);
       int m = 0;
       for (int q = 0; q < W / 2; q++)
         if (isfinite(w[q]))
@@ -448,10 +452,13 @@ static void scan_structure(const char *key, void *payload, void *ud) {
         qsort(tmp, (size_t)m, sizeof(float), fcmp);
         if (now >= tmp[1] && now <= tmp[m - 2])
           now = before;
+        if (last >= tmp[1] && last <= tmp[m - 2])
+          last = before;
       }
       double v = (now - before) / (fabs(now) + fabs(before) + 1e-12);
+      double v1 = (last - before) / (fabs(last) + fabs(before) + 1e-12);
       if (isfinite(v))
-        add_broker(s, &f, v, moves(w, W));
+        add_broker(s, &f, v, isfinite(v1) ? v1 : v, moves(w, W));
       first = 0;
     }
   }
@@ -610,6 +617,24 @@ static void judge_leaders(scan_t *s, kml_cause_chain_t *ch) {
     for (int k = 0; k < n_ids; k++)
       feat[(size_t)k * n_types + t] = x[k];
     kml_peers_summary_t sum;
+    /* the latest values alone: a leader whose newest value changed
+     * materially (0.2, a factor 1.5), more than any other broker's, is
+     * not "in line" yet, though one value does not make it an outlier
+     * (with 3 brokers the robust z of one value rarely can) */
+    for (int q = 0; q < ch->n_leaders; q++) {
+      double mine = NAN, others = 0;
+      for (size_t i = lo; i < hi; i++) {
+        broker_val_t *b = &s->brokers[i];
+        if (strcmp(b->host, ch->host) != 0 || strcmp(b->type, types[t]) != 0)
+          continue;
+        if (b->id == ch->leader[q].id)
+          mine = fabs(b->latest);
+        else
+          others = fmax(others, fabs(b->latest));
+      }
+      if (mine >= 0.2 && mine > others)
+        ch->leader[q].recent = 1;
+    }
     kml_peers_eval(&pc, x, steps ? &hist : NULL, n_ids, z, out, scratch, &sum);
     for (int q = 0; q < ch->n_leaders; q++)
       for (int k = 0; k < n_ids; k++) {
@@ -678,8 +703,10 @@ static void pick_target(kml_cause_t *c, job_t *j, kml_cause_chain_t *ch) {
 }
 
 /* A group's backlog is the consumer's: every partition backed up (no
- * leader leads them all), or the leaders of those that did were judged among 3
- * or more brokers and none stands out. */
+ * leader leads them all), or the leaders of those that did were judged
+ * among 3 or more brokers and none stands out, on the median of its last
+ * values nor on its latest (at a backlog's first value a slow leader has
+ * one slow value, not three). */
 static int consumer_side(const kml_cause_chain_t *ch) {
   if (!ch->group[0]) /* a topic's partition: producers, not a consumer */
     return 0;
@@ -688,7 +715,8 @@ static int consumer_side(const kml_cause_chain_t *ch) {
   if (ch->n_leaders == 0)
     return 0;
   for (int q = 0; q < ch->n_leaders; q++)
-    if (ch->leader[q].brokers < 3 || ch->leader[q].outlier)
+    if (ch->leader[q].brokers < 3 || ch->leader[q].outlier ||
+        ch->leader[q].recent)
       return 0;
   return 1;
 }

@@ -108,6 +108,7 @@ typedef struct {
     int parts;   /* backed-up partitions it leads */
     int brokers; /* brokers it was compared with (itself included) */
     int outlier; /* 1: an outlier among them */
+    int recent;  /* 1: its latest value alone stands out among them */
     double z;    /* its largest robust |z| (signed) */
     char type[KML_CAUSE_NAME]; /* on which value */
     double multi;              /* multipeers.h distance, NAN unknown */

@@ -311,6 +311,58 @@ static void one_slow_partition_is_named_alone(void **state) {
   kml_cause_destroy(c);
 }
 
+/* At a backlog's first value (an anomaly is notified then) its slow
+ * leader has one slow value: not yet an outlier (the median of its last
+ * three is its verdict), but not in line either, so the backlog is not
+ * called the consumer's and its round-trip time is named. */
+static void first_slow_value_is_not_consumer_side(void **state) {
+  (void)state;
+  kml_cause_cfg_t cc = kml_cause_defaults();
+  cc.step = 60;
+  char err[256];
+  kml_cause_t *c = kml_cause_new(&cc, err, sizeof(err));
+  assert_non_null(c);
+  rng_t r = {3};
+  double t = 60000, lag[6] = {0};
+  for (int s = 0; s < 40; s++, t += 60) {
+    int slow = s == 39;
+    for (int b = 1; b <= 3; b++) {
+      char pi[16];
+      snprintf(pi, sizeof(pi), "broker-%d", b);
+      const char *rtt[5] = {"prod", "kafka", pi, "kafka_rtt", ""};
+      double v = (2 + rng_uniform(&r)) * (slow && b == 2 ? 10 : 1);
+      assert_int_equal(kml_cause_feed(c, rtt, "value", KML_DS_GAUGE, t, v), 0);
+    }
+    for (int p = 0; p < 6; p++) {
+      char ti[16];
+      snprintf(ti, sizeof(ti), "orders-%d", p);
+      double rate = 100 * (1 + 0.05 * rng_normal(&r));
+      if (slow && p % 3 + 1 == 2)
+        lag[p] += rate * 0.7 * 60;
+      const char *lg[5] = {"prod", "kafka", "group-billing", "kafka_lag", ti};
+      const char *ld[5] = {"prod", "kafka", "topic-orders", "kafka_leader", ti};
+      assert_int_equal(kml_cause_feed(c, lg, "value", KML_DS_GAUGE, t,
+                                      lag[p] + rate * 0.5 * rng_uniform(&r)),
+                       0);
+      assert_int_equal(
+          kml_cause_feed(c, ld, "value", KML_DS_GAUGE, t, p % 3 + 1), 0);
+    }
+  }
+  kml_cause_trigger_t tr = {
+      .id = {"prod", "kafka", "group-billing", "kafka_lag_seconds", "max"},
+      .ds = "value",
+      .time = t - 60};
+  kml_cause_chain_t ch;
+  assert_int_equal(kml_cause_explain(c, &tr, 1, &ch), 1);
+  kml_cause_destroy(c);
+  assert_int_equal(ch.parts_backed, 2);
+  assert_int_equal(ch.n_leaders, 1);
+  assert_int_equal(ch.leader[0].id, 2);
+  assert_true(ch.leader[0].recent);
+  assert_false(ch.consumer_side);
+  assert_string_equal(ch.best[0].m.key, "prod/kafka-broker-2/kafka_rtt/value");
+}
+
 /* Leaders unknown (no kafka_leader series): the best match must be
  * unlikely among as many candidates. 300 wandering series and one that
  * steps with the backlog: with a fixed |r| >= 0.5 the best wanderer is
@@ -391,6 +443,7 @@ int main(void) {
       cmocka_unit_test(stalled_group_is_consumer_side),
       cmocka_unit_test(one_slow_partition_is_named_alone),
       cmocka_unit_test(chance_matches_are_not_named),
+      cmocka_unit_test(first_slow_value_is_not_consumer_side),
       cmocka_unit_test(message_fits_and_meta_has_numbers),
       cmocka_unit_test(bad_scope_regex_is_named),
       cmocka_unit_test(scopes_expiry_and_unwanted_triggers),
