@@ -6,6 +6,7 @@
 
 #include "../kml_map.h"
 #include "../kml_str.h"
+#include "peer_member.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -196,10 +197,8 @@ int kml_multipeers_distance(const kml_multipeers_rules_t *r, const double *x,
 
 typedef struct {
   kml_rate_t rate;
-  double value, time;       /* latest value and its time */
-  double typ_abs, typ_step; /* history (peers.h floors) */
-  uint32_t n_abs, n_step, n_smooth;
-  int have;
+  kml_peer_member_t v; /* latest value, history (peers.h floors) */
+  uint32_t n_smooth;
   double smooth; /* smoothed z */
   double smooth_t;
 } feature_t;
@@ -268,34 +267,12 @@ int kml_multipeers_feature(const kml_multipeers_t *m, const char *type,
   return -1;
 }
 
-/* Exponentially weighted mean over memory seconds, a plain mean for the
- * first values (as peer_groups.c learns). */
-static void learn(double *mean, uint32_t *n, double v, double dt,
-                  double memory) {
-  if (*n < UINT32_MAX)
-    (*n)++;
-  double w = 1.0 / *n;
-  if (dt > 0 && memory > 0)
-    w = fmax(w, -expm1(-dt / memory));
-  *mean += w * (v - *mean);
-}
-
 int kml_multipeers_feed(kml_multipeers_t *m, const char *const id[5], int f,
                         kml_ds_kind_t k, double t, double raw) {
   if (f < 0 || f >= m->cfg.n_features)
     return 0;
   char pop[5 * KML_MULTIPEERS_NAME], key[sizeof(pop) + 5 * 130];
-  size_t off = 0;
-  pop[0] = '\0';
-  for (int i = 0; i < 5; i++) {
-    if (!(m->cfg.group_by & (1u << i)))
-      continue;
-    if (off > 0 && off < sizeof(pop) - 1)
-      pop[off++] = '/';
-    off += kml_strlcpy(pop + off, id[i], sizeof(pop) - off);
-    if (off >= sizeof(pop))
-      off = sizeof(pop) - 1;
-  }
+  kml_peer_member_population(pop, sizeof(pop), m->cfg.group_by, id);
   /* the member: every field but the type */
   snprintf(key, sizeof(key), "%s\x1f%s/%s/%s/%s", pop, id[0], id[1], id[2],
            id[4]);
@@ -312,20 +289,9 @@ int kml_multipeers_feed(kml_multipeers_t *m, const char *const id[5], int f,
     }
     feature_t *ft = &mb->f[f];
     double x;
-    if (kml_rate_update(&ft->rate, k, t, raw, &x) == KML_RATE_OK) {
-      double dt = ft->have ? t - ft->time : 0;
-      /* a reported member's history does not learn the incident */
-      if (!mb->outlier) {
-        if (ft->have)
-          learn(&ft->typ_step, &ft->n_step, fmin(fabs(x - ft->value), 1e300),
-                dt, m->cfg.history);
-        learn(&ft->typ_abs, &ft->n_abs, fmin(fabs(x), 1e300), dt,
-              m->cfg.history);
-      }
-      ft->value = x;
-      ft->time = t;
-      ft->have = 1;
-    }
+    /* a reported member's history does not learn the incident */
+    if (kml_rate_update(&ft->rate, k, t, raw, &x) == KML_RATE_OK)
+      kml_peer_member_learn(&ft->v, t, x, m->cfg.history, mb->outlier);
   }
   pthread_mutex_unlock(&m->lock);
   return rc;
@@ -339,7 +305,7 @@ typedef struct {
 } collect_t;
 
 static int fresh(const feature_t *f, double after) {
-  return f->have && f->time >= after;
+  return f->v.have && f->v.time >= after;
 }
 
 static void collect_member(const char *key, void *value, void *ud) {
@@ -429,17 +395,10 @@ static int verdict(member_t *m, const kml_multipeers_cfg_t *c, unsigned single,
     m->multi_run = 0;
     return 1;
   }
-  if (!single && !multi) {
-    m->since = 0;
-    m->flagged = 0;
-    m->multi_run = 0;
-    return 0;
-  }
-  m->flagged |= single;
-  m->multi_run |= multi;
-  if (m->since == 0)
-    m->since = now;
-  if (now - m->since < c->persist)
+  int judged = single != 0 || multi;
+  m->flagged = judged ? m->flagged | single : 0;
+  m->multi_run = judged ? m->multi_run | multi : 0;
+  if (!kml_peer_member_persists(&m->since, judged, now, c->persist))
     return 0;
   m->outlier = 1;
   return 1;
@@ -457,9 +416,9 @@ static void eval_population(kml_multipeers_t *mp, member_t **v, int n,
     for (int i = 0; i < n; i++) {
       feature_t *f = &v[i]->f[j];
       int ok = fresh(f, after);
-      b->col[i] = ok ? f->value : NAN;
-      b->ta[i] = ok && f->n_abs ? f->typ_abs : NAN;
-      b->ts[i] = ok && f->n_step ? f->typ_step : NAN;
+      b->col[i] = ok ? f->v.value : NAN;
+      b->ta[i] = ok && f->v.n_abs ? f->v.typ_abs : NAN;
+      b->ts[i] = ok && f->v.n_step ? f->v.typ_step : NAN;
     }
     kml_peers_history_t h = {b->ta, b->ts};
     kml_peers_summary_t s;
@@ -482,8 +441,8 @@ static void eval_population(kml_multipeers_t *mp, member_t **v, int n,
       feature_t *f = &v[i]->f[j];
       double z = b->lz[(size_t)i * NF + j];
       if (isfinite(z)) {
-        learn(&f->smooth, &f->n_smooth, clip_z(&c->multi, z),
-              f->n_smooth ? now - f->smooth_t : 0, c->memory);
+        kml_peer_member_ewma(&f->smooth, &f->n_smooth, clip_z(&c->multi, z),
+                             f->n_smooth ? now - f->smooth_t : 0, c->memory);
         f->smooth_t = now;
       }
       b->sm[(size_t)i * d + j] = isfinite(z) ? f->smooth : NAN;
@@ -555,11 +514,7 @@ long kml_multipeers_eval(kml_multipeers_t *m, double now, double interval,
     eval_population(m, c.v + i, (int)(j - i), now, after, &b, ch, &n_ch);
     i = j;
   }
-  m->round++;
-  double rounds = idle / (interval > 0 ? interval : 1) + 3;
-  uint64_t keep = rounds < 1e15 ? (uint64_t)rounds : (uint64_t)1e15;
-  if (m->round > keep)
-    kml_map_sweep(m->members, m->round - keep);
+  kml_peer_member_sweep(m->members, &m->round, idle, interval);
 done:
   pthread_mutex_unlock(&m->lock);
   bufs_free(&b);

@@ -7,6 +7,7 @@
 
 #include "../kml_map.h"
 #include "../kml_str.h"
+#include "peer_member.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -19,12 +20,9 @@ typedef struct {
   char ds[KML_PEER_NAME];
   char population[KML_PEER_POPULATION];
   kml_rate_t rate;
-  double value, time;       /* latest value and its sample time */
-  double typ_abs, typ_step; /* the member's history (peers.h) */
-  uint32_t n_abs, n_step;   /* values in those means (saturating) */
-  int have;                 /* value holds a sample */
-  int outlier;              /* notified as an outlier */
-  double since;             /* first evaluation of the current run, 0 none */
+  kml_peer_member_t v; /* latest value, history */
+  int outlier;         /* notified as an outlier */
+  double since;        /* first evaluation of the current run, 0 none */
 } member_t;
 
 struct kml_peer_groups {
@@ -63,53 +61,12 @@ void kml_peer_groups_destroy(kml_peer_groups_t *g) {
   free(g);
 }
 
-/* Exponentially weighted mean over memory seconds; the first values get
- * equal weights (a plain mean) so that a young member's history is its
- * average so far, not its first value. */
-static void learn(double *mean, uint32_t *n, double v, double dt,
-                  double memory) {
-  if (*n < UINT32_MAX)
-    (*n)++;
-  double w = 1.0 / *n;
-  if (dt > 0 && memory > 0)
-    w = fmax(w, -expm1(-dt / memory));
-  *mean += w * (v - *mean);
-}
-
-/* The member's new latest value x at time t. Its history learns from x
- * unless it is reported as an outlier: a long incident must not become
- * the member's habit (its OKAY comes from being back in line, not from a
- * floor that grew with the incident). */
-static void member_learn(member_t *m, const kml_peer_groups_cfg_t *c, double t,
-                         double x) {
-  double dt = m->have ? t - m->time : 0;
-  /* clamped so that sums of huge values stay finite */
-  if (m->have && !m->outlier)
-    learn(&m->typ_step, &m->n_step, fmin(fabs(x - m->value), 1e300), dt,
-          c->memory);
-  if (!m->outlier)
-    learn(&m->typ_abs, &m->n_abs, fmin(fabs(x), 1e300), dt, c->memory);
-  m->value = x;
-  m->time = t;
-  m->have = 1;
-}
-
 int kml_peer_groups_feed(kml_peer_groups_t *g,
                          const char *const id[KML_PEER_FIELDS], const char *ds,
                          kml_ds_kind_t k, double t, double raw) {
   char pop[KML_PEER_POPULATION], series[KML_PEER_POPULATION + KML_PEER_NAME];
   char key[sizeof(pop) + sizeof(series) + 1];
-  size_t off = 0;
-  pop[0] = '\0';
-  for (int f = 0; f < KML_PEER_FIELDS; f++) {
-    if (!(g->cfg.group_by & (1u << f)))
-      continue;
-    if (off > 0 && off < sizeof(pop) - 1)
-      pop[off++] = '/';
-    off += kml_strlcpy(pop + off, id[f], sizeof(pop) - off);
-    if (off >= sizeof(pop))
-      off = sizeof(pop) - 1;
-  }
+  kml_peer_member_population(pop, sizeof(pop), g->cfg.group_by, id);
   kml_str_series_key(series, sizeof(series), id[0], id[1], id[2], id[3], id[4],
                      ds);
   size_t pl = strlen(pop);
@@ -130,8 +87,10 @@ int kml_peer_groups_feed(kml_peer_groups_t *g,
       kml_strlcpy(m->population, pop, sizeof(m->population));
     }
     double x;
+    /* a reported member's history does not learn the incident: its OKAY
+     * comes from being back in line, not from a floor that grew with it */
     if (kml_rate_update(&m->rate, k, t, raw, &x) == KML_RATE_OK)
-      member_learn(m, &g->cfg, t, x);
+      kml_peer_member_learn(&m->v, t, x, g->cfg.memory, m->outlier);
   }
   pthread_mutex_unlock(&g->lock);
   return rc;
@@ -148,7 +107,7 @@ static void collect_member(const char *key, void *value, void *ud) {
   (void)key;
   collect_t *c = ud;
   member_t *m = value;
-  if (!m->have || m->time < c->fresh_after)
+  if (!m->v.have || m->v.time < c->fresh_after)
     return;
   if (c->n == c->cap) {
     size_t cap = c->cap ? 2 * c->cap : 64;
@@ -207,13 +166,7 @@ static int member_verdict(member_t *m, const kml_peer_groups_cfg_t *c,
     m->since = 0;
     return 1;
   }
-  if (!judged) {
-    m->since = 0;
-    return 0;
-  }
-  if (m->since == 0)
-    m->since = now;
-  if (now - m->since < c->persist)
+  if (!kml_peer_member_persists(&m->since, judged, now, c->persist))
     return 0;
   m->outlier = 1;
   return 1;
@@ -226,7 +179,7 @@ static void change_of(kml_peer_change_t *ch, const member_t *m, double z,
   memcpy(ch->population, m->population, sizeof(ch->population));
   ch->outlier = m->outlier;
   ch->since = m->since;
-  ch->value = m->value;
+  ch->value = m->v.value;
   ch->z = z;
   ch->members = s->members;
   ch->population_summary = *s;
@@ -237,9 +190,9 @@ static void eval_population(kml_peer_groups_t *g, member_t **v, int n,
                             double now, bufs_t *b, kml_peer_change_t *ch,
                             long *n_ch) {
   for (int k = 0; k < n; k++) {
-    b->x[k] = v[k]->value;
-    b->typ_abs[k] = v[k]->n_abs ? v[k]->typ_abs : NAN;
-    b->typ_step[k] = v[k]->n_step ? v[k]->typ_step : NAN;
+    b->x[k] = v[k]->v.value;
+    b->typ_abs[k] = v[k]->v.n_abs ? v[k]->v.typ_abs : NAN;
+    b->typ_step[k] = v[k]->v.n_step ? v[k]->v.typ_step : NAN;
   }
   kml_peers_history_t h = {b->typ_abs, b->typ_step};
   kml_peers_summary_t s;
@@ -273,11 +226,7 @@ long kml_peer_groups_eval(kml_peer_groups_t *g, double now, double interval,
     i = j;
   }
   /* Forget members not fed for idle seconds (in evaluations). */
-  g->round++;
-  double rounds = idle / (interval > 0 ? interval : 1) + 3;
-  uint64_t keep = rounds < 1e15 ? (uint64_t)rounds : (uint64_t)1e15;
-  if (g->round > keep)
-    kml_map_sweep(g->members, g->round - keep);
+  kml_peer_member_sweep(g->members, &g->round, idle, interval);
 done:
   pthread_mutex_unlock(&g->lock);
   bufs_free(&b);
