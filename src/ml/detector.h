@@ -1,12 +1,15 @@
 /* detector: causal streaming surprise of each value of one series.
  *
- * Six views of each value give a non-negative statistic:
+ * Seven views of each value give a non-negative statistic:
  *   level   |x - long mean| / long sd           (value unusual overall)
  *   jump    |x - previous| / mean |step|         (sudden step or spike)
  *   season  |x - daily profile| / residual sd    (unusual for the time of day)
  *   shift   |short mean - long mean| / long sd   (level change, ~4 values)
  *   vol     short mean |step| / long mean |step| (noise or spike density)
  *   drift   |medium mean - long mean| / long sd  (level change, ~20 values)
+ *   run     steps of more than KML_DET_RUN_K long mean |step| in one
+ *           direction, one after another (a stall: lag rising with the
+ *           clock interval after interval)
  * Each statistic is ranked against its own decayed history (a log-bin
  * histogram): its tail probability says how rare the value is for this
  * series. The surprise g = -log2(min over the views) is what tail.h turns
@@ -24,9 +27,16 @@
 
 #include <stdint.h>
 
-#define KML_DET_VIEWS 6
+#define KML_DET_VIEWS 7 /* the seven above; run is the last */
+#define KML_DET_RUN_VIEW 6
 #define KML_DET_BINS 40
 #define KML_DET_SEASON_BINS 96
+#define KML_DET_RUN_BINS 16 /* run lengths 0..15 (longer ones count as 15) */
+/* A step counts toward a run when it is this many long mean |steps| in
+ * the run's direction: rare in noise (a Gaussian difference exceeds 3x
+ * its mean absolute value 0.8% of the time; two in a row, with the
+ * differences' negative correlation, far less). Not tuned. */
+#define KML_DET_RUN_K 3.0
 
 typedef struct {
   double warmup; /* seconds before the first score (86400) */
@@ -48,10 +58,12 @@ typedef struct {
   double prof_sum;            /* sum of prof[] over seen bins */
   float dt;                   /* typical seconds between values */
   uint8_t top[KML_DET_VIEWS]; /* highest non-empty bin + 1 (0: none) */
+  int8_t run;   /* current run: its length, signed by its direction */
   uint8_t wild; /* absurd values in a row (bits 0-6), their side (bit 7) */
   uint8_t wild_decade; /* their size: log10 of how far beyond the limit */
   uint32_t hist_total[KML_DET_VIEWS];
-  uint16_t hist[KML_DET_VIEWS][KML_DET_BINS]; /* counts, halved when full */
+  uint16_t hist[KML_DET_VIEWS - 1][KML_DET_BINS]; /* counts, halved when full */
+  uint16_t run_hist[KML_DET_RUN_BINS]; /* the run view's: one bin per step */
   float prof[KML_DET_SEASON_BINS];
   uint8_t prof_seen[KML_DET_SEASON_BINS / 8];
 } kml_detector_t;
@@ -94,9 +106,12 @@ void kml_detector_init(kml_detector_t *d);
  * profile only when its surprise is at most learn_below bits (INFINITY: always;
  * -1: never, as during an incident or a maintenance window: what happens then
  * is not the series' normal behaviour, and a change must not teach the views it
- * is normal while it is being noticed). */
+ * is normal while it is being noticed). The run view learns a run of steps
+ * when it ends, and only when learn_runs is set (0 during an incident or a
+ * maintenance window): a benign run that was surprising while it lasted is
+ * still learned once it ended. */
 void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
-                         double t, double x, double learn_below,
+                         double t, double x, double learn_below, int learn_runs,
                          kml_detector_out_t *out);
 /* Accept the recent level as the new normal (after a lasting level shift):
  * the long mean and the daily profile move by the shift; what was learned

@@ -75,12 +75,11 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
    * while an open cluster of surprising values already looks rarer than
    * HOLD_RATE per day (a change must not teach the views it is normal
    * while it is being noticed) */
-  double below = maint || m->alert.state != KML_ALERT_OKAY ||
-                         kml_tail_open_rate(&m->tail) <= HOLD_RATE
-                     ? -1
-                     : INFINITY;
+  int incident = maint || m->alert.state != KML_ALERT_OKAY;
+  double below =
+      incident || kml_tail_open_rate(&m->tail) <= HOLD_RATE ? -1 : INFINITY;
   kml_detector_out_t d;
-  kml_detector_update(&m->det, &cfg->detector, t, x, below, &d);
+  kml_detector_update(&m->det, &cfg->detector, t, x, below, !incident, &d);
   double memory = kml_detector_memory_values(&m->det, &cfg->detector) * d.dt;
   kml_tail_out_t tl;
   /* an absurd value (d.learned 0) is no lesson for the tail either */
@@ -162,16 +161,20 @@ static const char *rate_check(const kml_rate_t *r) {
 
 static const char *histogram_check(const kml_detector_t *d) {
   for (int v = 0; v < KML_DET_VIEWS; v++) {
+    int run = v == KML_DET_RUN_VIEW;
+    const uint16_t *h = run ? d->run_hist : d->hist[v];
     uint32_t total = 0;
     int top = 0;
-    for (int j = 0; j < KML_DET_BINS; j++) {
-      total += d->hist[v][j];
-      if (d->hist[v][j] > 0)
+    for (int j = 0; j < (run ? KML_DET_RUN_BINS : KML_DET_BINS); j++) {
+      total += h[j];
+      if (h[j] > 0)
         top = j + 1;
     }
     if (total != d->hist_total[v] || d->top[v] != top)
       return "histogram";
   }
+  if (d->run == INT8_MIN)
+    return "run length";
   return NULL;
 }
 

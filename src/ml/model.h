@@ -49,7 +49,7 @@ typedef struct {
   float win[KML_MODEL_WINDOW];
 } kml_model_t;
 
-#define KML_MODEL_VERSION 8u
+#define KML_MODEL_VERSION 9u
 
 typedef struct {
   double time;      /* sample time */

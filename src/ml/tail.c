@@ -22,7 +22,7 @@
 #include <string.h>
 
 #define DAY 86400.0
-#define VIEWS 6            /* the detector's views (Bonferroni factor) */
+#define VIEWS 7            /* the detector's views (Bonferroni factor) */
 #define IDEAL_SCALE 1.4427 /* 1 / ln 2: excess of -log2 of a p-value */
 #define PRIOR_PEAKS 2.0    /* pseudo-maxima at the ideal scale */
 #define PRIOR_CLUSTERS 1.0 /* pseudo-clusters at the target rate */
