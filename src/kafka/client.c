@@ -10,6 +10,7 @@
 #include "../kml_str.h"
 #include "collect.h"
 #include "failure.h"
+#include "list_gate.h"
 #include "offsets_topic.h"
 
 #include <math.h>
@@ -34,6 +35,7 @@ struct kml_client {
   int follower_dropped;
   char **known_groups; /* the last complete group list (admin path) */
   int n_known_groups;
+  kml_list_gate_t list_gate; /* when to ask for a new group list */
   kml_log_fn log;
   void *log_ud;
   pthread_mutex_t lock; /* guards rtt[] */
@@ -347,6 +349,10 @@ int kml_client_remember_groups(kml_client_t *c, char *const *ids, int n) {
 char *const *kml_client_known_groups(const kml_client_t *c, int *n) {
   *n = c->n_known_groups;
   return c->known_groups;
+}
+
+struct kml_list_gate *kml_client_list_gate(kml_client_t *c) {
+  return &c->list_gate;
 }
 
 kml_offsets_source_t kml_client_offsets_source(const kml_client_t *c) {

@@ -67,6 +67,10 @@ int kml_client_remember_groups(kml_client_t *c, char *const *ids, int n);
 /* The remembered list (owned by c, valid until the next remember); NULL
  * and *n = 0 before the first. */
 char *const *kml_client_known_groups(const kml_client_t *c, int *n);
+struct kml_list_gate;
+/* When to send ListConsumerGroups (list_gate.h), owned by c; same thread
+ * rules as c. */
+struct kml_list_gate *kml_client_list_gate(kml_client_t *c);
 /* The configured source of committed offsets. */
 kml_offsets_source_t kml_client_offsets_source(const kml_client_t *c);
 struct kml_offsets_topic;

@@ -16,10 +16,13 @@
  * ListConsumerGroups asks every broker librdkafka knows and fails when one
  * of them is down, so it gets a third of the budget and, when it fails,
  * the last complete list is used instead: one dead broker must not blind
- * the groups it does not coordinate. */
+ * the groups it does not coordinate. While it cannot complete it is not
+ * sent at all (list_gate.h: librdkafka would reconnect to the dead broker
+ * in a tight loop for as long as it waits). */
 #include "../kml_clock.h"
 #include "../kml_hash.h"
 #include "collect.h"
+#include "list_gate.h"
 #include "offsets_record.h"
 #include "offsets_topic.h"
 
@@ -136,15 +139,32 @@ static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q,
   return nerr == 0 ? u : -1 - u; /* partial: -1 - count, caller decides */
 }
 
+/* Whether to send ListConsumerGroups now (list_gate.h). */
+static int list_now(kml_client_t *c, const kml_snapshot_t *s) {
+  int32_t ids[KML_LIST_GATE_IDS];
+  int n = 0;
+  for (int i = 0; i < s->n_brokers && n < KML_LIST_GATE_IDS; i++)
+    ids[n++] = s->brokers[i].id;
+  int known = 0;
+  int have_list = kml_client_known_groups(c, &known) != NULL;
+  return kml_list_gate_open(kml_client_list_gate(c), ids, n, have_list,
+                            kml_clock_mono());
+}
+
 /* The list to read this time: a fresh complete one (remembered), or the
- * last complete one when listing failed. Returns the count or -1. */
+ * last complete one when listing failed or was not sent. Returns the count
+ * or -1. */
 static int group_ids(kml_client_t *c, rd_kafka_t *rk, rd_kafka_queue_t *q,
                      const kml_filter_t *filter, double deadline,
                      kml_snapshot_t *s, char ***ids_out, int *requests) {
   double start = kml_clock_mono_ms();
   double list_deadline = start + (deadline - start) / 3;
   char **ids = NULL;
-  int n = list_groups(rk, q, filter, list_deadline, s, &ids, requests);
+  int n = -1;
+  if (list_now(c, s)) {
+    n = list_groups(rk, q, filter, list_deadline, s, &ids, requests);
+    kml_list_gate_done(kml_client_list_gate(c), n >= 0, kml_clock_mono());
+  }
   if (n >= 0) {
     kml_client_remember_groups(c, ids, n);
     *ids_out = ids;

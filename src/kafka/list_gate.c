@@ -1,0 +1,28 @@
+/* list_gate: keeps ListConsumerGroups from being sent when librdkafka 2.0.2
+ * cannot complete it and would reconnect to a dead broker in a tight loop
+ * while it waits (list_gate.h says how). */
+#include "list_gate.h"
+
+static int has(const int32_t *ids, int n, int32_t id) {
+  for (int i = 0; i < n; i++)
+    if (ids[i] == id)
+      return 1;
+  return 0;
+}
+
+int kml_list_gate_open(kml_list_gate_t *g, const int32_t *ids, int n,
+                       int have_list, double now) {
+  int missing = 0;
+  for (int i = 0; i < g->n_seen; i++)
+    missing += !has(ids, n, g->seen[i]);
+  for (int i = 0; i < n; i++)
+    if (!has(g->seen, g->n_seen, ids[i]) && g->n_seen < KML_LIST_GATE_IDS)
+      g->seen[g->n_seen++] = ids[i];
+  if (!have_list)
+    return 1;
+  return missing == 0 && now >= g->shut_until;
+}
+
+void kml_list_gate_done(kml_list_gate_t *g, int complete, double now) {
+  g->shut_until = complete ? 0 : now + KML_LIST_GATE_RETRY_S;
+}
