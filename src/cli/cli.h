@@ -100,8 +100,9 @@ int kml_cli_kind_arg(const char *arg, kml_ds_kind_t *kind, char *err,
 
 /* The getopt loop every subcommand shares: resets getopt, calls
  * apply(ctx, option, its argument, err, errlen) for each option (apply
- * returns 0, or -1 with err set), and stops at the first operand. Returns
- * KML_CLI_OK (optind is the first operand), KML_CLI_HELP for -h/--help (the
+ * returns 0, or -1 with err set); operands are moved after the options
+ * (glibc's getopt_long permutes argv). Returns KML_CLI_OK (optind is the
+ * first operand), KML_CLI_HELP for -h/--help (the
  * option 'h'), or KML_CLI_USAGE with err naming the unknown option or the
  * refused value. Not reentrant (getopt's globals). */
 struct option;

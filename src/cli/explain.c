@@ -385,7 +385,7 @@ static void print_chain(const kml_cause_chain_t *ch, double at, double step) {
     printf("partitions: %d of %d backed up%s\n", ch->parts_backed,
            ch->parts_seen,
            ch->parts_backed == ch->parts_seen && ch->parts_seen >= 2
-               ? " (all: the consumer side)"
+               ? (ch->consumer_side ? " (all: the consumer side)" : " (all)")
                : "");
   for (int i = 0; i < ch->n_part; i++) {
     printf("  %s: lag +%.0f over the window, leader ", ch->part[i].ti,

@@ -161,9 +161,35 @@ static int group_ids(kml_client_t *c, rd_kafka_t *rk, rd_kafka_queue_t *q,
   double list_deadline = start + (deadline - start) / 3;
   char **ids = NULL;
   int n = -1;
+  kml_list_gate_t *gate = kml_client_list_gate(c);
   if (list_now(c, s)) {
     n = list_groups(rk, q, filter, list_deadline, s, &ids, requests);
-    kml_list_gate_done(kml_client_list_gate(c), n >= 0, kml_clock_mono());
+    kml_list_gate_done(gate, n >= 0, kml_clock_mono());
+    if (n >= 0 && (s->complete & KML_STEP_GROUP_LIST) && gate->said_stale) {
+      char msg[256];
+      snprintf(msg, sizeof(msg),
+               "cluster %s: consumer group list complete again",
+               kml_client_name(c));
+      kml_client_log(c, 6, msg);
+      gate->said_stale = 0;
+    }
+  } else {
+    /* not sent: counted like a failed list (kafka_errors), said once */
+    s->errors++;
+    if (s->error[0] == '\0')
+      snprintf(s->error, sizeof(s->error),
+               "consumer group list not refreshed while a broker is down");
+    if (!gate->said_stale) {
+      char msg[320];
+      snprintf(msg, sizeof(msg),
+               "cluster %s: consumer group list not refreshed while a broker "
+               "is down or gone (new groups are found, deleted ones "
+               "forgotten, once every broker answers; the last complete "
+               "list is read meanwhile)",
+               kml_client_name(c));
+      kml_client_log(c, 4, msg);
+      gate->said_stale = 1;
+    }
   }
   if (n >= 0) {
     kml_client_remember_groups(c, ids, n);

@@ -30,6 +30,7 @@ typedef struct kml_list_gate {
   int32_t seen[KML_LIST_GATE_IDS]; /* broker ids ever in the metadata */
   int n_seen;
   double shut_until; /* monotonic seconds; 0: open */
+  int said_stale;    /* the caller logged that its list is stale */
 } kml_list_gate_t;
 
 /* Note the brokers of this collection's metadata (ids[0..n)) and say

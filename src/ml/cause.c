@@ -702,21 +702,26 @@ static void pick_target(kml_cause_t *c, job_t *j, kml_cause_chain_t *ch) {
   }
 }
 
-/* A group's backlog is the consumer's: every partition backed up (no
- * leader leads them all), or the leaders of those that did were judged
- * among 3 or more brokers and none stands out, on the median of its last
- * values nor on its latest (at a backlog's first value a slow leader has
- * one slow value, not three). */
+/* A group's backlog is the consumer's when no leader of a backed-up
+ * partition is an outlier among its peers and either every partition
+ * backed up (one slow broker leading them all is an outlier, so not the
+ * consumer's) or those leaders were judged among 3 or more brokers and
+ * none stands out on its latest value either (at a backlog's first value
+ * a slow leader has one slow value, not the three of its verdict; with
+ * every partition backed up, one value alone is not enough: three brokers'
+ * noise gives such a value in stalls). */
 static int consumer_side(const kml_cause_chain_t *ch) {
   if (!ch->group[0]) /* a topic's partition: producers, not a consumer */
     return 0;
+  for (int q = 0; q < ch->n_leaders; q++)
+    if (ch->leader[q].outlier)
+      return 0;
   if (ch->parts_seen >= 2 && ch->parts_backed == ch->parts_seen)
     return 1;
   if (ch->n_leaders == 0)
     return 0;
   for (int q = 0; q < ch->n_leaders; q++)
-    if (ch->leader[q].brokers < 3 || ch->leader[q].outlier ||
-        ch->leader[q].recent)
+    if (ch->leader[q].brokers < 3 || ch->leader[q].recent)
       return 0;
   return 1;
 }

@@ -169,7 +169,8 @@ typedef struct {
   double number;
   char text[KML_CAUSE_KEY];
 } kml_cause_meta_t;
-#define KML_CAUSE_META 28
+/* 14 fixed keys and 4 per scope (name, r, lag, p) */
+#define KML_CAUSE_META (14 + 4 * KML_CAUSE_SCOPES)
 /* Fill out[KML_CAUSE_META]; returns how many. Pure. */
 int kml_cause_meta(const kml_cause_chain_t *ch, kml_cause_meta_t *out);
 

@@ -36,8 +36,8 @@ static void parts_text(const kml_cause_chain_t *ch, char *b, size_t len) {
     return;
   }
   if (ch->parts_backed == ch->parts_seen && ch->parts_seen >= 2) {
-    snprintf(b, len, "all %d partitions backed up (consumer side)",
-             ch->parts_seen);
+    snprintf(b, len, "all %d partitions backed up%s", ch->parts_seen,
+             ch->consumer_side ? " (consumer side)" : "");
     return;
   }
   size_t off = (size_t)snprintf(b, len, "backed up: ");

@@ -34,7 +34,7 @@
 #define KML_DET_RUN_BINS 16 /* run lengths 0..15 (longer ones count as 15) */
 /* A step counts toward a run when it is this many long mean |steps| in
  * the run's direction: rare in noise (a Gaussian difference exceeds 3x
- * its mean absolute value 0.8% of the time; two in a row, with the
+ * its mean absolute value 1.7% of the time, either way; two in a row, with the
  * differences' negative correlation, far less). Not tuned. */
 #define KML_DET_RUN_K 3.0
 

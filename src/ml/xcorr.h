@@ -67,7 +67,7 @@ double kml_xcorr_best(const kml_xcorr_cfg_t *c, const float *a, const float *b,
  * by Bartlett's factor 1 + 2 sum_k rho_a(k) rho_b(k) (at least 1), and
  * |r| is judged by Fisher's z on the pairs divided by that factor.
  * kml_xcorr_acf: rho[1..k] of a prepared window (rho[0] = 1), k <= 8;
- * returns k, or 0 (rho all 0) with fewer than 8 finite values. */
+ * returns k, or 0 (rho[1..k] all 0) with fewer than 8 finite values. */
 #define KML_XCORR_ACF 3 /* autocorrelations the matching uses */
 int kml_xcorr_acf(const float *w, int n, int k, double *rho);
 /* Pairs both prepared windows know at shift lag (as kml_xcorr_best). */

@@ -363,6 +363,60 @@ static void first_slow_value_is_not_consumer_side(void **state) {
   assert_string_equal(ch.best[0].m.key, "prod/kafka-broker-2/kafka_rtt/value");
 }
 
+/* One slow broker leading every partition of a group: all partitions
+ * back up, and the backlog is still not called the consumer's, because
+ * that leader stands out among its peers; its round-trip time is named. */
+static void one_leader_of_all_is_not_consumer_side(void **state) {
+  (void)state;
+  kml_cause_cfg_t cc = kml_cause_defaults();
+  cc.step = 60;
+  char err[256];
+  kml_cause_t *c = kml_cause_new(&cc, err, sizeof(err));
+  assert_non_null(c);
+  rng_t r = {5};
+  double t = 60000, lag[2] = {0};
+  for (int s = 0; s < 40; s++, t += 60) {
+    int slow = s >= 34;
+    for (int b = 1; b <= 3; b++) {
+      char pi[16];
+      snprintf(pi, sizeof(pi), "broker-%d", b);
+      const char *rtt[5] = {"prod", "kafka", pi, "kafka_rtt", ""};
+      double v = (2 + rng_uniform(&r)) * (slow && b == 2 ? 10 : 1);
+      assert_int_equal(kml_cause_feed(c, rtt, "value", KML_DS_GAUGE, t, v), 0);
+    }
+    for (int p = 0; p < 2; p++) {
+      char ti[16];
+      snprintf(ti, sizeof(ti), "orders-%d", p);
+      double rate = 100 * (1 + 0.05 * rng_normal(&r));
+      if (slow)
+        lag[p] += rate * 0.7 * 60;
+      const char *lg[5] = {"prod", "kafka", "group-billing", "kafka_lag", ti};
+      const char *ld[5] = {"prod", "kafka", "topic-orders", "kafka_leader", ti};
+      assert_int_equal(kml_cause_feed(c, lg, "value", KML_DS_GAUGE, t,
+                                      lag[p] + rate * 0.5 * rng_uniform(&r)),
+                       0);
+      assert_int_equal(kml_cause_feed(c, ld, "value", KML_DS_GAUGE, t, 2), 0);
+    }
+  }
+  kml_cause_trigger_t tr = {
+      .id = {"prod", "kafka", "group-billing", "kafka_lag_seconds", "max"},
+      .ds = "value",
+      .time = t - 60};
+  kml_cause_chain_t ch;
+  assert_int_equal(kml_cause_explain(c, &tr, 1, &ch), 1);
+  kml_cause_destroy(c);
+  assert_int_equal(ch.parts_seen, 2);
+  assert_int_equal(ch.parts_backed, 2);
+  assert_int_equal(ch.n_leaders, 1);
+  assert_int_equal(ch.leader[0].id, 2);
+  assert_true(ch.leader[0].outlier);
+  assert_false(ch.consumer_side);
+  assert_string_equal(ch.best[0].m.key, "prod/kafka-broker-2/kafka_rtt/value");
+  char msg[512];
+  kml_cause_format(&ch, msg, sizeof(msg));
+  assert_null(strstr(msg, "consumer side"));
+}
+
 /* Leaders unknown (no kafka_leader series): the best match must be
  * unlikely among as many candidates. 300 wandering series and one that
  * steps with the backlog: with a fixed |r| >= 0.5 the best wanderer is
@@ -444,6 +498,7 @@ int main(void) {
       cmocka_unit_test(one_slow_partition_is_named_alone),
       cmocka_unit_test(chance_matches_are_not_named),
       cmocka_unit_test(first_slow_value_is_not_consumer_side),
+      cmocka_unit_test(one_leader_of_all_is_not_consumer_side),
       cmocka_unit_test(message_fits_and_meta_has_numbers),
       cmocka_unit_test(bad_scope_regex_is_named),
       cmocka_unit_test(scopes_expiry_and_unwanted_triggers),

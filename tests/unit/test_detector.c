@@ -4,7 +4,8 @@
  * shift notifies once and is re-learned, a maintenance window or a reset
  * keeps a planned change from paging, restored state meeting a series
  * that was reset notifies at most once, and a stalled consumer is told
- * from benign pauses within two intervals of outlasting them. */
+ * from benign pauses: every stall within 6 intervals of outlasting them,
+ * most within 2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
