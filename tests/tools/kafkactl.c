@@ -212,11 +212,42 @@ static int finish_producer(rd_kafka_t *rk) {
   return delivery_errors ? 1 : 0;
 }
 
+/* Wait (up to 30 s) until this client's metadata shows the partition
+ * with a leader: right after CreateTopics a broker may still list the
+ * topic without partitions, and producing then fails with "Unknown
+ * partition" at once instead of waiting. */
+static void wait_partition(rd_kafka_t *rk, const char *topic, int partition) {
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  double deadline = now() + 30;
+  while (rkt != NULL && now() < deadline) {
+    const struct rd_kafka_metadata *md = NULL;
+    int ready = 0;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 2000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && md->topics[0].err == 0) {
+      const struct rd_kafka_metadata_topic *t = &md->topics[0];
+      ready = t->partition_cnt > (partition > 0 ? partition : 0);
+      for (int i = 0; ready && i < t->partition_cnt; i++)
+        if (t->partitions[i].leader < 0 &&
+            (partition < 0 || t->partitions[i].id == partition))
+          ready = 0;
+    }
+    if (md != NULL)
+      rd_kafka_metadata_destroy(md);
+    if (ready)
+      break;
+    usleep(100000);
+  }
+  if (rkt != NULL)
+    rd_kafka_topic_destroy(rkt);
+}
+
 static int produce(const char *boot, int argc, char **argv) {
   if (argc < 3)
     return 2;
   rd_kafka_t *rk = producer(boot);
   long n = atol(argv[2]);
+  wait_partition(rk, argv[0], atoi(argv[1]));
   for (long i = 0; i < n; i++)
     send_one(rk, argv[0], atoi(argv[1]), i);
   return finish_producer(rk);
@@ -226,6 +257,7 @@ static int produce_rate(const char *boot, int argc, char **argv) {
   if (argc < 3)
     return 2;
   rd_kafka_t *rk = producer(boot);
+  wait_partition(rk, argv[0], -1);
   double rate = atof(argv[1]), secs = atof(argv[2]), t0 = now();
   long sent = 0;
   while (!stop && now() - t0 < secs) {
