@@ -165,7 +165,7 @@ static int group_ids(kml_client_t *c, rd_kafka_t *rk, rd_kafka_queue_t *q,
   if (list_now(c, s)) {
     n = list_groups(rk, q, filter, list_deadline, s, &ids, requests);
     kml_list_gate_done(gate, n >= 0, kml_clock_mono());
-    if (n >= 0 && (s->complete & KML_STEP_GROUP_LIST) && gate->said_stale) {
+    if (n >= 0 && gate->said_stale) { /* n >= 0: every broker answered */
       char msg[256];
       snprintf(msg, sizeof(msg),
                "cluster %s: consumer group list complete again",
