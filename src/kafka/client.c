@@ -10,6 +10,7 @@
 #include "../kml_str.h"
 #include "collect.h"
 #include "failure.h"
+#include "known_groups.h"
 #include "list_gate.h"
 #include "offsets_topic.h"
 
@@ -33,9 +34,8 @@ struct kml_client {
   kml_offsets_topic_t *follower; /* made on first use */
   kml_configs_t *configs;        /* topic settings read so far */
   int follower_dropped;
-  char **known_groups; /* the last complete group list (admin path) */
-  int n_known_groups;
-  kml_list_gate_t list_gate; /* when to ask for a new group list */
+  kml_known_groups_t known_groups; /* what the admin path reads */
+  kml_list_gate_t list_gate;       /* when to ask for a new group list */
   kml_log_fn log;
   void *log_ud;
   pthread_mutex_t lock; /* guards rtt[] */
@@ -328,27 +328,11 @@ void kml_client_log(const kml_client_t *c, int level, const char *msg) {
 }
 
 int kml_client_remember_groups(kml_client_t *c, char *const *ids, int n) {
-  char **copy = calloc(n > 0 ? n : 1, sizeof(char *));
-  if (copy == NULL)
-    return -1;
-  for (int i = 0; i < n; i++)
-    if ((copy[i] = strdup(ids[i])) == NULL) {
-      while (i-- > 0)
-        free(copy[i]);
-      free(copy);
-      return -1;
-    }
-  for (int i = 0; i < c->n_known_groups; i++)
-    free(c->known_groups[i]);
-  free(c->known_groups);
-  c->known_groups = copy;
-  c->n_known_groups = n;
-  return 0;
+  return kml_known_groups_take(&c->known_groups, ids, n, kml_clock_mono());
 }
 
 char *const *kml_client_known_groups(const kml_client_t *c, int *n) {
-  *n = c->n_known_groups;
-  return c->known_groups;
+  return kml_known_groups_ids(&c->known_groups, n);
 }
 
 struct kml_list_gate *kml_client_list_gate(kml_client_t *c) {
@@ -380,8 +364,7 @@ void kml_client_destroy(kml_client_t *c) {
   if (c == NULL)
     return;
   kml_offsets_topic_destroy(c->follower);
-  kml_client_remember_groups(c, NULL, 0);
-  free(c->known_groups);
+  kml_known_groups_clear(&c->known_groups);
   /* Consumers that never subscribed have nothing to close; destroy without
    * waiting on a group leave. */
   if (c->group_rk != NULL)

@@ -58,14 +58,15 @@ rd_kafka_t *kml_client_group_rk(kml_client_t *c, char *err, size_t errlen);
 rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
                                   const char *const *forced, char *err,
                                   size_t errlen);
-/* Remember a complete, filtered, sorted list of group ids (copied), so
- * that a collection whose ListConsumerGroups fails (one broker down is
- * enough: it asks every broker) can still read the groups it knows.
- * Returns -1 when out of memory (the old list stays). Same thread rules
- * as c. */
+/* Take a complete, filtered, sorted list of group ids (copied) into the
+ * groups to read, so that a collection whose ListConsumerGroups fails (one
+ * broker down is enough: it asks every broker) can still read the groups
+ * it knows; a group the list misses is read for a while longer
+ * (known_groups.h: a coordinator move hides it from one list). Returns -1
+ * when out of memory (the old list stays). Same thread rules as c. */
 int kml_client_remember_groups(kml_client_t *c, char *const *ids, int n);
-/* The remembered list (owned by c, valid until the next remember); NULL
- * and *n = 0 before the first. */
+/* The groups to read (owned by c, valid until the next remember); NULL
+ * and *n = 0 before the first complete list. */
 char *const *kml_client_known_groups(const kml_client_t *c, int *n);
 struct kml_list_gate;
 /* When to send ListConsumerGroups (list_gate.h), owned by c; same thread

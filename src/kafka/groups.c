@@ -191,22 +191,21 @@ static int group_ids(kml_client_t *c, rd_kafka_t *rk, rd_kafka_queue_t *q,
       gate->said_stale = 1;
     }
   }
-  if (n >= 0) {
+  /* Read the known groups: this list's, or the last complete one's, plus
+   * groups a complete list missed only lately (known_groups.h). */
+  if (n >= 0)
     kml_client_remember_groups(c, ids, n);
-    *ids_out = ids;
-    return n;
-  }
-  int partial = ids != NULL ? -1 - n : 0;
-  for (int i = 0; i < partial; i++)
+  int listed = n >= 0 ? n : ids != NULL ? -1 - n : 0;
+  for (int i = 0; i < listed; i++)
     free(ids[i]);
   free(ids);
   int known = 0;
-  char *const *old = kml_client_known_groups(c, &known);
-  if (old == NULL)
+  char *const *read = kml_client_known_groups(c, &known);
+  if (read == NULL)
     return -1;
   ids = calloc(known ? known : 1, sizeof(char *));
   for (int i = 0; ids != NULL && i < known; i++)
-    ids[i] = strdup(old[i]);
+    ids[i] = strdup(read[i]);
   *ids_out = ids;
   return ids != NULL ? known : -1;
 }
