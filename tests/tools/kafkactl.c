@@ -2,10 +2,13 @@
  * need, on librdkafka (kcat cannot commit chosen offsets or delete records).
  *
  *   kafkactl BOOT create-topic TOPIC PARTITIONS RF [key=value ...]
+ *       returns once every broker lists the partitions with leaders
  *   kafkactl BOOT delete-topic TOPIC
  *   kafkactl BOOT delete-group GROUP                (a group without members)
  *   kafkactl BOOT produce TOPIC PARTITION COUNT     (PARTITION -1: spread)
  *   kafkactl BOOT produce-rate TOPIC RATE SECONDS   (RATE msgs/s, spread)
+ *       both produce each message once; one failed because the partition
+ *       is not known yet is produced again (for up to 30 s)
  *   kafkactl BOOT commit GROUP TOPIC PARTITION OFFSET [PARTITION OFFSET ...]
  *   kafkactl BOOT consume-rate GROUP TOPIC RATE SECONDS
  *   kafkactl BOOT delete-records TOPIC PARTITION OFFSET
@@ -87,6 +90,62 @@ static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, int timeout_ms) {
   return ev;
 }
 
+/* Whether topic metadata md shows at least parts partitions, with a
+ * leader for partition (-1: for every one). */
+static int leaders_known(const struct rd_kafka_metadata *md, int partition,
+                         int parts) {
+  if (md->topic_cnt != 1 || md->topics[0].err != 0)
+    return 0;
+  const struct rd_kafka_metadata_topic *t = &md->topics[0];
+  if (t->partition_cnt < parts)
+    return 0;
+  for (int i = 0; i < t->partition_cnt; i++)
+    if (t->partitions[i].leader < 0 &&
+        (partition < 0 || t->partitions[i].id == partition))
+      return 0;
+  return 1;
+}
+
+/* Wait (up to 30 s in all) until every broker lists the new topic with
+ * its parts partitions and their leaders, each asked through a client
+ * bootstrapped on its address alone (an answer relayed by another broker
+ * does not count; -1 is the bootstrap connection, that same broker). A
+ * broker still behind after that is said, not fatal. */
+static void wait_topic_everywhere(rd_kafka_t *rk, const char *topic,
+                                  int parts) {
+  const struct rd_kafka_metadata *all = NULL;
+  if (rd_kafka_metadata(rk, 0, NULL, &all, 10000) != 0)
+    return;
+  double deadline = now() + 30;
+  for (int b = 0; b < all->broker_cnt; b++) {
+    const struct rd_kafka_metadata_broker *mb = &all->brokers[b];
+    char boot[512];
+    snprintf(boot, sizeof(boot), "%s:%d", mb->host, mb->port);
+    rd_kafka_t *one = client(boot, RD_KAFKA_PRODUCER, NULL);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(one, topic, NULL);
+    int ready = 0;
+    while (rkt != NULL && !ready && now() < deadline) {
+      const struct rd_kafka_metadata *md = NULL;
+      ready = rd_kafka_metadata(one, 0, rkt, &md, 2000) == 0 &&
+              (md->orig_broker_id == mb->id || md->orig_broker_id == -1) &&
+              leaders_known(md, -1, parts);
+      if (md != NULL)
+        rd_kafka_metadata_destroy(md);
+      if (!ready)
+        usleep(100000);
+    }
+    if (!ready)
+      fprintf(stderr,
+              "kafkactl: %s: broker %d does not list its %d partitions "
+              "with leaders yet\n",
+              topic, mb->id, parts);
+    if (rkt != NULL)
+      rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(one);
+  }
+  rd_kafka_metadata_destroy(all);
+}
+
 static int create_topic(const char *boot, int argc, char **argv) {
   if (argc < 3)
     return 2;
@@ -112,6 +171,7 @@ static int create_topic(const char *boot, int argc, char **argv) {
   for (size_t i = 0; i < n; i++)
     if (rd_kafka_topic_result_error(r[i]))
       die(argv[0], rd_kafka_topic_result_error_string(r[i]));
+  wait_topic_everywhere(rk, argv[0], atoi(argv[1]));
   rd_kafka_event_destroy(ev);
   rd_kafka_NewTopic_destroy(nt);
   rd_kafka_queue_destroy(q);
@@ -161,16 +221,80 @@ static int delete_group(const char *boot, int argc, char **argv) {
   return 0;
 }
 
-static int delivery_errors;
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
-                        void *opaque) {
-  if (m->err) {
-    delivery_errors++;
-    fprintf(stderr, "kafkactl: delivery failed: %s\n",
-            rd_kafka_err2str(m->err));
-  }
+/* Right after CreateTopics the brokers learn the new topic one by one:
+ * for a while some list it without partitions (or not at all), and a
+ * client whose metadata came from one of them fails what it produces with
+ * "Unknown partition" at once instead of waiting. Three defences:
+ * create-topic waits until every broker lists the partitions with
+ * leaders; a producer waits until its own metadata shows them; and a
+ * message failed that way (librdkafka says it was not written) is
+ * produced again, as long as such failures have not lasted 30 s without
+ * a delivery in between. A delivered message is never produced again. */
+#define RETRY_SECONDS 30
+
+static int retryable(rd_kafka_resp_err_t e) {
+  return e == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+         e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+         e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+         e == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE;
 }
 
+static double failing_since; /* first retryable failure since a delivery */
+
+/* Counts a retryable failure; whether its message may be produced again. */
+static int may_retry(void) {
+  if (failing_since == 0)
+    failing_since = now();
+  return now() - failing_since < RETRY_SECONDS;
+}
+
+static int delivery_errors;
+static long *again; /* numbers of the messages to produce again */
+static size_t again_n, again_cap;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                        void *opaque) {
+  if (m->err == 0) {
+    failing_since = 0;
+    return;
+  }
+  if (retryable(m->err) &&
+      rd_kafka_message_status(m) == RD_KAFKA_MSG_STATUS_NOT_PERSISTED &&
+      may_retry()) {
+    if (again_n == again_cap) {
+      again_cap = again_cap ? 2 * again_cap : 64;
+      again = realloc(again, again_cap * sizeof(*again));
+      if (again == NULL)
+        die("produce", "out of memory");
+    }
+    again[again_n++] = (long)(intptr_t)m->_private; /* the msg_opaque */
+    return;
+  }
+  delivery_errors++;
+  fprintf(stderr, "kafkactl: delivery failed: %s\n", rd_kafka_err2str(m->err));
+}
+
+/* Wait (up to 30 s) until this client's metadata shows the partition
+ * (-1: every one) with a leader; asking also refreshes what the client
+ * produces by. */
+static void wait_partition(rd_kafka_t *rk, const char *topic, int partition) {
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  double deadline = now() + RETRY_SECONDS;
+  while (rkt != NULL && now() < deadline) {
+    const struct rd_kafka_metadata *md = NULL;
+    int ready = rd_kafka_metadata(rk, 0, rkt, &md, 2000) == 0 &&
+                leaders_known(md, partition, partition < 0 ? 1 : partition + 1);
+    if (md != NULL)
+      rd_kafka_metadata_destroy(md);
+    if (ready)
+      break;
+    usleep(100000);
+  }
+  if (rkt != NULL)
+    rd_kafka_topic_destroy(rkt);
+}
+
+/* Produces message number i (its delivery report carries i). */
 static void send_one(rd_kafka_t *rk, const char *topic, int partition, long i) {
   char payload[64];
   int len = snprintf(payload, sizeof(payload), "message-%ld", i);
@@ -179,9 +303,15 @@ static void send_one(rd_kafka_t *rk, const char *topic, int partition, long i) {
         rk, RD_KAFKA_V_TOPIC(topic),
         RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
         RD_KAFKA_V_VALUE(payload, len),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE((void *)(intptr_t)i), RD_KAFKA_V_END);
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(rk, 50);
+      continue;
+    }
+    if (retryable(e) && may_retry()) {
+      rd_kafka_poll(rk, 100);
+      wait_partition(rk, topic, partition);
       continue;
     }
     if (e)
@@ -189,6 +319,16 @@ static void send_one(rd_kafka_t *rk, const char *topic, int partition, long i) {
     break;
   }
   rd_kafka_poll(rk, 0);
+}
+
+/* Produces again the messages whose delivery failed retryably, once the
+ * client's metadata shows their partitions again. */
+static void send_again(rd_kafka_t *rk, const char *topic, int partition) {
+  if (again_n == 0)
+    return;
+  wait_partition(rk, topic, partition);
+  while (again_n > 0) /* taken off before sending: each is sent once */
+    send_one(rk, topic, partition, again[--again_n]);
 }
 
 static rd_kafka_t *producer(const char *boot) {
@@ -205,52 +345,31 @@ static rd_kafka_t *producer(const char *boot) {
   return rk;
 }
 
-static int finish_producer(rd_kafka_t *rk) {
-  if (rd_kafka_flush(rk, 60000) != 0)
-    die("produce", "messages still undelivered after 60 s");
-  rd_kafka_destroy(rk);
-  return delivery_errors ? 1 : 0;
-}
-
-/* Wait (up to 30 s) until this client's metadata shows the partition
- * with a leader: right after CreateTopics a broker may still list the
- * topic without partitions, and producing then fails with "Unknown
- * partition" at once instead of waiting. */
-static void wait_partition(rd_kafka_t *rk, const char *topic, int partition) {
-  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-  double deadline = now() + 30;
-  while (rkt != NULL && now() < deadline) {
-    const struct rd_kafka_metadata *md = NULL;
-    int ready = 0;
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 2000) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        md->topic_cnt == 1 && md->topics[0].err == 0) {
-      const struct rd_kafka_metadata_topic *t = &md->topics[0];
-      ready = t->partition_cnt > (partition > 0 ? partition : 0);
-      for (int i = 0; ready && i < t->partition_cnt; i++)
-        if (t->partitions[i].leader < 0 &&
-            (partition < 0 || t->partitions[i].id == partition))
-          ready = 0;
-    }
-    if (md != NULL)
-      rd_kafka_metadata_destroy(md);
-    if (ready)
+static int finish_producer(rd_kafka_t *rk, const char *topic, int partition) {
+  for (;;) {
+    if (rd_kafka_flush(rk, 60000) != 0)
+      die("produce", "messages still undelivered after 60 s");
+    if (again_n == 0)
       break;
-    usleep(100000);
+    send_again(rk, topic, partition);
   }
-  if (rkt != NULL)
-    rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(rk);
+  free(again);
+  return delivery_errors ? 1 : 0;
 }
 
 static int produce(const char *boot, int argc, char **argv) {
   if (argc < 3)
     return 2;
   rd_kafka_t *rk = producer(boot);
+  int partition = atoi(argv[1]);
   long n = atol(argv[2]);
-  wait_partition(rk, argv[0], atoi(argv[1]));
-  for (long i = 0; i < n; i++)
-    send_one(rk, argv[0], atoi(argv[1]), i);
-  return finish_producer(rk);
+  wait_partition(rk, argv[0], partition);
+  for (long i = 0; i < n; i++) {
+    send_one(rk, argv[0], partition, i);
+    send_again(rk, argv[0], partition);
+  }
+  return finish_producer(rk, argv[0], partition);
 }
 
 static int produce_rate(const char *boot, int argc, char **argv) {
@@ -265,8 +384,9 @@ static int produce_rate(const char *boot, int argc, char **argv) {
     while (sent < due)
       send_one(rk, argv[0], -1, sent++);
     rd_kafka_poll(rk, 10);
+    send_again(rk, argv[0], -1);
   }
-  return finish_producer(rk);
+  return finish_producer(rk, argv[0], -1);
 }
 
 static int commit(const char *boot, int argc, char **argv) {
