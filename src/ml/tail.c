@@ -145,7 +145,20 @@ void kml_tail_forget_cluster(kml_tail_t *tl) { close_cluster(tl, 0); }
 void kml_tail_update(kml_tail_t *tl, double t, double dt, double g,
                      double memory, double calm, int learn,
                      kml_tail_out_t *out) {
-  if (!(tl->u > 0)) { /* start a bit below the ideal level for the target */
+  /* u is set a bit below the ideal level for the target at interval dt,
+   * but at a series' first value the interval is not learned yet (the
+   * detector says 1 s): u starts at the 1 s level, 3.3 bits above the
+   * interval's at 10 s, 8.2 bits at 5 min. Nothing is learned during the
+   * warm-up, so the first clusters come a day or more after it, once the
+   * quiet creep brought u down: a slow start, which keeps a young ring (few
+   * maxima) from paging. Two faster starts were measured and not kept:
+   * u at the interval's level, and u's steps scaled by MIN_FIT/(n+1) while
+   * the ring holds n < MIN_FIT maxima. Each notified simulated stalls
+   * sooner (median 1.5 to 2 intervals, was 2 to 3) but paged falsely more
+   * often (13 instead of 9 in 14,112 series-hours of fresh simulated
+   * seeds), scored lower on NAB and went further over the default budget
+   * on four noises of five (bench/quality.py, bench/bench_calibration). */
+  if (!(tl->u > 0)) {
     tl->u = (float)fmax(U_MIN, log2(VIEWS * DAY / (KML_TAIL_TARGET * dt)) - 1);
     tl->last_exceed = t;
   }
