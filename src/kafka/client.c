@@ -23,9 +23,18 @@
 
 #define KML_MAX_RTT_BROKERS 256
 
+/* A retired group handle, destroyed once its requests cannot be alive. */
+typedef struct parked {
+  rd_kafka_t *rk;
+  double until; /* monotonic seconds */
+  struct parked *next;
+} parked_t;
+
 struct kml_client {
   rd_kafka_t *rk;
   rd_kafka_t *group_rk; /* the committed-offsets admin handle, lazily made */
+  parked_t *parked;     /* retired group handles, oldest last */
+  double park_test_s;   /* > 0: KML_TEST_GROUP_RK_PARK_S (tests only) */
   char *name;
   char *brokers;
   char **props; /* key, value, ... copied from the configuration */
@@ -288,6 +297,11 @@ kml_client_t *kml_client_new(const kml_client_conf_t *cc, char *err,
   c->failure = kml_failure_new();
   c->configs = kml_configs_new();
   c->source = cc->offsets_source;
+  /* Test hooks (client.h), read once here; not configuration. */
+  const char *hook = getenv("KML_TEST_BROKER_GONE_S");
+  c->list_gate.gone_s = hook != NULL ? strtod(hook, NULL) : 0;
+  hook = getenv("KML_TEST_GROUP_RK_PARK_S");
+  c->park_test_s = hook != NULL ? strtod(hook, NULL) : 0;
   if (cc->brokers == NULL || cc->brokers[0] == '\0') {
     snprintf(err, errlen, "no brokers configured");
     goto errout;
@@ -310,7 +324,51 @@ errout:
   return NULL;
 }
 
+/* Consumers that never subscribed have nothing to close: destroy without
+ * waiting on a group leave. */
+static void destroy_handle(rd_kafka_t *rk) {
+  rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+}
+
+/* Destroy the parked handles whose time is up (all with force). */
+static void reap_parked(kml_client_t *c, int force) {
+  double now = kml_clock_mono();
+  for (parked_t **p = &c->parked; *p != NULL;) {
+    parked_t *k = *p;
+    if (!force && now < k->until) {
+      p = &k->next;
+      continue;
+    }
+    *p = k->next;
+    double t0 = kml_clock_mono_ms();
+    destroy_handle(k->rk);
+    free(k);
+    char msg[160];
+    snprintf(msg, sizeof(msg),
+             "cluster %s: retired group handle destroyed in %.0f ms", c->name,
+             kml_clock_mono_ms() - t0);
+    kml_client_log(c, 6, msg); /* rare: once per broker removal */
+  }
+}
+
+void kml_client_renew_group_rk(kml_client_t *c, double keep_s) {
+  if (c->group_rk == NULL)
+    return;
+  parked_t *k = malloc(sizeof(*k));
+  if (k == NULL) {
+    /* Out of memory: keep using the old handle; its list stays stale. */
+    kml_client_log(c, 4, "group handle not renewed: out of memory");
+    return;
+  }
+  k->rk = c->group_rk;
+  k->until = kml_clock_mono() + (c->park_test_s > 0 ? c->park_test_s : keep_s);
+  k->next = c->parked;
+  c->parked = k;
+  c->group_rk = NULL; /* the next kml_client_group_rk() makes a new one */
+}
+
 rd_kafka_t *kml_client_group_rk(kml_client_t *c, char *err, size_t errlen) {
+  reap_parked(c, 0);
   if (c->group_rk == NULL)
     c->group_rk = new_handle(c, group_forced, NULL, 0, err, errlen);
   return c->group_rk;
@@ -365,12 +423,11 @@ void kml_client_destroy(kml_client_t *c) {
     return;
   kml_offsets_topic_destroy(c->follower);
   kml_known_groups_clear(&c->known_groups);
-  /* Consumers that never subscribed have nothing to close; destroy without
-   * waiting on a group leave. */
+  reap_parked(c, 1);
   if (c->group_rk != NULL)
-    rd_kafka_destroy_flags(c->group_rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    destroy_handle(c->group_rk);
   if (c->rk != NULL)
-    rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    destroy_handle(c->rk);
   free_conf(c);
   kml_configs_destroy(c->configs);
   kml_failure_destroy(c->failure);

@@ -52,6 +52,19 @@ rd_kafka_t *kml_client_rk(kml_client_t *c);
  * missing group handle when a coordinator moves. Created on first use,
  * owned by c; NULL with the reason in err. Same thread rules as c. */
 rd_kafka_t *kml_client_group_rk(kml_client_t *c, char *err, size_t errlen);
+/* Retire the group handle (a broker was removed from the cluster: only a
+ * new handle forgets it, list_gate.h); the next kml_client_group_rk()
+ * makes a new one. The old handle is parked, not destroyed, while requests
+ * sent through it may still be alive: a later kml_client_group_rk() (or
+ * kml_client_destroy) destroys it once keep_s seconds have passed. Same
+ * thread rules as c.
+ *
+ * Test hooks, read once by kml_client_new() from the environment, not
+ * configuration: KML_TEST_BROKER_GONE_S replaces KML_LIST_GATE_GONE_S and
+ * KML_TEST_GROUP_RK_PARK_S replaces keep_s, so that an integration test
+ * sees a broker taken as removed, and its handle destroyed, within
+ * seconds. */
+void kml_client_renew_group_rk(kml_client_t *c, double keep_s);
 /* A new consumer handle on the same cluster and properties: extra
  * key/value pairs (NULL-terminated) go before the configured properties,
  * forced ones after them. The caller owns it (rd_kafka_destroy). */

@@ -139,7 +139,10 @@ static int list_groups(rd_kafka_t *rk, rd_kafka_queue_t *q,
   return nerr == 0 ? u : -1 - u; /* partial: -1 - count, caller decides */
 }
 
-/* Whether to send ListConsumerGroups now (list_gate.h). */
+/* Whether to send ListConsumerGroups now (list_gate.h). A broker missing
+ * from the metadata for the gate's gone time is taken as removed: the group
+ * handle, which would ask it forever, is renewed (its requests may live
+ * COORDINATOR_TIMEOUT_MS, so it is destroyed only after that). */
 static int list_now(kml_client_t *c, const kml_snapshot_t *s) {
   int32_t ids[KML_LIST_GATE_IDS];
   int n = 0;
@@ -147,22 +150,35 @@ static int list_now(kml_client_t *c, const kml_snapshot_t *s) {
     ids[n++] = s->brokers[i].id;
   int known = 0;
   int have_list = kml_client_known_groups(c, &known) != NULL;
-  return kml_list_gate_open(kml_client_list_gate(c), ids, n, have_list,
-                            kml_clock_mono());
+  kml_list_gate_t *gate = kml_client_list_gate(c);
+  int open = kml_list_gate_open(gate, ids, n, have_list, kml_clock_mono());
+  double gone_s = gate->gone_s > 0 ? gate->gone_s : KML_LIST_GATE_GONE_S;
+  for (int i = 0; i < gate->n_removed; i++) {
+    char msg[320];
+    snprintf(msg, sizeof(msg),
+             "cluster %s: broker %d missing from the metadata for %.0f %s: "
+             "taken as removed; the consumer group list is read again",
+             kml_client_name(c), (int)gate->removed[i],
+             gone_s >= 60 ? gone_s / 60 : gone_s, gone_s >= 60 ? "min" : "s");
+    kml_client_log(c, 5, msg);
+  }
+  if (gate->n_removed > 0)
+    kml_client_renew_group_rk(c, COORDINATOR_TIMEOUT_MS / 1000.0 + 10);
+  return open;
 }
 
 /* The list to read this time: a fresh complete one (remembered), or the
  * last complete one when listing failed or was not sent. Returns the count
  * or -1. */
 static int group_ids(kml_client_t *c, rd_kafka_t *rk, rd_kafka_queue_t *q,
-                     const kml_filter_t *filter, double deadline,
+                     int send_list, const kml_filter_t *filter, double deadline,
                      kml_snapshot_t *s, char ***ids_out, int *requests) {
   double start = kml_clock_mono_ms();
   double list_deadline = start + (deadline - start) / 3;
   char **ids = NULL;
   int n = -1;
   kml_list_gate_t *gate = kml_client_list_gate(c);
-  if (list_now(c, s)) {
+  if (send_list) {
     n = list_groups(rk, q, filter, list_deadline, s, &ids, requests);
     kml_list_gate_done(gate, n >= 0, kml_clock_mono());
     if (n >= 0 && gate->said_stale) { /* n >= 0: every broker answered */
@@ -378,6 +394,7 @@ int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
   int followed = follow(c, s, filter, deadline, &requests);
   if (followed != 0)
     return followed > 0 ? requests : -1;
+  int send_list = list_now(c, s); /* before the handle: it may renew it */
   char why[256];
   rd_kafka_t *rk = kml_client_group_rk(c, why, sizeof(why));
   if (rk == NULL) {
@@ -387,7 +404,7 @@ int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
   }
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
   char **ids = NULL;
-  int n = group_ids(c, rk, q, filter, deadline, s, &ids, &requests);
+  int n = group_ids(c, rk, q, send_list, filter, deadline, s, &ids, &requests);
   if (n == 0 && (s->complete & KML_STEP_GROUP_LIST))
     s->complete |= KML_STEP_GROUPS; /* none selected, none missing */
   if (n <= 0) {

@@ -16,6 +16,17 @@
  * the caller uses its last complete list meanwhile. Without a list to fall
  * back on, the gate is always open.
  *
+ * A broker missing from the metadata for GONE_S is taken as removed from
+ * the cluster (a scale-down: stopped and unregistered; or dead for that
+ * long, which KRaft's metadata does not tell apart): the gate forgets it
+ * and names it in removed[], and the caller replaces its librdkafka handle,
+ * since only a new handle forgets a broker. Without this, a broker removed
+ * for good would keep the list frozen until collectd restarts. GONE_S is
+ * longer than a rolling restart or a broker's JVM start (a broker back
+ * before it changes nothing), and short enough that new groups are found
+ * within the hour. Time is counted only while the metadata names some
+ * broker: after a whole-cluster outage each broker gets GONE_S again.
+ *
  * Pure state, no librdkafka; not thread-safe (one per client, used by the
  * collection of that client). */
 #ifndef KML_KAFKA_LIST_GATE_H
@@ -25,17 +36,27 @@
 
 #define KML_LIST_GATE_IDS 256      /* broker ids remembered */
 #define KML_LIST_GATE_RETRY_S 60.0 /* after a list that did not complete */
+#define KML_LIST_GATE_GONE_S 600.0 /* missing that long: taken as removed */
 
 typedef struct kml_list_gate {
-  int32_t seen[KML_LIST_GATE_IDS]; /* broker ids ever in the metadata */
+  int32_t seen[KML_LIST_GATE_IDS];          /* broker ids in the metadata, not
+                                               taken as removed since */
+  double missing_since[KML_LIST_GATE_IDS];  /* per seen[]: monotonic s */
+  unsigned char missing[KML_LIST_GATE_IDS]; /* per seen[]: missing_since set */
   int n_seen;
+  double gone_s; /* 0: KML_LIST_GATE_GONE_S (tests set less) */
+  int32_t removed[KML_LIST_GATE_IDS]; /* taken as removed by the last open */
+  int n_removed;
   double shut_until; /* monotonic seconds; 0: open */
   int said_stale;    /* the caller logged that its list is stale */
 } kml_list_gate_t;
 
 /* Note the brokers of this collection's metadata (ids[0..n)) and say
  * whether to send ListConsumerGroups at monotonic time now: 1 yes, 0 use
- * the last complete list. have_list: a complete list is remembered. */
+ * the last complete list. have_list: a complete list is remembered.
+ * Brokers missing for gone_s are forgotten and listed in removed[0..
+ * n_removed) (empty on most calls): the caller must then ask with a new
+ * librdkafka handle, the old one still knows them. */
 int kml_list_gate_open(kml_list_gate_t *g, const int32_t *ids, int n,
                        int have_list, double now);
 
