@@ -18,7 +18,8 @@
  * the last complete list is used instead: one dead broker must not blind
  * the groups it does not coordinate. While it cannot complete it is not
  * sent at all (list_gate.h: librdkafka would reconnect to the dead broker
- * in a tight loop for as long as it waits). */
+ * in a tight loop for as long as it waits); a broker missing for 10 min is
+ * taken as removed and the group handle renewed (list_now()). */
 #include "../kml_clock.h"
 #include "../kml_hash.h"
 #include "collect.h"

@@ -334,3 +334,71 @@ def test_leader_moves_keep_rates_and_page_nobody(cluster3, tmp_path):
     finally:
         prod.terminate()
         prod.wait()
+
+
+def test_removed_broker_unfreezes_the_group_list(cluster3, monkeypatch):
+    """A broker removed for good (killed, then unregistered: a scale-down)
+    once froze the admin source's group list until collectd restarted:
+    librdkafka 2.0.2 asks every broker it ever knew, so the list was not
+    sent while one was missing (list_gate.h). Missing for the gone time
+    (10 min; 20 s here through the test hook), the broker is taken as
+    removed and the group handle renewed: a group made after the removal
+    is found, the list does not stay stale, the reconnect loop does not
+    come back, and the broker, back later, is learnt as usual. Last in the
+    module: broker 3 is registered again at the end, by its restart."""
+    d, boot = cluster3
+    gone_s, park_s = 20, 15
+    monkeypatch.setenv("KML_TEST_BROKER_GONE_S", str(gone_s))
+    monkeypatch.setenv("KML_TEST_GROUP_RK_PARK_S", str(park_s))
+    kafkactl("create-topic", "rm3", 3, 3, boot=boot)
+    kafkactl("produce", "rm3", -1, 30, boot=boot)
+    wait_for(lambda: kafkactl("commit", "rm-old", "rm3", 0, 5, 1, 5, boot=boot,
+                              check=False).returncode == 0, 60, "a commit of rm-old", step=1)
+    with Collectd(conf(boot, "^rm3$", "^rm-", 'OffsetsSource "admin"'), plugins=("kafka",)) as ca:
+        assert ca.wait_value("three", "kafka", "kafka_lag", "group-rm-old", "total") >= 0
+        pid = ca.proc.pid
+        idle = cpu_share([pid], CPU_WINDOW)[0]
+        try:
+            cluster(d, "kill", "3")
+            killed = time.time()
+            cluster(d, "unregister", "3")
+            assert ca.wait_value("three", "kafka", "kafka_brokers", "cluster",
+                                 pred=lambda v: v == 2, timeout=40) == 2
+            left = time.time()  # (within a collection of the removal)
+            # a group made once the broker is gone; its coordinator is one
+            # of the two left (their commits may meet a moving coordinator)
+            wait_for(lambda: kafkactl("commit", "rm-new", "rm3", 0, 7, boot=boot,
+                                      check=False).returncode == 0, 60, "a commit of rm-new", step=1)
+            assert ca.wait_value("three", "kafka", "kafka_lag", "group-rm-new", "total",
+                                 timeout=gone_s + 60) >= 0
+            found = time.time()
+            log = ca.log_text()
+            assert re.search(r"broker 3 missing from the metadata for %d s: taken as removed" % gone_s,
+                             log), log[-3000:]
+            assert log.count("taken as removed") == 1, log[-3000:]
+            assert "consumer group list complete again" in log.split("taken as removed", 1)[1], log[-3000:]
+            # not found before the gone time: the gate was shut meanwhile
+            assert found - left >= gone_s - 2, (found - left, gone_s)
+            after = cpu_share([pid], CPU_WINDOW)[0]
+            m = wait_for(lambda: re.search(r"retired group handle destroyed in (\d+) ms", ca.log_text()),
+                         park_s + 30, "the retired handle's destruction")
+            destroy_ms = int(m.group(1))
+            print("broker 3 killed and unregistered: new group found after %.1f s (gone time %d s, "
+                  "%.1f s after the metadata lost it); CPU share of a core before %.3f, after the "
+                  "renewal %.3f; retired handle destroyed in %d ms"
+                  % (found - killed, gone_s, found - left, idle, after, destroy_ms))
+            assert destroy_ms < 2000, destroy_ms
+            assert after <= max(3 * idle, idle + 0.05), (idle, after)
+            # the old group is still read through the new handle
+            since = time.time()
+            wait_for(lambda: column(ca, "kafka_lag", "group-rm-old", "total", since=since), 15,
+                     "rm-old read after the renewal")
+        finally:
+            cluster(d, "restart", "3")
+        # back (registered again): learnt from the metadata as usual
+        assert ca.wait_value("three", "kafka", "kafka_brokers", "cluster",
+                             pred=lambda v: v == 3, timeout=90) == 3
+        since = time.time()
+        wait_for(lambda: column(ca, "kafka_lag", "group-rm-new", "total", since=since), 15,
+                 "rm-new read with broker 3 back")
+        assert ca.log_text().count("taken as removed") == 1
