@@ -32,6 +32,8 @@ int kml_list_gate_open(kml_list_gate_t *g, const int32_t *ids, int n,
     g->seen[kept++] = id;
   }
   g->n_seen = kept;
+  if (g->n_removed > 0)
+    g->renewed = 1;
   for (int i = 0; i < n; i++)
     if (!has(g->seen, g->n_seen, ids[i]) && g->n_seen < KML_LIST_GATE_IDS) {
       g->missing[g->n_seen] = 0;
@@ -43,5 +45,6 @@ int kml_list_gate_open(kml_list_gate_t *g, const int32_t *ids, int n,
 }
 
 void kml_list_gate_done(kml_list_gate_t *g, int complete, double now) {
-  g->shut_until = complete ? 0 : now + KML_LIST_GATE_RETRY_S;
+  g->shut_until = complete || g->renewed ? 0 : now + KML_LIST_GATE_RETRY_S;
+  g->renewed = 0;
 }

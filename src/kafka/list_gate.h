@@ -47,6 +47,7 @@ typedef struct kml_list_gate {
   double gone_s; /* 0: KML_LIST_GATE_GONE_S (tests set less) */
   int32_t removed[KML_LIST_GATE_IDS]; /* taken as removed by the last open */
   int n_removed;
+  int renewed; /* brokers were removed: the next list is the new handle's */
   double shut_until; /* monotonic seconds; 0: open */
   int said_stale;    /* the caller logged that its list is stale */
 } kml_list_gate_t;
@@ -61,7 +62,9 @@ int kml_list_gate_open(kml_list_gate_t *g, const int32_t *ids, int n,
                        int have_list, double now);
 
 /* The outcome of a list sent at now: complete (every broker answered) or
- * not. */
+ * not. The first list of a handle renewed after a removal may fail while
+ * the handle connects: it is sent again at the next collection, once (the
+ * new handle knows only brokers in the metadata, none that refuses). */
 void kml_list_gate_done(kml_list_gate_t *g, int complete, double now);
 
 #endif

@@ -72,7 +72,15 @@ static void a_broker_missing_for_gone_s_is_forgotten(void **state) {
   assert_int_equal(g.n_removed, 1);
   assert_int_equal(g.removed[0], 3);
   assert_int_equal(g.n_seen, 2);
-  kml_list_gate_done(&g, 1, 100 + gone);
+  /* the renewed handle's first list failed: once more at the next
+   * collection, then RETRY_S as usual */
+  kml_list_gate_done(&g, 0, 100 + gone);
+  assert_int_equal(kml_list_gate_open(&g, two, 2, 1, 101 + gone), 1);
+  kml_list_gate_done(&g, 0, 101 + gone);
+  assert_int_equal(kml_list_gate_open(&g, two, 2, 1, 102 + gone), 0);
+  assert_int_equal(
+      kml_list_gate_open(&g, two, 2, 1, 101 + gone + KML_LIST_GATE_RETRY_S), 1);
+  kml_list_gate_done(&g, 1, 101 + gone + KML_LIST_GATE_RETRY_S);
   assert_int_equal(kml_list_gate_open(&g, two, 2, 1, 110 + gone), 1);
   assert_int_equal(g.n_removed, 0);
   /* back later: a broker like any new one (seen again, nothing removed) */
