@@ -153,7 +153,7 @@ static int list_now(kml_client_t *c, const kml_snapshot_t *s) {
   int have_list = kml_client_known_groups(c, &known) != NULL;
   kml_list_gate_t *gate = kml_client_list_gate(c);
   int open = kml_list_gate_open(gate, ids, n, have_list, kml_clock_mono());
-  double gone_s = gate->gone_s > 0 ? gate->gone_s : KML_LIST_GATE_GONE_S;
+  double gone_s = kml_list_gate_gone_s(gate);
   for (int i = 0; i < gate->n_removed; i++) {
     char msg[320];
     snprintf(msg, sizeof(msg),

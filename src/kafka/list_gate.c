@@ -10,24 +10,27 @@ static int has(const int32_t *ids, int n, int32_t id) {
   return 0;
 }
 
+double kml_list_gate_gone_s(const kml_list_gate_t *g) {
+  return g->gone_s > 0 ? g->gone_s : KML_LIST_GATE_GONE_S;
+}
+
 int kml_list_gate_open(kml_list_gate_t *g, const int32_t *ids, int n,
                        int have_list, double now) {
-  double gone_s = g->gone_s > 0 ? g->gone_s : KML_LIST_GATE_GONE_S;
+  double gone_s = kml_list_gate_gone_s(g);
   int missing = 0, kept = 0;
   g->n_removed = 0;
   for (int i = 0; i < g->n_seen; i++) {
     int32_t id = g->seen[i];
-    double since = g->missing_since[i];
-    int is_missing = !has(ids, n, id);
-    if (is_missing && n > 0 && !g->missing[i])
-      since = now; /* starts counting */
-    if (is_missing && n > 0 && g->missing[i] && now - since >= gone_s) {
+    int listed = has(ids, n, id);
+    /* an empty metadata says nothing: counting starts again after it */
+    double since = n == 0 || listed          ? -1
+                   : g->missing_since[i] < 0 ? now /* starts counting */
+                                             : g->missing_since[i];
+    if (since >= 0 && now - since >= gone_s) {
       g->removed[g->n_removed++] = id; /* forgotten */
       continue;
     }
-    missing += is_missing;
-    /* an empty metadata says nothing: counting starts again after it */
-    g->missing[kept] = is_missing && n > 0;
+    missing += !listed;
     g->missing_since[kept] = since;
     g->seen[kept++] = id;
   }
@@ -36,7 +39,7 @@ int kml_list_gate_open(kml_list_gate_t *g, const int32_t *ids, int n,
     g->renewed = 1;
   for (int i = 0; i < n; i++)
     if (!has(g->seen, g->n_seen, ids[i]) && g->n_seen < KML_LIST_GATE_IDS) {
-      g->missing[g->n_seen] = 0;
+      g->missing_since[g->n_seen] = -1;
       g->seen[g->n_seen++] = ids[i];
     }
   if (!have_list)

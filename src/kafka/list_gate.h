@@ -39,10 +39,11 @@
 #define KML_LIST_GATE_GONE_S 600.0 /* missing that long: taken as removed */
 
 typedef struct kml_list_gate {
-  int32_t seen[KML_LIST_GATE_IDS];          /* broker ids in the metadata, not
-                                               taken as removed since */
-  double missing_since[KML_LIST_GATE_IDS];  /* per seen[]: monotonic s */
-  unsigned char missing[KML_LIST_GATE_IDS]; /* per seen[]: missing_since set */
+  int32_t seen[KML_LIST_GATE_IDS];         /* broker ids in the metadata, not
+                                              taken as removed since */
+  double missing_since[KML_LIST_GATE_IDS]; /* per seen[]: monotonic s
+                                              since when it is missing;
+                                              < 0: in the metadata */
   int n_seen;
   double gone_s; /* 0: KML_LIST_GATE_GONE_S (tests set less) */
   int32_t removed[KML_LIST_GATE_IDS]; /* taken as removed by the last open */
@@ -60,6 +61,9 @@ typedef struct kml_list_gate {
  * librdkafka handle, the old one still knows them. */
 int kml_list_gate_open(kml_list_gate_t *g, const int32_t *ids, int n,
                        int have_list, double now);
+
+/* The gone time in seconds: gone_s, or KML_LIST_GATE_GONE_S when unset. */
+double kml_list_gate_gone_s(const kml_list_gate_t *g);
 
 /* The outcome of a list sent at now: complete (every broker answered) or
  * not. The first list of a handle renewed after a removal may fail while
