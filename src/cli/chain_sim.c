@@ -2,6 +2,7 @@
  * interval first (the notification time depends on the lags), then
  * emitted value list by value list in time order. */
 #include "chain_sim.h"
+#include "sim_rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,19 +13,6 @@
 #define GROUPS 3
 #define MAXB 16
 #define MAXP 64
-
-typedef struct {
-  uint64_t s;
-} rng_t;
-
-static double uni(rng_t *r) {
-  r->s = r->s * 6364136223846793005ULL + 1442695040888963407ULL;
-  return ((r->s >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double gauss(rng_t *r) {
-  return sqrt(-2 * log(uni(r))) * cos(2 * M_PI * uni(r));
-}
 
 static const char *const topic_name[TOPICS] = {"orders", "payments"};
 static const char *const group_name[GROUPS] = {"billing", "audit", "ledger"};
@@ -70,48 +58,49 @@ typedef struct {
   double df[MAXB];
 } slot_t;
 
-static void plan(const kml_chainsim_cfg_t *c, rng_t *r, plan_t *p) {
+static void plan(const kml_chainsim_cfg_t *c, kml_sim_rng_t *r, plan_t *p) {
   memset(p, 0, sizeof(*p));
   p->B = c->brokers;
   p->P = c->partitions;
   p->S = c->slots;
-  p->onset = (int)(p->S * 0.6 + uni(r) * p->S * 0.2);
-  p->res_lead = (int)(uni(r) * 3);
-  p->lag_delay = (int)(uni(r) * 3);
-  p->cause = 1 + (int)(uni(r) * p->B);
-  p->rtt_factor = 4 + 16 * uni(r);
-  p->io_factor = 3 + 5 * uni(r);
-  p->fetch_loss = 0.4 + 0.5 * uni(r);
-  p->trend = 0.2 + 0.3 * uni(r);
+  p->onset = (int)(p->S * 0.6 + kml_sim_uni(r) * p->S * 0.2);
+  p->res_lead = (int)(kml_sim_uni(r) * 3);
+  p->lag_delay = (int)(kml_sim_uni(r) * 3);
+  p->cause = 1 + (int)(kml_sim_uni(r) * p->B);
+  p->rtt_factor = 4 + 16 * kml_sim_uni(r);
+  p->io_factor = 3 + 5 * kml_sim_uni(r);
+  p->fetch_loss = 0.4 + 0.5 * kml_sim_uni(r);
+  p->trend = 0.2 + 0.3 * kml_sim_uni(r);
   for (int k = 0; k < TOPICS; k++)
     for (int i = 0; i < p->P; i++)
-      p->rate[k][i] = 20 + 180 * uni(r);
+      p->rate[k][i] = 20 + 180 * kml_sim_uni(r);
   for (int b = 0; b < p->B; b++) {
-    p->rtt_base[b] = 2 + 4 * uni(r);
-    p->mem_slope[b] = 1e6 * (1 + 4 * uni(r));
+    p->rtt_base[b] = 2 + 4 * kml_sim_uni(r);
+    p->mem_slope[b] = 1e6 * (1 + 4 * kml_sim_uni(r));
   }
-  p->herring = uni(r) < 0.5 ? 1 + (int)(uni(r) * p->B) : 0;
+  p->herring = kml_sim_uni(r) < 0.5 ? 1 + (int)(kml_sim_uni(r) * p->B) : 0;
   if (p->herring == p->cause)
     p->herring = p->herring % p->B + 1;
-  p->herring_at = p->S - 60 + (int)(uni(r) * 60);
-  p->herring_size = 1.2 + 0.3 * uni(r);
-  p->ramp_at = p->onset - 30 + (int)(uni(r) * 30);
-  p->ramp_len = 20 + (int)(uni(r) * 40);
-  p->ramp_size = 0.5 + uni(r);
-  p->pause_at = (int)(uni(r) * p->S);
-  p->pause_len = 2 + (int)(uni(r) * 5);
-  p->wander = 1 + (int)(uni(r) * p->B);
+  p->herring_at = p->S - 60 + (int)(kml_sim_uni(r) * 60);
+  p->herring_size = 1.2 + 0.3 * kml_sim_uni(r);
+  p->ramp_at = p->onset - 30 + (int)(kml_sim_uni(r) * 30);
+  p->ramp_len = 20 + (int)(kml_sim_uni(r) * 40);
+  p->ramp_size = 0.5 + kml_sim_uni(r);
+  p->pause_at = (int)(kml_sim_uni(r) * p->S);
+  p->pause_len = 2 + (int)(kml_sim_uni(r) * 5);
+  p->wander = 1 + (int)(kml_sim_uni(r) * p->B);
 }
 
 /* One interval after the previous (backlogs carried in *bl). */
-static void step_slot(const kml_chainsim_cfg_t *c, const plan_t *p, rng_t *r,
-                      int s, double bl[GROUPS][MAXP], double *walk, slot_t *o) {
+static void step_slot(const kml_chainsim_cfg_t *c, const plan_t *p,
+                      kml_sim_rng_t *r, int s, double bl[GROUPS][MAXP],
+                      double *walk, slot_t *o) {
   memset(o, 0, sizeof(*o));
   int slow = c->kind == KML_CHAINSIM_SLOW_BROKER;
   double trend = 1 + p->trend * s / p->S + 0.05 * sin(s / 20.0);
   for (int k = 0; k < TOPICS; k++)
     for (int i = 0; i < p->P; i++) {
-      double v = p->rate[k][i] * trend * (1 + 0.05 * gauss(r));
+      double v = p->rate[k][i] * trend * (1 + 0.05 * kml_sim_gauss(r));
       if (k == 1 && s > p->ramp_at) { /* the batch load */
         double u = (double)(s - p->ramp_at) / p->ramp_len;
         v *= 1 + p->ramp_size * (u < 1 ? u : 1);
@@ -138,7 +127,7 @@ static void step_slot(const kml_chainsim_cfg_t *c, const plan_t *p, rng_t *r,
       if (bl[g][i] < 0)
         bl[g][i] = 0;
       o->consumed[g] += took;
-      double saw = 5 * uni(r); /* commits every 5 s */
+      double saw = 5 * kml_sim_uni(r); /* commits every 5 s */
       o->lag[g][i] = floor(bl[g][i] + in * saw);
       double secs = bl[g][i] / (in > 1 ? in : 1) + saw;
       worst = secs > worst ? secs : worst;
@@ -146,9 +135,9 @@ static void step_slot(const kml_chainsim_cfg_t *c, const plan_t *p, rng_t *r,
     o->lag_s[g] = worst;
   }
   for (int b = 1; b <= p->B; b++) {
-    double rtt = p->rtt_base[b - 1] * (1 + 0.15 * fabs(gauss(r)));
-    if (uni(r) < 1.0 / 120)
-      rtt *= 3 + 3 * uni(r); /* a stray slow request */
+    double rtt = p->rtt_base[b - 1] * (1 + 0.15 * fabs(kml_sim_gauss(r)));
+    if (kml_sim_uni(r) < 1.0 / 120)
+      rtt *= 3 + 3 * kml_sim_uni(r); /* a stray slow request */
     if (slow && s >= p->onset && b == p->cause)
       rtt *= p->rtt_factor;
     o->rtt[b - 1] = rtt;
@@ -162,22 +151,22 @@ static void step_slot(const kml_chainsim_cfg_t *c, const plan_t *p, rng_t *r,
     if (b == p->herring && s >= p->herring_at)
       o->repl[b - 1] *= p->herring_size;
     double share = o->repl[b - 1] / 1000;
-    o->user[b - 1] = 15 + 10 * share + 2 * gauss(r);
+    o->user[b - 1] = 15 + 10 * share + 2 * kml_sim_gauss(r);
     if (b == p->wander) {
-      *walk += 1.5 * gauss(r);
+      *walk += 1.5 * kml_sim_gauss(r);
       o->user[b - 1] += *walk;
     }
-    o->wait[b - 1] = 2 + 0.5 * fabs(gauss(r));
-    o->mem[b - 1] = 4e9 + p->mem_slope[b - 1] * s + 2e6 * gauss(r);
-    o->df[b - 1] = 2e11 + 3e7 * share * s + 1e6 * gauss(r);
-    o->io[b - 1] = 50 + 10 * gauss(r);
-    o->wio[b - 1] = 200 + 40 * gauss(r);
+    o->wait[b - 1] = 2 + 0.5 * fabs(kml_sim_gauss(r));
+    o->mem[b - 1] = 4e9 + p->mem_slope[b - 1] * s + 2e6 * kml_sim_gauss(r);
+    o->df[b - 1] = 2e11 + 3e7 * share * s + 1e6 * kml_sim_gauss(r);
+    o->io[b - 1] = 50 + 10 * kml_sim_gauss(r);
+    o->wio[b - 1] = 200 + 40 * kml_sim_gauss(r);
     if (slow && s >= p->onset - p->res_lead && b == p->cause) {
       o->io[b - 1] *= p->io_factor;
       o->wio[b - 1] *= p->io_factor * 1.5;
       o->wait[b - 1] *= p->io_factor;
     }
-    o->load[b - 1] = 1 + 0.3 * share + 0.1 * gauss(r);
+    o->load[b - 1] = 1 + 0.3 * share + 0.1 * kml_sim_gauss(r);
   }
 }
 
@@ -189,12 +178,12 @@ static void one(kml_chainsim_emit_fn emit, void *ud, const char *host,
   emit(ud, id, 1, ds, &v, t);
 }
 
-static void emit_slot(const kml_chainsim_cfg_t *c, const plan_t *p, rng_t *r,
-                      const slot_t *o, double t, kml_chainsim_emit_fn emit,
-                      void *ud) {
+static void emit_slot(const kml_chainsim_cfg_t *c, const plan_t *p,
+                      kml_sim_rng_t *r, const slot_t *o, double t,
+                      kml_chainsim_emit_fn emit, void *ud) {
   char pi[64], ti[64], host[32];
   const char *cl = "prod";
-  double tk = t + uni(r); /* the kafka plugin's collection moment */
+  double tk = t + kml_sim_uni(r); /* the kafka plugin's collection moment */
   for (int b = 1; b <= p->B; b++) {
     snprintf(pi, sizeof(pi), "broker-%d", b);
     int leads = 0, holds = 0;
@@ -239,7 +228,7 @@ static void emit_slot(const kml_chainsim_cfg_t *c, const plan_t *p, rng_t *r,
   }
   for (int b = 1; b <= p->B; b++) {
     snprintf(host, sizeof(host), "kafka%d", b);
-    double th = t + 2 + uni(r); /* the host's own read moment */
+    double th = t + 2 + kml_sim_uni(r); /* the host's own read moment */
     one(emit, ud, host, "cpu", "0", "cpu", "user", o->user[b - 1], th);
     one(emit, ud, host, "cpu", "0", "cpu", "wait", o->wait[b - 1], th);
     one(emit, ud, host, "memory", "", "memory", "used", o->mem[b - 1], th);
@@ -250,8 +239,8 @@ static void emit_slot(const kml_chainsim_cfg_t *c, const plan_t *p, rng_t *r,
     emit(ud, id_io, 2, ds_io, v_io, th);
     const char *id_if[5] = {host, "interface", "eth0", "if_octets", ""};
     const char *ds_if[2] = {"rx", "tx"};
-    double v_if[2] = {o->repl[b - 1] * 900 * (1 + 0.05 * gauss(r)),
-                      o->msgs[b - 1] * 2700 * (1 + 0.05 * gauss(r))};
+    double v_if[2] = {o->repl[b - 1] * 900 * (1 + 0.05 * kml_sim_gauss(r)),
+                      o->msgs[b - 1] * 2700 * (1 + 0.05 * kml_sim_gauss(r))};
     emit(ud, id_if, 2, ds_if, v_if, th);
     const char *id_ld[5] = {host, "load", "", "load", ""};
     const char *ds_ld[3] = {"shortterm", "midterm", "longterm"};
@@ -268,7 +257,7 @@ int kml_chainsim_run(const kml_chainsim_cfg_t *c, uint64_t seed,
       c->partitions > MAXP || !(c->step > 0) || c->slots < 60 ||
       c->slots > 100000)
     return -1;
-  rng_t r = {seed * 0x9E3779B97F4A7C15ULL + 7};
+  kml_sim_rng_t r = {seed * 0x9E3779B97F4A7C15ULL + 7};
   plan_t p;
   plan(c, &r, &p);
   slot_t *v = malloc(sizeof(slot_t) * (size_t)p.S);
@@ -302,7 +291,7 @@ int kml_chainsim_run(const kml_chainsim_cfg_t *c, uint64_t seed,
         break;
       }
     }
-  at += 1 + (int)(uni(&r) * 4);
+  at += 1 + (int)(kml_sim_uni(&r) * 4);
   if (at > p.S - 1)
     at = p.S - 1;
   truth->onset = c->t0 + p.onset * c->step;

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "output.h"
+#include "sim_rng.h"
 
 #include "kml_conf.h"
 
@@ -36,19 +37,6 @@
 /* Bounds that keep a run within seconds and a few hundred MB. */
 #define MAX_PER_SERIES 2000000L
 #define MAX_TOTAL 10000000L
-
-typedef struct {
-  uint64_t s;
-} rng_t;
-
-static double uni(rng_t *r) {
-  r->s = r->s * 6364136223846793005ULL + 1442695040888963407ULL;
-  return ((r->s >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double gauss(rng_t *r) {
-  return sqrt(-2 * log(uni(r))) * cos(2 * M_PI * uni(r));
-}
 
 /* Traffic shape: daily cycle peaking mid-afternoon, quieter weekends. */
 static double traffic(double t) {
@@ -67,21 +55,21 @@ typedef struct {
   double param;      /* per-event draw (burst factor, share change) */
 } events_t;
 
-static events_t events(rng_t *r, double t0, double per_day, double dmin,
+static events_t events(kml_sim_rng_t *r, double t0, double per_day, double dmin,
                        double dmax) {
   events_t e = {.rate = per_day / 86400, .dmin = dmin, .dmax = dmax};
   e.start = e.end = t0 - 1e9;
-  e.next = t0 - log(uni(r)) / e.rate;
+  e.next = t0 - log(kml_sim_uni(r)) / e.rate;
   return e;
 }
 
 /* Advance to time t; returns 1 while an event is running. */
-static int events_at(events_t *e, rng_t *r, double t) {
+static int events_at(events_t *e, kml_sim_rng_t *r, double t) {
   while (t >= e->next) {
     e->start = e->next;
-    e->end = e->start + e->dmin + (e->dmax - e->dmin) * uni(r);
-    e->param = uni(r);
-    e->next = e->end - log(uni(r)) / e->rate;
+    e->end = e->start + e->dmin + (e->dmax - e->dmin) * kml_sim_uni(r);
+    e->param = kml_sim_uni(r);
+    e->next = e->end - log(kml_sim_uni(r)) / e->rate;
   }
   return t >= e->start && t < e->end;
 }
@@ -98,14 +86,14 @@ typedef struct {
 #define PAUSE_MAX 60.0      /* longest benign consumer pause */
 #define BLIP_MAX 30.0       /* longest benign rebalance */
 
-static normal_t normal_new(rng_t *r, double t0) {
+static normal_t normal_new(kml_sim_rng_t *r, double t0) {
   normal_t n;
   n.pause = events(r, t0, 4, 5, PAUSE_MAX);
   n.blip = events(r, t0, 2, 5, BLIP_MAX);
   n.burst = events(r, t0, 6, 10, 120);
   n.move = events(r, t0, 1, 0, 0);
-  n.commit_phase = COMMIT_INTERVAL * uni(r);
-  n.delay = 1 + 2 * uni(r);
+  n.commit_phase = COMMIT_INTERVAL * kml_sim_uni(r);
+  n.delay = 1 + 2 * kml_sim_uni(r);
   n.share = 1;
   return n;
 }
@@ -124,11 +112,11 @@ static double stopped_lag(const events_t *e, double t) {
 
 /* Lag in seconds of a healthy consumer at t: processing delay, the
  * commit saw-tooth, pauses and rebalances, a little more at busy times. */
-static double normal_lag(normal_t *n, rng_t *r, double t) {
+static double normal_lag(normal_t *n, kml_sim_rng_t *r, double t) {
   events_at(&n->pause, r, t);
   events_at(&n->blip, r, t);
   double saw = fmod(t + n->commit_phase, COMMIT_INTERVAL);
-  double lag = n->delay * traffic(t) + saw + fabs(0.5 * gauss(r));
+  double lag = n->delay * traffic(t) + saw + fabs(0.5 * kml_sim_gauss(r));
   lag += stopped_lag(&n->pause, t) + stopped_lag(&n->blip, t);
   if (events_at(&n->burst, r, t))
     lag += 2 + 3 * n->burst.param;
@@ -137,9 +125,9 @@ static double normal_lag(normal_t *n, rng_t *r, double t) {
 
 /* Messages per second at t for a series of the given scale: cycles,
  * noise and producer bursts; broker series also follow leader moves. */
-static double normal_rate(normal_t *n, rng_t *r, double t, double scale,
+static double normal_rate(normal_t *n, kml_sim_rng_t *r, double t, double scale,
                           int broker) {
-  double v = scale * traffic(t) * (1 + 0.04 * gauss(r));
+  double v = scale * traffic(t) * (1 + 0.04 * kml_sim_gauss(r));
   if (events_at(&n->burst, r, t))
     v *= 1.2 + 0.3 * n->burst.param;
   if (broker) {
@@ -191,8 +179,8 @@ static void stamp(char *buf, size_t len, double t) {
 /* Value of scenario kind k at time t, without (*v0, normal operation) and
  * with the incident that starts at inc (returned). Both come from the same
  * random draws, so they differ by the incident alone. */
-static double value(kind_t k, normal_t *n, rng_t *r, double t, double inc,
-                    double scale, double *v0) {
+static double value(kind_t k, normal_t *n, kml_sim_rng_t *r, double t,
+                    double inc, double scale, double *v0) {
   double since = t - inc;
   double v;
   switch (k) {
@@ -217,9 +205,10 @@ static double value(kind_t k, normal_t *n, rng_t *r, double t, double inc,
   case REBALANCE_STORM: {
     /* consumption stops during benign rebalances too */
     double blip = events_at(&n->blip, r, t);
-    v = *v0 = blip ? scale * 0.02 * uni(r) : normal_rate(n, r, t, scale, 0);
+    v = *v0 =
+        blip ? scale * 0.02 * kml_sim_uni(r) : normal_rate(n, r, t, scale, 0);
     if (since >= 0 && since < 3600 && fmod(since, 600) < 150)
-      v = scale * 0.02 * uni(r); /* group stops during each rebalance */
+      v = scale * 0.02 * kml_sim_uni(r); /* group stops during each rebalance */
     return v;
   }
   case BROKER_DRIFT:
@@ -231,7 +220,7 @@ static double value(kind_t k, normal_t *n, rng_t *r, double t, double inc,
     /* The slow group's lag as a share of what the log retains: around
      * 30%, a saw-tooth as segments are deleted (hourly), then climbing to
      * 100% (data loss) over ~10 hours. */
-    v = *v0 = 30 + 2 * fmod(t / 3600.0, 1.0) + 0.5 * gauss(r) +
+    v = *v0 = 30 + 2 * fmod(t / 3600.0, 1.0) + 0.5 * kml_sim_gauss(r) +
               0.01 * normal_lag(n, r, t);
     if (since > 0)
       v += 7.5 * since / 3600.0;
@@ -439,7 +428,7 @@ int kml_cli_simulate(int argc, char **argv) {
   }
   fprintf(win, "{\n");
   fprintf(sc, "[\n");
-  rng_t r = {(uint64_t)o.seed * 2654435761ULL + 12345};
+  kml_sim_rng_t r = {(uint64_t)o.seed * 2654435761ULL + 12345};
   const double t0 = 1767225600; /* 2026-01-01 00:00:00 UTC, a Thursday */
   long n = (long)o.values_per_series;
   int first = 1;
@@ -466,9 +455,9 @@ int kml_cli_simulate(int argc, char **argv) {
         return 1;
       }
       /* Incident somewhere in days 3..(days-1), at a random time of day. */
-      double inc = t0 + 86400 * (2 + uni(&r) * (days - 3.5));
+      double inc = t0 + 86400 * (2 + kml_sim_uni(&r) * (days - 3.5));
       inc = t0 + floor((inc - t0) / step) * step;
-      double scale = 200 + 800 * uni(&r);
+      double scale = 200 + 800 * kml_sim_uni(&r);
       truth_t tr = {.threshold = NAN};
       if (k == SLOW_CONSUMER)
         tr.threshold = 300;
