@@ -1,6 +1,8 @@
 /* args: helpers every kafka-ml subcommand's parser and runner share. */
 #include "cli.h"
 
+#include "kml_conf.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +25,36 @@ int kml_cli_kind_arg(const char *arg, kml_ds_kind_t *kind, char *err,
            "--kind \"%.40s\" is not one of gauge, derive, counter, absolute",
            arg);
   return -1;
+}
+
+/* What kml_conf_number and kml_conf_duration share: the value of option
+ * name parsed by parse, err prefixed with the option's name. */
+typedef int (*conf_parse_t)(const kml_conf_value_t *v, double min, double max,
+                            int flags, double *out, char *err, size_t errlen);
+
+static int conf_arg(conf_parse_t parse, const char *name, const char *arg,
+                    double min, double max, int flags, double *out, char *err,
+                    size_t errlen) {
+  kml_conf_value_t v = kml_conf_string(arg);
+  char why[200];
+  if (parse(&v, min, max, flags, out, why, sizeof(why)) == 0)
+    return 0;
+  snprintf(err, errlen, "%s %s", name, why);
+  return -1;
+}
+
+int kml_cli_number_arg(const char *name, const char *arg, double min,
+                       double max, int flags, double *out, char *err,
+                       size_t errlen) {
+  return conf_arg(kml_conf_number, name, arg, min, max, flags, out, err,
+                  errlen);
+}
+
+int kml_cli_duration_arg(const char *name, const char *arg, double min,
+                         double max, int flags, double *out, char *err,
+                         size_t errlen) {
+  return conf_arg(kml_conf_duration, name, arg, min, max, flags, out, err,
+                  errlen);
 }
 
 int kml_cli_parsed(const char *name, int verdict, const char *err,

@@ -98,6 +98,17 @@ int kml_cli_parse_kind(const char *s, kml_ds_kind_t *kind);
 int kml_cli_kind_arg(const char *arg, kml_ds_kind_t *kind, char *err,
                      size_t errlen);
 
+/* The value of option name ("--budget") as a number, or as a duration
+ * (seconds or a unit: 90s, 30m, 6h, 3d), within [min, max] under
+ * kml_conf's flags (KML_CONF_MIN_OPEN: min itself refused). 0, or -1 with
+ * err "NAME <what is wrong>". */
+int kml_cli_number_arg(const char *name, const char *arg, double min,
+                       double max, int flags, double *out, char *err,
+                       size_t errlen);
+int kml_cli_duration_arg(const char *name, const char *arg, double min,
+                         double max, int flags, double *out, char *err,
+                         size_t errlen);
+
 /* The getopt loop every subcommand shares: resets getopt, calls
  * apply(ctx, option, its argument, err, errlen) for each option (apply
  * returns 0, or -1 with err set); operands are moved after the options

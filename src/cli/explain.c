@@ -85,8 +85,6 @@ void kml_cli_explain_usage(FILE *f) {
 static int explain_option(void *ctx, int c, const char *arg, char *err,
                           size_t errlen) {
   explain_opts_t *o = ctx;
-  kml_conf_value_t v = kml_conf_string(arg);
-  char why[200];
   switch (c) {
   case 'g':
     o->group = strncmp(arg, "group-", 6) == 0 ? arg + 6 : arg;
@@ -107,11 +105,8 @@ static int explain_option(void *ctx, int c, const char *arg, char *err,
     }
     return 0;
   case 't':
-    if (kml_conf_duration(&v, 0.001, 86400, 0, &o->step, why, sizeof(why))) {
-      snprintf(err, errlen, "--step %s", why);
-      return -1;
-    }
-    return 0;
+    return kml_cli_duration_arg("--step", arg, 0.001, 86400, 0, &o->step, err,
+                                errlen);
   case 'm':
     if (kml_xcorr_method_parse(arg, &o->method) != 0) {
       snprintf(err, errlen,

@@ -111,8 +111,6 @@ static int plot_time_arg(const char *name, const char *arg, double *t,
 static int plot_option(void *ctx, int c, const char *arg, char *err,
                        size_t errlen) {
   kml_plot_opts_t *o = ctx;
-  kml_conf_value_t v = kml_conf_string(arg);
-  char why[200];
   switch (c) {
   case 'o':
     o->png = arg;
@@ -128,17 +126,11 @@ static int plot_option(void *ctx, int c, const char *arg, char *err,
     return plot_time_arg(c == 'F' ? "--from" : "--to", arg,
                          c == 'F' ? &o->from : &o->to, err, errlen);
   case 'T':
-    if (kml_conf_number(&v, -INFINITY, INFINITY, 0, &o->threshold, why,
-                        sizeof(why)) == 0)
-      return 0;
-    snprintf(err, errlen, "--threshold %s", why);
-    return -1;
+    return kml_cli_number_arg("--threshold", arg, -INFINITY, INFINITY, 0,
+                              &o->threshold, err, errlen);
   case 'H':
-    if (kml_conf_duration(&v, 0, 30 * 86400.0, 0, &o->horizon, why,
-                          sizeof(why)) == 0)
-      return 0;
-    snprintf(err, errlen, "--horizon %s", why);
-    return -1;
+    return kml_cli_duration_arg("--horizon", arg, 0, 30 * 86400.0, 0,
+                                &o->horizon, err, errlen);
   }
   snprintf(err, errlen, "unknown option -%c", c);
   return -1;

@@ -100,23 +100,9 @@ void kml_cli_replay_usage(FILE *f) {
       kml_model_defaults().relearn, kml_alert_defaults().budget);
 }
 
-/* A detector duration within [lo, hi] seconds. */
-static int duration_arg(const char *name, const char *arg, double lo, double hi,
-                        int flags, double *out, char *err, size_t errlen) {
-  kml_conf_value_t v = kml_conf_string(arg);
-  char why[200];
-  if (kml_conf_duration(&v, lo, hi, flags, out, why, sizeof(why)) != 0) {
-    snprintf(err, errlen, "--%s %s", name, why);
-    return -1;
-  }
-  return 0;
-}
-
 static int replay_option(void *ctx, int c, const char *arg, char *err,
                          size_t errlen) {
   kml_replay_opts_t *o = ctx;
-  kml_conf_value_t v = kml_conf_string(arg);
-  char why[200];
   switch (c) {
   case 'q':
     o->quiet = 1;
@@ -133,36 +119,31 @@ static int replay_option(void *ctx, int c, const char *arg, char *err,
     o->column = arg;
     return 0;
   case 'M':
-    return duration_arg("memory", arg, 0, 365 * 86400.0, KML_CONF_MIN_OPEN,
-                        &o->cfg.detector.memory, err, errlen);
+    return kml_cli_duration_arg("--memory", arg, 0, 365 * 86400.0,
+                                KML_CONF_MIN_OPEN, &o->cfg.detector.memory, err,
+                                errlen);
   case 'R':
-    return duration_arg("refractory", arg, 0, 365 * 86400.0, 0,
-                        &o->cfg.alert.refractory, err, errlen);
+    return kml_cli_duration_arg("--refractory", arg, 0, 365 * 86400.0, 0,
+                                &o->cfg.alert.refractory, err, errlen);
   case 'W':
-    return duration_arg("warmup", arg, 0, 365 * 86400.0, 0,
-                        &o->cfg.detector.warmup, err, errlen);
+    return kml_cli_duration_arg("--warmup", arg, 0, 365 * 86400.0, 0,
+                                &o->cfg.detector.warmup, err, errlen);
   case 'L':
-    return duration_arg("relearn", arg, 0, 365 * 86400.0, KML_CONF_MIN_OPEN,
-                        &o->cfg.relearn, err, errlen);
+    return kml_cli_duration_arg("--relearn", arg, 0, 365 * 86400.0,
+                                KML_CONF_MIN_OPEN, &o->cfg.relearn, err,
+                                errlen);
   case 'B':
-    if (kml_conf_number(&v, 0, KML_TAIL_TARGET, KML_CONF_MIN_OPEN,
-                        &o->cfg.alert.budget, why, sizeof(why)) == 0)
-      return 0;
-    snprintf(err, errlen, "--budget %s", why);
-    return -1;
+    return kml_cli_number_arg("--budget", arg, 0, KML_TAIL_TARGET,
+                              KML_CONF_MIN_OPEN, &o->cfg.alert.budget, err,
+                              errlen);
   case 'T':
-    if (kml_conf_number(&v, -INFINITY, INFINITY, 0, &o->cfg.threshold, why,
-                        sizeof(why)) == 0)
-      return 0;
-    snprintf(err, errlen, "--threshold %s", why);
-    return -1;
+    return kml_cli_number_arg("--threshold", arg, -INFINITY, INFINITY, 0,
+                              &o->cfg.threshold, err, errlen);
   case 'H':
     o->horizon_set = 1;
-    if (kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN,
-                          &o->cfg.horizon, why, sizeof(why)) == 0)
-      return 0;
-    snprintf(err, errlen, "--horizon %s", why);
-    return -1;
+    return kml_cli_duration_arg("--horizon", arg, 0, 30 * 86400.0,
+                                KML_CONF_MIN_OPEN, &o->cfg.horizon, err,
+                                errlen);
   case 'D':
     if (strcmp(arg, "zscore") == 0 || strcmp(arg, "model") == 0) {
       o->zscore = strcmp(arg, "zscore") == 0;

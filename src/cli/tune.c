@@ -89,27 +89,16 @@ void kml_cli_tune_usage(FILE *f) {
 static int tune_option(void *ctx, int c, const char *arg, char *err,
                        size_t errlen) {
   kml_tune_opts_t *o = ctx;
-  kml_conf_value_t v = kml_conf_string(arg);
-  char why[200];
   switch (c) {
   case 'b':
-    if (kml_conf_number(&v, 0, 1000, KML_CONF_MIN_OPEN, &o->budget, why,
-                        sizeof(why)) == 0)
-      return 0;
-    snprintf(err, errlen, "--budget %s", why);
-    return -1;
+    return kml_cli_number_arg("--budget", arg, 0, 1000, KML_CONF_MIN_OPEN,
+                              &o->budget, err, errlen);
   case 'T':
-    if (kml_conf_number(&v, -INFINITY, INFINITY, 0, &o->threshold, why,
-                        sizeof(why)) == 0)
-      return 0;
-    snprintf(err, errlen, "--threshold %s", why);
-    return -1;
+    return kml_cli_number_arg("--threshold", arg, -INFINITY, INFINITY, 0,
+                              &o->threshold, err, errlen);
   case 'H':
-    if (kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN, &o->horizon,
-                          why, sizeof(why)) == 0)
-      return 0;
-    snprintf(err, errlen, "--horizon %s", why);
-    return -1;
+    return kml_cli_duration_arg("--horizon", arg, 0, 30 * 86400.0,
+                                KML_CONF_MIN_OPEN, &o->horizon, err, errlen);
   case 'k':
     return kml_cli_kind_arg(arg, &o->kind, err, errlen);
   case 'C':
