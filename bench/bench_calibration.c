@@ -11,7 +11,9 @@
  * rate per day and the ratio to the budget (goal: 0.5 to 2). A budget of
  * one per day or more needs REFRACTORY 0 (the refractory time caps it).
  * Environment SEED_OFFSET=N (default 0) shifts every seed by N: seeds not
- * used while choosing a design (held-out noise), e.g. SEED_OFFSET=1000. */
+ * used while choosing a design (held-out noise), e.g. SEED_OFFSET=100000
+ * (the README's). Noise k's seeds start at 1000 k, so an offset below
+ * 1000 x the number of noises reuses another noise's seeds. */
 #include "ml/model.h"
 #include "noise.h"
 
