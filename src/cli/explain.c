@@ -11,7 +11,6 @@
 #include "cli.h"
 #include "sources.h"
 
-#include "kml_conf.h"
 #include "kml_str.h"
 #include "ml/cause.h"
 
