@@ -142,7 +142,8 @@ def show_values(cd):
         print(time.strftime("%H:%M:%S"), "ml on the lag: warming up, %d of %d values" % (seen, WARMUP), flush=True)
     elif score is not None:
         print(time.strftime("%H:%M:%S"), "ml on the lag: anomaly score %.3f, forecast %s" % (
-            score, "%.0f s" % forecast if forecast is not None else "-"), flush=True)
+            score, "%.0f s in 30 min" % forecast if forecast is not None else "after its 1 h warm-up"),
+            flush=True)
 
 
 if __name__ == "__main__":

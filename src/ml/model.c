@@ -281,8 +281,13 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   if (learned) /* an absurd value is scored, never learned */
     kml_forecast_update(&m->fc, &fcfg, t, prev_t > 0 ? t - prev_t : 0, xl,
                         season);
+  /* No forecast before the forecaster's warm-up (at least one lead of
+   * time and one error measured at the lead): a young level lags a ramp
+   * and its trend is not known yet, so a dashboard would show lag in 30
+   * minutes below lag now. */
   out->forecast = out->forecast_upper = out->forecast_lower = NAN;
   if ((cfg->want_forecast || isfinite(cfg->threshold)) &&
+      kml_forecast_ready(&m->fc, &fcfg) &&
       kml_forecast_at(
           &m->fc, &fcfg, t, cfg->horizon,
           seasonal ? kml_detector_season(&m->det, t + cfg->horizon) : 0,

@@ -71,7 +71,8 @@ typedef struct {
   int relearned; /* 1 when this OKAY ends an alert by accepting a new level */
   kml_alert_state_t alert; /* alert state after this value */
   double evidence;         /* -log10(rate / budget) at the incident's worst */
-  double forecast; /* value expected `horizon` seconds ahead (NAN early) */
+  double forecast;         /* value expected `horizon` seconds ahead (NAN before
+                              the forecaster's warm-up: kml_forecast_ready) */
   double forecast_upper;
   double forecast_lower; /* the forecast's 95% band at the horizon */
   double eta;            /* seconds until the threshold breach, -1 none */
