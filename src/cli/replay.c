@@ -74,7 +74,7 @@ void kml_cli_replay_usage(FILE *f) {
       "                        warning naming the first line\n"
       "Durations are seconds or take a unit: 90s, 30m, 6h, 3d.\n"
       "      --memory DUR      history the detector learns from (%gs)\n"
-      "      --warmup DUR      time before the first score (%gs)\n"
+      "      --warmup DUR      time before the first notification (%gs)\n"
       "      --refractory DUR  time after a notification before the next\n"
       "                        one (%gs)\n"
       "      --relearn DUR     time an alert may last before its level is\n"

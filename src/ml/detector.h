@@ -39,7 +39,7 @@
 #define KML_DET_RUN_K 3.0
 
 typedef struct {
-  double warmup; /* seconds before the first score (86400) */
+  double warmup; /* seconds before the first notification (86400) */
   double memory; /* seconds of history; counts halve at 2x (432000) */
 } kml_detector_cfg_t;
 
