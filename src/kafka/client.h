@@ -1,7 +1,7 @@
 /* client: one librdkafka handle per configured cluster, set up for
  * monitoring (no group membership, no auto commit, read_uncommitted so
  * ListOffsets returns high-water marks). Properties from the configuration
- * pass through; values of secret-looking keys never reach a log line.
+ * pass through; the value of a refused property never reaches a log line.
  *
  * A client is used by one collection at a time (the plugin's read callback
  * for that cluster); librdkafka's own threads run in the background. */
@@ -35,7 +35,7 @@ typedef struct {
 typedef struct kml_client kml_client_t;
 
 /* Create a client; NULL with a reason in err (a bad property names the key,
- * never the value of a secret). Caller frees with kml_client_destroy. */
+ * never its value). Caller frees with kml_client_destroy. */
 kml_client_t *kml_client_new(const kml_client_conf_t *conf, char *err,
                              size_t errlen);
 /* Destroy the handle; waits at most ~1 s for librdkafka to stop. */
