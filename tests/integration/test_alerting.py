@@ -45,9 +45,9 @@ class Server:
     """A server started on a free port with its own data directory, stopped
     by PID (its own process group)."""
 
-    def __init__(self, name, argv_for, ready_path):
+    def __init__(self, name, argv_for, ready_path, port=None):
         self.dir = tempfile.mkdtemp(prefix="kml-%s." % name, dir=os.environ.get("KML_RUN_DIR") or None)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.log = os.path.join(self.dir, "server.log")
         self.proc = subprocess.Popen(argv_for(self), stdout=open(self.log, "w"), stderr=subprocess.STDOUT,
@@ -74,14 +74,14 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def alertmanager():
+def alertmanager(port=None):
     def argv(s):
         conf = os.path.join(s.dir, "alertmanager.yml")
         with open(conf, "w") as f:
             f.write("route:\n  receiver: none\n  group_wait: 1s\nreceivers:\n  - name: none\n")
         return [AM, "--config.file=" + conf, "--storage.path=" + os.path.join(s.dir, "data"),
                 "--web.listen-address=127.0.0.1:%d" % s.port, "--cluster.listen-address=", "--log.level=warn"]
-    return Server("alertmanager", argv, "/-/ready")
+    return Server("alertmanager", argv, "/-/ready", port)
 
 
 def prometheus(target):
@@ -193,6 +193,57 @@ def test_notification_fields_become_labels_and_escalation_replaces():
         am.stop()
 
 
+@pytest.mark.skipif(not AM, reason="prometheus-alertmanager is not installed (tools/setup)")
+def test_notify_retries_while_alertmanager_is_down_and_never_overtakes_a_newer_one(tmp_path):
+    """The script as collectd's exec plugin runs it, while Alertmanager is
+    down: a FAILURE keeps retrying; the OKAY of the same alert started
+    after it ends those retries (a late FAILURE must not re-fire a
+    resolved alert); another alert's WARNING is delivered once Alertmanager
+    is up, and the OKAY resolves its own."""
+    script = os.path.join(SRC, "collectd.conf.d", "alertmanager-notify")
+    port = free_port()
+    url = "http://127.0.0.1:%d" % port
+    env = dict(os.environ, TMPDIR=str(tmp_path))  # the script's newest-notification files
+
+    def notify(sev, t, instance):
+        text = ("Severity: %s\nTime: %.3f\nHost: h1\nPlugin: kafka\nPluginInstance: %s\n"
+                "Type: kafka_lag_seconds\n\n%s lag\n" % (sev, t, instance, sev))
+        p = subprocess.Popen([script, url, "--retry", "60"], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=env, text=True, start_new_session=True)
+        p.stdin.write(text)
+        p.stdin.close()
+        return p
+
+    procs = []
+    am = None
+    try:
+        t = time.time()
+        failure = notify("FAILURE", t, "group-a")
+        other = notify("WARNING", t, "group-b")
+        procs += [failure, other]
+        time.sleep(2)  # both tried and failed at least once
+        assert failure.poll() is None and other.poll() is None
+        okay = notify("OKAY", t + 1, "group-a")
+        procs.append(okay)
+        # the FAILURE stops retrying, with Alertmanager still down
+        assert failure.wait(timeout=30) == 0, failure.stderr.read()
+        assert other.poll() is None and okay.poll() is None
+        am = alertmanager(port)
+        assert okay.wait(timeout=60) == 0, okay.stderr.read()
+        assert other.wait(timeout=60) == 0, other.stderr.read()
+        wait_for(lambda: am_alerts(am, plugin_instance="group-b"), 30, "the retried warning")
+        assert [a["labels"]["severity"] for a in am_alerts(am, plugin_instance="group-b")] == ["warning"]
+        time.sleep(2)
+        assert am_alerts(am, plugin_instance="group-a") == []
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        if am is not None:
+            am.stop()
+
+
 @pytest.mark.skipif(not PROM, reason="prometheus is not installed (tools/setup)")
 def test_prometheus_scrapes_group_lag_and_ml_series():
     topic, group = "prom-%s" % uuid.uuid4().hex[:8], "g-prom-%s" % uuid.uuid4().hex[:8]
@@ -256,8 +307,17 @@ def test_recipe_names_bad_input_and_unreachable_alertmanager():
         (["http://127.0.0.1:9"], "Severity: WARNING\nTime: soon\n\nm\n", 2, "unparsable time 'soon'"),
         (["--ttl", "0", "http://127.0.0.1:9"], "", 2, "--ttl must be positive"),
         (["--label", "novalue", "http://127.0.0.1:9"], "", 2, "--label needs K=V"),
-        (["http://127.0.0.1:%d" % free_port()], "Severity: WARNING\nTime: 1\n\nm\n", 1, "Connection refused"),
+        (["--retry", "-1", "http://127.0.0.1:9"], "", 2, "--retry must be 0 or more"),
+        (["--retry", "0", "http://127.0.0.1:%d" % free_port()], "Severity: WARNING\nTime: 1\n\nm\n", 1,
+         "Connection refused"),
+        (["--retry", "2", "http://127.0.0.1:%d" % free_port()], "Severity: WARNING\nTime: 1\n\nm\n", 1,
+         "Connection refused (retried for 2 s)"),
     ]
-    for args, stdin, rc, msg in cases:
-        p = subprocess.run([script] + args, input=stdin, capture_output=True, text=True, timeout=30)
-        assert p.returncode == rc and msg in p.stderr, (args, p.returncode, p.stderr)
+    tmp = tempfile.mkdtemp(prefix="kml-am-notify.")  # the script's newest-notification files
+    try:
+        for args, stdin, rc, msg in cases:
+            p = subprocess.run([script] + args, input=stdin, capture_output=True, text=True, timeout=30,
+                               env=dict(os.environ, TMPDIR=tmp))
+            assert p.returncode == rc and msg in p.stderr, (args, p.returncode, p.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
