@@ -23,6 +23,10 @@ static const struct {
   const char *phrase;
   kml_failure_kind_t kind;
 } phrases[] = {
+    /* A SaslHandshake sent to a listener without SASL: the broker lists no
+     * mechanism. The error code alone (authentication) would blame the
+     * password. */
+    {"Request not valid in current SASL state", KML_FAILURE_NOT_SASL},
     {"Unsupported SASL mechanism", KML_FAILURE_SASL_MECHANISM},
     {"SASL authentication error", KML_FAILURE_AUTH},
     {"Authentication failed", KML_FAILURE_AUTH},
@@ -64,6 +68,10 @@ const char *kml_failure_kind_str(kml_failure_kind_t k) {
   case KML_FAILURE_AUTH:
     return "authentication failed: the broker refused the SASL user name or "
            "password (sasl.username, sasl.password, sasl.mechanisms)";
+  case KML_FAILURE_NOT_SASL:
+    return "the listener does not use SASL (it offers no mechanism): "
+           "security.protocol SASL_* does not match it; use the port of a "
+           "SASL listener or the listener's own protocol";
   case KML_FAILURE_SASL_MECHANISM:
     return "SASL mechanism refused: the listener does not enable the one in "
            "sasl.mechanisms";

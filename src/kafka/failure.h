@@ -15,6 +15,7 @@ typedef enum {
   KML_FAILURE_NONE = 0,
   KML_FAILURE_AUTH,           /* SASL credentials refused */
   KML_FAILURE_SASL_MECHANISM, /* mechanism not enabled on the listener */
+  KML_FAILURE_NOT_SASL,       /* SASL against a listener without SASL */
   KML_FAILURE_TLS_UNTRUSTED, /* broker certificate not signed by a trusted CA */
   KML_FAILURE_TLS_HOSTNAME,  /* certificate does not name the broker address */
   KML_FAILURE_TLS_EXPIRED,   /* certificate expired or not yet valid */

@@ -101,6 +101,10 @@ def test_sasl_and_tls_connect_and_refusals_name_their_cause(secure):
                      "authentication failed"),
         # the system's CAs do not know the test CA
         "untrusted": (secure["ssl"], [("security.protocol", "SSL")], "certificate is not trusted"),
+        # SASL against the plaintext listener: no mechanism offered, not a wrong password
+        "nosasl": (secure["plain"], [("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanisms", "PLAIN"),
+                                     ("sasl.username", "monitor"), ("sasl.password", wrong)],
+                   "the listener does not use SASL"),
     }
     blocks = [cluster_block(n, b, p, 'TopicsInclude "^%s$"' % topic) for n, (b, p) in good.items()]
     blocks += [cluster_block(n, b, p, 'TopicsInclude "^%s$"' % topic) for n, (b, p, _) in bad.items()]
@@ -121,6 +125,7 @@ def test_sasl_and_tls_connect_and_refusals_name_their_cause(secure):
         for name, (_, _, cause) in bad.items():
             n = len(re.findall(r"cluster %s: [^\n]*%s" % (name, re.escape(cause)), log))
             assert n == 1, (name, n)
+        assert not re.search(r"cluster nosasl: [^\n]*authentication failed", log), "blamed the password"
         assert_no_secret(cd, secure["secrets"] + [wrong])
 
 

@@ -28,6 +28,11 @@ static void texts_name_their_cause(void **state) {
       {"SASL SCRAM-SHA-256 mechanism handshake failed: Broker: Unsupported "
        "SASL mechanism: broker's supported mechanisms: PLAIN,SCRAM-SHA-512",
        KML_FAILURE_SASL_MECHANISM},
+      /* SASL_PLAINTEXT against a PLAINTEXT listener (Kafka 3.9) */
+      {"sasl_plaintext://127.0.0.1:39645/bootstrap: SASL PLAIN mechanism "
+       "handshake failed: Broker: Request not valid in current SASL state: "
+       "broker's supported mechanisms:  (after 1ms in state AUTH_HANDSHAKE)",
+       KML_FAILURE_NOT_SASL},
       {"ssl://127.0.0.1:1/bootstrap: SSL handshake failed: "
        "error:0A000086:SSL routines::certificate verify failed: broker "
        "certificate could not be verified",
@@ -61,6 +66,14 @@ static void codes_name_their_cause_without_text(void **state) {
   assert_int_equal(
       kml_failure_classify(RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED, NULL),
       KML_FAILURE_AUTH);
+  /* the code says authentication, the text says why */
+  assert_int_equal(
+      kml_failure_classify(RD_KAFKA_RESP_ERR__AUTHENTICATION,
+                           "SASL PLAIN mechanism handshake failed: Broker: "
+                           "Request not valid in current SASL state"),
+      KML_FAILURE_NOT_SASL);
+  assert_non_null(
+      strstr(kml_failure_kind_str(KML_FAILURE_NOT_SASL), "security.protocol"));
   assert_int_equal(kml_failure_classify(RD_KAFKA_RESP_ERR__SSL, "?"),
                    KML_FAILURE_TLS);
   assert_int_equal(kml_failure_classify(RD_KAFKA_RESP_ERR__TRANSPORT,
