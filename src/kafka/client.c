@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define KML_MAX_RTT_BROKERS 256
@@ -207,6 +208,28 @@ static const char *const group_forced[] = {"group.id",
                                            "1",
                                            NULL};
 
+/* The configured value of property key (the last one given), or NULL. */
+static const char *prop_value(const kml_client_t *c, const char *key) {
+  const char *v = NULL;
+  for (size_t i = 0; i < c->n_props; i++)
+    if (strcmp(c->props[2 * i], key) == 0)
+      v = c->props[2 * i + 1];
+  return v;
+}
+
+/* SASL_SSL or SASL_PLAINTEXT without a mechanism: librdkafka then takes
+ * GSSAPI (Kerberos) and refuses to start with a Kerberos-internal reason
+ * ("Invalid sasl.kerberos.kinit.cmd value") that does not say so. */
+static const char *sasl_without_mechanism(const kml_client_t *c) {
+  const char *proto = prop_value(c, "security.protocol");
+  if (proto == NULL || strncasecmp(proto, "SASL_", 5) != 0)
+    return NULL;
+  if (prop_value(c, "sasl.mechanisms") != NULL ||
+      prop_value(c, "sasl.mechanism") != NULL)
+    return NULL;
+  return proto;
+}
+
 static rd_kafka_t *new_handle(kml_client_t *c, const char *const *forced,
                               const char *const *extra, int stats, char *err,
                               size_t errlen) {
@@ -258,8 +281,17 @@ static rd_kafka_t *new_handle(kml_client_t *c, const char *const *forced,
   char why[512];
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
   if (rk == NULL) {
-    snprintf(err, errlen, "cannot create Kafka client: %s", why);
-    goto errout;
+    const char *proto = sasl_without_mechanism(c);
+    if (proto != NULL)
+      snprintf(err, errlen,
+               "cannot create Kafka client: security.protocol is %.20s but "
+               "sasl.mechanisms is not set, so librdkafka defaults to GSSAPI "
+               "(Kerberos); for a user name and password set sasl.mechanisms "
+               "to PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (librdkafka: %s)",
+               proto, why);
+    else
+      snprintf(err, errlen, "cannot create Kafka client: %s", why);
+    goto errout; /* a failed rd_kafka_new leaves conf to its caller */
   }
   return rk; /* conf now belongs to rk */
 

@@ -44,9 +44,31 @@ static void refused_property_named_never_its_value(void **state) {
   assert_null(strstr(err, "abc-Secret"));
 }
 
+static void sasl_without_mechanism_says_gssapi(void **state) {
+  char err[512];
+  const char *props[] = {"security.protocol", "SASL_SSL",      "sasl.username",
+                         "monitor",           "sasl.password", "pw-Secret"};
+  refused(props, 3, err, sizeof(err));
+  assert_non_null(strstr(err, "sasl.mechanisms is not set"));
+  assert_non_null(strstr(err, "GSSAPI (Kerberos)"));
+  assert_non_null(strstr(err, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"));
+  assert_null(strstr(err, "pw-Secret"));
+  /* with a mechanism the client is made */
+  const char *good[] = {
+      "security.protocol", "sasl_plaintext", "sasl.mechanisms", "PLAIN",
+      "sasl.username",     "monitor",        "sasl.password",   "pw"};
+  kml_client_conf_t cc = {
+      .name = "t", .brokers = "127.0.0.1:1", .props = good, .n_props = 4};
+  kml_client_t *c = kml_client_new(&cc, err, sizeof(err));
+  if (c == NULL)
+    fail_msg("not created: %s", err);
+  kml_client_destroy(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(refused_property_named_never_its_value),
+      cmocka_unit_test(sasl_without_mechanism_says_gssapi),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
