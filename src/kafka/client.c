@@ -478,4 +478,10 @@ struct kml_configs *kml_client_configs(kml_client_t *c) {
 
 rd_kafka_t *kml_client_rk(kml_client_t *c) { return c->rk; }
 
+const char *kml_client_brokers(const kml_client_t *c) { return c->brokers; }
+
+const char *kml_client_last_failure(kml_client_t *c, double since) {
+  return kml_failure_kind_brief(kml_failure_last(c->failure, since));
+}
+
 const char *kml_client_name(const kml_client_t *c) { return c->name; }

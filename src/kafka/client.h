@@ -42,6 +42,13 @@ kml_client_t *kml_client_new(const kml_client_conf_t *conf, char *err,
 void kml_client_destroy(kml_client_t *c);
 /* The underlying handle, owned by c. */
 rd_kafka_t *kml_client_rk(kml_client_t *c);
+/* The configured bootstrap list, owned by c. */
+const char *kml_client_brokers(const kml_client_t *c);
+/* The cause of the last connection failure librdkafka reported at or after
+ * since (wall-clock seconds) in a few words ("cannot resolve the host
+ * name", "connection refused", "authentication failed ..."): a static
+ * string, "" when none is known. Thread-safe. */
+const char *kml_client_last_failure(kml_client_t *c, double since);
 /* The group.id of the handle that reads committed offsets through the admin
  * API. It is never joined and never committed to (client.c says why it
  * must exist). */

@@ -72,8 +72,13 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
   int n = kml_collect_metadata(rk, s, o->topics, o->timeout_ms);
   double t_step = kml_clock_mono_ms();
   s->metadata_s = (t_step - t0) / 1e3;
-  if (n < 0)
-    goto done; /* s->error says why; ok stays 0 */
+  if (n < 0) { /* s->error says why; ok stays 0 */
+    snprintf(s->bootstrap, sizeof(s->bootstrap), "%s", kml_client_brokers(c));
+    /* librdkafka retries every few seconds; a minute is recent */
+    snprintf(s->cause, sizeof(s->cause), "%s",
+             kml_client_last_failure(c, s->started - 60));
+    goto done;
+  }
   s->ok = 1;
   s->complete |= KML_STEP_METADATA;
   s->requests += n;

@@ -1,5 +1,7 @@
 /* failure: turn librdkafka's authentication and TLS events into one log line
- * that names the cause. librdkafka knows why a connection failed (its error
+ * that names the cause, and remember the last cause of any kind (a host name
+ * that does not resolve, a refused connection) for the unreachable
+ * notification. librdkafka knows why a connection failed (its error
  * code and text say "SASL authentication error" or "certificate verify
  * failed"), but a metadata request that fails afterwards only says "Broker
  * transport failure". The classification is by error code first, then by the
@@ -14,9 +16,11 @@
 #include <string.h>
 
 struct kml_failure {
-  pthread_mutex_t lock; /* guards the fields below */
-  kml_failure_kind_t last;
+  pthread_mutex_t lock;    /* guards the fields below */
+  kml_failure_kind_t last; /* the last cause logged */
   double last_time;
+  kml_failure_kind_t seen; /* the last cause seen, logged or not */
+  double seen_time;
 };
 
 static const struct {
@@ -43,6 +47,10 @@ static const struct {
     {"security.protocol is correctly configured", KML_FAILURE_PROTOCOL},
     {"wrong version number", KML_FAILURE_PROTOCOL},
     {"SSL handshake failed", KML_FAILURE_TLS},
+    /* Where a connection failed before any protocol was spoken. */
+    {"Failed to resolve", KML_FAILURE_RESOLVE},
+    {"Connection refused", KML_FAILURE_REFUSED},
+    {"timed out", KML_FAILURE_TIMEOUT},
 };
 
 kml_failure_kind_t kml_failure_classify(int err, const char *text) {
@@ -89,10 +97,54 @@ const char *kml_failure_kind_str(kml_failure_kind_t k) {
     return "the broker closed the connection before answering: "
            "security.protocol may not match its listener (plaintext, TLS, "
            "SASL)";
+  case KML_FAILURE_RESOLVE:
+    return "cannot resolve the broker's host name";
+  case KML_FAILURE_REFUSED:
+    return "connection refused: nothing listens on the broker's port";
+  case KML_FAILURE_TIMEOUT:
+    return "connection timed out: no answer from the broker's address";
   case KML_FAILURE_NONE:
     break;
   }
   return "no known cause";
+}
+
+const char *kml_failure_kind_brief(kml_failure_kind_t k) {
+  switch (k) {
+  case KML_FAILURE_AUTH:
+    return "authentication failed (SASL user name or password refused)";
+  case KML_FAILURE_SASL_MECHANISM:
+    return "SASL mechanism not enabled on the listener";
+  case KML_FAILURE_NOT_SASL:
+    return "the listener does not use SASL (security.protocol)";
+  case KML_FAILURE_TLS_UNTRUSTED:
+    return "TLS certificate not trusted";
+  case KML_FAILURE_TLS_HOSTNAME:
+    return "TLS certificate names another host";
+  case KML_FAILURE_TLS_EXPIRED:
+    return "TLS certificate expired or not yet valid";
+  case KML_FAILURE_TLS:
+    return "TLS handshake failed";
+  case KML_FAILURE_PROTOCOL:
+    return "security.protocol does not match the listener";
+  case KML_FAILURE_RESOLVE:
+    return "cannot resolve the host name";
+  case KML_FAILURE_REFUSED:
+    return "connection refused";
+  case KML_FAILURE_TIMEOUT:
+    return "connection timed out";
+  case KML_FAILURE_NONE:
+    break;
+  }
+  return "";
+}
+
+/* Causes that a down broker or network explains: remembered for the
+ * unreachable notification, never an error line of their own (a cluster
+ * keeps working while one of its brokers refuses connections). */
+static int is_connectivity(kml_failure_kind_t k) {
+  return k == KML_FAILURE_RESOLVE || k == KML_FAILURE_REFUSED ||
+         k == KML_FAILURE_TIMEOUT;
 }
 
 kml_failure_t *kml_failure_new(void) {
@@ -115,7 +167,10 @@ int kml_failure_note(kml_failure_t *f, int err, const char *text, double now,
   if (k == KML_FAILURE_NONE || f == NULL)
     return 0;
   pthread_mutex_lock(&f->lock);
-  int fresh = k != f->last || now - f->last_time >= repeat_seconds;
+  f->seen = k;
+  f->seen_time = now;
+  int fresh = !is_connectivity(k) &&
+              (k != f->last || now - f->last_time >= repeat_seconds);
   if (fresh) {
     f->last = k;
     f->last_time = now;
@@ -129,4 +184,13 @@ int kml_failure_note(kml_failure_t *f, int err, const char *text, double now,
     text = strstr(text, "]: ") + 3; /* the log line's thread prefix */
   snprintf(line, len, "%s: %.300s", kml_failure_kind_str(k), text);
   return 1;
+}
+
+kml_failure_kind_t kml_failure_last(kml_failure_t *f, double since) {
+  if (f == NULL)
+    return KML_FAILURE_NONE;
+  pthread_mutex_lock(&f->lock);
+  kml_failure_kind_t k = f->seen_time >= since ? f->seen : KML_FAILURE_NONE;
+  pthread_mutex_unlock(&f->lock);
+  return k;
 }

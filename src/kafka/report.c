@@ -239,6 +239,14 @@ static void cluster_up_event(const emit_t *e, const kml_snapshot_t *s) {
   if (s->ok)
     snprintf(ev.message, sizeof(ev.message),
              "Kafka cluster reachable again: %d brokers", s->n_brokers);
+  else if (s->cause[0] != '\0') /* what pages: where and why */
+    snprintf(ev.message, sizeof(ev.message),
+             "Kafka cluster unreachable at %.80s: %.79s (%.60s)", s->bootstrap,
+             s->cause, s->error);
+  else if (s->bootstrap[0] != '\0')
+    snprintf(ev.message, sizeof(ev.message),
+             "Kafka cluster unreachable at %.80s: %.140s", s->bootstrap,
+             s->error);
   else
     snprintf(ev.message, sizeof(ev.message),
              "Kafka cluster unreachable: %.200s", s->error);

@@ -121,6 +121,10 @@ typedef struct {
   int ok;            /* the cluster answered the metadata request */
   unsigned complete; /* kml_step_t bits of the steps that measured all */
   char error[256];   /* why not, when !ok; else the first partial failure */
+  /* When !ok: the bootstrap list (cut to fit) and the cause of the last
+   * connection failure in a few words, "" when none is known. */
+  char bootstrap[96];
+  char cause[80];
   kml_broker_t *brokers;
   int n_brokers;
   kml_topic_t *topics; /* sorted by name */

@@ -2,6 +2,7 @@
 real collectd, exact high-water marks read back from the csv plugin, and
 bad configuration that disables only the block it is in."""
 import os
+import re
 import subprocess
 import uuid
 
@@ -105,6 +106,10 @@ def test_down_cluster_reports_up_zero_quickly():
     Brokers "127.0.0.1:1"
     Timeout 2
   </Cluster>
+  <Cluster "nodns">
+    Brokers "kafka.invalid:9092"
+    Timeout 2
+  </Cluster>
 </Plugin>
 """
     with Collectd(body) as cd:
@@ -114,6 +119,14 @@ def test_down_cluster_reports_up_zero_quickly():
         # the FAILURE comes with the second failed collection
         wait_for(lambda: "kafka plugin: cluster down: Kafka cluster unreachable" in cd.log_text(),
                  10, "the unreachable notification")
+        # it names the bootstrap list and the cause of the failure
+        wait_for(lambda: "kafka plugin: cluster nodns: Kafka cluster unreachable" in cd.log_text(),
+                 10, "the unreachable notification of nodns")
+        log = cd.log_text()
+        assert re.search(r"cluster down: Kafka cluster unreachable at 127\.0\.0\.1:1: "
+                         r"connection refused \(metadata request failed", log), log
+        assert re.search(r"cluster nodns: Kafka cluster unreachable at kafka\.invalid:9092: "
+                         r"cannot resolve the host name \(", log), log
 
 
 def test_ml_plugin_loads_and_refuses_bad_config():

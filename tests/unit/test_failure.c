@@ -49,7 +49,13 @@ static void texts_name_their_cause(void **state) {
        "handshake failure",
        KML_FAILURE_TLS},
       {"127.0.0.1:1/1: Connect to ipv4#127.0.0.1:1 failed: Connection refused",
-       KML_FAILURE_NONE},
+       KML_FAILURE_REFUSED},
+      {"kafka.invalid:9092/bootstrap: Failed to resolve 'kafka.invalid:9092': "
+       "Name or service not known (after 2ms in state CONNECT)",
+       KML_FAILURE_RESOLVE},
+      {"10.255.255.1:9092/bootstrap: Connection setup timed out in state "
+       "CONNECT (after 30029ms in state CONNECT)",
+       KML_FAILURE_TIMEOUT},
       {"Disconnected (after 600000ms in state UP)", KML_FAILURE_NONE},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -117,11 +123,39 @@ static void logged_once_per_change_and_after_quiet_period(void **state) {
   kml_failure_destroy(f);
 }
 
+static void connectivity_remembered_not_logged(void **state) {
+  kml_failure_t *f = kml_failure_new();
+  char line[512] = "";
+  assert_int_equal(kml_failure_last(f, 0), KML_FAILURE_NONE);
+  assert_int_equal(kml_failure_note(f, 0, "Failed to resolve 'x:1'", 100, 600,
+                                    line, sizeof(line)),
+                   0);
+  assert_int_equal(kml_failure_last(f, 50), KML_FAILURE_RESOLVE);
+  assert_int_equal(kml_failure_last(f, 101), KML_FAILURE_NONE); /* older */
+  assert_string_equal(kml_failure_kind_brief(KML_FAILURE_RESOLVE),
+                      "cannot resolve the host name");
+  /* unclassified texts do not replace the last cause */
+  kml_failure_note(f, 0, "Disconnected", 110, 600, line, sizeof(line));
+  assert_int_equal(kml_failure_last(f, 50), KML_FAILURE_RESOLVE);
+  /* a refused password is logged and becomes the last cause too */
+  assert_int_equal(kml_failure_note(f, 0, "SASL authentication error", 120, 600,
+                                    line, sizeof(line)),
+                   1);
+  assert_int_equal(kml_failure_last(f, 50), KML_FAILURE_AUTH);
+  assert_int_equal(kml_failure_note(f, 0, "Connection refused", 130, 600, line,
+                                    sizeof(line)),
+                   0);
+  assert_int_equal(kml_failure_last(f, 50), KML_FAILURE_REFUSED);
+  assert_string_equal(kml_failure_kind_brief(KML_FAILURE_NONE), "");
+  kml_failure_destroy(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(texts_name_their_cause),
       cmocka_unit_test(codes_name_their_cause_without_text),
       cmocka_unit_test(logged_once_per_change_and_after_quiet_period),
+      cmocka_unit_test(connectivity_remembered_not_logged),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

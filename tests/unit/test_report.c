@@ -649,6 +649,9 @@ static void outage_dispatches_only_up_and_moves_no_group_state(void **state) {
     kml_snapshot_t *s = kml_snapshot_new();
     s->started = t;
     snprintf(s->error, sizeof(s->error), "metadata request failed");
+    snprintf(s->bootstrap, sizeof(s->bootstrap), "kafka.invalid:9092");
+    if (i > 0) /* the client learned why only later */
+      snprintf(s->cause, sizeof(s->cause), "cannot resolve the host name");
     run(r, s, rec);
     assert_true(val(rec, "cluster/kafka_up/") == 0);
     assert_false(has(rec, "cluster/kafka_brokers/"));
@@ -657,6 +660,11 @@ static void outage_dispatches_only_up_and_moves_no_group_state(void **state) {
     assert_int_equal(rec->n_events, n + (i > 0));
   }
   assert_int_equal(rec->n_events, n + 1); /* the FAILURE of kafka_up */
+  /* what pages says where and why */
+  assert_int_equal(rec->events[n].severity, KML_SEV_FAILURE);
+  assert_string_equal(rec->events[n].message,
+                      "Kafka cluster unreachable at kafka.invalid:9092: cannot "
+                      "resolve the host name (metadata request failed)");
   run(r, simple(t, (int64_t)(t - 1000), 0, 0, 0, 0), rec);
   t += 10;
   assert_int_equal(rec->n_events, n + 1); /* up after two good ones */
