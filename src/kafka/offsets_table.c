@@ -20,6 +20,7 @@ typedef struct {
   int has_meta; /* a group metadata record was seen */
   int32_t generation;
   int32_t members;
+  int64_t state_ms;      /* currentStateTimestamp of the last metadata; -1 */
   uint64_t members_hash; /* member ids, and the generation folded in */
   char *roster;          /* "id\0client id\0" per member; NULL none */
   int roster_n;          /* members in roster */
@@ -211,6 +212,7 @@ int kml_offsets_table_apply(kml_offsets_table_t *t,
     g->has_meta = 1;
     g->generation = r->generation;
     g->members = r->members;
+    g->state_ms = r->state_ms;
     take_roster(g, r);
     /* A new generation is a rebalance even with the same members. */
     g->members_hash =
@@ -303,6 +305,10 @@ static void add_group(const char *id, void *value, void *ud) {
   } else {
     sg->measured = KML_GROUP_ALL;
     sg->state = g->members > 0 ? KML_GROUP_STABLE : KML_GROUP_EMPTY;
+    /* The coordinator stamps the metadata it writes when the group
+     * becomes Empty: its offsets expire that long after (Kafka 2.1+). */
+    if (g->has_meta && g->members == 0 && g->state_ms > 0)
+      sg->empty_since = g->state_ms / 1e3;
     sg->members = g->members;
     sg->members_hash = g->members_hash;
     if (g->has_meta) {

@@ -851,6 +851,26 @@ static void group_ordering(const emit_t *e, const kml_group_t *g,
   transition(e, e->r->galerts, key, sev, &ev);
 }
 
+/* When an Empty group's offsets started to age toward expiry, in seconds
+ * since the epoch, as Kafka 2.1+ counts it (GroupMetadata's
+ * removeExpiredOffsets): a group with metadata from when it became empty
+ * (g->empty_since); a group that only commits (no metadata: a standalone
+ * consumer) per offset from its latest commit, so from its oldest. 0 when
+ * not known (the admin API gives neither time). */
+static double empty_base(const kml_group_t *g) {
+  if (g->empty_since > 0)
+    return g->empty_since;
+  if (g->measured & KML_GROUP_GENERATION)
+    return 0;
+  double oldest = 0;
+  for (int i = 0; i < g->n_offsets; i++) {
+    double c = g->offsets[i].commit_time;
+    if (g->offsets[i].committed >= 0 && c > 0 && (oldest == 0 || c < oldest))
+      oldest = c;
+  }
+  return oldest;
+}
+
 /* State, members and rebalances, from the group's description. */
 static void group_description(const emit_t *e, const kml_group_t *g,
                               group_mem_t *m, const char *pi) {
@@ -858,7 +878,13 @@ static void group_description(const emit_t *e, const kml_group_t *g,
   m->rebalances += rebalanced;
   group_storm(e, g, m, pi, rebalanced);
   if (g->state == KML_GROUP_EMPTY) {
-    if (m->empty_since == 0)
+    /* When it became empty, from the coordinator's own record; else when
+     * this collectd first saw it empty (a lower bound on its age: a
+     * group already empty at start expires sooner than that says). */
+    double base = empty_base(g);
+    if (base > 0 && base <= e->now)
+      m->empty_since = base;
+    else if (m->empty_since == 0)
       m->empty_since = e->now;
   } else {
     m->empty_since = 0;

@@ -107,6 +107,8 @@ typedef struct {
   kml_member_t *member_list; /* the members; NULL when not listed */
   int n_member_list;
   int32_t generation; /* rebalance generation, with KML_GROUP_GENERATION */
+  double empty_since; /* when an Empty group became empty, seconds since
+                         the epoch, from __consumer_offsets; 0 unknown */
   int err;            /* describe or offset-fetch error, 0 when fine */
   kml_group_offset_t *offsets;
   int n_offsets;

@@ -47,8 +47,9 @@ def test_exact_lag_per_partition_and_total():
         assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "max") == 30
         assert cd.wait_value("lagtest", "kafka", "kafka_members", pi) == 0
         assert cd.wait_value("lagtest", "kafka", "kafka_group_state", pi) == 5  # Empty
-        # Empty group: its offsets expire after offsets.retention.minutes
-        # (Kafka's default 7 days) counted from when it was seen empty.
+        # Empty group that only commits: its offsets expire after
+        # offsets.retention.minutes (Kafka's default 7 days) counted from
+        # the oldest commit, made just before collectd started.
         eta = cd.wait_value("lagtest", "kafka", "kafka_expiry_eta", pi)
         assert 7 * 86400 - 60 <= eta <= 7 * 86400, eta
         assert cd.wait_value("lagtest", "kafka", "kafka_retained", "topic-" + topic) == 60
@@ -59,6 +60,24 @@ def test_exact_lag_per_partition_and_total():
         kafkactl("commit", group, topic, 2, 25)
         assert cd.wait_value("lagtest", "kafka", "kafka_lag", pi, "%s-2" % topic,
                              pred=lambda v: v == 5, timeout=15) == 5
+
+
+def test_expiry_counts_from_when_the_consumers_left():
+    """A group whose consumer left before collectd started: its offsets
+    expire offsets.retention.minutes after the coordinator saw it empty
+    (its stamp in __consumer_offsets), not after collectd's start."""
+    topic, group = uniq("exp"), uniq("g-exp")
+    kafkactl("create-topic", topic, 1, 1)
+    kafkactl("produce", topic, 0, 20)
+    kafkactl("consume-rate", group, topic, 100, 3)  # joins, commits, leaves
+    left = time.time()
+    time.sleep(10)
+    with Collectd(plugin_conf(topic, "^" + group + "$")) as cd:
+        pi = "group-" + group
+        assert cd.wait_value("lagtest", "kafka", "kafka_group_state", pi) == 5  # Empty
+        eta = cd.wait_value("lagtest", "kafka", "kafka_expiry_eta", pi)
+        aged = 7 * 86400 - eta
+        assert 9 <= aged <= time.time() - left + 5, (aged, time.time() - left)
 
 
 def test_lag_seconds_tracks_age_and_grows_when_stopped():

@@ -1,8 +1,8 @@
 /* Unit tests for src/kafka/offsets_table.c: records applied in order give
  * the latest committed offset per (group, topic, partition), tombstones
  * delete, commits that do not move keep the "moved" time, group metadata
- * gives state and members, and export marks as measured only the groups
- * whose offsets-topic partition is in sync. */
+ * gives state, members and when an Empty group became empty, and export marks
+ * as measured only the groups whose offsets-topic partition is in sync. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,14 +39,20 @@ static void uncommit(kml_offsets_table_t *t, int part, const char *g,
   assert_int_equal(kml_offsets_table_apply(t, &r, part), 0);
 }
 
-static void meta(kml_offsets_table_t *t, int part, const char *g, int gen,
-                 int members, uint64_t hash) {
+static void meta_at(kml_offsets_table_t *t, int part, const char *g, int gen,
+                    int members, uint64_t hash, int64_t state_ms) {
   kml_offsets_record_t r = {.kind = KML_OREC_GROUP,
                             .group = S(g),
                             .generation = gen,
                             .members = members,
-                            .members_hash = hash};
+                            .members_hash = hash,
+                            .state_ms = state_ms};
   assert_int_equal(kml_offsets_table_apply(t, &r, part), 0);
+}
+
+static void meta(kml_offsets_table_t *t, int part, const char *g, int gen,
+                 int members, uint64_t hash) {
+  meta_at(t, part, g, gen, members, hash, -1);
 }
 
 /* A snapshot that knows topics "orders" (4 partitions) and "pay" (1). */
@@ -124,6 +130,7 @@ static void metadata_gives_state_members_and_rebalances(void **state) {
   const kml_group_t *g = kml_snapshot_group(s, "svc-b");
   assert_int_equal(g->state, KML_GROUP_STABLE);
   assert_int_equal(g->members, 2);
+  assert_true(g->empty_since == 0);
   uint64_t h5 = g->members_hash;
   kml_snapshot_free(s);
 
@@ -135,14 +142,25 @@ static void metadata_gives_state_members_and_rebalances(void **state) {
   assert_true(g->members_hash != h5);
   kml_snapshot_free(s);
 
-  /* everyone left: Empty, offsets kept */
-  meta(t, 1, "svc-b", 7, 0, 0);
+  /* everyone left: Empty, offsets kept; the coordinator's stamp of that
+   * moment is when the offsets start aging toward expiry */
+  meta_at(t, 1, "svc-b", 7, 0, 0, 1700000000500);
   s = snapshot();
   kml_offsets_table_export(t, s, NULL, sync, 2);
   g = kml_snapshot_group(s, "svc-b");
   assert_int_equal(g->state, KML_GROUP_EMPTY);
   assert_int_equal(g->members, 0);
   assert_int_equal(g->n_offsets, 1);
+  assert_true(g->empty_since == 1700000000.5);
+  kml_snapshot_free(s);
+
+  /* a member joins again: not empty, no time */
+  meta_at(t, 1, "svc-b", 8, 1, 0x1, 1700000900000);
+  s = snapshot();
+  kml_offsets_table_export(t, s, NULL, sync, 2);
+  g = kml_snapshot_group(s, "svc-b");
+  assert_int_equal(g->state, KML_GROUP_STABLE);
+  assert_true(g->empty_since == 0);
   kml_snapshot_free(s);
 
   /* group removed: metadata tombstone, then its offsets' tombstones */

@@ -766,6 +766,46 @@ static void group_types_pick_group_values(void **state) {
   assert_int_equal(events[2], events[0]);
 }
 
+/* An Empty group's offsets expire offsets.retention after it became
+ * empty (the coordinator's stamp in __consumer_offsets) or, for a group
+ * that only commits, after its oldest commit; only without either (the
+ * admin API) does the clock start when the plugin first sees it empty. */
+static void expiry_counts_from_when_the_group_became_empty(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  const double week = 7 * 86400, t0 = 1700000000;
+  for (int i = 0; i < 2; i++) {
+    double now = t0 + 10 * i;
+    kml_snapshot_t *s = snap(now);
+    s->offsets_retention_s = week;
+    add_broker(s, 1);
+    set_part(add_topic(s, "t", 2), 0, 1, 0, 50);
+    set_part(&s->topics[0], 1, 1, 0, 50);
+    kml_group_t *g = add_group(s, "meta", KML_GROUP_EMPTY, 0);
+    g->measured |= KML_GROUP_GENERATION;
+    g->empty_since = t0 - 3600;
+    add_commit(g, "t", 0, 5);
+    g->offsets[0].commit_time = t0 - 9000; /* before it became empty */
+    g = add_group(s, "simple", KML_GROUP_EMPTY, 0);
+    add_commit(g, "t", 0, 5);
+    add_commit(g, "t", 1, 7);
+    g->offsets[0].commit_time = t0 - 100;
+    g->offsets[1].commit_time = t0 - 7200; /* expires first */
+    g = add_group(s, "admin", KML_GROUP_EMPTY, 0);
+    add_commit(g, "t", 0, 5);
+    g->offsets[0].commit_time = NAN;
+    run(r, s, rec);
+    assert_true(fabs(val(rec, "group-meta/kafka_expiry_eta/") -
+                     (week - 3600 - 10 * i)) < 1e-6);
+    assert_true(fabs(val(rec, "group-simple/kafka_expiry_eta/") -
+                     (week - 7200 - 10 * i)) < 1e-6);
+    assert_true(fabs(val(rec, "group-admin/kafka_expiry_eta/") -
+                     (week - 10 * i)) < 1e-6);
+  }
+  kml_report_destroy(r);
+  free(rec);
+}
+
 static void group_state_names(void **state) {
   assert_string_equal(kml_group_state_str(KML_GROUP_STABLE), "Stable");
   assert_string_equal(kml_group_state_str(KML_GROUP_EMPTY), "Empty");
@@ -791,6 +831,7 @@ int main(void) {
       cmocka_unit_test(outage_dispatches_only_up_and_moves_no_group_state),
       cmocka_unit_test(partition_types_pick_per_partition_values),
       cmocka_unit_test(group_types_pick_group_values),
+      cmocka_unit_test(expiry_counts_from_when_the_group_became_empty),
       cmocka_unit_test(group_state_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
