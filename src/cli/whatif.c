@@ -310,21 +310,40 @@ int kml_cli_whatif(int argc, char **argv) {
            peak - capacity, backlog, peak_s, lag_s, sla,
            ok ? "OK" : "EXCEEDS SLA");
   }
-  double need = ceil(peak * (1 + headroom) / per);
+  /* Rebalances at the rate given pause every consumer for that share of
+   * the time: the capacity planned must cover the peak without it. */
+  double paused = 0;
+  kml_rebalance_cost_t rc;
+  if (!isnan(o.rebalance_pause) && o.rebalances_per_hour > 0 &&
+      kml_rebalance_cost(peak, capacity, o.rebalance_pause,
+                         o.rebalances_per_hour, &rc) == 0)
+    paused = rc.paused_share;
+  double need = paused < 1 ? ceil(peak * (1 + headroom) / (per * (1 - paused)))
+                           : INFINITY;
   if (need < 1)
     need = 1;
-  if (need > partitions)
+  char with[96] = "";
+  if (paused > 0)
+    snprintf(with, sizeof(with),
+             " while rebalances pause consumption %.0f%% of the time",
+             paused * 100);
+  if (!isfinite(need))
+    printf("recommendation: fix the rebalances first: at %.3g an hour with "
+           "%.0f s pauses, consumption never runs; no number of consumers "
+           "keeps up\n",
+           o.rebalances_per_hour, o.rebalance_pause);
+  else if (need > partitions)
     printf("recommendation: increase partitions of %s from %.0f to %.0f and "
-           "run %.0f consumers (capacity %.1f msg/s, %.0f%% headroom)\n",
-           topic, partitions, need, need, need * per, headroom * 100);
+           "run %.0f consumers (capacity %.1f msg/s, %.0f%% headroom%s)\n",
+           topic, partitions, need, need, need * per, headroom * 100, with);
   else if (need > active)
     printf("recommendation: keep %.0f partitions of %s and run %.0f "
-           "consumers instead of %.0f (capacity %.1f msg/s)\n",
-           partitions, topic, need, active, need * per);
+           "consumers instead of %.0f (capacity %.1f msg/s%s)\n",
+           partitions, topic, need, active, need * per, with);
   else
     printf("recommendation: no change needed; %.0f consumers would be "
-           "enough with %.0f%% headroom\n",
-           need, headroom * 100);
+           "enough with %.0f%% headroom%s\n",
+           need, headroom * 100, with);
   if (!isnan(o.rebalance_pause))
     print_rebalance_cost(peak, capacity, o.rebalance_pause,
                          o.rebalances_per_hour);

@@ -87,8 +87,16 @@ def test_whatif_prices_a_rebalance_and_a_storm():
     p = run("whatif", "--rate", 1200, "--per-consumer", 150, "--partitions", 12,
             "--rebalance-pause", "30s", "--rebalances-per-hour", 60)
     assert "a storm" in p.stdout and "grows 300.0 msg/s" in p.stdout, p.stdout
+    # the plan covers the peak with consumption paused half the time:
+    # ceil(1200 * 1.2 / (150 * 0.5)) = 20 consumers, not "no change"
+    assert ("recommendation: increase partitions of the topic from 12 to 20 and run 20 consumers"
+            in p.stdout and "pause consumption 50% of the time" in p.stdout), p.stdout
+    p = run("whatif", "--rate", 1200, "--per-consumer", 150, "--partitions", 12,
+            "--rebalance-pause", 60, "--rebalances-per-hour", 60)
+    assert "recommendation: fix the rebalances first" in p.stdout, p.stdout
     p = run("whatif", "--rate", 1200, "--per-consumer", 150, "--partitions", 12)
     assert "rebalance" not in p.stdout
+    assert "recommendation: no change needed; 10 consumers" in p.stdout, p.stdout
 
 
 # CSV refusals: (content, text the message must hold after "FILE:")
