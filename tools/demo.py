@@ -42,6 +42,10 @@ def example_config(boot, interval, state_dir):
     return "\n".join(parts)
 
 
+# kafka_group_status values (collectd-kafka-ml(5): larger is worse)
+STATUS = ("OK", "WARN", "STALL", "STOP", "REWIND", "ERR")
+
+
 def main():
     ap = argparse.ArgumentParser(prog="tools/demo")
     ap.add_argument("--duration", type=float, default=0, help="stop after this many seconds (default: until Ctrl-C)")
@@ -129,8 +133,10 @@ def show_values(cd):
     fields = []
     for t, ti, fmt in (("kafka_lag", "total", "lag=%d msgs"), ("kafka_lag_seconds", "max", "lag=%.0f s"),
                        ("kafka_consumed", "", "consumed=%.0f msg/s"), ("kafka_members", "", "members=%d"),
-                       ("kafka_group_status", "total", "status=%d")):
+                       ("kafka_group_status", "total", "status=%s")):
         v = cd.last(host, "kafka", t, g, ti)
+        if v is not None and t == "kafka_group_status":
+            v = STATUS[int(v)] if 0 <= v < len(STATUS) else "%g" % v
         if v is not None:
             fields.append(fmt % v)
     if fields:
