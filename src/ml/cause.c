@@ -581,6 +581,8 @@ static void judge_leaders(scan_t *s, kml_cause_chain_t *ch) {
     if (!seen && n_types < KML_MULTIPEERS_FEATURES)
       kml_strlcpy(types[n_types++], b->type, sizeof(types[0]));
   }
+  for (int q = 0; q < ch->n_leaders; q++)
+    ch->leader[q].brokers = n_ids; /* also when too few to compare */
   if (n_ids < 3)
     return;
   double *x =

@@ -257,8 +257,7 @@ static void scopes_expiry_and_unwanted_triggers(void **state) {
  * the others' lag moves from 0 to a few messages when it does, that one
  * grows by hundreds. Only it is named, with its leader, which is not an
  * outlier for a round-trip time back where it was before. */
-static void one_slow_partition_is_named_alone(void **state) {
-  (void)state;
+static void one_slow_partition(int n_brokers) {
   kml_cause_cfg_t cc = kml_cause_defaults();
   cc.step = 2;
   char err[256];
@@ -280,7 +279,7 @@ static void one_slow_partition_is_named_alone(void **state) {
     /* round-trip times of a loaded host: broker 3's jumps from 2 to 8 ms
      * for one statistics window (5 values) early on and again at the end;
      * it did not change beyond what it showed before */
-    for (int b = 1; b <= 3; b++) {
+    for (int b = 1; b <= n_brokers; b++) {
       char pi[16];
       snprintf(pi, sizeof(pi), "broker-%d", b);
       const char *rtt[5] = {"local", "kafka", pi, "kafka_rtt", ""};
@@ -301,7 +300,11 @@ static void one_slow_partition_is_named_alone(void **state) {
   assert_string_equal(ch.part[0].ti, "o-2");
   assert_int_equal(ch.n_leaders, 1);
   assert_int_equal(ch.leader[0].id, 3);
-  assert_int_equal(ch.leader[0].brokers, 3);
+  assert_int_equal(ch.leader[0].brokers, n_brokers);
+  if (n_brokers < 3) { /* too few to compare: said, not hidden */
+    kml_cause_destroy(c);
+    return;
+  }
   assert_false(ch.leader[0].outlier);
   /* its leader in line: the consumer's backlog, nothing matched */
   assert_true(ch.consumer_side);
@@ -309,6 +312,18 @@ static void one_slow_partition_is_named_alone(void **state) {
   kml_cause_format(&ch, msg, sizeof(msg));
   assert_non_null(strstr(msg, "consumer side"));
   kml_cause_destroy(c);
+}
+
+static void one_slow_partition_is_named_alone(void **state) {
+  (void)state;
+  one_slow_partition(3);
+}
+
+/* With one broker recorded there is nothing to compare its leader with;
+ * the chain still counts it (kafka-ml explain says "1 broker recorded"). */
+static void one_broker_is_counted_not_compared(void **state) {
+  (void)state;
+  one_slow_partition(1);
 }
 
 /* A group "billing" reading n_parts partitions of "orders" at one value a
@@ -479,6 +494,7 @@ int main(void) {
       cmocka_unit_test(slow_broker_chain_is_named),
       cmocka_unit_test(stalled_group_is_consumer_side),
       cmocka_unit_test(one_slow_partition_is_named_alone),
+      cmocka_unit_test(one_broker_is_counted_not_compared),
       cmocka_unit_test(chance_matches_are_not_named),
       cmocka_unit_test(first_slow_value_is_not_consumer_side),
       cmocka_unit_test(one_leader_of_all_is_not_consumer_side),
