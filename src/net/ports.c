@@ -151,9 +151,11 @@ static int hex(const char *s, int n, uint32_t *v) {
 }
 
 /* "ADDR:PORT" at *s (ADDR 8 or 32 hex digits) into text and port;
- * advances *s past it. 0, or -1. */
+ * advances *s past it. An IPv4-mapped IPv6 address (::ffff:a.b.c.d, a
+ * dual-stack socket) is the IPv4 address it maps, *v4 set: it takes its
+ * ports from the same 4-tuples as that address's IPv4 sockets. 0, or -1. */
 static int endpoint(const char **s, const char *end, int ipv6, char *name,
-                    size_t len, int *port) {
+                    size_t len, int *port, int *v4) {
   int digits = ipv6 ? 32 : 8;
   const char *q = *s;
   if (end - q < digits + 5 || q[digits] != ':')
@@ -168,7 +170,11 @@ static int endpoint(const char **s, const char *end, int ipv6, char *name,
   uint32_t pv;
   if (hex(q + digits + 1, 4, &pv) != 0)
     return -1;
-  if (inet_ntop(ipv6 ? AF_INET6 : AF_INET, bytes, name, (socklen_t)len) == NULL)
+  static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
+                                           0, 0, 0, 0, 0xff, 0xff};
+  *v4 = !ipv6 || memcmp(bytes, mapped, sizeof(mapped)) == 0;
+  if (inet_ntop(*v4 ? AF_INET : AF_INET6, ipv6 && *v4 ? bytes + 12 : bytes,
+                name, (socklen_t)len) == NULL)
     return -1;
   *port = (int)pv;
   *s = q + digits + 5;
@@ -239,15 +245,15 @@ static int line(kml_ports_t *p, const char *s, const char *end, int ipv6) {
       return -1;
   s = colon + 1;
   char local[KML_PORTS_NAME], remote[KML_PORTS_NAME];
-  int lport, rport;
+  int lport, rport, lv4, rv4;
   uint32_t state;
   if (s >= end || *s++ != ' ' ||
-      endpoint(&s, end, ipv6, local, sizeof(local), &lport) != 0 || s >= end ||
-      *s++ != ' ' ||
-      endpoint(&s, end, ipv6, remote, sizeof(remote), &rport) != 0 ||
+      endpoint(&s, end, ipv6, local, sizeof(local), &lport, &lv4) != 0 ||
+      s >= end || *s++ != ' ' ||
+      endpoint(&s, end, ipv6, remote, sizeof(remote), &rport, &rv4) != 0 ||
       end - s < 3 || *s++ != ' ' || hex(s, 2, &state) != 0)
     return -1;
-  count(p, local, lport, remote, rport, (int)state, ipv6);
+  count(p, local, lport, remote, rport, (int)state, !rv4);
   return 0;
 }
 

@@ -89,6 +89,33 @@ static void captured_tables(void **state) {
   kml_ports_destroy(p);
 }
 
+/* A dual-stack socket on IPv4 (::ffff:127.0.0.1 in /proc/net/tcp6) is the
+ * IPv4 address's: its port and its destination count with the IPv4
+ * sockets', not as another address. */
+static void ipv4_mapped_sockets_are_ipv4(void **state) {
+  static const char MAPPED[] =
+      "  sl  local_address                         remote_address\n"
+      "   0: 0000000000000000FFFF00000100007F:9C44 "
+      "0000000000000000FFFF00000100007F:1B58 01 00000000:00000000 "
+      "00:00000000 00000000     0        0 9553860 2 0000000000000000 20 0 0 "
+      "10 -1\n";
+  kml_ports_t *p = kml_ports_new(40000, 40009, 16);
+  assert_int_equal(kml_ports_scan(p, TCP, strlen(TCP), 0), 8);
+  assert_int_equal(kml_ports_scan(p, MAPPED, strlen(MAPPED), 1), 1);
+  kml_ports_summary_t s;
+  kml_ports_summary(p, &s);
+  assert_int_equal(s.used, 5); /* 40004 as well */
+  assert_int_equal(s.addresses, 1);
+  assert_int_equal(s.busiest, 5);
+  assert_string_equal(s.busiest_name, "127.0.0.1:7000");
+  const char *name;
+  int used;
+  assert_int_equal(kml_ports_address(p, 0, &name, &used), 0);
+  assert_string_equal(name, "127.0.0.1");
+  assert_int_equal(used, 5);
+  kml_ports_destroy(p);
+}
+
 static void reserved_ports_leave_the_pool(void **state) {
   kml_ports_t *p = kml_ports_new(40000, 40009, 16);
   assert_int_equal(kml_ports_reserve(p, "8080,40002-40003, 50000\n"), 0);
@@ -191,6 +218,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(range_text),
       cmocka_unit_test(captured_tables),
+      cmocka_unit_test(ipv4_mapped_sockets_are_ipv4),
       cmocka_unit_test(reserved_ports_leave_the_pool),
       cmocka_unit_test(other_ranges_and_address_limits),
       cmocka_unit_test(malformed_tables_are_refused),
