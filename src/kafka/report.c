@@ -707,7 +707,15 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
              sum->lost_partitions > 0 ? KML_SEV_FAILURE : KML_SEV_OKAY, &ev);
 
   if (isfinite(e->r->o.lag_sla_seconds) && e->r->o.lag_sla_seconds > 0) {
-    int over = sum->lag_s_max > e->r->o.lag_sla_seconds;
+    double sla = e->r->o.lag_sla_seconds;
+    /* Over when the lag as printed (to a tenth of a second) is over too:
+     * "60 s behind, over its SLA of 60 s" would read as a false alarm. */
+    double shown = round(sum->lag_s_max * 10) / 10;
+    int over = sum->lag_s_max > sla && shown > sla;
+    int decimals = round(sum->lag_s_max) > sla ? 0 : 1;
+    int sla_decimals = sla == round(sla)             ? 0
+                       : sla * 10 == round(sla * 10) ? 1
+                                                     : 2;
     ev.type = "kafka_lag_seconds";
     ev.n_meta = 0;
     ev.meta[ev.n_meta++] = (kml_meta_t){.key = "group", .text = g->id};
@@ -719,9 +727,9 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
         (kml_meta_t){.key = "lag", .number = (double)sum->lag_total};
     if (over)
       snprintf(ev.message, sizeof(ev.message),
-               "group %.80s is %.0f s behind, over its SLA of %.0f s "
+               "group %.80s is %.*f s behind, over its SLA of %.*f s "
                "(%lld messages)",
-               g->id, sum->lag_s_max, e->r->o.lag_sla_seconds,
+               g->id, decimals, sum->lag_s_max, sla_decimals, sla,
                (long long)sum->lag_total);
     else
       snprintf(ev.message, sizeof(ev.message),

@@ -597,6 +597,36 @@ static void burst_after_idle_does_not_break_the_sla(void **state) {
   free(rec);
 }
 
+/* The lag SLA warning never prints a lag equal to (or below) the SLA:
+ * collections 0.37 s apart cross 30 s between whole seconds. */
+static void sla_warning_prints_a_lag_over_the_sla(void **state) {
+  kml_report_t *r = report(30, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  int warnings = 0;
+  double t = 1000;
+  for (int i = 0; i < 100; i++, t += 0.37) {
+    int before = rec->n_events;
+    run(r, simple(t, 50 + i, 0, 0, 0, 1), rec);
+    for (int k = before; k < rec->n_events; k++) {
+      const rec_event_t *ev = &rec->events[k];
+      if (strstr(ev->id, "kafka_lag_seconds") == NULL ||
+          ev->severity != KML_SEV_WARNING)
+        continue;
+      warnings++;
+      const char *is = strstr(ev->message, " is ");
+      assert_non_null(is);
+      double shown = strtod(is + 4, NULL);
+      if (!(shown > 30))
+        fail_msg("\"%s\" (lag %.3f s)", ev->message,
+                 val(rec, "group-g/kafka_lag_seconds/max"));
+      assert_non_null(strstr(ev->message, "over its SLA of 30 s"));
+    }
+  }
+  assert_int_equal(warnings, 1);
+  kml_report_destroy(r);
+  free(rec);
+}
+
 /* Records deleted below the committed offset: data lost, and the age is
  * that of the oldest message that still exists. */
 static void deleted_records_are_lost_and_age_from_the_log_start(void **state) {
@@ -826,6 +856,7 @@ int main(void) {
       cmocka_unit_test(lost_broker_and_under_replication),
       cmocka_unit_test(retention_eta_counts_the_consumer),
       cmocka_unit_test(burst_after_idle_does_not_break_the_sla),
+      cmocka_unit_test(sla_warning_prints_a_lag_over_the_sla),
       cmocka_unit_test(deleted_records_are_lost_and_age_from_the_log_start),
       cmocka_unit_test(distinct_names_give_distinct_identifiers),
       cmocka_unit_test(outage_dispatches_only_up_and_moves_no_group_state),
