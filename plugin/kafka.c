@@ -551,11 +551,39 @@ static const char **client_props(const cluster_t *c, char *buf, size_t len,
   return p;
 }
 
+/* Drop every configured block (nothing of them runs). */
+static void drop_clusters(void) {
+  for (size_t i = 0; i < n_clusters; i++)
+    cluster_free(clusters[i]);
+  free(clusters);
+  clusters = NULL;
+  n_clusters = 0;
+}
+
+/* collectd knows the plugin's types only from a TypesDB line that lists
+ * kafka.types.db; without it each value of each read would be refused with
+ * its own "Dataset not found" line. One error says what to add instead. */
+static int types_known(void) {
+  if (plugin_get_ds("kafka_up") != NULL)
+    return 1;
+  ERROR(KAFKA_LOG "collectd does not know the type kafka_up: its TypesDB "
+                  "line does not list kafka.types.db. Add it, e.g. "
+                  "TypesDB \"/usr/share/collectd/types.db\" \"%s\" "
+                  "(a TypesDB line replaces collectd's default list). "
+                  "Nothing is collected until then.",
+        KML_PKG_TYPES_DB);
+  return 0;
+}
+
 /* Clients are created at init, after collectd forked: librdkafka threads do
  * not survive a fork. A cluster whose client cannot be made is logged and
  * left out; the others run. */
 static int kafka_init(void) {
   size_t started = 0;
+  if (n_clusters > 0 && !types_known()) {
+    drop_clusters();
+    return 0;
+  }
   for (size_t i = 0; i < n_clusters; i++) {
     cluster_t *c = clusters[i];
     char err[512], socket_timeout[16];

@@ -203,3 +203,26 @@ def test_bad_cause_line_leaves_the_chain_off_and_the_rest_running():
         assert "ml plugin: <Cause>: 2 scopes, 10 s slots, at most 50000 series" in out, out
     finally:
         cd.cleanup()
+
+
+def test_types_db_without_kafka_types_is_one_error():
+    """A TypesDB line without kafka.types.db (what copying only the snippet
+    gives): one error naming the line to add, not a "Dataset not found" line
+    per value and read; nothing is collected, the daemon runs on."""
+    cd = Collectd('<Plugin kafka>\n  <Cluster "notypes">\n    Brokers "%s"\n  </Cluster>\n</Plugin>\n'
+                  % bootstrap(), plugins=("kafka",))
+    try:
+        with open(cd.conf) as f:
+            conf = f.read()
+        conf = re.sub(r"(?m)^TypesDB .*$", 'TypesDB "/usr/share/collectd/types.db"', conf)
+        with open(cd.conf, "w") as f:
+            f.write(conf)
+        rc, out = cd.test_once()
+        assert rc == 0, out
+        mine = [l for l in errors(out) if "kafka.types.db" in l]
+        assert len(mine) == 1, out
+        assert "does not know the type kafka_up" in mine[0] and "TypesDB" in mine[0], mine
+        assert "Dataset not found" not in out, out
+        assert not cd.identifiers("notypes")
+    finally:
+        cd.cleanup()
