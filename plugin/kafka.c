@@ -34,8 +34,9 @@ typedef struct {
   char *brokers;
   char **props; /* key, value, ... */
   size_t n_props;
-  cdtime_t interval; /* 0 = global interval */
-  double timeout;    /* seconds */
+  cdtime_t interval;  /* 0 = global interval */
+  double timeout;     /* seconds */
+  bool timeout_given; /* Timeout is in the block (not the default) */
   kml_filter_t topics, groups;
   bool partition_detail;
   unsigned partition_types; /* KML_DETAIL_* bits; 0: every type */
@@ -357,10 +358,11 @@ static int config_cluster_option(cluster_t *c, oconfig_item_t *child) {
                            sizeof(err));
     if (rc == 0)
       c->interval = DOUBLE_TO_CDTIME_T(d);
-  } else if (strcasecmp("Timeout", key) == 0)
+  } else if (strcasecmp("Timeout", key) == 0) {
     rc = kml_conf_duration(&v, 0, 600, KML_CONF_MIN_OPEN, &c->timeout, err,
                            sizeof(err));
-  else if (strcasecmp("PartitionDetail", key) == 0)
+    c->timeout_given = rc == 0;
+  } else if (strcasecmp("PartitionDetail", key) == 0)
     rc = partition_detail(c, child, err, sizeof(err));
   else if (strcasecmp("GroupDetail", key) == 0)
     rc = group_detail(c, child, err, sizeof(err));
@@ -575,6 +577,21 @@ static int types_known(void) {
   return 0;
 }
 
+/* A read of a cluster that does not answer takes Timeout: longer than the
+ * interval, every such read runs past it (collectd warns at each one).
+ * Said once, when the block sets either. */
+static void check_timeout(const cluster_t *c) {
+  double interval =
+      CDTIME_T_TO_DOUBLE(c->interval > 0 ? c->interval : plugin_get_interval());
+  if ((c->timeout_given || c->interval > 0) && interval > 0 &&
+      c->timeout > interval)
+    WARNING(KAFKA_LOG "<Cluster \"%s\"> Timeout %g s is longer than its "
+                      "Interval %g s: a read of a cluster that does not answer "
+                      "runs past its interval every time; set Timeout below "
+                      "Interval",
+            c->name, c->timeout, interval);
+}
+
 /* Clients are created at init, after collectd forked: librdkafka threads do
  * not survive a fork. A cluster whose client cannot be made is logged and
  * left out; the others run. */
@@ -586,6 +603,7 @@ static int kafka_init(void) {
   }
   for (size_t i = 0; i < n_clusters; i++) {
     cluster_t *c = clusters[i];
+    check_timeout(c);
     char err[512], socket_timeout[16];
     size_t n_props = 0;
     const char **props =

@@ -226,3 +226,23 @@ def test_types_db_without_kafka_types_is_one_error():
         assert not cd.identifiers("notypes")
     finally:
         cd.cleanup()
+
+
+def test_timeout_over_interval_is_a_warning_naming_both():
+    """Timeout above the block's Interval: every read of a cluster that does
+    not answer would run past its interval. One warning at start naming
+    both; the block still runs. Timeout within Interval: no warning."""
+    body = ('<Plugin kafka>\n  <Cluster "slow">\n    Brokers "%s"\n    Interval 2\n    Timeout 5\n'
+            '  </Cluster>\n  <Cluster "fits">\n    Brokers "%s"\n    Interval 2\n    Timeout "1.5s"\n'
+            '  </Cluster>\n</Plugin>\n') % (bootstrap(), bootstrap())
+    cd = Collectd(body, plugins=("kafka",))
+    try:
+        rc, out = cd.test_once()
+        assert rc == 0, out
+        warn = [l for l in out.splitlines() if "[warning]" in l and "Timeout" in l and "kafka plugin" in l]
+        assert len(warn) == 1, warn
+        assert '<Cluster "slow"> Timeout 5 s is longer than its Interval 2 s' in warn[0], warn
+        assert not [l for l in out.splitlines() if '<Cluster "fits">' in l], out
+        assert cd.identifiers("slow") and cd.identifiers("fits"), "both blocks run"
+    finally:
+        cd.cleanup()
