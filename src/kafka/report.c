@@ -50,6 +50,8 @@ typedef struct {
   double consumed;   /* messages/s over the last interval; NAN unknown */
   double consumed_s; /* smoothed; NAN unknown */
   double consumed_t;
+  int64_t last_committed; /* the committed offset last seen */
+  double moved_t;         /* when it was seen changing (or first seen) */
 } gpart_mem_t;
 
 typedef struct {
@@ -588,6 +590,11 @@ typedef struct {
   int partitions; /* with a commit */
   int unmeasured; /* of those, partitions whose numbers are unknown */
   kml_ordering_acc_t ordering; /* lag in seconds per topic */
+  int stalled;                 /* partitions whose status is STALL or STOP */
+  int64_t stalled_lag;         /* their lag in messages */
+  double still_s; /* of those, the shortest time without a commit seen */
+  char stalled_names[400]; /* the first of them, "topic-p, topic-p" */
+  int n_named;             /* how many stalled_names holds */
 } group_sum_t;
 
 static void gpart_key(char *out, size_t len, const char *group,
@@ -607,6 +614,54 @@ static double retention_eta(const part_mem_t *pm, const gpart_mem_t *gm,
   if (!(closing > 0))
     return NAN;
   return (double)(committed - low) / closing;
+}
+
+/* Count a stalled partition, keep its name while the list has room (the
+ * notification names the first few) and the shortest stall. */
+static void note_stalled(group_sum_t *sum, const kml_group_offset_t *o,
+                         int64_t lag, double still_s) {
+  sum->stalled++;
+  sum->stalled_lag += lag;
+  if (sum->stalled == 1 || still_s < sum->still_s)
+    sum->still_s = still_s;
+  size_t used = strlen(sum->stalled_names);
+  char name[80];
+  snprintf(name, sizeof(name), "%s%.60s-%d", used > 0 ? ", " : "", o->topic,
+           (int)o->partition);
+  if (used + strlen(name) < sizeof(sum->stalled_names)) {
+    memcpy(sum->stalled_names + used, name, strlen(name) + 1);
+    sum->n_named++;
+  }
+}
+
+/* A span of seconds as a person reads it: "50 s", "12 min", "3.5 h". */
+static void span_str(char *out, size_t len, double s) {
+  if (!(s >= 0))
+    s = 0;
+  if (s < 120)
+    snprintf(out, len, "%.0f s", s);
+  else if (s < 7200)
+    snprintf(out, len, "%.0f min", s / 60);
+  else
+    snprintf(out, len, "%.1f h", s / 3600);
+}
+
+/* The first three names of sum's list and how many more: "a-1, a-2, b-0
+ * and 4 more". */
+static void stalled_str(char *out, size_t len, const group_sum_t *sum) {
+  const char *names = sum->stalled_names, *p = names, *cut = NULL;
+  int k = 0; /* topic names hold no ", " (Kafka allows [a-zA-Z0-9._-]) */
+  while (cut == NULL && (p = strstr(p, ", ")) != NULL) {
+    if (++k == 3)
+      cut = p;
+    p += 2;
+  }
+  int n = (int)(cut != NULL ? (size_t)(cut - names) : strlen(names));
+  int shown = sum->n_named < 3 ? sum->n_named : 3;
+  if (sum->stalled > shown)
+    snprintf(out, len, "%.*s and %d more", n, names, sum->stalled - shown);
+  else
+    snprintf(out, len, "%.*s", n, names);
 }
 
 static void group_partition(const emit_t *e, const kml_snapshot_t *s,
@@ -630,6 +685,10 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
   gpart_mem_t *gm = kml_map_get(e->r->gparts, key, e->r->round, &created);
   if (gm != NULL && created)
     gm->consumed = gm->consumed_s = NAN;
+  if (gm != NULL && (created || o->committed != gm->last_committed)) {
+    gm->last_committed = o->committed;
+    gm->moved_t = e->now;
+  }
   if (gm != NULL) {
     gm->consumed = rate_of(&gm->committed, e->now, o->committed);
     if (isfinite(gm->consumed)) {
@@ -674,6 +733,8 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
                                       g->members > 0, e->r->o.status_window);
   if (st > sum->status)
     sum->status = st;
+  if (st == KML_STATUS_STALL || st == KML_STATUS_STOP)
+    note_stalled(sum, o, lag, e->now - gm->moved_t);
   if (d & KML_DETAIL_LAG)
     put(e, pi, "kafka_lag", ti, (double)lag, 0, g->id);
   if (d & KML_DETAIL_LAG_SECONDS)
@@ -749,14 +810,30 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
       (kml_meta_t){.key = "status", .text = kml_status_name(sum->status)};
   ev.meta[ev.n_meta++] =
       (kml_meta_t){.key = "lag", .number = (double)sum->lag_total};
-  if (stalled)
-    snprintf(ev.message, sizeof(ev.message),
-             "group %.80s %s: lag %lld and no progress for %d intervals", g->id,
-             sum->status == KML_STATUS_STOP
-                 ? "stopped (no members)"
-                 : "stalled (members but no progress)",
-             (long long)sum->lag_total, e->r->o.status_window);
-  else
+  if (stalled) {
+    char span[32], names[200];
+    span_str(span, sizeof(span), sum->still_s);
+    stalled_str(names, sizeof(names), sum);
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "stalled_partitions", .number = sum->stalled};
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "partitions", .number = sum->partitions};
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "stalled", .text = sum->stalled_names};
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "still_seconds", .number = sum->still_s};
+    /* the names last: a long group id or list cuts only the list */
+    int n = snprintf(
+        ev.message, sizeof(ev.message),
+        "group %.60s %s: %d of %d partition(s) without a commit "
+        "for %s, %lld messages behind: ",
+        g->id,
+        sum->status == KML_STATUS_STOP ? "stopped (no members)"
+                                       : "stalled (members present)",
+        sum->stalled, sum->partitions, span, (long long)sum->stalled_lag);
+    if (n > 0 && (size_t)n < sizeof(ev.message))
+      kml_strlcpy(ev.message + n, names, sizeof(ev.message) - n);
+  } else
     snprintf(ev.message, sizeof(ev.message), "group %.80s is consuming again",
              g->id);
   snprintf(key, sizeof(key), "%s\x1fstall", g->id);

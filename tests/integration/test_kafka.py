@@ -1,6 +1,7 @@
 """The kafka plugin against a real broker through a real collectd: exact
 lag, lag in seconds, data lost to retention, stopped groups, deleted
 groups, and the notifications they raise."""
+import re
 import time
 import uuid
 
@@ -112,9 +113,13 @@ def test_lag_seconds_tracks_age_and_grows_when_stopped():
         # Stopped: no members, lag > 0, no progress for StatusWindow intervals.
         assert cd.wait_value("lagtest", "kafka", "kafka_group_status", pi, "total",
                              pred=lambda v: v == 3) == 3
-        wait_for(lambda: [n for n in cd.notifications()
-                          if n.get("Type") == "kafka_group_status" and "stopped" in n["message"]],
-                 20, "the stopped-group warning")
+        stopped = wait_for(lambda: [n for n in cd.notifications()
+                                    if n.get("Type") == "kafka_group_status" and "stopped" in n["message"]],
+                           20, "the stopped-group warning")
+        # it names the partition, its lag in messages and the stall as a time
+        m = stopped[0]["message"]
+        assert re.search(r"stopped \(no members\): 1 of 1 partition\(s\) without a commit for \d+ s, "
+                         r"\d+ messages behind: %s$" % re.escape(ti), m), m
         # Catching up clears both.
         kafkactl("commit", group, topic, 0, 15)
         wait_for(lambda: [n for n in cd.notifications()

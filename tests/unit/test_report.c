@@ -627,6 +627,62 @@ static void sla_warning_prints_a_lag_over_the_sla(void **state) {
   free(rec);
 }
 
+/* One of six partitions stalls while the others flow: the STALL warning
+ * says how many and which, the lag in messages and the stall as a time. */
+static void stall_names_its_partitions(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  double t = 1000;
+  for (int i = 0; i < 6; i++, t += 10) {
+    kml_snapshot_t *s = snap(t);
+    add_broker(s, 1);
+    kml_topic_t *tp = add_topic(s, "orders", 6);
+    kml_group_t *g = add_group(s, "g", KML_GROUP_STABLE, 2);
+    for (int p = 0; p < 6; p++) {
+      set_part(tp, p, 1, 0, 100 + 10 * i);
+      add_commit(g, "orders", p, p == 2 ? 50 : 95 + 10 * i);
+    }
+    run(r, s, rec);
+  }
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_group_status/", KML_SEV_WARNING), 1);
+  const char *msg = NULL;
+  for (int i = 0; i < rec->n_events; i++)
+    if (strcmp(rec->events[i].id, "group-g/kafka_group_status/") == 0)
+      msg = rec->events[i].message;
+  assert_non_null(msg);
+  /* window 3: the warning comes at the third look (t = 1020), 20 s after
+   * partition 2's offset was first seen */
+  assert_string_equal(msg, "group g stalled (members present): 1 of 6 "
+                           "partition(s) without a commit for 20 s, 70 "
+                           "messages behind: orders-2");
+  kml_report_destroy(r);
+  /* a stopped group of five lagging partitions: the first three named */
+  r = report(0, 1);
+  rec->n_events = 0;
+  for (int i = 0; i < 6; i++, t += 10) {
+    kml_snapshot_t *s = snap(t);
+    add_broker(s, 1);
+    kml_topic_t *tp = add_topic(s, "orders", 5);
+    kml_group_t *g = add_group(s, "g", KML_GROUP_EMPTY, 0);
+    for (int p = 0; p < 5; p++) {
+      set_part(tp, p, 1, 0, 100 + 10 * i);
+      add_commit(g, "orders", p, 40);
+    }
+    run(r, s, rec);
+  }
+  msg = NULL;
+  for (int i = 0; i < rec->n_events; i++)
+    if (strcmp(rec->events[i].id, "group-g/kafka_group_status/") == 0)
+      msg = rec->events[i].message;
+  assert_non_null(msg);
+  assert_string_equal(msg, "group g stopped (no members): 5 of 5 partition(s) "
+                           "without a commit for 20 s, 400 messages behind: "
+                           "orders-0, orders-1, orders-2 and 2 more");
+  kml_report_destroy(r);
+  free(rec);
+}
+
 /* Records deleted below the committed offset: data lost, and the age is
  * that of the oldest message that still exists. */
 static void deleted_records_are_lost_and_age_from_the_log_start(void **state) {
@@ -857,6 +913,7 @@ int main(void) {
       cmocka_unit_test(retention_eta_counts_the_consumer),
       cmocka_unit_test(burst_after_idle_does_not_break_the_sla),
       cmocka_unit_test(sla_warning_prints_a_lag_over_the_sla),
+      cmocka_unit_test(stall_names_its_partitions),
       cmocka_unit_test(deleted_records_are_lost_and_age_from_the_log_start),
       cmocka_unit_test(distinct_names_give_distinct_identifiers),
       cmocka_unit_test(outage_dispatches_only_up_and_moves_no_group_state),
