@@ -143,29 +143,29 @@ static void notify(const value_list_t *vl, const char *ds_name,
                    const kml_output_t *o, const char *correlated, int end,
                    const kml_cause_chain_t *chain) {
   notification_t n = notification_for(vl, o->alert);
-  char what[96];
-  ssnprintf(what, sizeof(what), "%s%s%s%s%s", vl->type,
-            vl->type_instance[0] ? " " : "", vl->type_instance,
-            strcmp(ds_name, "value") != 0 ? "." : "",
-            strcmp(ds_name, "value") != 0 ? ds_name : "");
+  char what[160], v[32], e[32], lo[32], hi[32], rare[48];
+  kml_str_series_name(what, sizeof(what), vl->plugin, vl->plugin_instance,
+                      vl->type, vl->type_instance, ds_name);
+  kml_str_number(v, sizeof(v), o->value);
+  kml_str_number(e, sizeof(e), o->expected);
   if (o->alert == KML_ALERT_OKAY && end == END_RESET)
     ssnprintf(n.message, sizeof(n.message),
-              "%.90s was reset on request: its model learns it again", what);
+              "%.150s was reset on request: its model learns it again", what);
   else if (o->alert == KML_ALERT_OKAY && end == END_RELEARNED)
     ssnprintf(n.message, sizeof(n.message),
-              "%.90s is accepted at its new level: value %.6g is now "
+              "%.150s is accepted at its new level: value %s is now "
               "expected",
-              what, o->value);
+              what, v);
   else if (o->alert == KML_ALERT_OKAY)
     ssnprintf(n.message, sizeof(n.message),
-              "%.90s is back to normal: value %.6g, expected %.6g", what,
-              o->value, o->expected);
+              "%.150s is back to normal: value %s, expected %s", what, v, e);
   else
     ssnprintf(n.message, sizeof(n.message),
-              "anomaly in %.90s: value %.6g, expected %.6g (%.6g..%.6g), "
-              "as rare as once in %.3g days, %s view",
-              what, o->value, o->expected, o->lower, o->upper,
-              o->rate > 0 ? 1 / o->rate : INFINITY, o->view);
+              "anomaly in %.120s: value %s, expected %s (%s..%s), "
+              "as rare as %s, %s view",
+              what, v, e, kml_str_number(lo, sizeof(lo), o->lower),
+              kml_str_number(hi, sizeof(hi), o->upper),
+              kml_str_rarity(rare, sizeof(rare), o->rate), o->view);
   plugin_notification_meta_add_string(&n, "model", "anomaly");
   plugin_notification_meta_add_string(&n, "data_source", ds_name);
   if (end != END_RESET) {
@@ -558,19 +558,21 @@ static void peers_notify(const peers_t *pp, const kml_peer_change_t *c,
            sizeof(nt.plugin_instance));
   sstrncpy(nt.type, c->id[F_TYPE], sizeof(nt.type));
   sstrncpy(nt.type_instance, c->id[F_TYPE_INSTANCE], sizeof(nt.type_instance));
-  const char *who = c->id[F_TYPE_INSTANCE][0]     ? c->id[F_TYPE_INSTANCE]
-                    : c->id[F_PLUGIN_INSTANCE][0] ? c->id[F_PLUGIN_INSTANCE]
-                                                  : c->id[F_HOST];
+  char who[160], v[32], med[32];
+  kml_str_member_name(who, sizeof(who), c->id[F_HOST], c->id[F_PLUGIN],
+                      c->id[F_PLUGIN_INSTANCE], c->id[F_TYPE_INSTANCE]);
+  kml_str_number(v, sizeof(v), c->value);
+  kml_str_number(med, sizeof(med), s->median);
   if (c->outlier)
     ssnprintf(nt.message, sizeof(nt.message),
-              "%.60s is an outlier among %d peers (%.40s): %.6g vs median "
-              "%.6g (robust z %.1f)",
-              who, c->members, c->id[F_TYPE], c->value, s->median, c->z);
+              "%.100s is an outlier among %d peers (%.40s): %s vs median "
+              "%s (robust z %.1f)",
+              who, c->members, c->id[F_TYPE], v, med, c->z);
   else
     ssnprintf(nt.message, sizeof(nt.message),
-              "%.60s is back in line with its %d peers (%.40s): %.6g vs "
-              "median %.6g",
-              who, c->members, c->id[F_TYPE], c->value, s->median);
+              "%.100s is back in line with its %d peers (%.40s): %s vs "
+              "median %s",
+              who, c->members, c->id[F_TYPE], v, med);
   plugin_notification_meta_add_string(&nt, "model", "peers");
   plugin_notification_meta_add_string(&nt, "peers", pp->name);
   plugin_notification_meta_add_string(&nt, "population", c->population);

@@ -12,6 +12,7 @@
 
 #include "collectd/core/utils/common/common.h"
 #include "ds_value.h"
+#include "kml_str.h"
 
 #include <math.h>
 
@@ -75,23 +76,24 @@ static void notify(const char *name, const kml_multipeers_cfg_t *cfg,
   sstrncpy(n.plugin_instance, c->id[2], sizeof(n.plugin_instance));
   sstrncpy(n.type, "ml_peers", sizeof(n.type));
   sstrncpy(n.type_instance, c->id[4], sizeof(n.type_instance));
-  const char *who = c->id[4][0] ? c->id[4] : c->id[2][0] ? c->id[2] : c->id[0];
+  char who[160];
+  kml_str_member_name(who, sizeof(who), c->id[0], c->id[1], c->id[2], c->id[4]);
   int top = c->top >= 0 && c->top < cfg->n_features ? c->top : 0;
   if (c->outlier && c->multi)
     ssnprintf(n.message, sizeof(n.message),
-              "%.60s is an outlier among %d peers on %d values together "
+              "%.100s is an outlier among %d peers on %d values together "
               "(distance %.1f; most on %.40s: %.6g vs median %.6g, z %.1f)",
               who, c->members, cfg->n_features, c->distance, cfg->feature[top],
               c->value[top], c->median[top], c->z[top]);
   else if (c->outlier)
     ssnprintf(n.message, sizeof(n.message),
-              "%.60s is an outlier among %d peers (%.40s): %.6g vs median "
+              "%.100s is an outlier among %d peers (%.40s): %.6g vs median "
               "%.6g (robust z %.1f)",
               who, c->members, cfg->feature[top], c->value[top], c->median[top],
               c->z[top]);
   else
     ssnprintf(n.message, sizeof(n.message),
-              "%.60s is back in line with its %d peers on %d values", who,
+              "%.100s is back in line with its %d peers on %d values", who,
               c->members, cfg->n_features);
   plugin_notification_meta_add_string(&n, "model", "peers");
   plugin_notification_meta_add_string(&n, "peers", name);

@@ -87,3 +87,67 @@ int kml_str_is_secret_key(const char *key) {
   }
   return 0;
 }
+
+char *kml_str_number(char *buf, size_t len, double v) {
+  if (len == 0)
+    return buf;
+  if (isfinite(v) && fabs(v) >= 1000 && fabs(v) < 1e15)
+    snprintf(buf, len, "%.0f", v);
+  else
+    snprintf(buf, len, "%.3g", v);
+  return buf;
+}
+
+/* x rounded to two significant digits, printed without an exponent. */
+static void two_digits(char *buf, size_t len, double x) {
+  if (x >= 10) {
+    double scale = pow(10, floor(log10(x)) - 1);
+    snprintf(buf, len, "%.0f", round(x / scale) * scale);
+  } else {
+    snprintf(buf, len, "%.2g", x);
+  }
+}
+
+char *kml_str_rarity(char *buf, size_t len, double per_day) {
+  if (len == 0)
+    return buf;
+  double days = per_day > 0 ? 1 / per_day : INFINITY;
+  double years = days / 365.25;
+  char n[32];
+  if (!isfinite(days) || years >= 1e6) {
+    snprintf(buf, len, "once in more than a million years");
+  } else if (years >= 1) {
+    two_digits(n, sizeof(n), years);
+    snprintf(buf, len, "once in %s year%s", n, strcmp(n, "1") ? "s" : "");
+  } else if (days >= 1) {
+    two_digits(n, sizeof(n), days);
+    snprintf(buf, len, "once in %s day%s", n, strcmp(n, "1") ? "s" : "");
+  } else {
+    two_digits(n, sizeof(n), days * 24);
+    snprintf(buf, len, "once in %s hour%s", n, strcmp(n, "1") ? "s" : "");
+  }
+  return buf;
+}
+
+char *kml_str_series_name(char *buf, size_t len, const char *plugin,
+                          const char *pi, const char *type, const char *ti,
+                          const char *ds) {
+  if (len == 0)
+    return buf;
+  int ds_shown = ds != NULL && ds[0] && strcmp(ds, "value") != 0;
+  snprintf(buf, len, "%s%s%s%s%s of %s%s%s", type, ti[0] ? " " : "", ti,
+           ds_shown ? "." : "", ds_shown ? ds : "", plugin, pi[0] ? " " : "",
+           pi);
+  return buf;
+}
+
+char *kml_str_member_name(char *buf, size_t len, const char *host,
+                          const char *plugin, const char *pi, const char *ti) {
+  if (len == 0)
+    return buf;
+  if (ti[0])
+    snprintf(buf, len, "%s of %s%s%s", ti, plugin, pi[0] ? " " : "", pi);
+  else
+    snprintf(buf, len, "%s", pi[0] ? pi : host);
+  return buf;
+}

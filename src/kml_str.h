@@ -32,4 +32,31 @@ size_t kml_str_series_key(char *buf, size_t len, const char *host,
  * keep librdkafka properties out of logs. Pure. */
 int kml_str_is_secret_key(const char *key);
 
+/* A measured value for a message an operator reads: 3 significant digits
+ * below 1000 ("4.98", "12.5", "0.0123"), whole numbers from 1000 to 1e15
+ * ("1234", "250000"), never more digits than the model can vouch for.
+ * Writes at most len bytes into buf; returns buf. Thread-safe. */
+char *kml_str_number(char *buf, size_t len, double v);
+
+/* How rare an event of per_day expected occurrences a day is, in plain
+ * units: "once in 5 hours", "once in 21 days", "once in 580 years" (two
+ * significant digits; days below a year), "once in more than a million
+ * years" beyond that or when per_day is 0. Writes at most len bytes into
+ * buf; returns buf. Thread-safe. */
+char *kml_str_rarity(char *buf, size_t len, double per_day);
+
+/* Which series a message is about, fully named: "TYPE[ TI][.DS] of
+ * PLUGIN[ PI]" (ds NULL or "value" is left out), as the forecast messages
+ * say it. Writes at most len bytes into buf; returns buf. Thread-safe. */
+char *kml_str_series_name(char *buf, size_t len, const char *plugin,
+                          const char *pi, const char *type, const char *ti,
+                          const char *ds);
+
+/* A peer population member for a message: its type instance with the
+ * PLUGIN[ PI] it belongs to ("orders-2 of kafka group-svc"), else its
+ * plugin instance, else its host. Writes at most len bytes into buf;
+ * returns buf. Thread-safe. */
+char *kml_str_member_name(char *buf, size_t len, const char *host,
+                          const char *plugin, const char *pi, const char *ti);
+
 #endif

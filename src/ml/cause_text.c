@@ -55,8 +55,8 @@ static void leaders_text(const kml_cause_chain_t *ch, char *b, size_t len) {
   b[0] = '\0';
   if (ch->n_leaders == 0)
     return;
-  size_t off =
-      (size_t)snprintf(b, len, "leader%s ", ch->n_leaders > 1 ? "s" : "");
+  size_t off = (size_t)snprintf(b, len, "leader broker%s ",
+                                ch->n_leaders > 1 ? "s" : "");
   for (int i = 0; i < ch->n_leaders && off < len; i++)
     off += (size_t)snprintf(b + off, len - off, "%s%d", i ? "," : "",
                             ch->leader[i].id);

@@ -565,7 +565,7 @@ def test_explain_names_partitions_leader_and_matches(tmp_path):
     # host's disk the best resource match, not the memory that trends
     assert meta["cause_application"].startswith("prod/kafka-broker-2/"), meta
     assert meta["cause_resource"].startswith("kafka2/disk-sda/disk_io_time"), meta
-    assert re.search(r"message: backed up: orders-[14],orders-[14] of 6; leader 2 \(broker 2 outlier: kafka_rtt", out), out
+    assert re.search(r"message: backed up: orders-[14],orders-[14] of 6; leader broker 2 \(broker 2 outlier: kafka_rtt", out), out
     assert "explained: group-billing on prod at 2026-01-01 00:09:50 UTC (%d)" % last in out, out
     # before the incident nothing backed up
     r = run("explain", "-g", "group-billing", "--at", last - 300, *targs, data)

@@ -59,7 +59,12 @@ def test_anomaly_notification_then_okay_and_derived_values(tmp_path):
                        60, "an anomaly notification at NotificationExec")
         n = bad[0]
         assert n["Host"] == "feeder" and n["Type"] == "gauge", n
-        assert "anomaly in gauge signal" in n["message"], n
+        # the series named fully (plugin and its instance, as the forecast
+        # says it), numbers with about 4 digits, the rarity in plain units
+        assert n["message"].startswith("anomaly in gauge signal of exec test: value "), n
+        assert re.search(r"as rare as once in (more than a million years|[0-9.]+ (hours?|days?|years?)),",
+                         n["message"]), n
+        assert not re.search(r"\d\.\d{4}|e[+-]\d", n["message"]), n
         assert len(n["message"].encode()) <= 256
         assert float(n["meta"]["value"]) > 100, n
         assert 20 <= float(n["meta"]["expected"]) <= 80, n
@@ -68,7 +73,7 @@ def test_anomaly_notification_then_okay_and_derived_values(tmp_path):
         assert n["meta"].get("correlated", "").startswith("feeder/exec-test/gauge-twin/value (r=1.00"), n
         ok = wait_for(lambda: [x for x in anomaly_notifications(cd, "OKAY")
                                if x["TypeInstance"] == "signal"], 60, "the OKAY notification")
-        assert "back to normal" in ok[0]["message"]
+        assert ok[0]["message"].startswith("gauge signal of exec test is back to normal"), ok[0]
         # Exactly one incident: one problem notification (maybe escalated
         # WARNING -> FAILURE) and one OKAY, not one per value.
         mine = [x for x in anomaly_notifications(cd) if x["TypeInstance"] == "signal"]
@@ -77,7 +82,7 @@ def test_anomaly_notification_then_okay_and_derived_values(tmp_path):
         assert [x["Severity"] for x in mine][-1] == "OKAY"
         assert len([x for x in mine if x["Severity"] == "OKAY"]) == 1
         # logfile shows it too.
-        assert "anomaly in gauge signal" in cd.log_text()
+        assert "anomaly in gauge signal of exec test" in cd.log_text()
         # Derived values exist and are not modeled again.
         wait_for(lambda: cd.values("feeder", "ml", "ml_score", "exec-test", "gauge-signal"), 20,
                  "derived ml_score values")

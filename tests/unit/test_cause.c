@@ -181,7 +181,7 @@ static void message_fits_and_meta_has_numbers(void **state) {
   assert_true(strlen(msg) < 256);
   assert_non_null(strstr(msg, "backed up: orders-"));
   char lead[32];
-  snprintf(lead, sizeof(lead), "leader %d", k.truth.cause_broker);
+  snprintf(lead, sizeof(lead), "leader broker %d", k.truth.cause_broker);
   assert_non_null(strstr(msg, lead));
   /* long names: still within the buffer, the first links kept */
   memset(ch.part[0].ti, 'x', sizeof(ch.part[0].ti) - 1);

@@ -89,6 +89,61 @@ static void hash_is_stable_and_spreads(void **state) {
   assert_true(distinct >= 56);
 }
 
+/* Numbers an operator reads: about 3-4 significant digits, no exponent
+ * for the values a lag or a rate takes. */
+static void numbers_are_readable(void **state) {
+  char b[32];
+  assert_string_equal(kml_str_number(b, sizeof(b), 4.98065), "4.98");
+  assert_string_equal(kml_str_number(b, sizeof(b), 25), "25");
+  assert_string_equal(kml_str_number(b, sizeof(b), 12.5), "12.5");
+  assert_string_equal(kml_str_number(b, sizeof(b), 1234.56), "1235");
+  assert_string_equal(kml_str_number(b, sizeof(b), 250000), "250000");
+  assert_string_equal(kml_str_number(b, sizeof(b), -8228.33), "-8228");
+  assert_string_equal(kml_str_number(b, sizeof(b), 0.0123456), "0.0123");
+  assert_string_equal(kml_str_number(b, sizeof(b), 0), "0");
+}
+
+/* Rarity in hours, days below a year, then years; two digits. */
+static void rarity_in_plain_units(void **state) {
+  char b[64];
+  assert_string_equal(kml_str_rarity(b, sizeof(b), 1 / 2.13e5),
+                      "once in 580 years");
+  assert_string_equal(kml_str_rarity(b, sizeof(b), 1 / 21.3),
+                      "once in 21 days");
+  assert_string_equal(kml_str_rarity(b, sizeof(b), 1 / 364.0),
+                      "once in 360 days");
+  assert_string_equal(kml_str_rarity(b, sizeof(b), 1 / 365.25),
+                      "once in 1 year");
+  assert_string_equal(kml_str_rarity(b, sizeof(b), 1 / 1.5),
+                      "once in 1.5 days");
+  assert_string_equal(kml_str_rarity(b, sizeof(b), 4.8), "once in 5 hours");
+  assert_string_equal(kml_str_rarity(b, sizeof(b), 0),
+                      "once in more than a million years");
+  assert_string_equal(kml_str_rarity(b, sizeof(b), 1e-12),
+                      "once in more than a million years");
+}
+
+/* A series named as the forecast messages name it; a peer with the
+ * plugin instance (the Kafka group) it belongs to. */
+static void series_and_members_are_named_fully(void **state) {
+  char b[256];
+  assert_string_equal(kml_str_series_name(b, sizeof(b), "kafka",
+                                          "group-svc-billing",
+                                          "kafka_lag_seconds", "max", "value"),
+                      "kafka_lag_seconds max of kafka group-svc-billing");
+  assert_string_equal(
+      kml_str_series_name(b, sizeof(b), "cpu", "", "cpu", "", "rx"),
+      "cpu.rx of cpu");
+  assert_string_equal(
+      kml_str_member_name(b, sizeof(b), "h", "kafka", "group-svc", "orders-2"),
+      "orders-2 of kafka group-svc");
+  assert_string_equal(
+      kml_str_member_name(b, sizeof(b), "h", "kafka", "broker-3", ""),
+      "broker-3");
+  assert_string_equal(kml_str_member_name(b, sizeof(b), "h", "load", "", ""),
+                      "h");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sanitize_replaces_bad_bytes),
@@ -97,6 +152,9 @@ int main(void) {
       cmocka_unit_test(secret_keys_are_recognised),
       cmocka_unit_test(strlcpy_truncates),
       cmocka_unit_test(hash_is_stable_and_spreads),
+      cmocka_unit_test(numbers_are_readable),
+      cmocka_unit_test(rarity_in_plain_units),
+      cmocka_unit_test(series_and_members_are_named_fully),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
