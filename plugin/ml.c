@@ -934,6 +934,13 @@ static int config_match(oconfig_item_t *ci) {
     INFO(ML_LOG "<Match \"%s\"> forecast without Threshold: forecasts are "
                 "computed (DerivedValues) but no breach is notified",
          m->name);
+  if (!(m->models & MODEL_FORECAST) &&
+      (!isnan(m->cfg.threshold) || m->label != NULL))
+    WARNING(ML_LOG "<Match \"%s\"> %s without the forecast model: it never "
+                   "alerts; add \"forecast\" to Models (Models \"anomaly\" "
+                   "\"forecast\")",
+            m->name,
+            !isnan(m->cfg.threshold) ? "Threshold" : "ForecastMessage");
   if (!(m->models & MODEL_FORECAST))
     m->cfg.threshold = NAN; /* no forecast alerts without the model */
   /* A forecast is evaluated per value only when someone reads it. */

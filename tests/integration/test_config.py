@@ -246,3 +246,37 @@ def test_timeout_over_interval_is_a_warning_naming_both():
         assert cd.identifiers("slow") and cd.identifiers("fits"), "both blocks run"
     finally:
         cd.cleanup()
+
+
+def test_threshold_without_the_forecast_model_is_warned():
+    """Threshold or ForecastMessage in a <Match> whose Models lack
+    "forecast" would never alert: a warning names the block at load; the
+    block still loads (its anomaly model works)."""
+    body = """<Plugin ml>
+  <Match "thr">
+    Plugin "^kafka$"
+    Threshold 300
+  </Match>
+  <Match "msg">
+    Plugin "^other$"
+    ForecastMessage "the disk is full"
+  </Match>
+  <Match "both">
+    Plugin "^third$"
+    Models "anomaly" "forecast"
+    Threshold 300
+  </Match>
+</Plugin>
+"""
+    cd = Collectd(body, plugins=("ml",))
+    try:
+        rc, out = cd.test_once()
+        assert rc == 0 and not errors(out), out
+        warns = [l for l in out.splitlines() if "[warning]" in l]
+        assert any('<Match "thr"> Threshold without the forecast model: it never alerts; '
+                   'add "forecast" to Models' in l for l in warns), warns
+        assert any('<Match "msg"> ForecastMessage without the forecast model' in l for l in warns), warns
+        assert not any('<Match "both">' in l for l in warns), warns
+        assert "ml plugin: 3 match block(s)" in out, out
+    finally:
+        cd.cleanup()
