@@ -1191,6 +1191,10 @@ static void restore_state(void) {
     WARNING(ML_LOG "%s; starting with fresh models", err);
     return;
   }
+  if (st.missing) {
+    INFO(ML_LOG "no state file at %s yet: starting fresh", state_file);
+    return;
+  }
   for (int i = 0; i < st.n_reasons; i++)
     WARNING(ML_LOG "%s: %ld series dropped: %s%s", state_file,
             st.reasons[i].count, st.reasons[i].why,
@@ -1210,6 +1214,11 @@ static int ml_init(void) {
     return -1;
   }
   if (state_file != NULL) {
+    char err[512];
+    if (kml_persist_check_dir(state_file, err, sizeof(err)) != 0)
+      ERROR(ML_LOG "cannot save state to %s: %s (models run, but start "
+                   "fresh after every restart)",
+            state_file, err);
     restore_state();
     last_save = CDTIME_T_TO_DOUBLE(cdtime());
     saver = kml_saver_new(store, sizeof(kml_model_t), state_file);

@@ -288,8 +288,10 @@ long kml_persist_load(kml_store_t *s, size_t payload_size, const char *path,
   memset(stats, 0, sizeof(*stats));
   long size = 0;
   FILE *f = open_regular(path, &size, err, errlen);
-  if (f == NULL)
+  if (f == NULL) {
+    stats->missing = errno == ENOENT;
     return errno == ENOENT ? 0 : -1;
+  }
   long result = -1;
   unsigned char head[HEAD_SIZE];
   uint32_t fmt, ps;
@@ -336,4 +338,29 @@ out:
   free(l);
   fclose(f);
   return result;
+}
+
+int kml_persist_check_dir(const char *path, char *err, size_t errlen) {
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL)
+    snprintf(dir, sizeof(dir), ".");
+  else if (slash == path)
+    snprintf(dir, sizeof(dir), "/");
+  else
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+  struct stat st;
+  if (stat(dir, &st) != 0) {
+    snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+    return -1;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "%s: not a directory", dir);
+    return -1;
+  }
+  if (access(dir, W_OK | X_OK) != 0) {
+    snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+    return -1;
+  }
+  return 0;
 }

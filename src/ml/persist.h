@@ -36,6 +36,7 @@ typedef const char *(*kml_payload_check_fn)(const void *payload);
 typedef struct {
   long loaded;
   long dropped;
+  int missing; /* 1: no file at the path (yet): a fresh start */
   int n_reasons;
   struct {
     const char *why; /* from the check function, or "key" */
@@ -53,5 +54,12 @@ typedef struct {
 long kml_persist_load(kml_store_t *s, size_t payload_size, const char *path,
                       kml_payload_check_fn check, double now,
                       kml_persist_stats_t *stats, char *err, size_t errlen);
+
+/* Can a state file be saved at path? Checks that its directory exists, is
+ * a directory and is writable by this process (access(2) with W_OK|X_OK);
+ * does not create anything. Returns 0, or -1 with a reason naming the
+ * directory in err ("/nonexistent/dir: No such file or directory").
+ * Thread-safe. */
+int kml_persist_check_dir(const char *path, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 """Bad configuration lines, loaded by a real collectd (-T: load, init, one
 read): each one disables only its own block, with an error line that names
 the option and the block; nothing is rounded, truncated or guessed."""
+import os
 import re
 
 from harness import Collectd, bootstrap
@@ -280,3 +281,28 @@ def test_threshold_without_the_forecast_model_is_warned():
         assert "ml plugin: 3 match block(s)" in out, out
     finally:
         cd.cleanup()
+
+
+def test_state_file_where_it_cannot_be_saved_is_said_at_start(tmp_path):
+    """A StateFile in a missing directory is reported at init, not at the
+    first save minutes later; a file that does not exist yet is a fresh
+    start, not "restored 0 series"."""
+    os.chmod(str(tmp_path), 0o777)
+    bad = str(tmp_path / "missing" / "ml.state")
+    good = str(tmp_path / "ml.state")
+    for path in (bad, good):
+        body = ('<Plugin ml>\n  StateFile "%s"\n  <Match "lag">\n    Plugin "^kafka$"\n'
+                "  </Match>\n</Plugin>\n") % path
+        cd = Collectd(body, plugins=("ml",))
+        try:
+            rc, out = cd.test_once()
+            assert rc == 0, out
+            assert "no state file at %s yet: starting fresh" % path in out, out
+            assert "restored 0 series" not in out, out
+            cannot = [l for l in errors(out) if "cannot save state to %s: " % path in l]
+            if path == bad:
+                assert cannot and "/missing: No such file or directory" in cannot[0], out
+            else:
+                assert not errors(out), out
+        finally:
+            cd.cleanup()

@@ -346,7 +346,44 @@ static void missing_file_is_a_fresh_start(void **state) {
   kml_persist_stats_t ps;
   char err[256];
   assert_int_equal(load(s, &ps, err), 0);
+  assert_int_equal(ps.missing, 1);
   kml_store_destroy(s);
+  /* a file that exists, even empty of series, is not "missing" */
+  kml_store_t *a = new_store();
+  assert_int_equal(kml_persist_save(a, sizeof(kml_model_t), path, err, 256), 0);
+  s = new_store();
+  assert_int_equal(load(s, &ps, err), 0);
+  assert_int_equal(ps.missing, 0);
+  kml_store_destroy(s);
+  kml_store_destroy(a);
+  unlink(path);
+}
+
+/* Where a state file cannot be saved is known before the first save. */
+static void unwritable_directory_is_reported(void **state) {
+  (void)state;
+  char err[256] = "";
+  assert_int_equal(kml_persist_check_dir(path, err, sizeof(err)), 0);
+  char p[200];
+  snprintf(p, sizeof(p), "%s/missing/ml.state", dir);
+  assert_int_equal(kml_persist_check_dir(p, err, sizeof(err)), -1);
+  assert_non_null(strstr(err, "/missing: No such file or directory"));
+  snprintf(p, sizeof(p), "%s/ml.state/x", dir); /* a file, not a dir */
+  int fd = open(path, O_WRONLY | O_CREAT, 0600);
+  assert_true(fd >= 0);
+  close(fd);
+  assert_int_equal(kml_persist_check_dir(p, err, sizeof(err)), -1);
+  assert_non_null(strstr(err, "ml.state: not a directory"));
+  unlink(path);
+  if (geteuid() != 0) { /* root may write anywhere */
+    char ro[160], q[200];
+    snprintf(ro, sizeof(ro), "%s/ro", dir);
+    assert_int_equal(mkdir(ro, 0500), 0);
+    snprintf(q, sizeof(q), "%s/ml.state", ro);
+    assert_int_equal(kml_persist_check_dir(q, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "Permission denied"));
+    rmdir(ro);
+  }
 }
 
 static void saver_thread_writes_on_request(void **state) {
@@ -380,6 +417,7 @@ int main(void) {
       cmocka_unit_test(fifo_at_the_path_is_refused_without_blocking),
       cmocka_unit_test(symlink_is_not_followed),
       cmocka_unit_test(missing_file_is_a_fresh_start),
+      cmocka_unit_test(unwritable_directory_is_reported),
       cmocka_unit_test(saver_thread_writes_on_request),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
