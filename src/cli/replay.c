@@ -26,7 +26,9 @@
 
 typedef struct {
   const kml_replay_opts_t *o;
-  size_t files, rows, detections, skipped;
+  size_t files, rows, skipped;
+  size_t detections; /* anomaly WARNING/FAILURE notifications */
+  size_t forecasts;  /* forecast WARNING/FAILURE notifications */
   int progress;
 } replay_t;
 
@@ -243,6 +245,7 @@ static void replay_model(replay_t *r, const kml_csv_series_t *s, FILE *f,
               fc && o.fc_changed ? "forecast " : "",
               fc && o.fc_changed ? severity[o.fc_alert] : "");
       r->detections += alert;
+      r->forecasts += fc && o.fc_changed && o.fc_alert != KML_ALERT_OKAY;
     } else { /* refused or first counter sample: keep the row, score 0 */
       fprintf(f, "%s,,0,,,,0%s,\n", s->stamp[i], fc ? ",,-1,0" : "");
     }
@@ -386,9 +389,10 @@ int kml_cli_replay(int argc, char **argv) {
   double secs = kml_clock_mono() - t0;
   if (!o.quiet)
     fprintf(stderr,
-            "replayed %zu series, %zu values, %zu alert(s) in %.2f s "
-            "(%.0f values/s) into %s%s\n",
-            r.files, r.rows, r.detections, secs, secs > 0 ? r.rows / secs : 0.0,
-            o.outdir, r.skipped ? " (some skipped: see the warnings)" : "");
+            "replayed %zu series, %zu values, %zu anomaly and %zu forecast "
+            "notification(s) in %.2f s (%.0f values/s) into %s%s\n",
+            r.files, r.rows, r.detections, r.forecasts, secs,
+            secs > 0 ? r.rows / secs : 0.0, o.outdir,
+            r.skipped ? " (some skipped: see the warnings)" : "");
   return 0;
 }

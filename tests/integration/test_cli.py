@@ -411,6 +411,15 @@ def test_plot_draws_threshold_forecast_severities_and_a_time_range(tmp_path):
     rows = list(csv.DictReader(open(res)))
     notes = [r["notification"] for r in rows if r["notification"]]
     assert "forecast WARNING" in notes and "forecast FAILURE" in notes, notes
+    # the summary counts both kinds of notification, as the file has them
+    p = run("replay", "--threshold", 300, "-o", tmp_path / "out2", sim / "data" / "kafkaLag" / "slow_consumer_1.csv")
+    assert p.returncode == 0, p.stderr
+    kinds = [k for n in notes for k in n.split(";")]
+    anomaly = len([k for k in kinds if k in ("WARNING", "FAILURE")])
+    forecast = len([k for k in kinds if k in ("forecast WARNING", "forecast FAILURE")])
+    assert forecast >= 2
+    assert "replayed 1 series, 4032 values, %d anomaly and %d forecast notification(s) in " % (
+        anomaly, forecast) in p.stderr, (p.stderr, kinds)
     breach = next(r["timestamp"] for r in rows if r["notification"] == "forecast FAILURE")
     svg = tmp_path / "lag.svg"
     p = run("plot", res, "--threshold", 300, "--svg", svg)
