@@ -29,6 +29,7 @@ typedef struct {
   size_t files, rows, skipped;
   size_t detections; /* anomaly WARNING/FAILURE notifications */
   size_t forecasts;  /* forecast WARNING/FAILURE notifications */
+  size_t cold;       /* series that ended before the anomaly warm-up */
   int progress;
 } replay_t;
 
@@ -229,10 +230,12 @@ static void replay_model(replay_t *r, const kml_csv_series_t *s, FILE *f,
                          int fc) {
   kml_model_t m;
   kml_model_init(&m);
+  int warm = 0;
   for (size_t i = 0; i < s->n; i++) {
     kml_output_t o;
     int rc = kml_model_update(&m, &r->o->cfg, r->o->kind, s->t[i], s->x[i], &o);
     if (rc == KML_RATE_OK) {
+      warm |= o.warm;
       /* alert: a WARNING/FAILURE the plugin would have sent now */
       int alert = o.alert_changed && o.alert != KML_ALERT_OKAY;
       fprintf(f, "%s,%.10g,%.6f,%.10g,%.10g,%.10g,%d", s->stamp[i], o.value,
@@ -250,6 +253,19 @@ static void replay_model(replay_t *r, const kml_csv_series_t *s, FILE *f,
       fprintf(f, "%s,,0,,,,0%s,\n", s->stamp[i], fc ? ",,-1,0" : "");
     }
   }
+  r->cold += !warm;
+}
+
+/* A duration for the summary: "1 d", "6 h", "10 min", "30 s". */
+static void duration_text(char *buf, size_t len, double s) {
+  if (s >= 86400)
+    snprintf(buf, len, "%.3g d", s / 86400);
+  else if (s >= 3600)
+    snprintf(buf, len, "%.3g h", s / 3600);
+  else if (s >= 60)
+    snprintf(buf, len, "%.3g min", s / 60);
+  else
+    snprintf(buf, len, "%.3g s", s);
 }
 
 static int replay_file(replay_t *r, const kml_source_t *j,
@@ -394,5 +410,14 @@ int kml_cli_replay(int argc, char **argv) {
             r.files, r.rows, r.detections, r.forecasts, secs,
             secs > 0 ? r.rows / secs : 0.0, o.outdir,
             r.skipped ? " (some skipped: see the warnings)" : "");
+  if (!o.quiet && r.cold > 0) {
+    char w[32];
+    duration_text(w, sizeof(w), o.cfg.detector.warmup);
+    fprintf(stderr,
+            "%zu of %zu series ended within the %s warm-up: no anomaly "
+            "notification was possible for %s (a shorter --warmup tries "
+            "the model on less history)\n",
+            r.cold, r.files, w, r.cold == 1 ? "it" : "them");
+  }
   return 0;
 }

@@ -53,6 +53,25 @@ def test_simulated_stall_is_found_in_its_window(tmp_path):
     assert len([a for a in alerts if not win[0][:19] <= a <= win[1][:19]]) <= 1
 
 
+def test_replay_of_less_than_the_warm_up_says_why_nothing_was_notified(tmp_path):
+    """2000 values at 10 s (5.6 h) with a 200x step: nothing can be notified
+    within the default day of warm-up, and the summary says so; with a
+    shorter --warmup the step is notified and the remark is gone."""
+    import random
+    rnd = random.Random(5)
+    rows = ["%d,%f" % (1767225600 + 10 * i, (200 if i >= 1500 else 1) * (10 + rnd.gauss(0, 1)))
+            for i in range(2000)]
+    f = tmp_path / "step.csv"
+    f.write_text("epoch,value\n" + "\n".join(rows) + "\n")
+    p = run("replay", "-o", tmp_path / "a", f)
+    assert p.returncode == 0, p.stderr
+    assert "0 anomaly and 0 forecast notification(s)" in p.stderr, p.stderr
+    assert "1 of 1 series ended within the 1 d warm-up: no anomaly notification was possible " \
+        "for it (a shorter --warmup tries the model on less history)" in p.stderr, p.stderr
+    p = run("replay", "--warmup", "10m", "-o", tmp_path / "b", f)
+    assert p.returncode == 0, p.stderr
+    assert not re.search(r" 0 anomaly and", p.stderr) and "warm-up" not in p.stderr, p.stderr
+
 def test_plot_writes_a_png_and_an_svg(tmp_path):
     sim = tmp_path / "sim"
     run("simulate", "-o", sim, "--copies", 1, "--days", 3)
