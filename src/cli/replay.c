@@ -340,6 +340,11 @@ static int list_sources(const kml_replay_opts_t *o, char **argv,
       fprintf(stderr, "kafka-ml replay: %s\n", err);
       return 2;
     }
+  if (!o->quiet && ss->derived > 0)
+    fprintf(stderr,
+            "kafka-ml replay: note: skipped %zu series of the ml plugin's own "
+            "values (plugin \"ml\", types ml_*), which it never models\n",
+            ss->derived);
   return 0;
 }
 

@@ -78,6 +78,41 @@ static int add_file(kml_sources_t *ss, const char *full, const char *rel_dir,
   return 1; /* not a series file */
 }
 
+/* A collectd file of the ml plugin's own values: a type "ml_*" in a plugin
+ * directory "ml" or "ml-INSTANCE" (score, expected, band, forecast, eta,
+ * series count), dispatched tagged so the plugin never models them. */
+static int ml_derived(const char *dir_path, const char *name) {
+  size_t n = strlen(dir_path);
+  while (n > 1 && dir_path[n - 1] == '/')
+    n--;
+  size_t b = n;
+  while (b > 0 && dir_path[b - 1] != '/')
+    b--;
+  const char *dir = dir_path + b; /* the directory's name, n - b bytes */
+  if (!((n - b == 2 && strncmp(dir, "ml", 2) == 0) ||
+        (n - b > 3 && strncmp(dir, "ml-", 3) == 0)))
+    return 0;
+  return strncmp(name, "ml_", 3) == 0 &&
+         (kml_source_day_prefix(name) > 0 || ends_with(name, ".rrd"));
+}
+
+/* Count a skipped ml file once per series (its day files share a name
+ * before the date); seen holds this directory's series names so far. */
+static void count_derived(kml_sources_t *ss, char ***seen, size_t *n,
+                          const char *name) {
+  size_t day = kml_source_day_prefix(name);
+  size_t len = day > 0 ? day : strlen(name);
+  for (size_t i = 0; i < *n; i++)
+    if (strlen((*seen)[i]) == len && strncmp((*seen)[i], name, len) == 0)
+      return;
+  char **v = realloc(*seen, (*n + 1) * sizeof(char *));
+  if (v != NULL && (v[*n] = strndup(name, len)) != NULL)
+    (*n)++;
+  if (v != NULL)
+    *seen = v;
+  ss->derived++;
+}
+
 static void walk(kml_sources_t *ss, const char *root, const char *sub,
                  const struct stat *skip) {
   char path[4096];
@@ -85,6 +120,8 @@ static void walk(kml_sources_t *ss, const char *root, const char *sub,
   DIR *d = opendir(path);
   if (d == NULL)
     return;
+  char **seen = NULL; /* ml series skipped in this directory */
+  size_t n_seen = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.')
@@ -98,6 +135,8 @@ static void walk(kml_sources_t *ss, const char *root, const char *sub,
     if (S_ISDIR(st.st_mode)) {
       if (!(skip->st_dev == st.st_dev && skip->st_ino == st.st_ino))
         walk(ss, root, rel, skip);
+    } else if (ml_derived(path, e->d_name)) {
+      count_derived(ss, &seen, &n_seen, e->d_name);
     } else if (S_ISREG(st.st_mode) ||
                (S_ISLNK(st.st_mode) && stat(full, &st) == 0 &&
                 S_ISREG(st.st_mode)))
@@ -105,6 +144,9 @@ static void walk(kml_sources_t *ss, const char *root, const char *sub,
         ss->v[ss->n - 1].found = 1;
   }
   closedir(d);
+  for (size_t i = 0; i < n_seen; i++)
+    free(seen[i]);
+  free(seen);
 }
 
 static int cmp_source(const void *a, const void *b) {
@@ -157,7 +199,15 @@ int kml_sources_add(kml_sources_t *ss, const char *path, const char *skip_dir,
     }
     return 0;
   }
+  size_t derived = ss->derived;
   walk(ss, path, "", &skip);
+  if (ss->n == first && ss->derived > derived) {
+    snprintf(err, errlen,
+             "%s: only the ml plugin's own values below it (plugin \"ml\", "
+             "types ml_*), which it never models",
+             path);
+    return -1;
+  }
   if (ss->n == first) {
     snprintf(err, errlen,
              "%s: no series below it (*.csv, *.rrd or collectd's "

@@ -34,11 +34,15 @@ typedef struct {
 typedef struct {
   kml_source_t *v;
   size_t n, cap;
+  size_t derived; /* ml plugin's own series skipped in directories */
 } kml_sources_t;
 
 /* Add the series of path: a file, or every series below a directory
  * (skipping the directory skip_dir, e.g. the output directory; NULL for
- * none; symlinked directories are not followed). 0, or -1 with err. */
+ * none; symlinked directories are not followed). In a directory, the ml
+ * plugin's own values (collectd files of type ml_* below a plugin
+ * directory "ml" or "ml-*", which the plugin never models) are skipped and
+ * counted in ss->derived. 0, or -1 with err. */
 int kml_sources_add(kml_sources_t *ss, const char *path, const char *skip_dir,
                     char *err, size_t errlen);
 void kml_sources_free(kml_sources_t *ss);

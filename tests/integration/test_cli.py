@@ -623,3 +623,37 @@ def test_explain_refuses_bad_input_clearly(tmp_path):
         assert want in r.stderr, (args, r.stderr)
     r = run("explain", "--help")
     assert r.returncode == 0 and "usage: kafka-ml explain" in r.stdout
+
+
+def test_tune_and_replay_skip_the_ml_plugins_own_values(tmp_path):
+    """A collectd DataDir with DerivedValues holds plugin "ml" files
+    (ml_score, ml_band, ml_series...): the plugin never models them, so
+    tune proposes no block for them and replay does not replay them; both
+    say how many they skipped."""
+    import random
+    rnd = random.Random(7)
+    host = tmp_path / "data" / "hist"
+    t0 = 1767225600
+    for sub, name, header, cols in (("exec-lag", "gauge-age", "epoch,value", 1),
+                                    ("ml-exec-lag", "ml_score-gauge-age", "epoch,value", 1),
+                                    ("ml-exec-lag", "ml_band-gauge-age", "epoch,lower,upper", 2),
+                                    ("ml", "ml_series", "epoch,held,evicted", 2)):
+        (host / sub).mkdir(parents=True, exist_ok=True)
+        for day in range(3):
+            rows = ["%d.000,%s" % (t0 + 86400 * day + 60 * i,
+                                   ",".join("%f" % (100 + rnd.gauss(0, 2)) for _ in range(cols)))
+                    for i in range(1440)]
+            (host / sub / ("%s-2026-01-%02d" % (name, day + 1))).write_text(header + "\n" + "\n".join(rows) + "\n")
+    note = "note: skipped 3 series of the ml plugin's own values (plugin \"ml\", types ml_*), which it never models"
+    p = run("tune", "--budget", "0.5", tmp_path / "data")
+    assert p.returncode == 0, p.stderr
+    assert "kafka-ml tune: " + note in p.stderr and "warning" not in p.stderr, p.stderr
+    assert '<Match "exec-gauge">' in p.stdout and '"^ml$"' not in p.stdout and "ml_" not in p.stdout, p.stdout
+    out = tmp_path / "out"
+    p = run("replay", "-o", out, tmp_path / "data")
+    assert p.returncode == 0, p.stderr
+    assert "kafka-ml replay: " + note in p.stderr and "warning" not in p.stderr, p.stderr
+    assert "replayed 1 series, 4320 values" in p.stderr, p.stderr
+    assert sorted(os.listdir(out / "hist")) == ["exec-lag"]
+    p = run("replay", "-o", tmp_path / "out2", host / "ml-exec-lag")
+    assert p.returncode == 2 and "only the ml plugin's own values below it" in p.stderr, p.stderr
