@@ -340,11 +340,8 @@ static int list_sources(const kml_replay_opts_t *o, char **argv,
       fprintf(stderr, "kafka-ml replay: %s\n", err);
       return 2;
     }
-  if (!o->quiet && ss->derived > 0)
-    fprintf(stderr,
-            "kafka-ml replay: note: skipped %zu series of the ml plugin's own "
-            "values (plugin \"ml\", types ml_*), which it never models\n",
-            ss->derived);
+  if (!o->quiet)
+    kml_sources_note_derived(ss, "replay", stderr);
   return 0;
 }
 

@@ -220,6 +220,15 @@ int kml_sources_add(kml_sources_t *ss, const char *path, const char *skip_dir,
   return 0;
 }
 
+void kml_sources_note_derived(const kml_sources_t *ss, const char *cmd,
+                              FILE *f) {
+  if (ss->derived > 0)
+    fprintf(f,
+            "kafka-ml %s: note: skipped %zu series of the ml plugin's own "
+            "values (plugin \"ml\", types ml_*), which it never models\n",
+            cmd, ss->derived);
+}
+
 void kml_sources_free(kml_sources_t *ss) {
   for (size_t i = 0; i < ss->n; i++) {
     for (size_t k = 0; k < ss->v[i].n_files; k++)

@@ -14,6 +14,7 @@
 #include "series_csv.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum {
   KML_SOURCE_CSV,
@@ -45,6 +46,10 @@ typedef struct {
  * counted in ss->derived. 0, or -1 with err. */
 int kml_sources_add(kml_sources_t *ss, const char *path, const char *skip_dir,
                     char *err, size_t errlen);
+/* When ss->derived > 0, one note on f, prefixed "kafka-ml CMD: ", that
+ * those series were skipped and why. */
+void kml_sources_note_derived(const kml_sources_t *ss, const char *cmd,
+                              FILE *f);
 void kml_sources_free(kml_sources_t *ss);
 
 /* Read one series into s (column: the value column or RRD data source;

@@ -309,11 +309,7 @@ int kml_cli_tune(int argc, char **argv) {
       kml_sources_free(&ss);
       return 2;
     }
-  if (ss.derived > 0)
-    fprintf(stderr,
-            "kafka-ml tune: note: skipped %zu series of the ml plugin's own "
-            "values (plugin \"ml\", types ml_*), which it never models\n",
-            ss.derived);
+  kml_sources_note_derived(&ss, "tune", stderr);
   group_t *gs = NULL;
   size_t n = 0;
   int status = 0;
