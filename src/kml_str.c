@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 size_t kml_strlcpy(char *dst, const char *src, size_t dstlen) {
   size_t n = strlen(src);
@@ -74,18 +73,6 @@ size_t kml_str_series_key(char *buf, size_t len, const char *host,
   }
   buf[off] = '\0';
   return off;
-}
-
-int kml_str_is_secret_key(const char *key) {
-  static const char *const words[] = {"password", "secret", "token",
-                                      "key",      "jaas",   "credential"};
-  for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-    size_t wl = strlen(words[i]);
-    for (const char *p = key; *p; p++)
-      if (strncasecmp(p, words[i], wl) == 0)
-        return 1;
-  }
-  return 0;
 }
 
 char *kml_str_number(char *buf, size_t len, double v) {

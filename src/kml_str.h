@@ -28,10 +28,6 @@ size_t kml_str_series_key(char *buf, size_t len, const char *host,
                           const char *plugin, const char *pi, const char *type,
                           const char *ti, const char *ds);
 
-/* Does s contain a secret-looking key (password, secret, token, key)? Used to
- * keep librdkafka properties out of logs. Pure. */
-int kml_str_is_secret_key(const char *key);
-
 /* A measured value for a message an operator reads: 3 significant digits
  * below 1000 ("4.98", "12.5", "0.0123"), whole numbers from 1000 to 1e15
  * ("1234", "250000"), never more digits than the model can vouch for.

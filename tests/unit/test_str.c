@@ -59,14 +59,6 @@ static void sanitize_long_names_stay_distinct(void **state) {
   assert_string_not_equal(oa, ob);
 }
 
-static void secret_keys_are_recognised(void **state) {
-  assert_true(kml_str_is_secret_key("sasl.password"));
-  assert_true(kml_str_is_secret_key("ssl.key.password"));
-  assert_true(kml_str_is_secret_key("sasl.oauthbearer.client.secret"));
-  assert_false(kml_str_is_secret_key("security.protocol"));
-  assert_false(kml_str_is_secret_key("client.id"));
-}
-
 static void strlcpy_truncates(void **state) {
   char b[4];
   assert_int_equal(kml_strlcpy(b, "abcdef", sizeof(b)), 6);
@@ -149,7 +141,6 @@ int main(void) {
       cmocka_unit_test(sanitize_replaces_bad_bytes),
       cmocka_unit_test(sanitize_keeps_distinct_names_distinct),
       cmocka_unit_test(sanitize_long_names_stay_distinct),
-      cmocka_unit_test(secret_keys_are_recognised),
       cmocka_unit_test(strlcpy_truncates),
       cmocka_unit_test(hash_is_stable_and_spreads),
       cmocka_unit_test(numbers_are_readable),
