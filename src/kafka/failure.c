@@ -71,72 +71,64 @@ kml_failure_kind_t kml_failure_classify(int err, const char *text) {
   }
 }
 
+/* Per kind: what an operator reads and does (the log line), and the same
+ * in a few words (the unreachable notification). One table, so a new kind
+ * gets both or neither. */
+static const struct {
+  const char *text;
+  const char *brief;
+} kinds[] = {
+    [KML_FAILURE_AUTH] =
+        {"authentication failed: the broker refused the SASL user name or "
+         "password (sasl.username, sasl.password, sasl.mechanisms)",
+         "authentication failed (SASL user name or password refused)"},
+    [KML_FAILURE_NOT_SASL] =
+        {"the listener does not use SASL (it offers no mechanism): "
+         "security.protocol SASL_* does not match it; use the port of a "
+         "SASL listener or the listener's own protocol",
+         "the listener does not use SASL (security.protocol)"},
+    [KML_FAILURE_SASL_MECHANISM] =
+        {"SASL mechanism refused: the listener does not enable the one in "
+         "sasl.mechanisms",
+         "SASL mechanism not enabled on the listener"},
+    [KML_FAILURE_TLS_UNTRUSTED] =
+        {"TLS: the broker's certificate is not trusted (ssl.ca.location "
+         "must name the CA that signed it)",
+         "TLS certificate not trusted"},
+    [KML_FAILURE_TLS_HOSTNAME] =
+        {"TLS: the broker's certificate does not name the address "
+         "connected to",
+         "TLS certificate names another host"},
+    [KML_FAILURE_TLS_EXPIRED] =
+        {"TLS: the broker's certificate has expired or is not yet valid",
+         "TLS certificate expired or not yet valid"},
+    [KML_FAILURE_TLS] = {"TLS handshake failed", "TLS handshake failed"},
+    [KML_FAILURE_PROTOCOL] =
+        {"the broker closed the connection before answering: "
+         "security.protocol may not match its listener (plaintext, TLS, "
+         "SASL)",
+         "security.protocol does not match the listener"},
+    [KML_FAILURE_RESOLVE] = {"cannot resolve the broker's host name",
+                             "cannot resolve the host name"},
+    [KML_FAILURE_REFUSED] =
+        {"connection refused: nothing listens on the broker's port",
+         "connection refused"},
+    [KML_FAILURE_TIMEOUT] =
+        {"connection timed out: no answer from the broker's address",
+         "connection timed out"},
+};
+
+static int known_kind(kml_failure_kind_t k) {
+  return k > KML_FAILURE_NONE && (size_t)k < sizeof(kinds) / sizeof(kinds[0]) &&
+         kinds[k].text != NULL;
+}
+
 const char *kml_failure_kind_str(kml_failure_kind_t k) {
-  switch (k) {
-  case KML_FAILURE_AUTH:
-    return "authentication failed: the broker refused the SASL user name or "
-           "password (sasl.username, sasl.password, sasl.mechanisms)";
-  case KML_FAILURE_NOT_SASL:
-    return "the listener does not use SASL (it offers no mechanism): "
-           "security.protocol SASL_* does not match it; use the port of a "
-           "SASL listener or the listener's own protocol";
-  case KML_FAILURE_SASL_MECHANISM:
-    return "SASL mechanism refused: the listener does not enable the one in "
-           "sasl.mechanisms";
-  case KML_FAILURE_TLS_UNTRUSTED:
-    return "TLS: the broker's certificate is not trusted (ssl.ca.location "
-           "must name the CA that signed it)";
-  case KML_FAILURE_TLS_HOSTNAME:
-    return "TLS: the broker's certificate does not name the address "
-           "connected to";
-  case KML_FAILURE_TLS_EXPIRED:
-    return "TLS: the broker's certificate has expired or is not yet valid";
-  case KML_FAILURE_TLS:
-    return "TLS handshake failed";
-  case KML_FAILURE_PROTOCOL:
-    return "the broker closed the connection before answering: "
-           "security.protocol may not match its listener (plaintext, TLS, "
-           "SASL)";
-  case KML_FAILURE_RESOLVE:
-    return "cannot resolve the broker's host name";
-  case KML_FAILURE_REFUSED:
-    return "connection refused: nothing listens on the broker's port";
-  case KML_FAILURE_TIMEOUT:
-    return "connection timed out: no answer from the broker's address";
-  case KML_FAILURE_NONE:
-    break;
-  }
-  return "no known cause";
+  return known_kind(k) ? kinds[k].text : "no known cause";
 }
 
 const char *kml_failure_kind_brief(kml_failure_kind_t k) {
-  switch (k) {
-  case KML_FAILURE_AUTH:
-    return "authentication failed (SASL user name or password refused)";
-  case KML_FAILURE_SASL_MECHANISM:
-    return "SASL mechanism not enabled on the listener";
-  case KML_FAILURE_NOT_SASL:
-    return "the listener does not use SASL (security.protocol)";
-  case KML_FAILURE_TLS_UNTRUSTED:
-    return "TLS certificate not trusted";
-  case KML_FAILURE_TLS_HOSTNAME:
-    return "TLS certificate names another host";
-  case KML_FAILURE_TLS_EXPIRED:
-    return "TLS certificate expired or not yet valid";
-  case KML_FAILURE_TLS:
-    return "TLS handshake failed";
-  case KML_FAILURE_PROTOCOL:
-    return "security.protocol does not match the listener";
-  case KML_FAILURE_RESOLVE:
-    return "cannot resolve the host name";
-  case KML_FAILURE_REFUSED:
-    return "connection refused";
-  case KML_FAILURE_TIMEOUT:
-    return "connection timed out";
-  case KML_FAILURE_NONE:
-    break;
-  }
-  return "";
+  return known_kind(k) ? kinds[k].brief : "";
 }
 
 /* Causes that a down broker or network explains: remembered for the

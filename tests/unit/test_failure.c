@@ -150,12 +150,24 @@ static void connectivity_remembered_not_logged(void **state) {
   kml_failure_destroy(f);
 }
 
+/* Every kind has both texts, and they differ from the unknown cause's. */
+static void every_kind_has_both_texts(void **state) {
+  (void)state;
+  for (int k = KML_FAILURE_NONE + 1; k <= KML_FAILURE_TIMEOUT; k++) {
+    assert_string_not_equal(kml_failure_kind_str(k), "no known cause");
+    assert_true(strlen(kml_failure_kind_brief(k)) > 0);
+  }
+  assert_string_equal(kml_failure_kind_str(KML_FAILURE_NONE), "no known cause");
+  assert_string_equal(kml_failure_kind_brief(KML_FAILURE_TIMEOUT + 1), "");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(texts_name_their_cause),
       cmocka_unit_test(codes_name_their_cause_without_text),
       cmocka_unit_test(logged_once_per_change_and_after_quiet_period),
       cmocka_unit_test(connectivity_remembered_not_logged),
+      cmocka_unit_test(every_kind_has_both_texts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
