@@ -240,12 +240,12 @@ static int rate_from_file(const char *path, double horizon, double headroom,
   return 0;
 }
 
-/* What a rebalance costs at the planned rate with today's capacity. */
-static void print_rebalance_cost(double rate, double capacity, double pause,
+/* What a rebalance costs (c, computed once by the caller) at the planned
+ * rate with today's capacity. */
+static void print_rebalance_cost(const kml_rebalance_cost_t *pc, double rate,
+                                 double capacity, double pause,
                                  double per_hour) {
-  kml_rebalance_cost_t c;
-  if (kml_rebalance_cost(rate, capacity, pause, per_hour, &c) != 0)
-    return;
+  const kml_rebalance_cost_t c = *pc;
   printf("a rebalance: consumption stops for %.0f s at %.1f msg/s: %.0f "
          "messages of lag, the oldest %.0f s old; ",
          pause, rate, c.messages, c.lag_seconds);
@@ -312,12 +312,11 @@ int kml_cli_whatif(int argc, char **argv) {
   }
   /* Rebalances at the rate given pause every consumer for that share of
    * the time: the capacity planned must cover the peak without it. */
-  double paused = 0;
   kml_rebalance_cost_t rc;
-  if (!isnan(o.rebalance_pause) && o.rebalances_per_hour > 0 &&
-      kml_rebalance_cost(peak, capacity, o.rebalance_pause,
-                         o.rebalances_per_hour, &rc) == 0)
-    paused = rc.paused_share;
+  int priced = !isnan(o.rebalance_pause) &&
+               kml_rebalance_cost(peak, capacity, o.rebalance_pause,
+                                  o.rebalances_per_hour, &rc) == 0;
+  double paused = priced && o.rebalances_per_hour > 0 ? rc.paused_share : 0;
   double need = paused < 1 ? ceil(peak * (1 + headroom) / (per * (1 - paused)))
                            : INFINITY;
   if (need < 1)
@@ -344,8 +343,8 @@ int kml_cli_whatif(int argc, char **argv) {
     printf("recommendation: no change needed; %.0f consumers would be "
            "enough with %.0f%% headroom%s\n",
            need, headroom * 100, with);
-  if (!isnan(o.rebalance_pause))
-    print_rebalance_cost(peak, capacity, o.rebalance_pause,
+  if (priced)
+    print_rebalance_cost(&rc, peak, capacity, o.rebalance_pause,
                          o.rebalances_per_hour);
   printf("assumptions: the peak above recurs at full height for %.0f s; "
          "every consumer sustains %.1f msg/s; a partition feeds at most one "
