@@ -116,6 +116,26 @@ char *kml_str_rarity(char *buf, size_t len, double per_day) {
   return buf;
 }
 
+char *kml_str_duration(char *buf, size_t len, double s) {
+  if (len == 0)
+    return buf;
+  char n[32];
+  if (!(s >= 0))
+    s = 0;
+  if (s < 120) {
+    snprintf(buf, len, "%.0f s", s);
+  } else if (s < 7200) {
+    snprintf(buf, len, "%.0f min", s / 60);
+  } else if (s < 86400) {
+    two_digits(n, sizeof(n), s / 3600);
+    snprintf(buf, len, "%s h", n);
+  } else {
+    two_digits(n, sizeof(n), s / 86400);
+    snprintf(buf, len, "%s d", n);
+  }
+  return buf;
+}
+
 char *kml_str_series_name(char *buf, size_t len, const char *plugin,
                           const char *pi, const char *type, const char *ti,
                           const char *ds) {

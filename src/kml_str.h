@@ -41,6 +41,12 @@ char *kml_str_number(char *buf, size_t len, double v);
  * buf; returns buf. Thread-safe. */
 char *kml_str_rarity(char *buf, size_t len, double per_day);
 
+/* A span of seconds as a person reads it: "50 s" below 2 minutes, "12 min"
+ * below 2 hours, "3.5 h" below a day, "4.5 d" beyond (two significant
+ * digits); negative or NaN reads "0 s". Writes at most len bytes into buf;
+ * returns buf. Thread-safe. */
+char *kml_str_duration(char *buf, size_t len, double s);
+
 /* Which series a message is about, fully named: "TYPE[ TI][.DS] of
  * PLUGIN[ PI]" (ds NULL or "value" is left out), as the forecast messages
  * say it. Writes at most len bytes into buf; returns buf. Thread-safe. */

@@ -11,6 +11,7 @@
 
 #include "kml_clock.h"
 #include "kml_conf.h"
+#include "kml_str.h"
 #include "ml/baseline.h"
 
 #include <dirent.h>
@@ -256,18 +257,6 @@ static void replay_model(replay_t *r, const kml_csv_series_t *s, FILE *f,
   r->cold += !warm;
 }
 
-/* A duration for the summary: "1 d", "6 h", "10 min", "30 s". */
-static void duration_text(char *buf, size_t len, double s) {
-  if (s >= 86400)
-    snprintf(buf, len, "%.3g d", s / 86400);
-  else if (s >= 3600)
-    snprintf(buf, len, "%.3g h", s / 3600);
-  else if (s >= 60)
-    snprintf(buf, len, "%.3g min", s / 60);
-  else
-    snprintf(buf, len, "%.3g s", s);
-}
-
 static int replay_file(replay_t *r, const kml_source_t *j,
                        const kml_cli_inputs_t *inputs) {
   kml_csv_series_t s;
@@ -414,7 +403,7 @@ int kml_cli_replay(int argc, char **argv) {
             r.skipped ? " (some skipped: see the warnings)" : "");
   if (!o.quiet && r.cold > 0) {
     char w[32];
-    duration_text(w, sizeof(w), o.cfg.detector.warmup);
+    kml_str_duration(w, sizeof(w), o.cfg.detector.warmup);
     fprintf(stderr,
             "%zu of %zu series ended within the %s warm-up: no anomaly "
             "notification was possible for %s (a shorter --warmup tries "

@@ -8,6 +8,7 @@
 #include "rebalance.h"
 
 #include "../kml_hash.h"
+#include "../kml_str.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -288,10 +289,7 @@ void kml_rebalance_event(const kml_rebalance_verdict_t *v,
               st->joined_other);
   ev->severity = v->storm ? KML_SEV_WARNING : KML_SEV_OKAY;
   char span[32];
-  if (o->window < 120)
-    snprintf(span, sizeof(span), "%.0f s", o->window);
-  else
-    snprintf(span, sizeof(span), "%.0f min", o->window / 60);
+  kml_str_duration(span, sizeof(span), o->window);
   char churn[64] = "";
   if (v->joined >= 0)
     snprintf(churn, sizeof(churn), "; %d joined, %d left", v->joined, v->left);

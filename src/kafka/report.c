@@ -634,18 +634,6 @@ static void note_stalled(group_sum_t *sum, const kml_group_offset_t *o,
   }
 }
 
-/* A span of seconds as a person reads it: "50 s", "12 min", "3.5 h". */
-static void span_str(char *out, size_t len, double s) {
-  if (!(s >= 0))
-    s = 0;
-  if (s < 120)
-    snprintf(out, len, "%.0f s", s);
-  else if (s < 7200)
-    snprintf(out, len, "%.0f min", s / 60);
-  else
-    snprintf(out, len, "%.1f h", s / 3600);
-}
-
 /* The first three names of sum's list and how many more: "a-1, a-2, b-0
  * and 4 more". */
 static void stalled_str(char *out, size_t len, const group_sum_t *sum) {
@@ -812,7 +800,7 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
       (kml_meta_t){.key = "lag", .number = (double)sum->lag_total};
   if (stalled) {
     char span[32], names[200];
-    span_str(span, sizeof(span), sum->still_s);
+    kml_str_duration(span, sizeof(span), sum->still_s);
     stalled_str(names, sizeof(names), sum);
     ev.meta[ev.n_meta++] =
         (kml_meta_t){.key = "stalled_partitions", .number = sum->stalled};

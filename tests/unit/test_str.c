@@ -8,6 +8,7 @@
 #include "kml_hash.h"
 #include "kml_str.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -136,12 +137,33 @@ static void series_and_members_are_named_fully(void **state) {
                       "h");
 }
 
+/* Spans switch unit at 2 min, 2 h and 1 d, never print an exponent, and
+ * read 0 s for nonsense. */
+static void duration_in_plain_units(void **state) {
+  (void)state;
+  char b[32];
+  assert_string_equal(kml_str_duration(b, sizeof(b), 50), "50 s");
+  assert_string_equal(kml_str_duration(b, sizeof(b), 119.4), "119 s");
+  assert_string_equal(kml_str_duration(b, sizeof(b), 720), "12 min");
+  assert_string_equal(kml_str_duration(b, sizeof(b), 3600), "60 min");
+  assert_string_equal(kml_str_duration(b, sizeof(b), 12600), "3.5 h");
+  assert_string_equal(kml_str_duration(b, sizeof(b), 21600), "6 h");
+  assert_string_equal(kml_str_duration(b, sizeof(b), 23 * 3600), "23 h");
+  assert_string_equal(kml_str_duration(b, sizeof(b), 86400), "1 d");
+  assert_string_equal(kml_str_duration(b, sizeof(b), 4.5 * 86400), "4.5 d");
+  assert_string_equal(kml_str_duration(b, sizeof(b), 400 * 86400), "400 d");
+  assert_string_equal(kml_str_duration(b, sizeof(b), -3), "0 s");
+  assert_string_equal(kml_str_duration(b, sizeof(b), NAN), "0 s");
+  assert_string_equal(kml_str_duration(b, 4, 12600), "3.5");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sanitize_replaces_bad_bytes),
       cmocka_unit_test(sanitize_keeps_distinct_names_distinct),
       cmocka_unit_test(sanitize_long_names_stay_distinct),
       cmocka_unit_test(strlcpy_truncates),
+      cmocka_unit_test(duration_in_plain_units),
       cmocka_unit_test(hash_is_stable_and_spreads),
       cmocka_unit_test(numbers_are_readable),
       cmocka_unit_test(rarity_in_plain_units),
