@@ -649,6 +649,8 @@ typedef struct {
   int reset;
   double until;
   size_t matched;
+  size_t seen;                         /* series in the store */
+  char example[6 * DATA_MAX_NAME_LEN]; /* the first key seen */
   struct {
     char key[6 * DATA_MAX_NAME_LEN];
   } ended[PENDING_MAX];
@@ -657,6 +659,8 @@ typedef struct {
 
 static void request_visit(const char *key, void *payload, void *ud) {
   request_t *r = ud;
+  if (r->seen++ == 0)
+    sstrncpy(r->example, key, sizeof(r->example));
   if (regexec(&r->re, key, 0, NULL, 0) != 0)
     return;
   r->matched++;
@@ -746,7 +750,15 @@ static int ml_notification(const notification_t *n, user_data_t *ud) {
   r->until = start + secs;
   kml_store_foreach(store, request_visit, r);
   regfree(&r->re);
-  if (reset)
+  if (r->matched == 0)
+    /* A mistyped regex would otherwise leave the planned change paging. */
+    WARNING(ML_LOG "%s request for \"%s\" matched none of the %zu series "
+                   "modelled; nothing %s (a series is named "
+                   "host/plugin[-instance]/type[-instance]/ds, e.g. \"%s\")",
+            n->type, series, r->seen, reset ? "was reset" : "is in maintenance",
+            r->seen > 0 ? r->example
+                        : "db1/kafka-orders/kafka_lag-orders/value");
+  else if (reset)
     INFO(ML_LOG "reset %zu series matching \"%s\" (%s)", r->matched, series,
          n->message);
   else

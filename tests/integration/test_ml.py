@@ -342,7 +342,7 @@ def test_maintenance_window_and_reset_requests(tmp_path):
     a maintenance window keeps a level shift of one series from paging while
     the same shift of a twin pages; a reset ends the twin's open incident
     with an OKAY and it learns again; a request without a duration is
-    refused with a log line."""
+    refused with a log line; one matching no series is a warning."""
     os.chmod(str(tmp_path), 0o777)
     sock = str(tmp_path / "sock")
     body = """
@@ -383,6 +383,12 @@ LoadPlugin unixsock
         u.send('PUTNOTIF severity=okay time=%d plugin=ml type=maintenance '
                's:series=^ctl/planned-a/ message="no duration"' % t)
         wait_for(lambda: 'meta data "duration" is missing' in cd.log_text(), 20, "the refusal")
+        # a mistyped series matches nothing: a warning naming a real key
+        u.send('PUTNOTIF severity=okay time=%d plugin=ml type=maintenance '
+               's:series=^ctl/planed-a/ s:duration=2h message="typo"' % t)
+        wait_for(lambda: 'maintenance request for "^ctl/planed-a/" matched none of the 2 series'
+                 in cd.log_text(), 20, "the warning for a request matching nothing")
+        assert 'e.g. "ctl/planned-' in cd.log_text(), cd.log_text()[-2000:]
         # the window is asked for as the man page shows it: echo | socat
         # (with the values' time instead of $(date +%s), as they are older)
         line = ('echo "PUTNOTIF severity=okay time=%d plugin=ml type=maintenance \\\n'
