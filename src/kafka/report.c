@@ -22,6 +22,7 @@
 #include "../kml_str.h"
 #include "lag.h"
 #include "ordering.h"
+#include "partlist.h"
 #include "rebalance.h"
 #include "status.h"
 #include <librdkafka/rdkafka.h>
@@ -372,19 +373,42 @@ static void close_gone_broker(const char *key, void *value, void *ud) {
   e->sink->event(&ev, e->sink->ud);
 }
 
-static void cluster_events(const emit_t *e, int urp, int offline,
-                           const lost_t *unsync, int n_unsync) {
+/* How many partitions a message names before "and N more". */
+#define NAMES_SHOWN 4
+
+/* "<prefix>: a-1, a-2 and 3 more" into msg: the names last, so that a long
+ * prefix cuts only the list, and only between names. */
+static void message_with_names(char *msg, size_t len, const char *prefix,
+                               const kml_partlist_t *names) {
+  int n = snprintf(msg, len, "%s: ", prefix);
+  if (n > 0 && (size_t)n < len)
+    kml_partlist_print(names, msg + n, len - n, NAMES_SHOWN);
+}
+
+static void cluster_events(const emit_t *e, int urp,
+                           const kml_partlist_t *offline, const lost_t *unsync,
+                           int n_unsync) {
   kml_event_t ev = {.plugin_instance = "cluster",
                     .type = "kafka_offline",
                     .type_instance = ""};
-  if (offline > 0)
-    snprintf(ev.message, sizeof(ev.message),
-             "%d partition(s) offline: no leader, no reads or writes", offline);
-  else
+  char prefix[96];
+  if (offline->total > 0) {
+    snprintf(prefix, sizeof(prefix),
+             "%d partition(s) offline (no leader, no reads or writes)",
+             offline->total);
+    message_with_names(ev.message, sizeof(ev.message), prefix, offline);
+  } else
     snprintf(ev.message, sizeof(ev.message), "no partition is offline");
-  ev.meta[ev.n_meta++] = (kml_meta_t){.key = "offline", .number = offline};
+  ev.meta[ev.n_meta++] =
+      (kml_meta_t){.key = "offline", .number = offline->total};
+  if (offline->total > 0) {
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "topics", .text = offline->topics};
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "partition_names", .text = offline->names};
+  }
   transition(e, e->r->alerts, "offline",
-             offline > 0 ? KML_SEV_FAILURE : KML_SEV_OKAY, &ev);
+             offline->total > 0 ? KML_SEV_FAILURE : KML_SEV_OKAY, &ev);
 
   /* The broker out of sync on the most partitions is the likely cause. */
   int worst = -1;
@@ -415,6 +439,8 @@ static void cluster_values(const emit_t *e, const kml_snapshot_t *s,
   int parts = 0, urp = 0, offline = 0, min_isr = 0, not_pref = 0;
   lost_t lost[MAX_COUNTED], unsync[MAX_COUNTED];
   int n_lost = 0, n_unsync = 0;
+  kml_partlist_t offline_names;
+  kml_partlist_clear(&offline_names);
   for (int i = 0; i < s->n_topics; i++) {
     const kml_topic_t *t = &s->topics[i];
     for (int p = 0; p < t->n_parts; p++) {
@@ -422,6 +448,8 @@ static void cluster_values(const emit_t *e, const kml_snapshot_t *s,
       parts++;
       urp += kp->n_isr < kp->n_replicas;
       offline += kp->leader < 0;
+      if (kp->leader < 0)
+        kml_partlist_add(&offline_names, t->name, kp->id);
       min_isr += t->min_isr > 0 && kp->leader >= 0 && kp->n_isr < t->min_isr;
       not_pref += kp->leader >= 0 && kp->n_replicas > 0 &&
                   kp->leader != kp->replicas[0];
@@ -477,7 +505,7 @@ static void cluster_values(const emit_t *e, const kml_snapshot_t *s,
     snprintf(pi, sizeof(pi), "broker-%d", (int)lost[i].id);
     put(e, pi, "kafka_broker_up", "", 0, 0, NULL);
   }
-  cluster_events(e, urp, offline, unsync, n_unsync);
+  cluster_events(e, urp, &offline_names, unsync, n_unsync);
   broker_events(e, s, lost, n_lost);
   kml_map_foreach(e->r->alerts, close_gone_broker, (void *)e);
 }
@@ -583,6 +611,7 @@ typedef struct {
   double lag_s_max;
   int64_t lost_messages;
   int lost_partitions;
+  kml_partlist_t lost;  /* the partitions lost_partitions counts */
   double consumed;      /* sum of the partitions' rates */
   int rate_unknown;     /* some partition has no rate yet */
   double retention_eta; /* min over partitions, NAN none */
@@ -712,6 +741,7 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
   if (o->committed < kp->low) {
     sum->lost_partitions++;
     sum->lost_messages += kp->low - o->committed;
+    kml_partlist_add(&sum->lost, o->topic, o->partition);
   }
   double eta = retention_eta(pm, gm, o->committed, kp->low);
   if (isfinite(eta) &&
@@ -743,12 +773,18 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
                                       .number = (double)sum->lost_messages};
   ev.meta[ev.n_meta++] =
       (kml_meta_t){.key = "partitions", .number = sum->lost_partitions};
-  if (sum->lost_partitions > 0)
-    snprintf(ev.message, sizeof(ev.message),
+  if (sum->lost_partitions > 0) {
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "topics", .text = sum->lost.topics};
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "partition_names", .text = sum->lost.names};
+    char prefix[200];
+    snprintf(prefix, sizeof(prefix),
              "group %.80s lost %lld message(s) to retention on %d "
-             "partition(s): committed offset below the log start",
+             "partition(s), committed offset below the log start",
              g->id, (long long)sum->lost_messages, sum->lost_partitions);
-  else
+    message_with_names(ev.message, sizeof(ev.message), prefix, &sum->lost);
+  } else
     snprintf(ev.message, sizeof(ev.message),
              "group %.80s: committed offsets are within the log again", g->id);
   snprintf(key, sizeof(key), "%s\x1flost", g->id);

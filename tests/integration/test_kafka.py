@@ -149,6 +149,10 @@ def test_commit_below_log_start_is_data_loss():
         assert fail[0]["Severity"] == "FAILURE"
         assert group in fail[0]["message"] and "40" in fail[0]["message"]
         assert float(fail[0]["meta"]["lost_messages"]) == 40
+        # It names what was lost, in the message and in the meta data.
+        assert fail[0]["message"].endswith(": %s-0" % topic), fail[0]["message"]
+        assert fail[0]["meta"]["topics"] == topic
+        assert fail[0]["meta"]["partition_names"] == topic + "-0"
         assert len(fail[0]["message"].encode()) <= 256
 
 

@@ -9,6 +9,7 @@
 /* cmocka needs the three above first */
 #include <cmocka.h>
 
+#include "kafka/partlist.h"
 #include "kafka/report.h"
 #include "kafka/status.h"
 
@@ -116,6 +117,7 @@ typedef struct {
   char id[400];
   kml_severity_t severity;
   char message[256];
+  char meta[800]; /* "key=value;" for each meta data */
 } rec_event_t;
 
 typedef struct {
@@ -143,6 +145,17 @@ static void on_event(const kml_event_t *e, void *ud) {
            e->type_instance);
   x->severity = e->severity;
   snprintf(x->message, sizeof(x->message), "%s", e->message);
+  assert_true(strlen(e->message) < sizeof(e->message));
+  x->meta[0] = '\0';
+  for (int i = 0; i < e->n_meta; i++) {
+    size_t used = strlen(x->meta);
+    if (e->meta[i].text != NULL)
+      snprintf(x->meta + used, sizeof(x->meta) - used, "%s=%s;", e->meta[i].key,
+               e->meta[i].text);
+    else
+      snprintf(x->meta + used, sizeof(x->meta) - used, "%s=%g;", e->meta[i].key,
+               e->meta[i].number);
+  }
 }
 
 static void on_log(int level, const char *msg, void *ud) {
@@ -178,6 +191,15 @@ static int count_events(const rec_t *rec, const char *id, kml_severity_t sev) {
   for (int i = 0; i < rec->n_events; i++)
     n += strcmp(rec->events[i].id, id) == 0 && rec->events[i].severity == sev;
   return n;
+}
+
+/* The last event sent under id with severity sev, NULL when none. */
+static const rec_event_t *last_event(const rec_t *rec, const char *id,
+                                     kml_severity_t sev) {
+  for (int i = rec->n_events - 1; i >= 0; i--)
+    if (strcmp(rec->events[i].id, id) == 0 && rec->events[i].severity == sev)
+      return &rec->events[i];
+  return NULL;
 }
 
 static kml_report_t *report(double sla, int detail) {
@@ -900,6 +922,131 @@ static void group_state_names(void **state) {
   assert_false(kml_group_state_rebalancing(KML_GROUP_STABLE));
 }
 
+/* Offline partitions are named: the first four, then "and N more"; the
+ * meta data lists the topics (for routing) and the kept names. */
+static void offline_partitions_are_named(void **state) {
+  kml_report_t *r = report(0, 0);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  kml_snapshot_t *s = snap(1000);
+  add_broker(s, 1);
+  kml_topic_t *tp = add_topic(s, "orders", 8);
+  for (int p = 0; p < 8; p++)
+    set_part(tp, p, p == 3 || p == 7 ? -1 : 1, 0, 10);
+  run(r, s, rec);
+  const rec_event_t *ev =
+      last_event(rec, "cluster/kafka_offline/", KML_SEV_FAILURE);
+  assert_non_null(ev);
+  assert_string_equal(ev->message, "2 partition(s) offline (no leader, no "
+                                   "reads or writes): orders-3, orders-7");
+  assert_string_equal(ev->meta, "offline=2;topics=orders;"
+                                "partition_names=orders-3, orders-7;");
+  kml_report_destroy(r);
+
+  /* seven offline on two topics */
+  r = report(0, 0);
+  rec->n_events = 0;
+  s = snap(1000);
+  add_broker(s, 1);
+  tp = add_topic(s, "orders", 4);
+  for (int p = 0; p < 4; p++)
+    set_part(tp, p, -1, 0, 10);
+  tp = add_topic(s, "payments", 3);
+  for (int p = 0; p < 3; p++)
+    set_part(tp, p, -1, 0, 10);
+  run(r, s, rec);
+  ev = last_event(rec, "cluster/kafka_offline/", KML_SEV_FAILURE);
+  assert_non_null(ev);
+  assert_string_equal(ev->message,
+                      "7 partition(s) offline (no leader, no reads or "
+                      "writes): orders-0, orders-1, orders-2, orders-3 and 3 "
+                      "more");
+  assert_non_null(strstr(ev->meta, "offline=7;topics=orders, payments;"));
+  kml_report_destroy(r);
+
+  /* names too long for the message: whole names only, within 255 bytes */
+  r = report(0, 0);
+  rec->n_events = 0;
+  s = snap(1000);
+  add_broker(s, 1);
+  char topic[121];
+  for (int k = 0; k < 3; k++) {
+    memset(topic, 'a' + k, sizeof(topic) - 1);
+    topic[sizeof(topic) - 1] = '\0';
+    tp = add_topic(s, topic, 1);
+    set_part(tp, 0, -1, 0, 10);
+  }
+  run(r, s, rec);
+  ev = last_event(rec, "cluster/kafka_offline/", KML_SEV_FAILURE);
+  assert_non_null(ev);
+  char want[256];
+  snprintf(
+      want, sizeof(want),
+      "3 partition(s) offline (no leader, no reads or writes): "
+      "%.120s-0 and 2 more",
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+  assert_string_equal(ev->message, want);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* A group's lost-messages notification names the partitions it lost. */
+static void lost_messages_name_the_partitions(void **state) {
+  kml_report_t *r = report(0, 0);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  for (int i = 0; i < 2; i++) {
+    kml_snapshot_t *s = snap(1000 + 10 * i);
+    add_broker(s, 1);
+    kml_topic_t *tp = add_topic(s, "orders", 3); /* moved by the next add */
+    for (int p = 0; p < 3; p++)
+      set_part(tp, p, 1, i == 1 && p != 1 ? 50 : 0, 100);
+    tp = add_topic(s, "refunds", 1);
+    set_part(tp, 0, 1, i == 1 ? 30 : 0, 100);
+    kml_group_t *g = add_group(s, "billing", KML_GROUP_STABLE, 1);
+    for (int p = 0; p < 3; p++)
+      add_commit(g, "orders", p, 20);
+    add_commit(g, "refunds", 0, 20);
+    run(r, s, rec);
+  }
+  const rec_event_t *ev =
+      last_event(rec, "group-billing/kafka_lost_messages/", KML_SEV_FAILURE);
+  assert_non_null(ev);
+  assert_string_equal(ev->message,
+                      "group billing lost 70 message(s) to retention on 3 "
+                      "partition(s), committed offset below the log start: "
+                      "orders-0, orders-2, refunds-0");
+  assert_string_equal(ev->meta, "group=billing;lost_messages=70;partitions=3;"
+                                "topics=orders, refunds;"
+                                "partition_names=orders-0, orders-2, "
+                                "refunds-0;");
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* The list prints whole names only, as many as fit, and counts the rest. */
+static void partlist_prints_whole_names(void **state) {
+  kml_partlist_t l;
+  kml_partlist_clear(&l);
+  char out[64];
+  assert_int_equal(kml_partlist_print(&l, out, sizeof(out), 4), 0);
+  assert_string_equal(out, "");
+  for (int p = 0; p < 40; p++)
+    kml_partlist_add(&l, p < 30 ? "orders" : "refunds", p);
+  assert_int_equal(l.total, 40);
+  assert_int_equal(l.n_kept, KML_PARTLIST_KEEP);
+  assert_string_equal(l.topics, "orders, refunds");
+  assert_int_equal(kml_partlist_print(&l, out, sizeof(out), 3), 3);
+  assert_string_equal(out, "orders-0, orders-1, orders-2 and 37 more");
+  /* 30 bytes: "orders-0, orders-1 and 38 more" is 30 and needs the NUL */
+  assert_int_equal(kml_partlist_print(&l, out, 30, 3), 1);
+  assert_string_equal(out, "orders-0 and 39 more");
+  assert_int_equal(kml_partlist_print(&l, out, 31, 3), 2);
+  assert_string_equal(out, "orders-0, orders-1 and 38 more");
+  /* not even one name: its start, marked as cut */
+  assert_int_equal(kml_partlist_print(&l, out, 20, 3), 0);
+  assert_string_equal(out, "orde... and 39 more");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(lag_values_of_a_measured_group),
@@ -921,6 +1068,9 @@ int main(void) {
       cmocka_unit_test(group_types_pick_group_values),
       cmocka_unit_test(expiry_counts_from_when_the_group_became_empty),
       cmocka_unit_test(group_state_names),
+      cmocka_unit_test(offline_partitions_are_named),
+      cmocka_unit_test(lost_messages_name_the_partitions),
+      cmocka_unit_test(partlist_prints_whole_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
