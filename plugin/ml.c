@@ -140,7 +140,8 @@ static notification_t notification_for(const value_list_t *vl,
 enum { END_CALM, END_RELEARNED, END_RESET };
 
 static void notify(const value_list_t *vl, const char *ds_name,
-                   const kml_output_t *o, const char *correlated, int end,
+                   const char *destination, const kml_output_t *o,
+                   const char *correlated, int end,
                    const kml_cause_chain_t *chain) {
   notification_t n = notification_for(vl, o->alert);
   char what[160], v[32], e[32], lo[32], hi[32], rare[48];
@@ -168,6 +169,8 @@ static void notify(const value_list_t *vl, const char *ds_name,
               kml_str_rarity(rare, sizeof(rare), o->rate), o->view);
   plugin_notification_meta_add_string(&n, "model", "anomaly");
   plugin_notification_meta_add_string(&n, "data_source", ds_name);
+  if (destination[0] != '\0')
+    plugin_notification_meta_add_string(&n, "destination", destination);
   if (end != END_RESET) {
     plugin_notification_meta_add_double(&n, "value", o->value);
     plugin_notification_meta_add_double(&n, "score", o->score);
@@ -191,13 +194,21 @@ static void notify(const value_list_t *vl, const char *ds_name,
 }
 
 static void notify_forecast(const value_list_t *vl, const char *ds_name,
-                            double threshold, double horizon, const char *label,
+                            const char *destination, double threshold,
+                            double horizon, const char *label,
                             const kml_output_t *o) {
   notification_t n = notification_for(vl, o->fc_alert);
-  char what[200];
-  ssnprintf(what, sizeof(what), "%s%s%s of %s%s%s", vl->type,
+  char series[200], to[KML_PENDING_NAME + 8] = "", what[200];
+  ssnprintf(series, sizeof(series), "%s%s%s of %s%s%s", vl->type,
             vl->type_instance[0] ? " " : "", vl->type_instance, vl->plugin,
             vl->plugin_instance[0] ? " " : "", vl->plugin_instance);
+  /* The destination a series is about (ports' busiest_destination) stays
+   * whole within the bytes the messages give what (120 beside a
+   * ForecastMessage, else 150): the series' name is cut instead. */
+  if (destination[0] != '\0')
+    ssnprintf(to, sizeof(to), " (to %.80s)", destination);
+  int room = (label != NULL ? 120 : 150) - (int)strlen(to);
+  ssnprintf(what, sizeof(what), "%.*s%s", room, series, to);
   if (label != NULL && o->fc_alert == KML_ALERT_FAILURE)
     ssnprintf(n.message, sizeof(n.message), "%.120s: %.60s (%.6g of %.6g)",
               what, label, o->value, threshold);
@@ -226,6 +237,8 @@ static void notify_forecast(const value_list_t *vl, const char *ds_name,
               threshold, o->value);
   plugin_notification_meta_add_string(&n, "model", "forecast");
   plugin_notification_meta_add_string(&n, "data_source", ds_name);
+  if (destination[0] != '\0')
+    plugin_notification_meta_add_string(&n, "destination", destination);
   plugin_notification_meta_add_double(&n, "value", o->value);
   plugin_notification_meta_add_double(&n, "threshold", threshold);
   plugin_notification_meta_add_double(&n, "eta_seconds", o->eta);
@@ -313,6 +326,11 @@ static void defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
     sstrncpy(e.id[i], f[i], sizeof(e.id[i]));
   sstrncpy(e.ds, ds, sizeof(e.ds));
   sstrncpy(e.key, key, sizeof(e.key));
+  char *dest = NULL; /* read here: the value list is gone by the flush */
+  if (vl->meta != NULL &&
+      meta_data_get_string(vl->meta, "destination", &dest) == 0 && dest != NULL)
+    sstrncpy(e.destination, dest, sizeof(e.destination));
+  sfree(dest);
   kml_pending_push(pending, &e);
 }
 
@@ -374,7 +392,8 @@ static void flush_pending(void) {
     kml_pending_t *e = &local[i];
     value_list_t vl = pending_vl(e);
     if (e->kind == KML_PENDING_FORECAST) {
-      notify_forecast(&vl, e->ds, e->threshold, e->horizon, e->label, &e->out);
+      notify_forecast(&vl, e->ds, e->destination, e->threshold, e->horizon,
+                      e->label, &e->out);
       continue;
     }
     char hint[512] = "";
@@ -383,7 +402,7 @@ static void flush_pending(void) {
       off += ssnprintf(hint + off, sizeof(hint) - off, "%s%s (r=%.2f, lag %d)",
                        k ? "; " : "", targets[i].top[k].key,
                        targets[i].top[k].r, targets[i].top[k].lag);
-    notify(&vl, e->ds, &e->out, hint,
+    notify(&vl, e->ds, e->destination, &e->out, hint,
            e->kind == KML_PENDING_RESET ? END_RESET
            : e->out.relearned           ? END_RELEARNED
                                         : END_CALM,

@@ -31,6 +31,10 @@ typedef struct {
   const char *label; /* forecast: the match's ForecastMessage or NULL
                         (points into configuration kept for the plugin's
                         life) */
+  char destination[KML_PENDING_NAME]; /* the value list's "destination"
+                                        meta data (the remote end a series
+                                        such as ports' busiest_destination
+                                        is about), or "" */
   kml_output_t out;
 } kml_pending_t;
 

@@ -108,6 +108,15 @@ def test_ports_forecast_warns_before_the_range_runs_out(netns, tmp_path):
             assert float(warn["meta"]["threshold"]) == 300
             eta = float(warn["meta"]["eta_seconds"])
             assert 0 < eta <= 20 and (300 - at_warning) / RATE > 5, (eta, at_warning)
+            # the busiest destination's warning says which destination
+            dest = wait_for(lambda: [n for n in cd.notifications()
+                                     if n.get("TypeInstance") == "busiest_destination"
+                                     and n["Severity"] == "WARNING"],
+                            60, "the busiest destination's warning")[0]
+            assert dest["meta"]["destination"] == "127.0.0.1:7000", dest
+            assert dest["message"].startswith(
+                "ports_used busiest_destination of ports (to 127.0.0.1:7000): "
+                "ports exhausted in ~"), dest
             # then the range runs out: the client sees EADDRNOTAVAIL after
             # 300 connections, and the plugin counts exactly that
             wait_for(lambda: opened()[1], 150, "the range to run out")
