@@ -33,6 +33,7 @@
 #include "ml/persist.h"
 #include "ml/saver.h"
 #include "ml/series.h"
+#include "ml/shadow.h"
 #include "ml_cause.h"
 #include "ml_multipeers.h"
 #include "oconfig_value.h"
@@ -53,6 +54,8 @@ typedef struct {
   char name[64];
   regex_t re[F_MAX];
   bool has[F_MAX];
+  char *pattern[F_MAX]; /* the regexes' text, for kml_shadow */
+  int order;            /* 1 for the first <Match> block of the config */
   unsigned models;
   bool derived; /* dispatch score/expected/band values */
   kml_model_cfg_t cfg;
@@ -61,6 +64,8 @@ typedef struct {
 
 static match_t **matches;
 static size_t n_matches;
+static int matches_seen; /* <Match> blocks read, disabled ones included */
+_Static_assert(F_MAX == KML_SHADOW_FIELDS, "shadow.h takes the same fields");
 
 /* A <Peers> block: value lists selected by regexes feed the populations
  * of src/ml/peer_groups.c (split by the GroupBy fields); the read
@@ -89,9 +94,11 @@ static uint64_t evicted_seen; /* evictions already reported */
 static void match_free(match_t *m) {
   if (m == NULL)
     return;
-  for (int f = 0; f < F_MAX; f++)
+  for (int f = 0; f < F_MAX; f++) {
     if (m->has[f])
       regfree(&m->re[f]);
+    free(m->pattern[f]);
+  }
   free(m->label);
   free(m);
 }
@@ -923,11 +930,37 @@ static const char *const match_single[] = {
     "ForecastWarmup", "ForecastMessage", "FalseAlarmsPerDay"};
 #define N_MATCH_SINGLE (sizeof(match_single) / sizeof(match_single[0]))
 
+static kml_shadow_sel_t shadow_sel(const match_t *m) {
+  kml_shadow_sel_t s;
+  for (int f = 0; f < F_MAX; f++)
+    s.re[f] = m->has[f] ? m->pattern[f] : NULL;
+  return s;
+}
+
+/* The first matching block wins: a block that an earlier one covers (the
+ * same selectors, or more of them, src/ml/shadow.h) never models a
+ * series. Said once, when the block is read. */
+static void warn_if_shadowed(const match_t *m) {
+  kml_shadow_sel_t later = shadow_sel(m);
+  for (size_t i = 0; i < n_matches; i++) {
+    kml_shadow_sel_t earlier = shadow_sel(matches[i]);
+    if (!kml_shadow_covers(&earlier, &later))
+      continue;
+    WARNING(ML_LOG "<Match \"%s\"> (Match block %d) never models anything: "
+                   "the earlier <Match \"%s\"> (Match block %d) selects "
+                   "every series it selects, and the first matching block "
+                   "wins; put it before that block, or narrow or remove one",
+            m->name, m->order, matches[i]->name, matches[i]->order);
+    return;
+  }
+}
+
 static int config_match(oconfig_item_t *ci) {
   match_t *m = calloc(1, sizeof(*m));
   if (m == NULL)
     return -1;
   m->models = MODEL_ANOMALY;
+  m->order = ++matches_seen;
   m->cfg = kml_model_defaults(); /* horizon 30 min, no threshold */
   int seen[N_MATCH_SINGLE] = {0};
   if (config_block_name(ci, "Match", m->name, sizeof(m->name)) != 0) {
@@ -954,9 +987,16 @@ static int config_match(oconfig_item_t *ci) {
               c->key);
         goto errout;
       }
-    if (field >= 0)
+    if (field >= 0) {
       status = config_regex("Match", m->name, c, &m->re[field], &m->has[field]);
-    else
+      /* config_regex checked that it is one string */
+      if (status == 0 &&
+          (m->pattern[field] = strdup(c->values[0].value.string)) == NULL) {
+        ERROR(ML_LOG "<Match \"%s\"> %s could not be stored: out of memory",
+              m->name, c->key);
+        status = -1;
+      }
+    } else
       status = config_match_option(m, c);
     if (status != 0)
       goto errout;
@@ -976,6 +1016,7 @@ static int config_match(oconfig_item_t *ci) {
     m->cfg.threshold = NAN; /* no forecast alerts without the model */
   /* A forecast is evaluated per value only when someone reads it. */
   m->cfg.want_forecast = (m->models & MODEL_FORECAST) && m->derived;
+  warn_if_shadowed(m);
   match_t **l = realloc(matches, sizeof(*l) * (n_matches + 1));
   if (l == NULL) {
     match_free(m);

@@ -283,6 +283,47 @@ def test_threshold_without_the_forecast_model_is_warned():
         cd.cleanup()
 
 
+def test_shadowed_match_is_warned_naming_the_block_before_it():
+    """`kafka-ml tune` output included after the shipped ml.conf: a <Match>
+    whose selectors an earlier block has too (or more of them) never models
+    a series, since the first matching block wins. One warning names both
+    blocks and their order; a block that only overlaps is not warned."""
+    body = """<Plugin ml>
+  <Match "consumption">
+    Plugin "^kafka$"
+    Type "^kafka_consumed$"
+    Models "anomaly"
+  </Match>
+  <Match "lag-seconds">
+    Plugin "^kafka$"
+    PluginInstance "^group-"
+    Type "^kafka_lag_seconds$"
+  </Match>
+</Plugin>
+<Plugin ml>
+  <Match "tuned-consumed">
+    Plugin "^kafka$"
+    Type "^kafka_consumed$"
+    FalseAlarmsPerDay 0.01
+  </Match>
+  <Match "tuned-lag-seconds">
+    Plugin "^kafka$"
+    Type "^kafka_lag_seconds$"
+  </Match>
+</Plugin>
+"""
+    cd = Collectd(body, plugins=("ml",))
+    try:
+        rc, out = cd.test_once()
+        assert rc == 0 and not errors(out), out
+        warns = [l for l in out.splitlines() if "[warning]" in l and "never models" in l]
+        assert len(warns) == 1, out
+        assert ('<Match "tuned-consumed"> (Match block 3) never models anything: the earlier '
+                '<Match "consumption"> (Match block 1) selects every series it selects' in warns[0]), warns
+    finally:
+        cd.cleanup()
+
+
 def test_state_file_where_it_cannot_be_saved_is_said_at_start(tmp_path):
     """A StateFile in a missing directory is reported at init, not at the
     first save minutes later; a file that does not exist yet is a fresh
