@@ -90,6 +90,9 @@ static double state_interval = 300;
 static double last_save;
 static kml_saver_t *saver;    /* writes the state file off collectd's threads */
 static uint64_t evicted_seen; /* evictions already reported */
+/* collectd knows the ml_* types (ml.types.db): the plugin's own values
+ * (ml_series, DerivedValues) are dispatched only then. */
+static bool own_types_known = true;
 
 static void match_free(match_t *m) {
   if (m == NULL)
@@ -442,7 +445,7 @@ static void feed(const match_t *m, const data_set_t *ds,
       defer_notify(KML_PENDING_FORECAST, vl, ds->ds[i].name, id, m, &out);
     kml_store_release(store, model);
     if (rc == KML_RATE_OK) {
-      if (m->derived)
+      if (m->derived && own_types_known)
         derive(vl, ds->ds[i].name, m, &out);
     } else if (rc == KML_RATE_OLD) {
       DEBUG(ML_LOG "%s: sample not newer than the last one, skipped", id);
@@ -557,6 +560,8 @@ static void report_store(double now) {
                    "MaxSeries %zu reached (least recently updated go first)",
             evicted - evicted_seen, max_series);
   evicted_seen = evicted;
+  if (!own_types_known)
+    return;
   value_list_t vl = VALUE_LIST_INIT;
   value_t v[2] = {{.gauge = (gauge_t)kml_store_size(store)},
                   {.derive = (derive_t)evicted}};
@@ -1275,9 +1280,32 @@ static void restore_state(void) {
        st.dropped);
 }
 
+/* collectd knows the ml_* types only from a TypesDB line that lists
+ * ml.types.db; without it each value the plugin dispatches would be refused
+ * with its own "Dataset not found" line. One error says what to add; the
+ * models still run and notify (notifications need no type of the plugin's
+ * own). */
+static bool types_known(void) {
+  static const char *const types[] = {"ml_series", "ml_score",    "ml_expected",
+                                      "ml_band",   "ml_forecast", "ml_eta"};
+  for (size_t i = 0; i < STATIC_ARRAY_SIZE(types); i++)
+    if (plugin_get_ds(types[i]) == NULL) {
+      ERROR(ML_LOG "collectd does not know the type %s: its TypesDB line "
+                   "does not list ml.types.db. Add it, e.g. TypesDB "
+                   "\"/usr/share/collectd/types.db\" \"%s\" \"%s\" (a "
+                   "TypesDB line replaces collectd's default list). Models "
+                   "run and notify; the plugin's own values (ml_series, "
+                   "DerivedValues) are not dispatched until then.",
+            types[i], KML_PKG_TYPES_DB, KML_ML_TYPES_DB);
+      return false;
+    }
+  return true;
+}
+
 static int ml_init(void) {
   if (store != NULL)
     return 0;
+  own_types_known = types_known();
   store =
       kml_store_new(max_series, sizeof(kml_model_t), model_init_cb, NULL, NULL);
   pending = kml_pending_new(PENDING_MAX);

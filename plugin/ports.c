@@ -212,11 +212,34 @@ static int ports_config(oconfig_item_t *ci) {
   return 0; /* the daemon and the other plugins keep running */
 }
 
+/* collectd knows the ports_* types only from a TypesDB line that lists
+ * kafka.types.db (which holds them); without it each value of each read
+ * would be refused with its own "Dataset not found" line. One error says
+ * what to add instead. */
+static bool types_known(void) {
+  static const char *const types[] = {"ports_range", "ports_used",
+                                      "ports_time_wait"};
+  for (size_t i = 0; i < STATIC_ARRAY_SIZE(types); i++)
+    if (plugin_get_ds(types[i]) == NULL) {
+      ERROR(PORTS_LOG "collectd does not know the type %s: its TypesDB line "
+                      "does not list kafka.types.db (which holds the ports_* "
+                      "types). Add it, e.g. TypesDB "
+                      "\"/usr/share/collectd/types.db\" \"%s\" (a TypesDB "
+                      "line replaces collectd's default list). Nothing is "
+                      "read until then.",
+            types[i], KML_PKG_TYPES_DB);
+      return false;
+    }
+  return true;
+}
+
 static int ports_init(void) {
   if (config_failed) {
     ERROR(PORTS_LOG "disabled because of the error above");
     return 0;
   }
+  if (!types_known())
+    return 0; /* the daemon and the other plugins keep running */
   return plugin_register_read("ports", ports_read);
 }
 

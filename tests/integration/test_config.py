@@ -4,7 +4,7 @@ the option and the block; nothing is rounded, truncated or guessed."""
 import os
 import re
 
-from harness import Collectd, bootstrap
+from harness import SRC, Collectd, bootstrap
 
 # (option line, what the error line must also say); one <Cluster> each
 CLUSTER_CASES = [
@@ -225,6 +225,53 @@ def test_types_db_without_kafka_types_is_one_error():
         assert "does not know the type kafka_up" in mine[0] and "TypesDB" in mine[0], mine
         assert "Dataset not found" not in out, out
         assert not cd.identifiers("notypes")
+    finally:
+        cd.cleanup()
+
+
+def types_db_only(cd, *files):
+    """Replace the harness's TypesDB line of cd's config by one listing
+    collectd's types.db and the given files of collectd.conf.d."""
+    with open(cd.conf) as f:
+        conf = f.read()
+    line = " ".join(['TypesDB "/usr/share/collectd/types.db"'] +
+                    ['"%s"' % os.path.join(SRC, "collectd.conf.d", n) for n in files])
+    conf = re.sub(r"(?m)^TypesDB .*$", line, conf)
+    with open(cd.conf, "w") as f:
+        f.write(conf)
+
+
+def test_types_db_without_ml_types_is_one_error():
+    """The ml plugin without ml.types.db in TypesDB: one error naming the
+    line to add instead of a "Dataset not found" line per value it
+    dispatches (ml_series each read, DerivedValues); the models run."""
+    cd = Collectd('<Plugin ml>\n  <Match "m">\n    Plugin "^load$"\n    DerivedValues true\n'
+                  '  </Match>\n</Plugin>\n', plugins=("ml",))
+    try:
+        types_db_only(cd, "kafka.types.db")
+        rc, out = cd.test_once()
+        assert rc == 0, out
+        mine = [l for l in errors(out) if "ml.types.db" in l]
+        assert len(mine) == 1 and len(errors(out)) == 1, out
+        assert "ml plugin: collectd does not know the type ml_series" in mine[0], mine
+        assert 'TypesDB "/usr/share/collectd/types.db"' in mine[0], mine
+        assert "Dataset not found" not in out, out
+    finally:
+        cd.cleanup()
+
+
+def test_types_db_without_ports_types_is_one_error():
+    """The ports plugin's types are in kafka.types.db: without it in
+    TypesDB, one error naming the line to add; nothing is read."""
+    cd = Collectd("<Plugin ports>\n  PerAddress true\n</Plugin>\n", plugins=("ports",))
+    try:
+        types_db_only(cd, "ml.types.db")
+        rc, out = cd.test_once()
+        assert rc == 0, out
+        mine = [l for l in errors(out) if "kafka.types.db" in l]
+        assert len(mine) == 1 and len(errors(out)) == 1, out
+        assert "ports plugin: collectd does not know the type ports_range" in mine[0], mine
+        assert "Dataset not found" not in out, out
     finally:
         cd.cleanup()
 
