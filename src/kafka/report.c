@@ -619,11 +619,9 @@ typedef struct {
   int partitions; /* with a commit */
   int unmeasured; /* of those, partitions whose numbers are unknown */
   kml_ordering_acc_t ordering; /* lag in seconds per topic */
-  int stalled;                 /* partitions whose status is STALL or STOP */
+  kml_partlist_t stalled;      /* partitions whose status is STALL or STOP */
   int64_t stalled_lag;         /* their lag in messages */
   double still_s; /* of those, the shortest time without a commit seen */
-  char stalled_names[400]; /* the first of them, "topic-p, topic-p" */
-  int n_named;             /* how many stalled_names holds */
 } group_sum_t;
 
 static void gpart_key(char *out, size_t len, const char *group,
@@ -645,40 +643,14 @@ static double retention_eta(const part_mem_t *pm, const gpart_mem_t *gm,
   return (double)(committed - low) / closing;
 }
 
-/* Count a stalled partition, keep its name while the list has room (the
- * notification names the first few) and the shortest stall. */
+/* Count a stalled partition (the notification names the first few) and
+ * keep the shortest stall. */
 static void note_stalled(group_sum_t *sum, const kml_group_offset_t *o,
                          int64_t lag, double still_s) {
-  sum->stalled++;
+  kml_partlist_add(&sum->stalled, o->topic, o->partition);
   sum->stalled_lag += lag;
-  if (sum->stalled == 1 || still_s < sum->still_s)
+  if (sum->stalled.total == 1 || still_s < sum->still_s)
     sum->still_s = still_s;
-  size_t used = strlen(sum->stalled_names);
-  char name[80];
-  snprintf(name, sizeof(name), "%s%.60s-%d", used > 0 ? ", " : "", o->topic,
-           (int)o->partition);
-  if (used + strlen(name) < sizeof(sum->stalled_names)) {
-    memcpy(sum->stalled_names + used, name, strlen(name) + 1);
-    sum->n_named++;
-  }
-}
-
-/* The first three names of sum's list and how many more: "a-1, a-2, b-0
- * and 4 more". */
-static void stalled_str(char *out, size_t len, const group_sum_t *sum) {
-  const char *names = sum->stalled_names, *p = names, *cut = NULL;
-  int k = 0; /* topic names hold no ", " (Kafka allows [a-zA-Z0-9._-]) */
-  while (cut == NULL && (p = strstr(p, ", ")) != NULL) {
-    if (++k == 3)
-      cut = p;
-    p += 2;
-  }
-  int n = (int)(cut != NULL ? (size_t)(cut - names) : strlen(names));
-  int shown = sum->n_named < 3 ? sum->n_named : 3;
-  if (sum->stalled > shown)
-    snprintf(out, len, "%.*s and %d more", n, names, sum->stalled - shown);
-  else
-    snprintf(out, len, "%.*s", n, names);
 }
 
 static void group_partition(const emit_t *e, const kml_snapshot_t *s,
@@ -835,28 +807,27 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
   ev.meta[ev.n_meta++] =
       (kml_meta_t){.key = "lag", .number = (double)sum->lag_total};
   if (stalled) {
-    char span[32], names[200];
+    char span[32], prefix[200];
     kml_str_duration(span, sizeof(span), sum->still_s);
-    stalled_str(names, sizeof(names), sum);
     ev.meta[ev.n_meta++] =
-        (kml_meta_t){.key = "stalled_partitions", .number = sum->stalled};
+        (kml_meta_t){.key = "stalled_partitions", .number = sum->stalled.total};
     ev.meta[ev.n_meta++] =
         (kml_meta_t){.key = "partitions", .number = sum->partitions};
     ev.meta[ev.n_meta++] =
-        (kml_meta_t){.key = "stalled", .text = sum->stalled_names};
+        (kml_meta_t){.key = "stalled", .text = sum->stalled.names};
+    ev.meta[ev.n_meta++] =
+        (kml_meta_t){.key = "topics", .text = sum->stalled.topics};
     ev.meta[ev.n_meta++] =
         (kml_meta_t){.key = "still_seconds", .number = sum->still_s};
-    /* the names last: a long group id or list cuts only the list */
-    int n = snprintf(
-        ev.message, sizeof(ev.message),
-        "group %.60s %s: %d of %d partition(s) without a commit "
-        "for %s, %lld messages behind: ",
-        g->id,
-        sum->status == KML_STATUS_STOP ? "stopped (no members)"
-                                       : "stalled (members present)",
-        sum->stalled, sum->partitions, span, (long long)sum->stalled_lag);
-    if (n > 0 && (size_t)n < sizeof(ev.message))
-      kml_strlcpy(ev.message + n, names, sizeof(ev.message) - n);
+    snprintf(prefix, sizeof(prefix),
+             "group %.60s %s: %d of %d partition(s) without a commit "
+             "for %s, %lld messages behind",
+             g->id,
+             sum->status == KML_STATUS_STOP ? "stopped (no members)"
+                                            : "stalled (members present)",
+             sum->stalled.total, sum->partitions, span,
+             (long long)sum->stalled_lag);
+    message_with_names(ev.message, sizeof(ev.message), prefix, &sum->stalled);
   } else
     snprintf(ev.message, sizeof(ev.message), "group %.80s is consuming again",
              g->id);
