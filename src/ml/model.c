@@ -39,6 +39,7 @@ long kml_model_warmup_values(const kml_model_cfg_t *cfg, double interval) {
 void kml_model_init(kml_model_t *m) {
   memset(m, 0, sizeof(*m));
   m->version = KML_MODEL_VERSION;
+  m->flags = KML_MODEL_SIGNS;
   kml_detector_init(&m->det);
   kml_tail_init(&m->tail);
   kml_forecast_init(&m->fc);
@@ -223,7 +224,7 @@ const char *kml_model_check(const kml_model_t *m) {
   const char *why;
   if (m->version != KML_MODEL_VERSION)
     return "wrong version";
-  if (m->flags != 0)
+  if (m->flags & ~(KML_MODEL_SIGNS | KML_MODEL_NEGATIVE))
     return "unknown flags";
   if (m->win_n > KML_MODEL_WINDOW || m->win_head >= KML_MODEL_WINDOW)
     return "window index";
@@ -270,6 +271,16 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   out->time = t;
   out->value = x;
   int learned = anomaly(m, cfg, t, x, out);
+  /* A band reaching below 0 for a gauge never seen below 0 (lag, counts)
+   * expects values the series has never had: its lower bound is 0 until a
+   * negative value is seen. Only what is shown changes; the scores and
+   * alerts never read the band. */
+  if (kind == KML_DS_GAUGE && x < 0)
+    m->flags |= KML_MODEL_NEGATIVE;
+  if (kind == KML_DS_GAUGE &&
+      (m->flags & (KML_MODEL_SIGNS | KML_MODEL_NEGATIVE)) == KML_MODEL_SIGNS &&
+      out->lower < 0)
+    out->lower = 0;
 
   /* Forecast: errors are measured one horizon ahead (forecast.h). */
   kml_forecast_cfg_t fcfg = cfg->forecast;

@@ -33,7 +33,7 @@ typedef struct {
 
 typedef struct {
   uint32_t version; /* KML_MODEL_VERSION; state files check it */
-  uint32_t flags;
+  uint32_t flags;   /* KML_MODEL_SIGNS, KML_MODEL_NEGATIVE */
   kml_rate_t rate;
   uint64_t n; /* values modeled */
   kml_detector_t det;
@@ -51,6 +51,13 @@ typedef struct {
 
 #define KML_MODEL_VERSION 9u
 
+/* flags: the sign of every value since the model was made is known (a
+ * model restored from a state file written before signs were recorded
+ * lacks it); and a gauge value below 0 was seen. While a gauge's values
+ * were all >= 0 the band's lower bound is not below 0 (kml_output_t). */
+#define KML_MODEL_SIGNS 1u
+#define KML_MODEL_NEGATIVE 2u
+
 typedef struct {
   double time;      /* sample time */
   double value;     /* model input after rate conversion */
@@ -66,8 +73,9 @@ typedef struct {
                        1 day) */
   double surprise;  /* bits of surprise of the rarest view (-1 none) */
   const char *view; /* which view was most surprised ("level", ...) */
-  double expected, lower, upper;
-  int alert_changed; /* 1 when the alert state changed: notify */
+  double expected, lower, upper; /* the band: lower is at least 0 for a
+                                    gauge whose values were all >= 0 */
+  int alert_changed;             /* 1 when the alert state changed: notify */
   int relearned; /* 1 when this OKAY ends an alert by accepting a new level */
   kml_alert_state_t alert; /* alert state after this value */
   double evidence;         /* -log10(rate / budget) at the incident's worst */

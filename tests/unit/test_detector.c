@@ -386,6 +386,47 @@ static void nan_input_leaves_state_untouched(void **state) {
   assert_memory_equal(&m, &copy, sizeof(m));
 }
 
+/* ml_band of a gauge that is never below 0 (lag): the lower bound stops
+ * at 0; once a value below 0 is seen, or for a rate (DERIVE), it is the
+ * band as computed. A model from an older state file (no sign record)
+ * keeps the band as computed too. */
+static void band_of_a_non_negative_gauge_stops_at_zero(void **state) {
+  (void)state;
+  kml_model_cfg_t cfg = kml_model_defaults();
+  kml_model_t *m = calloc(4, sizeof(*m));
+  kml_output_t o[4];
+  int below[4] = {0}, zero[4] = {0};
+  kml_model_init(&m[0]);
+  kml_model_init(&m[1]);
+  kml_model_init(&m[2]);
+  kml_model_init(&m[3]);
+  m[3].flags = 0; /* restored from a state file without signs */
+  double total = 0;
+  for (int i = 0; i < 400; i++) {
+    double x = (i % 5 == 0) ? 40 : (i % 3); /* 0..2, bursts of 40 */
+    double t = T0 + i * STEP;
+    kml_model_update(&m[0], &cfg, KML_DS_GAUGE, t, x, &o[0]);
+    /* the same shape, once below 0 */
+    kml_model_update(&m[1], &cfg, KML_DS_GAUGE, t, i == 10 ? -1 : x, &o[1]);
+    total += x; /* a counter whose rate has the same shape */
+    kml_model_update(&m[2], &cfg, KML_DS_DERIVE, t, total, &o[2]);
+    kml_model_update(&m[3], &cfg, KML_DS_GAUGE, t, x, &o[3]);
+    for (int k = 0; k < 4; k++) {
+      below[k] += o[k].lower < 0;
+      zero[k] += o[k].lower == 0;
+    }
+  }
+  assert_int_equal(below[0], 0);
+  assert_true(zero[0] > 100); /* the band did reach below 0: clamped */
+  assert_true(below[1] > 100);
+  assert_true(below[2] > 100);
+  assert_true(below[3] > 100);
+  assert_null(kml_model_check(&m[0]));
+  assert_null(kml_model_check(&m[1]));
+  assert_null(kml_model_check(&m[3]));
+  free(m);
+}
+
 static void state_fits_the_budget(void **state) {
   /* at most the 1,416 bytes per series of the budget */
   assert_true(sizeof(kml_model_t) <= 1416);
@@ -406,6 +447,7 @@ int main(void) {
       cmocka_unit_test(maintenance_window_keeps_a_planned_change_quiet),
       cmocka_unit_test(reset_forgets_and_reports_an_open_incident),
       cmocka_unit_test(restored_state_meeting_a_reset_series_fires_once),
+      cmocka_unit_test(band_of_a_non_negative_gauge_stops_at_zero),
       cmocka_unit_test(warm_up_is_a_time_at_any_interval),
       cmocka_unit_test(check_finds_a_damaged_state),
       cmocka_unit_test(nan_input_leaves_state_untouched),
