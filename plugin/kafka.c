@@ -17,6 +17,7 @@
 #include "collectd/core/daemon/plugin.h"
 #include "collectd/core/utils/common/common.h"
 
+#include "kafka/arrival.h"
 #include "kafka/collect.h"
 #include "kafka/report.h"
 #include "kafka/sample.h"
@@ -51,8 +52,11 @@ typedef struct {
                                  sampled (has_include set when given) */
   int schema_records, schema_bytes;
   double schema_learn;
-  kml_sample_t *sampler; /* NULL without SchemaTopics */
-  int status_window;     /* collections for STALL/STOP/WARN */
+  kml_sample_t *sampler;  /* NULL without SchemaTopics */
+  kml_arrival_t *arrival; /* dates messages older than the lag history */
+  double deadline_ms;     /* this read's end (kml_clock_mono_ms) */
+  int arrival_broken;     /* its consumer could not be made: said once */
+  int status_window;      /* collections for STALL/STOP/WARN */
   kml_client_t *client;
   kml_report_t *report; /* memory across reads: rates, states, events */
   double tail_s;        /* what report and dispatch took at the last read */
@@ -66,6 +70,7 @@ static void cluster_free(void *p) {
   if (c == NULL)
     return;
   kml_sample_destroy(c->sampler); /* before its client */
+  kml_arrival_destroy(c->arrival);
   kml_client_destroy(c->client);
   kml_report_destroy(c->report);
   for (size_t i = 0; i < 2 * c->n_props; i++)
@@ -173,6 +178,22 @@ static void report_log(int level, const char *msg, void *ud) {
   }
 }
 
+/* Sink for src/kafka/report: the arrival of records older than the lag
+ * history, read within what is left of this read's Timeout. */
+static void report_arrivals(kml_arrival_req_t *reqs, int n, void *ud) {
+  cluster_t *c = ud;
+  char err[512];
+  if (kml_arrival_fetch(c->arrival, reqs, n, c->deadline_ms, err, sizeof(err)) <
+          0 &&
+      !c->arrival_broken) {
+    c->arrival_broken = 1;
+    WARNING(KAFKA_LOG "cluster %s: messages waiting since before the start "
+                      "cannot be dated (%s): their lag in seconds counts "
+                      "from the first collection",
+            c->name, err);
+  }
+}
+
 /* The collection's share of Timeout: the whole read callback (collection,
  * report, dispatch) must fit in it, so the time report and dispatch took
  * last time, doubled, is set aside (at least 20 ms, at most a quarter). */
@@ -201,9 +222,11 @@ static int kafka_read(user_data_t *ud) {
     return -1;
   }
   double t1 = kml_clock_mono();
+  c->deadline_ms = (t0 + c->timeout) * 1000;
   kml_report_sink_t sink = {.value = emit_value,
                             .event = emit_notification,
                             .log = report_log,
+                            .arrivals = c->arrival ? report_arrivals : NULL,
                             .ud = c};
   kml_report_run(c->report, s, &sink);
   if (c->sampler != NULL) { /* in what is left of Timeout */
@@ -636,7 +659,9 @@ static int kafka_init(void) {
                                           .records = c->schema_records,
                                           .bytes = c->schema_bytes,
                                           .learn = c->schema_learn});
-    if (c->client == NULL || c->report == NULL ||
+    if (c->client != NULL)
+      c->arrival = kml_arrival_new(c->client);
+    if (c->client == NULL || c->report == NULL || c->arrival == NULL ||
         (c->schema_topics.has_include && c->sampler == NULL)) {
       ERROR(KAFKA_LOG "cluster %s disabled: %s", c->name,
             c->client ? "out of memory" : err);

@@ -43,6 +43,8 @@ typedef struct {
   double in_rate;       /* messages/s over the last interval; NAN unknown */
   double retention;     /* smoothed log-start advance, messages/s; NAN */
   double retention_t;   /* when retention was last updated */
+  int64_t undated;      /* an offset Kafka could not date: not asked again;
+                           -1 none */
 } part_mem_t;
 
 typedef struct {
@@ -82,11 +84,13 @@ struct kml_report {
   int ok_streak;    /* consecutive successful collections */
   int fail_streak;  /* consecutive failed collections */
   int64_t errors_total;
-  kml_map_t *parts;   /* "<topic>\x1f<partition>" */
-  kml_map_t *groups;  /* "<group>" */
-  kml_map_t *gparts;  /* "<group>\x1f<topic>\x1f<partition>" */
-  kml_map_t *galerts; /* "<group>\x1f<kind>" */
-  kml_map_t *alerts;  /* cluster and broker alerts */
+  kml_map_t *parts;      /* "<topic>\x1f<partition>" */
+  kml_map_t *groups;     /* "<group>" */
+  kml_map_t *gparts;     /* "<group>\x1f<topic>\x1f<partition>" */
+  kml_map_t *galerts;    /* "<group>\x1f<kind>" */
+  kml_map_t *alerts;     /* cluster and broker alerts */
+  int arrival_causes[8]; /* why arrivals could not be read, each logged */
+  int n_arrival_causes;  /* once */
 };
 
 unsigned kml_report_detail_bit(const char *type) {
@@ -521,8 +525,10 @@ static part_mem_t *observe_partition(const emit_t *e, const char *topic,
   part_mem_t *m = kml_map_get(e->r->parts, key, e->r->round, &created);
   if (m == NULL)
     return NULL;
-  if (created)
+  if (created) {
     m->retention = NAN;
+    m->undated = -1;
+  }
   kml_lag_observe(&m->ring, e->now, kp->high);
   m->in_rate = rate_of(&m->high, e->now, kp->high);
   double adv = rate_of(&m->low, e->now, kp->low);
@@ -1127,6 +1133,100 @@ static void groups_all(const emit_t *e, const kml_snapshot_t *s) {
   kml_map_destroy(unmeasured);
 }
 
+/* -------------------------------------------------------------- arrivals */
+
+/* One log line per cause (rd_kafka_resp_err_t; 0: not answered in time)
+ * for the life of the report: a down broker or a deleted topic must not
+ * say it at every collection. */
+static void arrival_log(const emit_t *e, const kml_arrival_req_t *q) {
+  kml_report_t *r = e->r;
+  for (int i = 0; i < r->n_arrival_causes; i++)
+    if (r->arrival_causes[i] == q->err)
+      return;
+  if (r->n_arrival_causes ==
+      (int)(sizeof(r->arrival_causes) / sizeof(r->arrival_causes[0])))
+    return;
+  r->arrival_causes[r->n_arrival_causes++] = q->err;
+  if (e->sink->log == NULL)
+    return;
+  char msg[700];
+  snprintf(msg, sizeof(msg),
+           "lag in seconds: the arrival of offset %lld of %.200s partition "
+           "%d could not be read (%s): messages older than the plugin's "
+           "first collection count from it, a lower bound%s (said once per "
+           "cause)",
+           (long long)q->offset, q->topic, (int)q->partition,
+           q->err ? rd_kafka_err2str((rd_kafka_resp_err_t)q->err)
+                  : "no answer within the read's Timeout",
+           q->result == KML_ARRIVAL_PENDING ? "; asked again next time" : "");
+  e->sink->log(q->result == KML_ARRIVAL_PENDING ? 6 : 4, msg, e->sink->ud);
+}
+
+/* The record's answer, into its partition's ring. */
+static void arrival_take(const emit_t *e, const kml_snapshot_t *s,
+                         const kml_arrival_req_t *q) {
+  char key[600];
+  part_key(key, sizeof(key), q->topic, q->partition);
+  part_mem_t *pm = kml_map_find(e->r->parts, key);
+  if (pm == NULL)
+    return;
+  if (q->result == KML_ARRIVAL_FOUND) {
+    const kml_topic_t *t = kml_snapshot_topic(s, q->topic);
+    double retention =
+        t != NULL && t->retention_ms > 0 ? t->retention_ms / 1000.0 : -1;
+    double ts = kml_lag_clamp_arrival(q->ts, e->now, retention);
+    if (isfinite(ts)) {
+      kml_lag_seed(&pm->ring, q->offset, ts);
+      return;
+    }
+    pm->undated = q->offset; /* a record without a timestamp */
+    return;
+  }
+  if (q->result == KML_ARRIVAL_NONE)
+    pm->undated = q->offset;
+  arrival_log(e, q);
+}
+
+/* Messages older than the rings: each measured group partition whose
+ * oldest unconsumed message (max(committed, log start), as
+ * group_partition() dates it) predates its ring's first mark is asked for,
+ * once per partition and offset and within the plan's budget, before any
+ * lag in seconds is computed; the answers seed the rings. */
+static void arrivals(const emit_t *e, const kml_snapshot_t *s) {
+  if (e->sink->arrivals == NULL)
+    return;
+  kml_arrival_plan_t *plan = malloc(sizeof(*plan));
+  if (plan == NULL)
+    return;
+  kml_arrival_plan_init(plan, KML_ARRIVAL_MAX);
+  char key[600];
+  for (int i = 0; i < s->n_groups; i++) {
+    const kml_group_t *g = &s->groups[i];
+    if (!(g->measured & KML_GROUP_OFFSETS))
+      continue;
+    for (int k = 0; k < g->n_offsets; k++) {
+      const kml_group_offset_t *o = &g->offsets[k];
+      const kml_topic_t *t = kml_snapshot_topic(s, o->topic);
+      const kml_partition_t *kp =
+          t ? kml_topic_partition(t, o->partition) : NULL;
+      if (kp == NULL || kp->leader < 0 || o->committed < 0 || kp->low < 0 ||
+          kp->high < 0)
+        continue; /* not measured, or nobody to ask */
+      int64_t from = o->committed < kp->low ? kp->low : o->committed;
+      part_key(key, sizeof(key), o->topic, o->partition);
+      const part_mem_t *pm = kml_map_find(e->r->parts, key);
+      if (pm != NULL && pm->undated != from &&
+          kml_lag_wants_arrival(&pm->ring, from))
+        kml_arrival_plan_add(plan, t->name, o->partition, from, kp->high);
+    }
+  }
+  if (plan->n > 0)
+    e->sink->arrivals(plan->reqs, plan->n, e->sink->ud);
+  for (int i = 0; i < plan->n; i++)
+    arrival_take(e, s, &plan->reqs[i]);
+  free(plan);
+}
+
 /* ------------------------------------------------------------------- run */
 
 /* Keys "<topic>\x1f<partition>" of a topic listed with an error and no
@@ -1177,8 +1277,10 @@ void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
   free(bs);
   put(&e, "cluster", "kafka_unmeasured", "partitions",
       count_unmeasured_partitions(s), 0, NULL);
-  if (s->complete & KML_STEP_GROUP_LIST || s->n_groups > 0)
+  if (s->complete & KML_STEP_GROUP_LIST || s->n_groups > 0) {
+    arrivals(&e, s);
     groups_all(&e, s);
+  }
   /* The metadata names every partition: forget those that are gone, but not
    * those of a topic the metadata could not describe this time. */
   kml_map_sweep_keep(r->parts, r->round, keep_topic, (void *)s);

@@ -8,6 +8,7 @@
 #ifndef KML_KAFKA_REPORT_H
 #define KML_KAFKA_REPORT_H
 
+#include "arrival_plan.h"
 #include "snapshot.h"
 
 typedef struct {
@@ -48,6 +49,13 @@ typedef struct {
   void (*event)(const kml_event_t *e, void *ud);
   /* A log line (level 3 error, 4 warning, 6 info), once per change. */
   void (*log)(int level, const char *msg, void *ud);
+  /* Optional: answer the n requests (arrival_plan.h) before returning,
+   * within the read's time (arrival.h does). The report asks, before it
+   * computes lag in seconds, for the timestamps of the oldest unconsumed
+   * messages that predate its history, once per partition and offset.
+   * NULL: those messages are dated at the first collection (a lower
+   * bound). */
+  void (*arrivals)(kml_arrival_req_t *reqs, int n, void *ud);
   void *ud;
 } kml_report_sink_t;
 

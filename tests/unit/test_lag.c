@@ -1,6 +1,7 @@
 /* Unit tests for src/kafka/lag.c with a fake clock: idle gaps from seconds
  * to days before a burst, steady traffic, stopped consumers, unknown marks,
- * truncation and a ring that has thinned. */
+ * truncation, a ring that has thinned, and arrivals learnt from Kafka
+ * seeding the ring. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +170,104 @@ static void wall_clock_stepping_back_keeps_order(void **state) {
   assert_true(r.first[1] >= r.last[0]);
 }
 
+/* The ring's entries are ordered by mark and by time. */
+static void assert_ordered(const kml_lag_ring_t *r) {
+  for (int i = 1; i < r->n; i++) {
+    assert_true(r->high[i] > r->high[i - 1]);
+    assert_true(r->first[i] >= r->last[i - 1]);
+  }
+  for (int i = 0; i < r->n; i++)
+    assert_true(r->first[i] <= r->last[i]);
+}
+
+static void seeded_arrival_dates_messages_older_than_the_ring(void **state) {
+  kml_lag_ring_t r;
+  memset(&r, 0, sizeof(r));
+  /* Plugin starts at 10000 with 14,000 messages waiting; the consumer
+   * committed offset 1000, which arrived 600 s before the start. */
+  kml_lag_observe(&r, 10000, 15000);
+  assert_true(kml_lag_wants_arrival(&r, 1000));
+  assert_true(kml_lag_seconds(&r, 1000, 10000) == 0); /* the lower bound */
+  kml_lag_seed(&r, 1000, 9400);
+  assert_ordered(&r);
+  assert_false(kml_lag_wants_arrival(&r, 1000)); /* asked once */
+  assert_true(fabs(kml_lag_seconds(&r, 1000, 10010) - 610) < 1e-6);
+  /* another group between the seed and the ring's start: interpolated
+   * for now, but it is still asked for */
+  assert_true(kml_lag_wants_arrival(&r, 8000));
+  kml_lag_seed(&r, 8000, 9800);
+  assert_ordered(&r);
+  assert_true(fabs(kml_lag_seconds(&r, 8000, 10010) - 210) < 1e-6);
+  assert_true(fabs(kml_lag_seconds(&r, 1000, 10010) - 610) < 1e-6);
+  /* observations go on as before */
+  kml_lag_observe(&r, 10010, 15100);
+  assert_ordered(&r);
+  assert_true(fabs(kml_lag_seconds(&r, 1000, 10020) - 620) < 1e-6);
+}
+
+static void caught_up_past_the_ring_start_needs_nothing(void **state) {
+  kml_lag_ring_t r;
+  memset(&r, 0, sizeof(r));
+  assert_false(kml_lag_wants_arrival(&r, 5)); /* empty ring */
+  kml_lag_observe(&r, 100, 50);
+  kml_lag_observe(&r, 110, 80);
+  assert_false(kml_lag_wants_arrival(&r, 50));
+  assert_false(kml_lag_wants_arrival(&r, 60));
+  assert_false(kml_lag_wants_arrival(&r, -1));
+  assert_true(kml_lag_wants_arrival(&r, 49));
+  /* a seed past the first observed mark is ignored */
+  kml_lag_seed(&r, 60, 50);
+  assert_int_equal(r.n, 2);
+  /* the message right before the first mark: that entry is dated */
+  kml_lag_seed(&r, 49, 70);
+  assert_int_equal(r.n, 2);
+  assert_true(r.first[0] == 70 && r.last[0] == 100);
+  assert_false(kml_lag_wants_arrival(&r, 49));
+  assert_true(fabs(kml_lag_seconds(&r, 49, 120) - 50) < 1e-6);
+}
+
+static void seeds_keep_the_ring_ordered(void **state) {
+  kml_lag_ring_t r;
+  memset(&r, 0, sizeof(r));
+  kml_lag_observe(&r, 1000, 500);
+  /* a record dated after the ring's start (skewed CreateTime) cannot
+   * have arrived after the mark past it was seen */
+  kml_lag_seed(&r, 100, 5000);
+  assert_ordered(&r);
+  assert_true(r.first[0] == 1000);
+  /* out-of-order CreateTimes: the later offset is dated no earlier */
+  kml_lag_seed(&r, 300, 900);
+  kml_lag_seed(&r, 200, 950);
+  assert_ordered(&r);
+  assert_int_equal(r.n, 4);
+  assert_true(kml_lag_seconds(&r, 200, 1000) <= kml_lag_seconds(&r, 100, 1000));
+  /* a full ring makes room and stays ordered */
+  for (int i = 1; i < 200; i++)
+    kml_lag_observe(&r, 1000 + 10.0 * i, 500 + i);
+  assert_int_equal(r.n >= KML_LAG_RING / 2, 1);
+  while (r.n < KML_LAG_RING)
+    kml_lag_observe(&r, 1000 + 10.0 * (200 + r.n), 1000 + r.n);
+  kml_lag_seed(&r, 50, 800);
+  assert_ordered(&r);
+  assert_true(r.n <= KML_LAG_RING);
+  assert_true(fabs(kml_lag_seconds(&r, 50, 3000) - 2200) < 1e-6);
+  /* a void ring (topic re-created) forgets its first mark too */
+  kml_lag_observe(&r, 9000, 3);
+  assert_false(kml_lag_wants_arrival(&r, 50));
+  assert_true(kml_lag_wants_arrival(&r, 2));
+}
+
+static void record_timestamps_are_clamped(void **state) {
+  double now = 1e9;
+  assert_true(kml_lag_clamp_arrival(now - 600, now, 86400) == now - 600);
+  assert_true(kml_lag_clamp_arrival(now + 3600, now, 86400) == now);
+  assert_true(kml_lag_clamp_arrival(1, now, 86400) == now - 86400);
+  assert_true(kml_lag_clamp_arrival(1, now, -1) == 1); /* no retention */
+  assert_true(isnan(kml_lag_clamp_arrival(-0.001, now, 86400)));
+  assert_true(isnan(kml_lag_clamp_arrival(0, now, 86400)));
+  assert_true(isnan(kml_lag_clamp_arrival(NAN, now, 86400)));
+}
+
 static void lag_in_messages(void **state) {
   assert_int_equal(kml_lag_messages(100, 40), 60);
   assert_int_equal(kml_lag_messages(100, 100), 0);
@@ -190,6 +289,10 @@ int main(void) {
       cmocka_unit_test(thinning_keeps_bounds_and_order),
       cmocka_unit_test(wall_clock_stepping_back_keeps_order),
       cmocka_unit_test(lag_in_messages),
+      cmocka_unit_test(seeded_arrival_dates_messages_older_than_the_ring),
+      cmocka_unit_test(caught_up_past_the_ring_start_needs_nothing),
+      cmocka_unit_test(seeds_keep_the_ring_ordered),
+      cmocka_unit_test(record_timestamps_are_clamped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include "kafka/partlist.h"
 #include "kafka/report.h"
 #include "kafka/status.h"
+#include <librdkafka/rdkafka.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -126,6 +127,13 @@ typedef struct {
   rec_event_t events[256];
   int n_events;
   int logs;
+  /* arrival lookups (the sink's arrivals): how each is answered, what was
+   * asked */
+  kml_arrival_result_t answer; /* PENDING: left unanswered */
+  double written;              /* FOUND: arrival = written + offset */
+  int err;
+  double spacing; /* seconds between offsets (1 when 0) */
+  int calls, asked, last_asked;
 } rec_t;
 
 static void on_value(const kml_value_t *v, void *ud) {
@@ -162,6 +170,37 @@ static void on_log(int level, const char *msg, void *ud) {
   (void)level;
   (void)msg;
   ((rec_t *)ud)->logs++;
+}
+
+/* The sink's arrival lookup: record offset X arrived at written + X. */
+static void on_arrivals(kml_arrival_req_t *reqs, int n, void *ud) {
+  rec_t *r = ud;
+  r->calls++;
+  r->asked += n;
+  r->last_asked = n;
+  assert_true(n <= KML_ARRIVAL_MAX);
+  for (int i = 0; i < n; i++) {
+    assert_true(reqs[i].offset < reqs[i].high);
+    reqs[i].result = r->answer;
+    reqs[i].err = r->err;
+    reqs[i].ts =
+        r->written + (double)reqs[i].offset * (r->spacing ? r->spacing : 1);
+    reqs[i].found = reqs[i].offset;
+  }
+}
+
+/* run() with arrival lookups. */
+static void run_looking_up(kml_report_t *r, kml_snapshot_t *s, rec_t *rec) {
+  rec->n_values = 0;
+  rec->last_asked = 0;
+  kml_report_sink_t sink = {.value = on_value,
+                            .event = on_event,
+                            .log = on_log,
+                            .arrivals = on_arrivals,
+                            .ud = rec};
+  kml_snapshot_sort(s);
+  kml_report_run(r, s, &sink);
+  kml_snapshot_free(s);
 }
 
 /* Run one snapshot through the report; values of this run only. */
@@ -619,6 +658,99 @@ static void burst_after_idle_does_not_break_the_sla(void **state) {
   free(rec);
 }
 
+/* The plugin starts while group g is 10 minutes behind on t-0 (offset
+ * 1000 written at 9400, the first collection at 10000): the first lag in
+ * seconds is 600, not 0, and the SLA warning fires at once. The record is
+ * asked for once; the caught-up partition t-1 never. */
+static void messages_older_than_the_start_are_dated_by_kafka(void **state) {
+  kml_report_t *r = report(300, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  rec->answer = KML_ARRIVAL_FOUND;
+  rec->spacing = 0.05;
+  rec->written = 9400 - 50; /* offset 1000 arrived at 9400, 8000 at 9750 */
+  run_looking_up(r, simple(10000, 15000, 30, 1000, 30, 1), rec);
+  assert_int_equal(rec->calls, 1);
+  assert_int_equal(rec->asked, 1);
+  assert_true(val(rec, "group-g/kafka_lag_seconds/t-0") == 600);
+  assert_true(val(rec, "group-g/kafka_lag_seconds/t-1") == 0);
+  assert_true(val(rec, "group-g/kafka_lag_seconds/max") == 600);
+  assert_int_equal(
+      count_events(rec, "group-g/kafka_lag_seconds/", KML_SEV_WARNING), 1);
+  run_looking_up(r, simple(10010, 15100, 30, 1000, 30, 1), rec);
+  assert_int_equal(rec->asked, 1); /* not asked again */
+  assert_true(val(rec, "group-g/kafka_lag_seconds/max") == 610);
+  /* the consumer moves on, still before the start: asked once more */
+  run_looking_up(r, simple(10020, 15200, 30, 8000, 30, 1), rec);
+  assert_int_equal(rec->asked, 2);
+  assert_true(val(rec, "group-g/kafka_lag_seconds/max") == 10020 - 9750);
+  /* caught up past the start: nothing to ask */
+  run_looking_up(r, simple(10030, 15300, 30, 15050, 30, 1), rec);
+  assert_int_equal(rec->asked, 2);
+  assert_int_equal(rec->logs, 0);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* Kafka cannot say (the offset was deleted, the topic is gone): the age
+ * stays the lower bound, the offset is not asked again, one log line. A
+ * lookup not answered in time is asked again, logged once. */
+static void lookups_that_fail_fall_back_to_the_lower_bound(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  rec->answer = KML_ARRIVAL_NONE;
+  rec->err = RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET;
+  for (int i = 0; i < 3; i++) {
+    run_looking_up(r, simple(10000 + 10 * i, 15000, 30, 1000, 30, 1), rec);
+    assert_true(val(rec, "group-g/kafka_lag_seconds/t-0") == 10 * i);
+  }
+  assert_int_equal(rec->asked, 1);
+  assert_int_equal(rec->logs, 1);
+  /* a clock-skewed producer: a timestamp in the future is the start */
+  rec->answer = KML_ARRIVAL_FOUND;
+  rec->written = 1e6;
+  run_looking_up(r, simple(10030, 15000, 30, 1001, 30, 1), rec);
+  assert_int_equal(rec->asked, 2);
+  assert_true(val(rec, "group-g/kafka_lag_seconds/t-0") == 30);
+  /* unanswered: asked at every collection, said once */
+  rec->answer = KML_ARRIVAL_PENDING;
+  rec->err = 0;
+  for (int i = 0; i < 3; i++)
+    run_looking_up(r, simple(10040 + 10 * i, 15000, 30, 1002, 30, 1), rec);
+  assert_int_equal(rec->asked, 5);
+  assert_int_equal(rec->logs, 2);
+  assert_true(val(rec, "group-g/kafka_lag_seconds/t-0") == 60);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* 150 lagging partitions at the start: 100 lookups in the first
+ * collection, the other 50 in the next; the two groups at the same
+ * offsets share each lookup. */
+static void lookups_per_collection_are_capped(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  rec->answer = KML_ARRIVAL_FOUND;
+  rec->written = 5000;
+  for (int round = 0; round < 3; round++) {
+    kml_snapshot_t *s = snap(10000 + 10 * round);
+    add_broker(s, 1);
+    kml_topic_t *tp = add_topic(s, "t", 150);
+    for (int p = 0; p < 150; p++)
+      set_part(tp, p, 1, 0, 2000);
+    for (int k = 0; k < 2; k++) { /* add_group() moves the groups */
+      kml_group_t *g = add_group(s, k ? "h" : "g", KML_GROUP_STABLE, 1);
+      for (int p = 0; p < 150; p++)
+        add_commit(g, "t", p, 100);
+    }
+    run_looking_up(r, s, rec);
+    assert_int_equal(rec->last_asked, round == 0 ? 100 : round == 1 ? 50 : 0);
+  }
+  assert_true(val(rec, "group-g/kafka_lag_seconds/t-0") == 10020 - 5100);
+  assert_true(val(rec, "group-h/kafka_lag_seconds/t-149") == 10020 - 5100);
+  kml_report_destroy(r);
+  free(rec);
+}
+
 /* The lag SLA warning never prints a lag equal to (or below) the SLA:
  * collections 0.37 s apart cross 30 s between whole seconds. */
 static void sla_warning_prints_a_lag_over_the_sla(void **state) {
@@ -1072,6 +1204,9 @@ int main(void) {
       cmocka_unit_test(offline_partitions_are_named),
       cmocka_unit_test(lost_messages_name_the_partitions),
       cmocka_unit_test(partlist_prints_whole_names),
+      cmocka_unit_test(messages_older_than_the_start_are_dated_by_kafka),
+      cmocka_unit_test(lookups_that_fail_fall_back_to_the_lower_bound),
+      cmocka_unit_test(lookups_per_collection_are_capped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
