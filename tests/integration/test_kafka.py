@@ -129,6 +129,54 @@ def test_lag_seconds_tracks_age_and_grows_when_stopped():
                              pred=lambda v: v == 0) == 0
 
 
+def test_lag_seconds_after_a_start_counts_from_the_records_arrival():
+    """Messages already waiting when collectd starts are dated by their
+    record's timestamp (CreateTime, and LogAppendTime on a topic that sets
+    it), not by collectd's start: the first lag in seconds is their real
+    age, not ~0, and LagSLASeconds warns at the first collection."""
+    base = uniq("old")
+    ct, lat, group = base + "-ct", base + "-lat", uniq("g-old")
+    kafkactl("create-topic", ct, 2, 1)
+    kafkactl("create-topic", lat, 1, 1, "message.timestamp.type=LogAppendTime")
+    before = time.time()
+    kafkactl("produce", ct, 0, 30)
+    kafkactl("produce", ct, 1, 30)
+    kafkactl("produce", lat, 0, 30)
+    after = time.time()
+    kafkactl("commit", group, ct, 0, 5, 1, 0)
+    kafkactl("commit", group, lat, 0, 5)
+    time.sleep(15)
+    conf = plugin_conf("%s-(ct|lat)" % base, "^" + group + "$", "LagSLASeconds 8")
+    with Collectd(conf, notify_exec=True) as cd:
+        pi = "group-" + group
+        for ti in (ct + "-0", ct + "-1", lat + "-0"):
+            cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, ti)
+            rows = cd.values("lagtest", "kafka", "kafka_lag_seconds", pi, ti)
+            t, age = rows[0][0], rows[0][1][0]
+            # the real age at the first collection, within the round trips
+            assert t - after - 2 <= age <= t - before + 3, (ti, age, t - after, t - before)
+        rows = cd.values("lagtest", "kafka", "kafka_lag_seconds", pi, "max")
+        assert rows[0][1][0] >= 14, rows[0]
+        # one warning, at the first collection
+        sla = wait_for(lambda: [n for n in cd.notifications()
+                                if n.get("Type") == "kafka_lag_seconds" and n["Severity"] == "WARNING"],
+                       20, "the lag SLA warning")
+        assert group in sla[0]["message"] and len(sla) == 1
+        assert float(sla[0]["Time"]) <= rows[0][0] + 0.5, (sla[0]["Time"], rows[0])
+        # from then on it ages with the clock (the record is not read again)
+        ti = ct + "-0"
+        cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, ti, pred=lambda v: v > 0)
+        wait_for(lambda: len(cd.values("lagtest", "kafka", "kafka_lag_seconds", pi, ti)) >= 3,
+                 20, "three collections")
+        rows = cd.values("lagtest", "kafka", "kafka_lag_seconds", pi, ti)
+        for (t0, v0), (t1, v1) in zip(rows, rows[1:]):
+            assert abs((v1[0] - v0[0]) - (t1 - t0)) <= 1.5, rows
+        # caught up: 0
+        kafkactl("commit", group, ct, 0, 30)
+        assert cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, ti,
+                             pred=lambda v: v == 0, timeout=15) == 0
+
+
 def test_commit_below_log_start_is_data_loss():
     topic, group = uniq("lost"), uniq("g-lost")
     kafkactl("create-topic", topic, 1, 1)
