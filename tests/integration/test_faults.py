@@ -264,7 +264,10 @@ def test_outage_is_one_failure_and_one_okay(cluster3):
         wait_for(lambda: column(cd, "kafka_lag", "group-" + group, "total", since=back),
                  60, "the group measured again")
         assert all(v > 0 for _, v in column(cd, "kafka_lag", "group-" + group, "total", since=down))
-        kafkactl("commit", group, "out", 0, 1000, boot=boot)
+        # the group's coordinator may still be loading after the restart
+        wait_for(lambda: kafkactl("commit", group, "out", 0, 1000, boot=boot,
+                                  check=False).returncode == 0,
+                 30, "the commit accepted after the restart", step=1)
         wait_for(lambda: events(cd, "kafka_lag_seconds", "group-" + group, "OKAY")
                  and events(cd, "kafka_group_status", "group-" + group, "OKAY"),
                  40, "the OKAYs")
