@@ -41,9 +41,11 @@ echo "starting a $brokers-broker cluster ..."
 boot=$("$top/tests/kafka/cluster" start --brokers "$brokers" --dir "$kdir/kafka")
 ctl="$build/tests/tools/kafkactl"
 "$ctl" "$boot" create-topic waiting "$partitions" 1 >/dev/null
-"$ctl" "$boot" produce waiting -1 $((partitions * messages)) >/dev/null
 args=()
-for ((p = 0; p < partitions; p++)); do args+=("$p" 0); done
+for ((p = 0; p < partitions; p++)); do
+  "$ctl" "$boot" produce waiting "$p" "$messages" >/dev/null
+  args+=("$p" 0)
+done
 "$ctl" "$boot" commit behind waiting "${args[@]}" >/dev/null
 echo "$((partitions * messages)) messages on $partitions partitions, group 'behind' at offset 0; waiting $behind s ..."
 sleep "$behind"
