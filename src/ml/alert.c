@@ -41,7 +41,7 @@ int kml_alert_update(kml_alert_t *a, const kml_alert_cfg_t *c, double t,
   if (next != KML_ALERT_OKAY && rate < INFINITY) {
     double e = -log10((rate > 1e-300 ? rate : 1e-300) / c->budget);
     if (e > a->peak)
-      a->peak = e;
+      a->peak = (float)e;
   }
   if (next == before)
     return 0;

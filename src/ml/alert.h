@@ -34,10 +34,10 @@ typedef struct {
 } kml_alert_cfg_t;
 
 typedef struct {
-  uint8_t state;      /* kml_alert_state_t */
   double since;       /* time the current incident began */
   double quiet_until; /* no new incident before this time */
-  double peak;        /* -log10(rate / budget) at the incident's worst */
+  float peak;         /* -log10(rate / budget) at the incident's worst */
+  uint8_t state;      /* kml_alert_state_t */
 } kml_alert_t;
 
 /* Default configuration. */

@@ -43,6 +43,7 @@ void kml_model_init(kml_model_t *m) {
   kml_detector_init(&m->det);
   kml_tail_init(&m->tail);
   kml_forecast_init(&m->fc);
+  kml_trend_init(&m->trend);
 }
 
 /* score = 1 / (1 + (1000 p)^(1/4)): monotone in the calibrated
@@ -57,6 +58,19 @@ static int relearn(kml_model_t *m) {
   kml_detector_rebase(&m->det);
   kml_tail_forget_cluster(&m->tail);
   return kml_alert_end(&m->alert);
+}
+
+/* Whether an incident that has lasted `held` seconds has settled at a
+ * level it can be accepted at: not while the series still trends (a slow
+ * consumer's lag that keeps rising keeps its incident open), but at the
+ * latest once it lasted the detector's memory (5 days): the history the
+ * model ranks against then holds little from before the change, which is
+ * the series' behaviour by the model's own measure. A bound is needed
+ * because an open incident is never followed by a new one. */
+static int settled(const kml_model_t *m, const kml_model_cfg_t *cfg,
+                   double held) {
+  return held >= fmax(cfg->relearn, cfg->detector.memory) ||
+         !kml_trend_moving(&m->trend, NULL);
 }
 
 /* The anomaly model: surprise (detector), calibrated rate (tail), alert,
@@ -80,7 +94,15 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
   double below =
       incident || kml_tail_open_rate(&m->tail) <= HOLD_RATE ? -1 : INFINITY;
   kml_detector_out_t d;
+  double prev_t = m->det.n > 0 ? m->det.last_t : 0;
+  double season = kml_detector_season(&m->det, t);
   kml_detector_update(&m->det, &cfg->detector, t, x, below, !incident, &d);
+  /* the trend is judged on the series less its daily swing, when the
+   * profile explains it; an absurd value is no part of it */
+  if (d.learned)
+    kml_trend_update(&m->trend, prev_t, t,
+                     fmax(-KML_DET_VALUE_MAX, fmin(KML_DET_VALUE_MAX, x)) -
+                         season);
   double memory = kml_detector_memory_values(&m->det, &cfg->detector) * d.dt;
   kml_tail_out_t tl;
   /* an absurd value (d.learned 0) is no lesson for the tail either */
@@ -97,16 +119,24 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
   out->rate = d.surprise >= 0 ? tl.rate : 86400 / d.dt;
   out->p = fmin(1, out->rate * d.dt / 86400);
   kml_alert_state_t st = (kml_alert_state_t)m->alert.state;
+  /* An open incident whose series still trends stays open after its
+   * values stopped being surprising (the detector's long mean and
+   * variance follow a ramp), up to the same bound as relearning. */
+  int active = tl.active;
+  if (!active && st != KML_ALERT_OKAY && !maint)
+    active = !settled(m, cfg, t - m->alert.since);
   /* no new incident during a maintenance window; an open one still ends */
   out->alert_changed =
       d.warm && kml_alert_update(&m->alert, &cfg->alert, t,
-                                 maint ? INFINITY : out->rate, tl.active, &st);
+                                 maint ? INFINITY : out->rate, active, &st);
   /* A change that outlasts `relearn` (a cluster of surprising values that
    * long: a level shift, notified once or held back by the refractory
-   * time) is the new normal. An open incident then ends with an OKAY that
-   * says so. */
+   * time) is the new normal; an open incident only once its series has
+   * settled, and it then ends with an OKAY that says so. A cluster never
+   * notified is accepted at once (holding it too cost NAB: DESIGN-NOTES). */
   double since = st != KML_ALERT_OKAY ? m->alert.since : tl.since;
-  if (!out->alert_changed && tl.active && t - since >= cfg->relearn)
+  if (!out->alert_changed && tl.active && t - since >= cfg->relearn &&
+      (st == KML_ALERT_OKAY || settled(m, cfg, t - since)))
     okay_due |= relearn(m);
   out->relearned = 0;
   if (okay_due && !out->alert_changed) {
@@ -239,7 +269,8 @@ const char *kml_model_check(const kml_model_t *m) {
   if ((why = rate_check(&m->rate)) != NULL ||
       (why = detector_check(&m->det)) != NULL ||
       (why = kml_tail_check(&m->tail)) != NULL ||
-      (why = kml_alert_check(&m->alert)) != NULL)
+      (why = kml_alert_check(&m->alert)) != NULL ||
+      (why = kml_trend_check(&m->trend)) != NULL)
     return why;
   return forecast_check(&m->fc);
 }

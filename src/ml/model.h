@@ -14,6 +14,7 @@
 #include "detector.h"
 #include "forecast.h"
 #include "tail.h"
+#include "trend.h"
 
 #include <stdint.h>
 
@@ -26,7 +27,10 @@ typedef struct {
   int want_forecast; /* fill out->forecast even without a threshold */
   double band_z;     /* half-width of the expected band in residual sds (3) */
   double relearn;    /* seconds an anomaly alert may last before its level
-                        becomes the new normal (10800) */
+                        becomes the new normal (10800); an open incident
+                        waits while the series still trends (trend.h), at
+                        most until the later of this and the detector's
+                        memory */
 } kml_model_cfg_t;
 
 #define KML_MODEL_WINDOW 24 /* values kept for correlation hints */
@@ -47,9 +51,10 @@ typedef struct {
   uint8_t fc_calm;  /* values without a predicted breach while alerting */
   uint8_t win_n, win_head; /* recent-values window for correlation */
   float win[KML_MODEL_WINDOW];
+  kml_trend_t trend; /* the last hour's bucket means: still moving? */
 } kml_model_t;
 
-#define KML_MODEL_VERSION 9u
+#define KML_MODEL_VERSION 10u
 
 /* flags: the sign of every value since the model was made is known (a
  * model restored from a state file written before signs were recorded
