@@ -147,7 +147,7 @@ static notification_t notification_for(const value_list_t *vl,
 }
 
 /* Why an anomaly incident ended, for the OKAY's message. */
-enum { END_CALM, END_RELEARNED, END_RESET };
+enum { END_CALM, END_RELEARNED, END_STILL_MOVING, END_RESET };
 
 static void notify(const value_list_t *vl, const char *ds_name,
                    const char *destination, const kml_output_t *o,
@@ -166,6 +166,12 @@ static void notify(const value_list_t *vl, const char *ds_name,
     ssnprintf(n.message, sizeof(n.message),
               "%.150s is accepted at its new level: value %s is now "
               "expected",
+              what, v);
+  else if (o->alert == KML_ALERT_OKAY && end == END_STILL_MOVING)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.150s has kept changing for as long as the model remembers: "
+              "its incident ends and its course is now taken as normal "
+              "(value %s)",
               what, v);
   else if (o->alert == KML_ALERT_OKAY)
     ssnprintf(n.message, sizeof(n.message),
@@ -193,8 +199,11 @@ static void notify(const value_list_t *vl, const char *ds_name,
     plugin_notification_meta_add_string(&n, "view", o->view);
   }
   if (end != END_CALM)
-    plugin_notification_meta_add_string(
-        &n, "ended", end == END_RESET ? "reset" : "relearned");
+    plugin_notification_meta_add_string(&n, "ended",
+                                        end == END_RESET ? "reset"
+                                        : end == END_STILL_MOVING
+                                            ? "memory"
+                                            : "relearned");
   if (correlated != NULL && correlated[0] != '\0')
     plugin_notification_meta_add_string(&n, "correlated", correlated);
   ml_cause_annotate(&n, chain); /* why a group backed up (<Cause>) */
@@ -414,6 +423,7 @@ static void flush_pending(void) {
                        targets[i].top[k].r, targets[i].top[k].lag);
     notify(&vl, e->ds, e->destination, &e->out, hint,
            e->kind == KML_PENDING_RESET ? END_RESET
+           : e->out.relearned == 2      ? END_STILL_MOVING
            : e->out.relearned           ? END_RELEARNED
                                         : END_CALM,
            chains ? &chains[i] : NULL);

@@ -67,10 +67,13 @@ static int relearn(kml_model_t *m) {
  * model ranks against then holds little from before the change, which is
  * the series' behaviour by the model's own measure. A bound is needed
  * because an open incident is never followed by a new one. */
+static double settle_bound(const kml_model_cfg_t *cfg) {
+  return fmax(cfg->relearn, cfg->detector.memory);
+}
+
 static int settled(const kml_model_t *m, const kml_model_cfg_t *cfg,
                    double held) {
-  return held >= fmax(cfg->relearn, cfg->detector.memory) ||
-         !kml_trend_moving(&m->trend, NULL);
+  return held >= settle_bound(cfg) || !kml_trend_moving(&m->trend, NULL);
 }
 
 /* The anomaly model: surprise (detector), calibrated rate (tail), alert,
@@ -119,6 +122,8 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
   out->rate = d.surprise >= 0 ? tl.rate : 86400 / d.dt;
   out->p = fmin(1, out->rate * d.dt / 86400);
   kml_alert_state_t st = (kml_alert_state_t)m->alert.state;
+  int was_open = st != KML_ALERT_OKAY;
+  double held = t - m->alert.since;
   /* An open incident whose series still trends stays open after its
    * values stopped being surprising (the detector's long mean and
    * variance follow a ramp), up to the same bound as relearning. */
@@ -143,6 +148,11 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
     st = KML_ALERT_OKAY;
     out->alert_changed = out->relearned = 1;
   }
+  /* Ended at the bound while the series still moves: the OKAY must not
+   * read as settled or back to normal (plugin/ml.c says which). */
+  if (out->alert_changed && st == KML_ALERT_OKAY && was_open && !maint &&
+      held >= settle_bound(cfg) && kml_trend_moving(&m->trend, NULL))
+    out->relearned = 2;
   out->alert = st;
   out->evidence = m->alert.peak;
   /* The score column: a value scores fully only when it is the rarest of

@@ -81,7 +81,9 @@ typedef struct {
   double expected, lower, upper; /* the band: lower is at least 0 for a
                                     gauge whose values were all >= 0 */
   int alert_changed;             /* 1 when the alert state changed: notify */
-  int relearned; /* 1 when this OKAY ends an alert by accepting a new level */
+  int relearned; /* 1 when this OKAY ends an alert by accepting a new level;
+                    2 when it ends one whose series still moves, at the
+                    bound (the detector's memory) */
   kml_alert_state_t alert; /* alert state after this value */
   double evidence;         /* -log10(rate / budget) at the incident's worst */
   double forecast;         /* value expected `horizon` seconds ahead (NAN before

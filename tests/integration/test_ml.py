@@ -421,3 +421,55 @@ LoadPlugin unixsock
         u.close()
         assert anomalies(cd, "a") == [], anomalies(cd, "a")
         assert len([n for n in anomalies(cd, "b") if n["Severity"] != "OKAY"]) == 1, anomalies(cd, "b")
+
+
+def test_a_lag_that_keeps_rising_stays_open_until_the_models_memory(tmp_path):
+    """A slow consumer through a real collectd: its lag jumps, then keeps
+    rising. The incident is notified once and stays open while the lag
+    rises (no "accepted at its new level" after 3 h), and when it ends at
+    the model's memory the OKAY says the series still moves."""
+    os.chmod(str(tmp_path), 0o777)
+    sock = str(tmp_path / "sock")
+    body = """
+LoadPlugin unixsock
+<Plugin unixsock>
+  SocketFile "%s"
+</Plugin>
+<Plugin ml>
+  <Match "lag">
+    Plugin "^slow$"
+    Models "anomaly"
+  </Match>
+</Plugin>
+""" % sock
+    step = 300
+    days = 2 + 6  # two normal days, then six of a rising lag
+    t0 = int(time.time()) - days * 86400
+    import random
+    rnd = random.Random(7)
+    with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
+        u = Unixsock(sock)
+        t = t0
+        for i in range(days * 86400 // step):
+            since = t - (t0 + 2 * 86400)
+            lag = 10 + 2 * rnd.gauss(0, 1)
+            if since >= 0:
+                lag += 30 + 60 * since / 3600  # 60 s more every hour
+            u.send("PUTVAL ctl/slow-g/gauge-lag interval=%d %d:%.3f" % (step, t, lag))
+            t += step
+        wait_for(lambda: len(cd.values("ctl", "slow", "gauge", "g", "lag")) >= days * 288 - 1, 60,
+                 "the last values written")
+        time.sleep(3)  # notifications wait for the read callback
+        u.close()
+        got = [n for n in cd.notifications()
+               if n.get("Plugin") == "slow" and n["meta"].get("model") == "anomaly"]
+        problems = [n for n in got if n["Severity"] != "OKAY"]
+        okays = [n for n in got if n["Severity"] == "OKAY"]
+        assert len(problems) == 1, got
+        assert okays, got
+        assert not any("new level" in n["message"] for n in okays), okays
+        # open for at least the memory (5 days) of the series' own time
+        assert float(okays[0]["Time"]) - float(problems[0]["Time"]) >= 5 * 86400 - step, got
+        assert okays[0]["meta"].get("ended") == "memory", okays[0]
+        assert "has kept changing for as long as the model remembers" in okays[0]["message"], okays[0]
