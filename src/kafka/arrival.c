@@ -38,32 +38,11 @@ void kml_arrival_destroy(kml_arrival_t *a) {
 static int handle(kml_arrival_t *a, char *err, size_t errlen) {
   if (a->rk != NULL && a->q != NULL)
     return 0;
-  const char *extra[] = {"client.id", "collectd-kafka-ml-arrival",
-                         "fetch.wait.max.ms", "100", NULL};
-  /* An empty group.id: no group handle, no group request, no commit. One
-   * record is all a partition is read for: small fetches, no prefetch
-   * beyond the first batch. */
-  const char *forced[] = {"group.id",
-                          "",
-                          "enable.partition.eof",
-                          "true",
-                          "enable.auto.commit",
-                          "false",
-                          "enable.auto.offset.store",
-                          "false",
-                          "statistics.interval.ms",
-                          "0",
-                          "queued.min.messages",
-                          "1",
-                          "queued.max.messages.kbytes",
-                          "64",
-                          "max.partition.fetch.bytes",
-                          "65536",
-                          "fetch.message.max.bytes",
-                          "65536",
-                          NULL};
+  /* One record is all a partition is read for: small fetches, no
+   * prefetch beyond the first batch. */
   if (a->rk == NULL)
-    a->rk = kml_client_new_handle(a->c, extra, forced, err, errlen);
+    a->rk = kml_client_new_reader(a->c, "collectd-kafka-ml-arrival", 1, 65536,
+                                  err, errlen);
   if (a->rk == NULL)
     return -1;
   a->q = rd_kafka_queue_new(a->rk);

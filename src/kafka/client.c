@@ -417,6 +417,39 @@ rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
   return new_handle(c, forced, extra, 0, err, errlen);
 }
 
+rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
+                                  int records, int bytes, char *err,
+                                  size_t errlen) {
+  char nrec[16], nbytes[16], kbytes[16];
+  snprintf(nrec, sizeof(nrec), "%d", records);
+  snprintf(nbytes, sizeof(nbytes), "%d", bytes);
+  snprintf(kbytes, sizeof(kbytes), "%d", (bytes + 1023) / 1024);
+  const char *extra[] = {"client.id", client_id, "fetch.wait.max.ms", "100",
+                         NULL};
+  /* An empty group.id: no group handle, no group request, no commit. The
+   * fetch and prefetch bounds are the reader's cost bounds. */
+  const char *forced[] = {"group.id",
+                          "",
+                          "enable.partition.eof",
+                          "true",
+                          "enable.auto.commit",
+                          "false",
+                          "enable.auto.offset.store",
+                          "false",
+                          "statistics.interval.ms",
+                          "0",
+                          "queued.min.messages",
+                          nrec,
+                          "queued.max.messages.kbytes",
+                          kbytes,
+                          "max.partition.fetch.bytes",
+                          nbytes,
+                          "fetch.message.max.bytes",
+                          nbytes,
+                          NULL};
+  return kml_client_new_handle(c, extra, forced, err, errlen);
+}
+
 void kml_client_log(const kml_client_t *c, int level, const char *msg) {
   if (c->log != NULL)
     c->log(level, msg, c->log_ud);

@@ -78,6 +78,14 @@ void kml_client_renew_group_rk(kml_client_t *c, double keep_s);
 rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
                                   const char *const *forced, char *err,
                                   size_t errlen);
+/* A consumer handle that reads records without a group (sample.c,
+ * arrival.c): an empty group.id (no group handle, no group request, no
+ * commit), partition EOF reported, nothing committed or stored, at most
+ * `records` records and bytes/1024 KiB queued per partition and fetches of
+ * at most `bytes` bytes, client.id client_id. The caller owns it. */
+rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
+                                  int records, int bytes, char *err,
+                                  size_t errlen);
 /* Take a complete, filtered, sorted list of group ids (copied) into the
  * groups to read, so that a collection whose ListConsumerGroups fails (one
  * broker down is enough: it asks every broker) can still read the groups

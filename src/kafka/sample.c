@@ -87,35 +87,9 @@ void kml_sample_destroy(kml_sample_t *p) {
 static int handle(kml_sample_t *p, const kml_report_sink_t *sink) {
   if (p->rk != NULL)
     return 0;
-  char records[16], kbytes[16], bytes[16];
-  snprintf(records, sizeof(records), "%d", p->o.records);
-  snprintf(bytes, sizeof(bytes), "%d", p->o.bytes);
-  snprintf(kbytes, sizeof(kbytes), "%d", (p->o.bytes + 1023) / 1024);
-  const char *extra[] = {"client.id", "collectd-kafka-ml-schema",
-                         "fetch.wait.max.ms", "100", NULL};
-  /* An empty group.id: no group handle, no group request, no commit. The
-   * fetch and prefetch bounds are the sampler's cost bounds. */
-  const char *forced[] = {"group.id",
-                          "",
-                          "enable.partition.eof",
-                          "true",
-                          "enable.auto.commit",
-                          "false",
-                          "enable.auto.offset.store",
-                          "false",
-                          "statistics.interval.ms",
-                          "0",
-                          "queued.min.messages",
-                          records,
-                          "queued.max.messages.kbytes",
-                          kbytes,
-                          "max.partition.fetch.bytes",
-                          bytes,
-                          "fetch.message.max.bytes",
-                          bytes,
-                          NULL};
   char err[512];
-  p->rk = kml_client_new_handle(p->c, extra, forced, err, sizeof(err));
+  p->rk = kml_client_new_reader(p->c, "collectd-kafka-ml-schema", p->o.records,
+                                p->o.bytes, err, sizeof(err));
   if (p->rk != NULL)
     p->q = rd_kafka_queue_new(p->rk);
   if (p->rk == NULL || p->q == NULL) {
