@@ -27,11 +27,3 @@ int kml_shadow_covers(const kml_shadow_sel_t *earlier,
   }
   return 1;
 }
-
-int kml_shadow_find(const kml_shadow_sel_t *earlier, size_t n,
-                    const kml_shadow_sel_t *later) {
-  for (size_t i = 0; i < n; i++)
-    if (kml_shadow_covers(&earlier[i], later))
-      return (int)i;
-  return -1;
-}

@@ -13,8 +13,6 @@
 #ifndef KML_ML_SHADOW_H
 #define KML_ML_SHADOW_H
 
-#include <stddef.h>
-
 #define KML_SHADOW_FIELDS 5 /* host, plugin, plugin instance, type, ti */
 
 typedef struct {
@@ -25,9 +23,5 @@ typedef struct {
  * can be decided exactly (above); 0 otherwise. */
 int kml_shadow_covers(const kml_shadow_sel_t *earlier,
                       const kml_shadow_sel_t *later);
-/* The index of the first of the n earlier selectors that covers later, or
- * -1 when none does. */
-int kml_shadow_find(const kml_shadow_sel_t *earlier, size_t n,
-                    const kml_shadow_sel_t *later);
 
 #endif

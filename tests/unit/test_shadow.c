@@ -47,25 +47,11 @@ static void different_regexes_are_not_decided(void **state) {
   assert_false(kml_shadow_covers(&dot, &none));
 }
 
-static void find_names_the_first_block_that_covers(void **state) {
-  (void)state;
-  kml_shadow_sel_t blocks[] = {
-      {.re = {[T] = "^ports_used$"}},
-      {.re = {[P] = "^kafka$"}},
-      {.re = {NULL}},
-  };
-  kml_shadow_sel_t later = {.re = {[P] = "^kafka$", [T] = "^kafka_lag$"}};
-  assert_int_equal(kml_shadow_find(blocks, 3, &later), 1);
-  assert_int_equal(kml_shadow_find(blocks, 1, &later), -1);
-  assert_int_equal(kml_shadow_find(blocks, 0, &later), -1);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(same_selectors_are_shadowed),
       cmocka_unit_test(narrower_later_block_is_shadowed),
       cmocka_unit_test(different_regexes_are_not_decided),
-      cmocka_unit_test(find_names_the_first_block_that_covers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
