@@ -37,6 +37,7 @@
 #include "ml_cause.h"
 #include "ml_multipeers.h"
 #include "oconfig_value.h"
+#include "types_known.h"
 
 #include <regex.h>
 
@@ -1298,18 +1299,17 @@ static void restore_state(void) {
 static bool types_known(void) {
   static const char *const types[] = {"ml_series", "ml_score",    "ml_expected",
                                       "ml_band",   "ml_forecast", "ml_eta"};
-  for (size_t i = 0; i < STATIC_ARRAY_SIZE(types); i++)
-    if (plugin_get_ds(types[i]) == NULL) {
-      ERROR(ML_LOG "collectd does not know the type %s: its TypesDB line "
-                   "does not list ml.types.db. Add it, e.g. TypesDB "
-                   "\"/usr/share/collectd/types.db\" \"%s\" \"%s\" (a "
-                   "TypesDB line replaces collectd's default list). Models "
-                   "run and notify; the plugin's own values (ml_series, "
-                   "DerivedValues) are not dispatched until then.",
-            types[i], KML_PKG_TYPES_DB, KML_ML_TYPES_DB);
-      return false;
-    }
-  return true;
+  const char *missing = first_unknown_type(types, STATIC_ARRAY_SIZE(types));
+  if (missing == NULL)
+    return true;
+  ERROR(ML_LOG "collectd does not know the type %s: its TypesDB line does "
+               "not list ml.types.db. Add it, e.g. TypesDB "
+               "\"/usr/share/collectd/types.db\" \"%s\" \"%s\" (a TypesDB "
+               "line replaces collectd's default list). Models run and "
+               "notify; the plugin's own values (ml_series, DerivedValues) "
+               "are not dispatched until then.",
+        missing, KML_PKG_TYPES_DB, KML_ML_TYPES_DB);
+  return false;
 }
 
 static int ml_init(void) {

@@ -25,6 +25,7 @@
 #include "kml_str.h"
 #include "net/ports.h"
 #include "oconfig_value.h"
+#include "types_known.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -219,18 +220,17 @@ static int ports_config(oconfig_item_t *ci) {
 static bool types_known(void) {
   static const char *const types[] = {"ports_range", "ports_used",
                                       "ports_time_wait"};
-  for (size_t i = 0; i < STATIC_ARRAY_SIZE(types); i++)
-    if (plugin_get_ds(types[i]) == NULL) {
-      ERROR(PORTS_LOG "collectd does not know the type %s: its TypesDB line "
-                      "does not list kafka.types.db (which holds the ports_* "
-                      "types). Add it, e.g. TypesDB "
-                      "\"/usr/share/collectd/types.db\" \"%s\" (a TypesDB "
-                      "line replaces collectd's default list). Nothing is "
-                      "read until then.",
-            types[i], KML_PKG_TYPES_DB);
-      return false;
-    }
-  return true;
+  const char *missing = first_unknown_type(types, STATIC_ARRAY_SIZE(types));
+  if (missing == NULL)
+    return true;
+  ERROR(PORTS_LOG "collectd does not know the type %s: its TypesDB line "
+                  "does not list kafka.types.db (which holds the ports_* "
+                  "types). Add it, e.g. TypesDB "
+                  "\"/usr/share/collectd/types.db\" \"%s\" (a TypesDB line "
+                  "replaces collectd's default list). Nothing is read until "
+                  "then.",
+        missing, KML_PKG_TYPES_DB);
+  return false;
 }
 
 static int ports_init(void) {
