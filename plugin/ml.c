@@ -14,7 +14,8 @@
  * state changes become notifications (WARNING / FAILURE / OKAY, identifier
  * of the series, numbers in meta data); with DerivedValues the score,
  * expected value and band are dispatched as plugin "ml" value lists tagged
- * "ml:derived" so they are never modeled again.
+ * "ml:derived" so they are never modeled again. The <Plugin ml> block is
+ * read by ml_config.c, <Cause> by ml_cause.c.
  **/
 
 #include "collectd/core/daemon/collectd.h"
@@ -33,79 +34,23 @@
 #include "ml/persist.h"
 #include "ml/saver.h"
 #include "ml/series.h"
-#include "ml/shadow.h"
 #include "ml_cause.h"
+#include "ml_config.h"
 #include "ml_multipeers.h"
-#include "oconfig_value.h"
 #include "types_known.h"
 
 #include <regex.h>
 
-#define ML_LOG "ml plugin: "
 /* Meta key on value lists this plugin dispatches: never model them again. */
 #define ML_DERIVED_META "ml:derived"
 
-enum { F_HOST, F_PLUGIN, F_PLUGIN_INSTANCE, F_TYPE, F_TYPE_INSTANCE, F_MAX };
-static const char *const field_keys[F_MAX] = {
-    "Host", "Plugin", "PluginInstance", "Type", "TypeInstance"};
-
-enum { MODEL_ANOMALY = 1, MODEL_FORECAST = 2 };
-
-typedef struct {
-  char name[64];
-  regex_t re[F_MAX];
-  bool has[F_MAX];
-  char *pattern[F_MAX]; /* the regexes' text, for kml_shadow */
-  int order;            /* 1 for the first <Match> block of the config */
-  unsigned models;
-  bool derived; /* dispatch score/expected/band values */
-  kml_model_cfg_t cfg;
-  char *label; /* ForecastMessage: what reaching the threshold means */
-} match_t;
-
-static match_t **matches;
-static size_t n_matches;
-static int matches_seen; /* <Match> blocks read, disabled ones included */
-_Static_assert(F_MAX == KML_SHADOW_FIELDS, "shadow.h takes the same fields");
-
-/* A <Peers> block: value lists selected by regexes feed the populations
- * of src/ml/peer_groups.c (split by the GroupBy fields); the read
- * callback evaluates them and notifies the members' state changes. */
-typedef struct {
-  char name[64];
-  regex_t re[F_MAX];
-  bool has[F_MAX];
-  kml_peer_groups_cfg_t cfg;
-  kml_peer_groups_t *groups; /* NULL until the block is fully configured */
-  kml_multipeers_cfg_t mcfg; /* Types: several values at once instead */
-  kml_multipeers_t *multi;   /* (ml_multipeers.c) */
-} peers_t;
-
-static peers_t **peers;
-static size_t n_peers;
-static char *state_file;
-static size_t max_series = 100000;
-static double idle_timeout = 86400;
-static kml_store_t *store;
-static double state_interval = 300;
+static kml_store_t *store; /* the models of every series, by identifier */
 static double last_save;
 static kml_saver_t *saver;    /* writes the state file off collectd's threads */
 static uint64_t evicted_seen; /* evictions already reported */
 /* collectd knows the ml_* types (ml.types.db): the plugin's own values
  * (ml_series, DerivedValues) are dispatched only then. */
 static bool own_types_known = true;
-
-static void match_free(match_t *m) {
-  if (m == NULL)
-    return;
-  for (int f = 0; f < F_MAX; f++) {
-    if (m->has[f])
-      regfree(&m->re[f]);
-    free(m->pattern[f]);
-  }
-  free(m->label);
-  free(m);
-}
 
 static bool match_fields(const regex_t *re, const bool *has,
                          const value_list_t *vl) {
@@ -488,12 +433,12 @@ static void process(const data_set_t *ds, const value_list_t *vl) {
   if (vl->meta != NULL && meta_data_exists(vl->meta, ML_DERIVED_META))
     return;
   ml_cause_feed(ds, vl);
-  for (size_t i = 0; i < n_peers; i++)
-    if (match_fields(peers[i]->re, peers[i]->has, vl))
-      peers_feed(peers[i], ds, vl);
-  for (size_t i = 0; i < n_matches; i++)
-    if (match_vl(matches[i], vl)) {
-      feed(matches[i], ds, vl);
+  for (size_t i = 0; i < ml_conf.n_peers; i++)
+    if (match_fields(ml_conf.peers[i]->re, ml_conf.peers[i]->has, vl))
+      peers_feed(ml_conf.peers[i], ds, vl);
+  for (size_t i = 0; i < ml_conf.n_matches; i++)
+    if (match_vl(ml_conf.matches[i], vl)) {
+      feed(ml_conf.matches[i], ds, vl);
       break; /* first matching block wins, like a filter chain rule */
     }
 }
@@ -545,21 +490,22 @@ static void saver_report(void) {
   if (n < 0)
     ERROR(ML_LOG "saving state failed: %s", err);
   else {
-    DEBUG(ML_LOG "saved %ld series to %s in %.2f s", n, state_file, secs);
+    DEBUG(ML_LOG "saved %ld series to %s in %.2f s", n, ml_conf.state_file,
+          secs);
   }
 }
 
 /* Shutdown only: the saver thread is gone, save on this thread. */
 static void save_state_now(void) {
-  if (state_file == NULL || store == NULL)
+  if (ml_conf.state_file == NULL || store == NULL)
     return;
   char err[512];
-  long n = kml_persist_save(store, sizeof(kml_model_t), state_file, err,
+  long n = kml_persist_save(store, sizeof(kml_model_t), ml_conf.state_file, err,
                             sizeof(err));
   if (n < 0)
     ERROR(ML_LOG "saving state failed: %s", err);
   else
-    INFO(ML_LOG "saved %ld series to %s", n, state_file);
+    INFO(ML_LOG "saved %ld series to %s", n, ml_conf.state_file);
 }
 
 /* Series evicted because MaxSeries was reached: a value each interval
@@ -569,7 +515,7 @@ static void report_store(double now) {
   if (evicted > evicted_seen)
     WARNING(ML_LOG "%" PRIu64 " series evicted since the last interval: "
                    "MaxSeries %zu reached (least recently updated go first)",
-            evicted - evicted_seen, max_series);
+            evicted - evicted_seen, ml_conf.max_series);
   evicted_seen = evicted;
   if (!own_types_known)
     return;
@@ -638,12 +584,12 @@ static void peers_notify(const peers_t *pp, const kml_peer_change_t *c,
 static void peers_eval(peers_t *pp, double now, double interval) {
   if (pp->multi != NULL) {
     ml_multipeers_eval(pp->multi, pp->name, &pp->mcfg, now, interval,
-                       idle_timeout);
+                       ml_conf.idle_timeout);
     return;
   }
   kml_peer_change_t *changes;
-  long n =
-      kml_peer_groups_eval(pp->groups, now, interval, idle_timeout, &changes);
+  long n = kml_peer_groups_eval(pp->groups, now, interval, ml_conf.idle_timeout,
+                                &changes);
   if (n < 0)
     ERROR(ML_LOG "<Peers \"%s\"> out of memory: not evaluated this interval",
           pp->name);
@@ -659,18 +605,18 @@ static int ml_read(void) {
   if (store == NULL)
     return 0;
   double now = CDTIME_T_TO_DOUBLE(cdtime());
-  size_t dropped = kml_store_expire(store, now - idle_timeout);
+  size_t dropped = kml_store_expire(store, now - ml_conf.idle_timeout);
   if (dropped > 0) {
     DEBUG(ML_LOG "dropped %zu idle series", dropped);
   }
-  ml_cause_expire(now - idle_timeout);
+  ml_cause_expire(now - ml_conf.idle_timeout);
   flush_pending();
   double interval = CDTIME_T_TO_DOUBLE(plugin_get_interval());
-  for (size_t i = 0; i < n_peers; i++)
-    peers_eval(peers[i], now, interval);
+  for (size_t i = 0; i < ml_conf.n_peers; i++)
+    peers_eval(ml_conf.peers[i], now, interval);
   report_store(now);
   saver_report();
-  if (saver != NULL && now - last_save >= state_interval) {
+  if (saver != NULL && now - last_save >= ml_conf.state_interval) {
     last_save = now;
     kml_saver_request(saver);
   }
@@ -819,449 +765,6 @@ static int ml_notification(const notification_t *n, user_data_t *ud) {
   return 0;
 }
 
-/* ---------------------------------------------------------------- config */
-
-/* The block's name: one string that fits name[size] whole. 0, or -1 after
- * logging why (kind is "Match" or "Peers"). */
-static int config_block_name(const oconfig_item_t *ci, const char *kind,
-                             char *name, size_t size) {
-  char err[256];
-  kml_conf_value_t v = oconfig_value(ci);
-  if (v.type == KML_CONF_NONE)
-    snprintf(err, sizeof(err),
-             "needs one quoted name, e.g. <%s \"lag\"> "
-             "(it names the block in logs)",
-             kind);
-  if (v.type == KML_CONF_NONE ||
-      kml_conf_name(&v, size - 1, NULL, err, sizeof(err)) != 0) {
-    ERROR(ML_LOG "<%s> name %s", kind, err);
-    ERROR(ML_LOG "<%s> disabled because of the error above", kind);
-    return -1;
-  }
-  sstrncpy(name, v.string, size);
-  return 0;
-}
-
-/* A regex option (Host, Plugin, ...) of a block into re; has[field] set.
- * 0, or -1 after logging. */
-static int config_regex(const char *kind, const char *name,
-                        const oconfig_item_t *c, regex_t *re, bool *has) {
-  char err[256];
-  kml_conf_value_t v = oconfig_value(c);
-  if (*has) {
-    ERROR(ML_LOG "<%s \"%s\"> %s is given twice; keep one", kind, name, c->key);
-    return -1;
-  }
-  if (kml_conf_name(&v, 1023, NULL, err, sizeof(err)) != 0) {
-    ERROR(ML_LOG "<%s \"%s\"> %s %s", kind, name, c->key, err);
-    return -1;
-  }
-  int rc = regcomp(re, v.string, REG_EXTENDED | REG_NOSUB);
-  if (rc != 0) {
-    char why[128];
-    regerror(rc, re, why, sizeof(why));
-    ERROR(ML_LOG "<%s \"%s\"> %s \"%s\" is not a valid regex: %s", kind, name,
-          c->key, v.string, why);
-    return -1;
-  }
-  *has = true;
-  return 0;
-}
-
-static int config_models(match_t *m, oconfig_item_t *ci) {
-  if (ci->values_num < 1) {
-    ERROR(ML_LOG "<Match \"%s\"> Models needs at least one name (anomaly, "
-                 "forecast)",
-          m->name);
-    return -1;
-  }
-  m->models = 0;
-  for (int i = 0; i < ci->values_num; i++) {
-    if (ci->values[i].type != OCONFIG_TYPE_STRING) {
-      ERROR(ML_LOG "<Match \"%s\"> Models takes quoted names (anomaly, "
-                   "forecast)",
-            m->name);
-      return -1;
-    }
-    const char *s = ci->values[i].value.string;
-    if (strcasecmp(s, "anomaly") == 0)
-      m->models |= MODEL_ANOMALY;
-    else if (strcasecmp(s, "forecast") == 0)
-      m->models |= MODEL_FORECAST;
-    else {
-      ERROR(ML_LOG "<Match \"%s\"> Models: unknown model \"%s\" (known: "
-                   "anomaly, forecast)",
-            m->name, s);
-      return -1;
-    }
-  }
-  return 0;
-}
-
-/* One non-regex option of a <Match> block; 0, or -1 after logging. */
-static int config_match_option(match_t *m, oconfig_item_t *c) {
-  kml_conf_value_t v = oconfig_value(c);
-  char err[256];
-  int rc = 0, b;
-  if (strcasecmp("Models", c->key) == 0)
-    return config_models(m, c);
-  if (strcasecmp("Forecast", c->key) == 0)
-    rc = kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN,
-                           &m->cfg.horizon, err, sizeof(err));
-  else if (strcasecmp("Threshold", c->key) == 0)
-    rc = kml_conf_number(&v, -INFINITY, INFINITY, 0, &m->cfg.threshold, err,
-                         sizeof(err));
-  else if (strcasecmp("DerivedValues", c->key) == 0) {
-    rc = kml_conf_bool(&v, &b, err, sizeof(err));
-    if (rc == 0)
-      m->derived = b;
-  } else if (strcasecmp("ForecastWarmup", c->key) == 0)
-    rc = kml_conf_duration(&v, 0, 30 * 86400.0, KML_CONF_MIN_OPEN,
-                           &m->cfg.forecast.warmup, err, sizeof(err));
-  else if (strcasecmp("ForecastMessage", c->key) == 0) {
-    rc = kml_conf_name(&v, 60, NULL, err, sizeof(err));
-    if (rc == 0 && (m->label = strdup(v.string)) == NULL) {
-      snprintf(err, sizeof(err), "could not be stored: out of memory");
-      rc = -1;
-    }
-  } else if (strcasecmp("FalseAlarmsPerDay", c->key) == 0)
-    /* above the tail's clusters per day it would be the threshold itself */
-    rc = kml_conf_number(&v, 0, KML_TAIL_TARGET, KML_CONF_MIN_OPEN,
-                         &m->cfg.alert.budget, err, sizeof(err));
-  else {
-    snprintf(err, sizeof(err),
-             "is not an option of <Match> (known: Host, Plugin, "
-             "PluginInstance, Type, TypeInstance, Models, Forecast, "
-             "Threshold, DerivedValues, ForecastWarmup, ForecastMessage, "
-             "FalseAlarmsPerDay)");
-    rc = -1;
-  }
-  if (rc != 0)
-    ERROR(ML_LOG "<Match \"%s\"> %s %s", m->name, c->key, err);
-  return rc;
-}
-
-static const char *const match_single[] = {
-    "Models",         "Forecast",        "Threshold",        "DerivedValues",
-    "ForecastWarmup", "ForecastMessage", "FalseAlarmsPerDay"};
-#define N_MATCH_SINGLE (sizeof(match_single) / sizeof(match_single[0]))
-
-static kml_shadow_sel_t shadow_sel(const match_t *m) {
-  kml_shadow_sel_t s;
-  for (int f = 0; f < F_MAX; f++)
-    s.re[f] = m->has[f] ? m->pattern[f] : NULL;
-  return s;
-}
-
-/* The first matching block wins: a block that an earlier one covers (the
- * same selectors, or more of them, src/ml/shadow.h) never models a
- * series. Said once, when the block is read. */
-static void warn_if_shadowed(const match_t *m) {
-  kml_shadow_sel_t later = shadow_sel(m);
-  for (size_t i = 0; i < n_matches; i++) {
-    kml_shadow_sel_t earlier = shadow_sel(matches[i]);
-    if (!kml_shadow_covers(&earlier, &later))
-      continue;
-    WARNING(ML_LOG "<Match \"%s\"> (Match block %d) never models anything: "
-                   "the earlier <Match \"%s\"> (Match block %d) selects "
-                   "every series it selects, and the first matching block "
-                   "wins; put it before that block, or narrow or remove one",
-            m->name, m->order, matches[i]->name, matches[i]->order);
-    return;
-  }
-}
-
-static int config_match(oconfig_item_t *ci) {
-  match_t *m = calloc(1, sizeof(*m));
-  if (m == NULL)
-    return -1;
-  m->models = MODEL_ANOMALY;
-  m->order = ++matches_seen;
-  m->cfg = kml_model_defaults(); /* horizon 30 min, no threshold */
-  int seen[N_MATCH_SINGLE] = {0};
-  if (config_block_name(ci, "Match", m->name, sizeof(m->name)) != 0) {
-    match_free(m);
-    return 0;
-  }
-  for (size_t i = 0; i < n_matches; i++)
-    if (strcmp(matches[i]->name, m->name) == 0) {
-      ERROR(ML_LOG "<Match \"%s\"> is configured twice; names must be "
-                   "unique",
-            m->name);
-      goto errout;
-    }
-  for (int i = 0; i < ci->children_num; i++) {
-    oconfig_item_t *c = ci->children + i;
-    int status;
-    int field = -1;
-    for (int f = 0; f < F_MAX; f++)
-      if (strcasecmp(field_keys[f], c->key) == 0)
-        field = f;
-    for (size_t k = 0; k < N_MATCH_SINGLE; k++)
-      if (strcasecmp(match_single[k], c->key) == 0 && seen[k]++) {
-        ERROR(ML_LOG "<Match \"%s\"> %s is given twice; keep one", m->name,
-              c->key);
-        goto errout;
-      }
-    if (field >= 0) {
-      status = config_regex("Match", m->name, c, &m->re[field], &m->has[field]);
-      /* config_regex checked that it is one string */
-      if (status == 0 &&
-          (m->pattern[field] = strdup(c->values[0].value.string)) == NULL) {
-        ERROR(ML_LOG "<Match \"%s\"> %s could not be stored: out of memory",
-              m->name, c->key);
-        status = -1;
-      }
-    } else
-      status = config_match_option(m, c);
-    if (status != 0)
-      goto errout;
-  }
-  if ((m->models & MODEL_FORECAST) && isnan(m->cfg.threshold))
-    INFO(ML_LOG "<Match \"%s\"> forecast without Threshold: forecasts are "
-                "computed (DerivedValues) but no breach is notified",
-         m->name);
-  if (!(m->models & MODEL_FORECAST) &&
-      (!isnan(m->cfg.threshold) || m->label != NULL))
-    WARNING(ML_LOG "<Match \"%s\"> %s without the forecast model: it never "
-                   "alerts; add \"forecast\" to Models (Models \"anomaly\" "
-                   "\"forecast\")",
-            m->name,
-            !isnan(m->cfg.threshold) ? "Threshold" : "ForecastMessage");
-  if (!(m->models & MODEL_FORECAST))
-    m->cfg.threshold = NAN; /* no forecast alerts without the model */
-  /* A forecast is evaluated per value only when someone reads it. */
-  m->cfg.want_forecast = (m->models & MODEL_FORECAST) && m->derived;
-  warn_if_shadowed(m);
-  match_t **l = realloc(matches, sizeof(*l) * (n_matches + 1));
-  if (l == NULL) {
-    match_free(m);
-    return -1;
-  }
-  matches = l;
-  matches[n_matches++] = m;
-  return 0;
-
-errout:
-  ERROR(ML_LOG "<Match \"%s\"> disabled because of the error above", m->name);
-  match_free(m);
-  return 0;
-}
-
-static void peers_free(peers_t *pp) {
-  if (pp == NULL)
-    return;
-  for (int f = 0; f < F_MAX; f++)
-    if (pp->has[f])
-      regfree(&pp->re[f]);
-  kml_peer_groups_destroy(pp->groups);
-  kml_multipeers_destroy(pp->multi);
-  free(pp);
-}
-
-static int field_of(const char *s) {
-  for (int f = 0; f < F_MAX; f++)
-    if (strcasecmp(field_keys[f], s) == 0)
-      return f;
-  return -1;
-}
-
-/* One non-regex option of a <Peers> block; 0, or -1 after logging. */
-static int config_peers_option(peers_t *pp, oconfig_item_t *c) {
-  kml_conf_value_t v = oconfig_value(c);
-  char err[256];
-  int rc = 0;
-  if (strcasecmp("GroupBy", c->key) == 0) {
-    pp->cfg.group_by = 0;
-    for (int k = 0; k < c->values_num; k++) {
-      int f = c->values[k].type == OCONFIG_TYPE_STRING
-                  ? field_of(c->values[k].value.string)
-                  : -1;
-      if (f < 0 || (pp->cfg.group_by & (1u << f))) {
-        rc = -1;
-        break;
-      }
-      pp->cfg.group_by |= 1u << f;
-    }
-    if (rc != 0 || c->values_num == 0)
-      snprintf(err, sizeof(err),
-               "takes distinct field names (Host, Plugin, PluginInstance, "
-               "Type, TypeInstance)");
-    rc = rc != 0 || c->values_num == 0 ? -1 : 0;
-  } else if (strcasecmp("ZThreshold", c->key) == 0)
-    rc = kml_conf_number(&v, 0, 1000, KML_CONF_MIN_OPEN,
-                         &pp->cfg.rules.z_threshold, err, sizeof(err));
-  else if (strcasecmp("MinMembers", c->key) == 0) {
-    long long n;
-    rc = kml_conf_int(&v, 3, 1000000, &n, err, sizeof(err));
-    if (rc == 0)
-      pp->cfg.rules.min_members = (int)n;
-  } else if (strcasecmp("Persist", c->key) == 0)
-    rc = kml_conf_duration(&v, 0, 86400, 0, &pp->cfg.persist, err, sizeof(err));
-  else if (strcasecmp("Types", c->key) == 0)
-    rc = ml_multipeers_types(c, &pp->mcfg, err, sizeof(err));
-  else {
-    snprintf(err, sizeof(err),
-             "is not an option of <Peers> (known: Host, Plugin, "
-             "PluginInstance, Type, TypeInstance, GroupBy, ZThreshold, "
-             "MinMembers, Persist, Types)");
-    rc = -1;
-  }
-  if (rc != 0)
-    ERROR(ML_LOG "<Peers \"%s\"> %s %s", pp->name, c->key, err);
-  return rc;
-}
-
-static const char *const peers_single[] = {"GroupBy", "ZThreshold",
-                                           "MinMembers", "Persist", "Types"};
-#define PEERS_SINGLE (sizeof(peers_single) / sizeof(peers_single[0]))
-
-static int config_peers(oconfig_item_t *ci) {
-  peers_t *pp = calloc(1, sizeof(*pp));
-  if (pp == NULL)
-    return -1;
-  pp->cfg = kml_peer_groups_defaults(); /* GroupBy Host Plugin Type */
-  pp->mcfg = kml_multipeers_defaults();
-  if (config_block_name(ci, "Peers", pp->name, sizeof(pp->name)) != 0) {
-    peers_free(pp);
-    return 0;
-  }
-  int status = 0;
-  for (size_t i = 0; status == 0 && i < n_peers; i++)
-    if (strcmp(peers[i]->name, pp->name) == 0) {
-      ERROR(ML_LOG "<Peers \"%s\"> is configured twice; names must be "
-                   "unique",
-            pp->name);
-      status = -1;
-    }
-  int seen[PEERS_SINGLE] = {0};
-  for (int i = 0; status == 0 && i < ci->children_num; i++) {
-    oconfig_item_t *c = ci->children + i;
-    for (size_t k = 0; k < PEERS_SINGLE; k++)
-      if (strcasecmp(peers_single[k], c->key) == 0 && seen[k]++) {
-        ERROR(ML_LOG "<Peers \"%s\"> %s is given twice; keep one", pp->name,
-              c->key);
-        status = -1;
-      }
-    if (status != 0)
-      break;
-    int field = field_of(c->key);
-    if (field >= 0)
-      status =
-          config_regex("Peers", pp->name, c, &pp->re[field], &pp->has[field]);
-    else
-      status = config_peers_option(pp, c);
-  }
-  if (status == 0 && pp->mcfg.n_features > 0) {
-    /* Types: the members' values are compared together; the block's
-     * single-value rules and GroupBy (Type aside) apply to each value */
-    pp->mcfg.rules = pp->cfg.rules;
-    pp->mcfg.group_by = pp->cfg.group_by;
-    pp->mcfg.persist = pp->cfg.persist;
-    if ((pp->multi = kml_multipeers_new(&pp->mcfg)) == NULL) {
-      ERROR(ML_LOG "<Peers \"%s\"> out of memory", pp->name);
-      status = -1;
-    }
-  } else if (status == 0 &&
-             (pp->groups = kml_peer_groups_new(&pp->cfg)) == NULL) {
-    ERROR(ML_LOG "<Peers \"%s\"> out of memory", pp->name);
-    status = -1;
-  }
-  if (status != 0) {
-    ERROR(ML_LOG "<Peers \"%s\"> disabled because of the error above",
-          pp->name);
-    peers_free(pp);
-    return 0;
-  }
-  peers_t **l = realloc(peers, sizeof(*l) * (n_peers + 1));
-  if (l == NULL) {
-    peers_free(pp);
-    return -1;
-  }
-  peers = l;
-  peers[n_peers++] = pp;
-  return 0;
-}
-
-/* One global option of <Plugin ml>; 0, or -1 after logging. */
-static int config_global(oconfig_item_t *c) {
-  kml_conf_value_t v = oconfig_value(c);
-  char err[256];
-  int rc;
-  if (strcasecmp("StateFile", c->key) == 0) {
-    rc = kml_conf_name(&v, 4095, NULL, err, sizeof(err));
-    if (rc == 0) {
-      free(state_file);
-      state_file = strdup(v.string);
-      rc = state_file ? 0 : -1;
-      if (rc != 0)
-        snprintf(err, sizeof(err), "could not be stored: out of memory");
-    }
-  } else if (strcasecmp("MaxSeries", c->key) == 0) {
-    long long n;
-    rc = kml_conf_int(&v, 1, 100000000, &n, err, sizeof(err));
-    if (rc == 0)
-      max_series = (size_t)n;
-  } else if (strcasecmp("StateInterval", c->key) == 0)
-    rc = kml_conf_duration(&v, 1, 7 * 86400.0, 0, &state_interval, err,
-                           sizeof(err));
-  else if (strcasecmp("IdleTimeout", c->key) == 0)
-    rc = kml_conf_duration(&v, 0, 366 * 86400.0, KML_CONF_MIN_OPEN,
-                           &idle_timeout, err, sizeof(err));
-  else {
-    snprintf(err, sizeof(err),
-             "is not an option of <Plugin ml> (known: StateFile, "
-             "StateInterval, MaxSeries, IdleTimeout, <Match>, <Peers>, "
-             "<Cause>)");
-    rc = -1;
-  }
-  if (rc != 0)
-    ERROR(ML_LOG "<Plugin ml> %s %s", c->key, err);
-  return rc;
-}
-
-static const char *const global_single[] = {"StateFile", "MaxSeries",
-                                            "StateInterval", "IdleTimeout"};
-
-/* A bad global option disables the whole <Plugin ml> block (its <Match>
- * and <Peers> blocks too): a wrong MaxSeries or StateFile is not guessed. */
-static int ml_config(oconfig_item_t *ci) {
-  int bad = 0, seen[4] = {0};
-  for (int i = 0; i < ci->children_num; i++) {
-    oconfig_item_t *c = ci->children + i;
-    if (strcasecmp("Match", c->key) == 0)
-      config_match(c);
-    else if (strcasecmp("Peers", c->key) == 0)
-      config_peers(c);
-    else if (strcasecmp("Cause", c->key) == 0)
-      ml_cause_config(c);
-    else {
-      int dup = 0;
-      for (int k = 0; k < 4; k++)
-        if (strcasecmp(global_single[k], c->key) == 0 && seen[k]++)
-          dup = 1;
-      if (dup)
-        ERROR(ML_LOG "<Plugin ml> %s is given twice; keep one", c->key);
-      if (dup || config_global(c) != 0)
-        bad = 1;
-    }
-  }
-  if (bad) {
-    ERROR(ML_LOG "<Plugin ml> disabled because of the error above: nothing "
-                 "will be modeled");
-    for (size_t i = 0; i < n_matches; i++)
-      match_free(matches[i]);
-    n_matches = 0;
-    for (size_t i = 0; i < n_peers; i++)
-      peers_free(peers[i]);
-    n_peers = 0;
-    free(state_file); /* no state is read or written for a disabled block */
-    state_file = NULL;
-    ml_cause_shutdown();
-  }
-  return 0;
-}
-
 static void model_init_cb(void *p, void *ud) {
   (void)ud;
   kml_model_init(p);
@@ -1272,23 +775,23 @@ static const char *model_check(const void *p) { return kml_model_check(p); }
 static void restore_state(void) {
   char err[512];
   kml_persist_stats_t st;
-  long n =
-      kml_persist_load(store, sizeof(kml_model_t), state_file, model_check,
-                       CDTIME_T_TO_DOUBLE(cdtime()), &st, err, sizeof(err));
+  long n = kml_persist_load(store, sizeof(kml_model_t), ml_conf.state_file,
+                            model_check, CDTIME_T_TO_DOUBLE(cdtime()), &st, err,
+                            sizeof(err));
   if (n < 0) {
     WARNING(ML_LOG "%s; starting with fresh models", err);
     return;
   }
   if (st.missing) {
-    INFO(ML_LOG "no state file at %s yet: starting fresh", state_file);
+    INFO(ML_LOG "no state file at %s yet: starting fresh", ml_conf.state_file);
     return;
   }
   for (int i = 0; i < st.n_reasons; i++)
-    WARNING(ML_LOG "%s: %ld series dropped: %s%s", state_file,
+    WARNING(ML_LOG "%s: %ld series dropped: %s%s", ml_conf.state_file,
             st.reasons[i].count, st.reasons[i].why,
             i == KML_PERSIST_REASONS - 1 ? " (or another reason)" : "");
-  INFO(ML_LOG "restored %ld series from %s (%ld dropped)", n, state_file,
-       st.dropped);
+  INFO(ML_LOG "restored %ld series from %s (%ld dropped)", n,
+       ml_conf.state_file, st.dropped);
 }
 
 /* collectd knows the ml_* types only from a TypesDB line that lists
@@ -1316,33 +819,33 @@ static int ml_init(void) {
   if (store != NULL)
     return 0;
   own_types_known = types_known();
-  store =
-      kml_store_new(max_series, sizeof(kml_model_t), model_init_cb, NULL, NULL);
+  store = kml_store_new(ml_conf.max_series, sizeof(kml_model_t), model_init_cb,
+                        NULL, NULL);
   pending = kml_pending_new(PENDING_MAX);
   if (store == NULL || pending == NULL) {
     ERROR(ML_LOG "out of memory creating the series store");
     return -1;
   }
-  if (state_file != NULL) {
+  if (ml_conf.state_file != NULL) {
     char err[512];
-    if (kml_persist_check_dir(state_file, err, sizeof(err)) != 0)
+    if (kml_persist_check_dir(ml_conf.state_file, err, sizeof(err)) != 0)
       ERROR(ML_LOG "cannot save state to %s: %s (models run, but start "
                    "fresh after every restart)",
-            state_file, err);
+            ml_conf.state_file, err);
     restore_state();
     last_save = CDTIME_T_TO_DOUBLE(cdtime());
-    saver = kml_saver_new(store, sizeof(kml_model_t), state_file);
+    saver = kml_saver_new(store, sizeof(kml_model_t), ml_conf.state_file);
     if (saver == NULL)
       ERROR(ML_LOG "cannot start the thread that saves %s: state is saved "
                    "at shutdown only",
-            state_file);
+            ml_conf.state_file);
   }
   evicted_seen = kml_store_evicted(store);
   ml_cause_init(CDTIME_T_TO_DOUBLE(plugin_get_interval()));
-  if (n_matches == 0 && n_peers == 0)
+  if (ml_conf.n_matches == 0 && ml_conf.n_peers == 0)
     WARNING(ML_LOG "no <Match> or <Peers> block: nothing will be modeled");
   INFO(ML_LOG "%zu match block(s), %zu peers block(s), at most %zu series",
-       n_matches, n_peers, max_series);
+       ml_conf.n_matches, ml_conf.n_peers, ml_conf.max_series);
   return 0;
 }
 
@@ -1355,18 +858,7 @@ static int ml_shutdown(void) {
   kml_pending_destroy(pending);
   pending = NULL;
   ml_cause_shutdown();
-  for (size_t i = 0; i < n_matches; i++)
-    match_free(matches[i]);
-  free(matches);
-  matches = NULL;
-  n_matches = 0;
-  for (size_t i = 0; i < n_peers; i++)
-    peers_free(peers[i]);
-  free(peers);
-  peers = NULL;
-  n_peers = 0;
-  free(state_file);
-  state_file = NULL;
+  ml_config_free();
   return 0;
 }
 
