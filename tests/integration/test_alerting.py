@@ -4,6 +4,7 @@ alertmanager-notify) turns a collectd WARNING into a firing alert in a real
 Alertmanager with the right labels and the OKAY into its resolution; a real
 Prometheus scrapes collectd's write_prometheus and a PromQL query returns a
 group's lag and the ml plugin's derived series."""
+import datetime
 import json
 import os
 import re
@@ -189,6 +190,53 @@ def test_notification_fields_become_labels_and_escalation_replaces():
                      "the failure to replace the warning")
             putnotif("okay")
             wait_for(lambda: am_alerts(am, **want) == [], 30, "the okay to resolve")
+    finally:
+        am.stop()
+
+
+@pytest.mark.skipif(not AM, reason="prometheus-alertmanager is not installed (tools/setup)")
+def test_alert_outlasting_its_ttl_stays_active_until_the_okay():
+    """collectd sends a change once; the recipe's --refresh line posts the
+    alerts still firing again every ttl/4, so an incident longer than --ttl
+    stays active in Alertmanager (without it, Alertmanager resolves it by
+    itself at endsAt). The OKAY ends the alert and its refreshes; an alert
+    whose notification predates this collectd's start is not refreshed."""
+    am = alertmanager()
+    try:
+        cd = Collectd("", interval=1, plugins=())
+        sock = os.path.join(cd.dir, "sock")
+        text = recipe(am.url).replace('"%s"' % am.url, '"%s" "--ttl" "8"' % am.url)
+        assert text.count('"--ttl" "8"') == 2 and '"--refresh"' in text, text
+        with open(cd.conf, "a") as f:
+            f.write('LoadPlugin unixsock\n<Plugin unixsock>\n  SocketFile "%s"\n</Plugin>\nLoadPlugin exec\n%s\n'
+                    % (sock, text))
+        with cd:
+            wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
+
+            def putnotif(sev, host, t):
+                line = ('PUTNOTIF severity=%s time=%d host=%s plugin=kafka plugin_instance=group-ttl '
+                        'type=kafka_lag_seconds message="%s lag"\n' % (sev, t, host, sev))
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(sock)
+                s.sendall(line.encode())
+                reply = s.recv(200).decode()
+                s.close()
+                assert reply.startswith("0 "), reply
+
+            putnotif("warning", "ttl-old", time.time() - 600)  # from before this collectd
+            putnotif("warning", "ttl-now", time.time())
+            wait_for(lambda: am_alerts(am, host="ttl-now"), 30, "the warning")
+            time.sleep(24)  # three times --ttl
+            a = am_alerts(am, host="ttl-now")
+            assert len(a) == 1 and a[0]["status"]["state"] == "active", a
+            ends = datetime.datetime.fromisoformat(a[0]["endsAt"].replace("Z", "+00:00")).timestamp()
+            assert ends > time.time(), a
+            assert am_alerts(am, host="ttl-old") == [], am_alerts(am, host="ttl-old")
+            putnotif("okay", "ttl-now", time.time())
+            wait_for(lambda: am_alerts(am, host="ttl-now") == [], 30, "the okay to resolve")
+            time.sleep(6)  # three refresh rounds: none fires it again
+            assert am_alerts(am, host="ttl-now") == []
+            assert "alertmanager-notify" not in cd.log_text(), cd.log_text()
     finally:
         am.stop()
 

@@ -11,7 +11,7 @@ import subprocess
 import urllib.request
 import uuid
 
-from harness import Collectd, bootstrap, kafkactl, wait_for
+from harness import Collectd, bootstrap, kafkactl, readable_copy, wait_for
 from package import built_package, use_packaged
 
 
@@ -98,9 +98,14 @@ def test_packaged_plugins_run_the_shipped_snippets():
     # collectd -T: every snippet loads (the Alertmanager recipe too)
     with open(cd.conf) as f:
         base = f.read()
+    # the recipe runs the packaged script (a copy "nobody" can read)
+    libexec = "/usr/libexec/collectd-kafka-ml/alertmanager-notify"
+    script = readable_copy(os.path.join(root, libexec.lstrip("/")))
     with open(os.path.join(root, "usr/share/collectd-kafka-ml/collectd.conf.d/alertmanager.conf")) as f:
-        with open(cd.conf, "w") as out:
-            out.write(base + f.read())
+        recipe = f.read()
+    assert recipe.count(libexec) == 2, recipe  # NotificationExec and the --refresh Exec
+    with open(cd.conf, "w") as out:
+        out.write(base + recipe.replace(libexec, script))
     rc, out = cd.test_once()
     assert rc == 0, out
     assert errors(out) == [], out
