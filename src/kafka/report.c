@@ -20,6 +20,7 @@
 #include "../kml_map.h"
 #include "../kml_rate.h"
 #include "../kml_str.h"
+#include "backoff.h"
 #include "lag.h"
 #include "ordering.h"
 #include "partlist.h"
@@ -39,12 +40,14 @@
 
 typedef struct {
   kml_lag_ring_t ring;
-  kml_rate_t high, low; /* kml_rate state of the two water marks */
-  double in_rate;       /* messages/s over the last interval; NAN unknown */
-  double retention;     /* smoothed log-start advance, messages/s; NAN */
-  double retention_t;   /* when retention was last updated */
-  int64_t undated;      /* an offset Kafka could not date: not asked again;
-                           -1 none */
+  kml_rate_t high, low;     /* kml_rate state of the two water marks */
+  double in_rate;           /* messages/s over the last interval; NAN unknown */
+  double retention;         /* smoothed log-start advance, messages/s; NAN */
+  double retention_t;       /* when retention was last updated */
+  int64_t undated;          /* an offset Kafka could not date: not asked again;
+                               -1 none */
+  kml_backoff_t unanswered; /* arrival lookups its leader left unanswered */
+  int32_t asked_leader;     /* the leader those lookups went to */
 } part_mem_t;
 
 typedef struct {
@@ -1158,7 +1161,7 @@ static void arrival_log(const emit_t *e, const kml_arrival_req_t *q) {
            (long long)q->offset, q->topic, (int)q->partition,
            q->err ? rd_kafka_err2str((rd_kafka_resp_err_t)q->err)
                   : "no answer within the read's Timeout",
-           q->result == KML_ARRIVAL_PENDING ? "; asked again next time" : "");
+           q->result == KML_ARRIVAL_PENDING ? "; asked again later" : "");
   e->sink->log(q->result == KML_ARRIVAL_PENDING ? 6 : 4, msg, e->sink->ud);
 }
 
@@ -1170,8 +1173,17 @@ static void arrival_take(const emit_t *e, const kml_snapshot_t *s,
   part_mem_t *pm = kml_map_find(e->r->parts, key);
   if (pm == NULL)
     return;
+  const kml_topic_t *t = kml_snapshot_topic(s, q->topic);
+  if (q->result == KML_ARRIVAL_PENDING) {
+    /* once per collection, however many offsets of it were asked */
+    if (kml_backoff_due(&pm->unanswered, e->r->round))
+      kml_backoff_failed(&pm->unanswered, e->r->round, KML_BACKOFF_CAP);
+    const kml_partition_t *kp = t ? kml_topic_partition(t, q->partition) : NULL;
+    pm->asked_leader = kp ? kp->leader : -1;
+  } else {
+    kml_backoff_reset(&pm->unanswered);
+  }
   if (q->result == KML_ARRIVAL_FOUND) {
-    const kml_topic_t *t = kml_snapshot_topic(s, q->topic);
     double retention =
         t != NULL && t->retention_ms > 0 ? t->retention_ms / 1000.0 : -1;
     double ts = kml_lag_clamp_arrival(q->ts, e->now, retention);
@@ -1191,7 +1203,10 @@ static void arrival_take(const emit_t *e, const kml_snapshot_t *s,
  * oldest unconsumed message (max(committed, log start), as
  * group_partition() dates it) predates its ring's first mark is asked for,
  * once per partition and offset and within the plan's budget, before any
- * lag in seconds is computed; the answers seed the rings. */
+ * lag in seconds is computed; the answers seed the rings. A partition
+ * whose lookups went unanswered waits 1, 2, 4, ... up to KML_BACKOFF_CAP
+ * collections before it is asked again (backoff.h), at once when its
+ * leader changes. */
 static void arrivals(const emit_t *e, const kml_snapshot_t *s) {
   if (e->sink->arrivals == NULL)
     return;
@@ -1214,9 +1229,15 @@ static void arrivals(const emit_t *e, const kml_snapshot_t *s) {
         continue; /* not measured, or nobody to ask */
       int64_t from = o->committed < kp->low ? kp->low : o->committed;
       part_key(key, sizeof(key), o->topic, o->partition);
-      const part_mem_t *pm = kml_map_find(e->r->parts, key);
-      if (pm != NULL && pm->undated != from &&
-          kml_lag_wants_arrival(&pm->ring, from))
+      part_mem_t *pm = kml_map_find(e->r->parts, key);
+      if (pm == NULL || pm->undated == from ||
+          !kml_lag_wants_arrival(&pm->ring, from))
+        continue;
+      /* a new leader is a new broker to ask: its predecessor's silence
+       * does not count against it */
+      if (pm->unanswered.gap > 0 && pm->asked_leader != kp->leader)
+        kml_backoff_reset(&pm->unanswered);
+      if (kml_backoff_due(&pm->unanswered, e->r->round))
         kml_arrival_plan_add(plan, t->name, o->partition, from, kp->high);
     }
   }

@@ -711,14 +711,63 @@ static void lookups_that_fail_fall_back_to_the_lower_bound(void **state) {
   run_looking_up(r, simple(10030, 15000, 30, 1001, 30, 1), rec);
   assert_int_equal(rec->asked, 2);
   assert_true(val(rec, "group-g/kafka_lag_seconds/t-0") == 30);
-  /* unanswered: asked at every collection, said once */
+  /* unanswered: asked again (at the next collection, then after 2),
+   * said once */
   rec->answer = KML_ARRIVAL_PENDING;
   rec->err = 0;
   for (int i = 0; i < 3; i++)
     run_looking_up(r, simple(10040 + 10 * i, 15000, 30, 1002, 30, 1), rec);
-  assert_int_equal(rec->asked, 5);
+  assert_int_equal(rec->asked, 4);
   assert_int_equal(rec->logs, 2);
   assert_true(val(rec, "group-g/kafka_lag_seconds/t-0") == 60);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* Group g behind on t-0 since before the start, led by broker `leader`. */
+static kml_snapshot_t *led_by(double t, int32_t leader) {
+  kml_snapshot_t *s = snap(t);
+  add_broker(s, 1);
+  add_broker(s, 2);
+  kml_topic_t *tp = add_topic(s, "t", 1);
+  set_part(tp, 0, leader, 0, 15000);
+  add_commit(add_group(s, "g", KML_GROUP_STABLE, 1), "t", 0, 1000);
+  return s;
+}
+
+/* A leader that never answers is asked at collections 1, 2, 4, 8, 16, 32,
+ * 48 (the wait doubles up to 16 collections), not at each of them; a new
+ * leader is asked at once; an answer ends the waiting for good. */
+static void an_unanswering_leader_is_asked_less_and_less(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  rec->answer = KML_ARRIVAL_PENDING;
+  int at[64], n = 0;
+  for (int round = 1; round <= 50; round++) {
+    run_looking_up(r, led_by(10000 + 10 * round, 1), rec);
+    if (rec->last_asked > 0)
+      at[n++] = round;
+    /* meanwhile the lower bound: counted from the first collection */
+    assert_true(val(rec, "group-g/kafka_lag_seconds/t-0") == 10 * (round - 1));
+  }
+  const int want[] = {1, 2, 4, 8, 16, 32, 48};
+  assert_int_equal(n, (int)(sizeof(want) / sizeof(want[0])));
+  for (int i = 0; i < n; i++)
+    assert_int_equal(at[i], want[i]);
+  assert_int_equal(rec->logs, 1); /* said once */
+  /* broker 2 takes over: asked at once, although 48 + 16 is far */
+  run_looking_up(r, led_by(10510, 2), rec);
+  assert_int_equal(rec->last_asked, 1);
+  /* it answers: dated, never asked again */
+  rec->answer = KML_ARRIVAL_FOUND;
+  rec->written = 5000;
+  run_looking_up(r, led_by(10520, 2), rec);
+  assert_int_equal(rec->last_asked, 1);
+  assert_true(val(rec, "group-g/kafka_lag_seconds/t-0") == 10520 - 6000);
+  int asked = rec->asked;
+  for (int round = 0; round < 5; round++)
+    run_looking_up(r, led_by(10530 + 10 * round, 2), rec);
+  assert_int_equal(rec->asked, asked);
   kml_report_destroy(r);
   free(rec);
 }
@@ -1207,6 +1256,7 @@ int main(void) {
       cmocka_unit_test(messages_older_than_the_start_are_dated_by_kafka),
       cmocka_unit_test(lookups_that_fail_fall_back_to_the_lower_bound),
       cmocka_unit_test(lookups_per_collection_are_capped),
+      cmocka_unit_test(an_unanswering_leader_is_asked_less_and_less),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
