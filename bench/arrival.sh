@@ -3,29 +3,34 @@
 # behind, and what dating their messages by Kafka costs a collection.
 #
 #   bench/arrival.sh [--partitions 100] [--behind 120] [--messages 100]
-#                    [--brokers 1]
+#                    [--brokers 1] [--current 0]
 #
 # Starts its own Kafka 3.9.1 on 127.0.0.1 (tests/kafka/cluster), creates
 # one topic of PARTITIONS partitions, produces MESSAGES per partition,
 # commits a group at offset 0 of every partition (all of it waiting),
+# and CURRENT more groups at the end of every partition (caught up),
 # waits BEHIND seconds, then runs bench_arrival: one collection through a
 # report without lookups (messages dated at the start: the lower bound)
 # and one with them, then a second collection. Prints the first
 # lag_seconds max of both, the lookups, and the collection+report time
-# with lookups against without them, measured on the same snapshot.
+# with lookups against without them, measured on the same snapshot, and
+# (ratio_steady) the report's time with lookups against without them once
+# nothing is left to look up.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 partitions=100
 behind=120
 messages=100
 brokers=1
+current=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --partitions) partitions=$2; shift 2 ;;
     --behind) behind=$2; shift 2 ;;
     --messages) messages=$2; shift 2 ;;
     --brokers) brokers=$2; shift 2 ;;
-    *) sed -n '2,15p' "$0"; exit 2 ;;
+    --current) current=$2; shift 2 ;;
+    *) sed -n '2,19p' "$0"; exit 2 ;;
   esac
 done
 
@@ -47,6 +52,11 @@ for ((p = 0; p < partitions; p++)); do
   args+=("$p" 0)
 done
 "$ctl" "$boot" commit behind waiting "${args[@]}" >/dev/null
+ends=()
+for ((p = 0; p < partitions; p++)); do ends+=("$p" "$messages"); done
+for ((g = 0; g < current; g++)); do
+  "$ctl" "$boot" commit "current-$g" waiting "${ends[@]}" >/dev/null
+done
 echo "$((partitions * messages)) messages on $partitions partitions, group 'behind' at offset 0; waiting $behind s ..."
 sleep "$behind"
 echo "the group is $behind s behind (plus the setup's seconds)"
