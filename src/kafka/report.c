@@ -94,6 +94,8 @@ struct kml_report {
   kml_map_t *alerts;     /* cluster and broker alerts */
   int arrival_causes[8]; /* why arrivals could not be read, each logged */
   int n_arrival_causes;  /* once */
+  int arrival_looked;    /* group partitions the last arrivals pass looked
+                            up (kml_report_arrival_looked) */
 };
 
 unsigned kml_report_detail_bit(const char *type) {
@@ -157,12 +159,24 @@ void kml_report_destroy(kml_report_t *r) {
 
 /* ---------------------------------------------------------------- output */
 
+/* What topic_values() learnt for arrivals(), per partition of the
+ * snapshot (index base[topic] + the partition's index in its topic): the
+ * first mark its ring observed when Kafka still holds messages below it
+ * (a group there may need an arrival lookup), else -1. */
+struct history {
+  int64_t *from;
+  int *base;
+  int undated; /* partitions with from >= 0 */
+};
+
 typedef struct {
   kml_report_t *r;
   const kml_report_sink_t *sink;
   const kml_snapshot_t *s;
   double time; /* collection start: the values' timestamp */
   double now;  /* when the offsets were read: lag-in-seconds clock */
+  struct history *history; /* NULL when out of memory: every group
+                              partition is looked at by arrivals() */
 } emit_t;
 
 static void put(const emit_t *e, const char *pi, const char *type,
@@ -542,6 +556,21 @@ static part_mem_t *observe_partition(const emit_t *e, const char *topic,
   return m;
 }
 
+/* Whether Kafka still holds messages of partition p of topic i older than
+ * its ring's first mark (only then can a group need an arrival lookup). */
+static void note_history(const emit_t *e, int i, int p,
+                         const kml_partition_t *kp, const part_mem_t *m) {
+  struct history *h = e->history;
+  if (h == NULL)
+    return;
+  int64_t *from = &h->from[h->base[i] + p];
+  *from = -1;
+  if (m != NULL && m->ring.n > 0 && kp->low >= 0 && kp->low < m->ring.watched) {
+    *from = m->ring.watched;
+    h->undated++;
+  }
+}
+
 /* Topic values; sums the rates of partitions into bs. Returns 0 when a
  * topic is listed with an error and without its partitions: nothing of it
  * is dispatched (its 0 partitions, 0 messages/s would be wrong numbers),
@@ -563,6 +592,7 @@ static int topic_values(const emit_t *e, const kml_snapshot_t *s,
     for (int p = 0; p < t->n_parts; p++) {
       const kml_partition_t *kp = &t->parts[p];
       part_mem_t *m = observe_partition(e, t->name, kp);
+      note_history(e, i, p, kp, m);
       double rate = m ? m->in_rate : NAN;
       int lb = broker_index(s, kp->leader);
       if (lb >= 0) {
@@ -1208,8 +1238,10 @@ static void arrival_take(const emit_t *e, const kml_snapshot_t *s,
  * collections before it is asked again (backoff.h), at once when its
  * leader changes. */
 static void arrivals(const emit_t *e, const kml_snapshot_t *s) {
-  if (e->sink->arrivals == NULL)
-    return;
+  const struct history *h = e->history;
+  e->r->arrival_looked = 0;
+  if (e->sink->arrivals == NULL || (h != NULL && h->undated == 0))
+    return; /* no message predates a ring: nothing to date */
   kml_arrival_plan_t *plan = malloc(sizeof(*plan));
   if (plan == NULL)
     return;
@@ -1228,6 +1260,10 @@ static void arrivals(const emit_t *e, const kml_snapshot_t *s) {
           kp->high < 0)
         continue; /* not measured, or nobody to ask */
       int64_t from = o->committed < kp->low ? kp->low : o->committed;
+      if (h != NULL &&
+          from >= h->from[h->base[t - s->topics] + (kp - t->parts)])
+        continue; /* within the ring's history: dated without Kafka */
+      e->r->arrival_looked++;
       part_key(key, sizeof(key), o->topic, o->partition);
       part_mem_t *pm = kml_map_find(e->r->parts, key);
       if (pm == NULL || pm->undated == from ||
@@ -1292,6 +1328,14 @@ void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
   broker_sum_t *bs = calloc(s->n_brokers + 1, sizeof(*bs));
   if (bs == NULL)
     return;
+  struct history h = {.base = malloc((s->n_topics + 1) * sizeof(int))};
+  if (h.base != NULL) {
+    h.base[0] = 0;
+    for (int i = 0; i < s->n_topics; i++)
+      h.base[i + 1] = h.base[i] + s->topics[i].n_parts;
+    h.from = malloc(((size_t)h.base[s->n_topics] + 1) * sizeof(*h.from));
+  }
+  e.history = h.from != NULL ? &h : NULL;
   int described = topic_values(&e, s, bs);
   cluster_values(&e, s, bs, described && r->had_metadata);
   r->had_metadata = 1;
@@ -1302,8 +1346,14 @@ void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
     arrivals(&e, s);
     groups_all(&e, s);
   }
+  free(h.from);
+  free(h.base);
   /* The metadata names every partition: forget those that are gone, but not
    * those of a topic the metadata could not describe this time. */
   kml_map_sweep_keep(r->parts, r->round, keep_topic, (void *)s);
   kml_map_sweep(r->alerts, r->round);
+}
+
+int kml_report_arrival_looked(const kml_report_t *r) {
+  return r->arrival_looked;
 }

@@ -129,5 +129,11 @@ void kml_report_destroy(kml_report_t *r);
 /* Emit the values of snapshot s and the events its changes cause. */
 void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
                     const kml_report_sink_t *sink);
+/* The group partitions whose partition memory the last run looked up to
+ * decide on arrival lookups: only those whose oldest unconsumed message
+ * predates the partition's history (0 when no partition's history misses
+ * a message Kafka still holds: the pass is skipped). For tests and
+ * benchmarks. */
+int kml_report_arrival_looked(const kml_report_t *r);
 
 #endif

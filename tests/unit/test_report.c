@@ -772,6 +772,48 @@ static void an_unanswering_leader_is_asked_less_and_less(void **state) {
   free(rec);
 }
 
+/* The arrivals pass looks up only the group partitions that read messages
+ * older than their partition's history, and is skipped when Kafka holds
+ * no such message; a group that appears behind later is still asked. */
+static void only_partitions_behind_their_history_are_looked_at(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  rec->answer = KML_ARRIVAL_FOUND;
+  rec->written = 5000;
+  /* t-0 behind since before the start, t-1 caught up */
+  run_looking_up(r, simple(10000, 15000, 30, 1000, 30, 1), rec);
+  assert_int_equal(rec->asked, 1);
+  assert_int_equal(kml_report_arrival_looked(r), 1);
+  run_looking_up(r, simple(10010, 15000, 30, 1000, 30, 1), rec);
+  assert_int_equal(kml_report_arrival_looked(r), 1); /* dated: not asked */
+  assert_int_equal(rec->asked, 1);
+  /* caught up past the ring's start: nothing to look at */
+  run_looking_up(r, simple(10020, 15100, 40, 15000, 40, 1), rec);
+  assert_int_equal(kml_report_arrival_looked(r), 0);
+  /* a second group appears behind the start: looked at and asked */
+  kml_snapshot_t *s = simple(10030, 15100, 40, 15100, 40, 1);
+  add_commit(add_group(s, "late", KML_GROUP_STABLE, 1), "t", 1, 10);
+  run_looking_up(r, s, rec);
+  assert_int_equal(kml_report_arrival_looked(r), 1);
+  assert_int_equal(rec->asked, 2);
+  assert_true(val(rec, "group-late/kafka_lag_seconds/t-1") == 10030 - 5010);
+  /* retention deleted everything before the first marks: the pass is
+   * skipped, whatever the groups' offsets */
+  s = snap(10040);
+  add_broker(s, 1);
+  kml_topic_t *tp = add_topic(s, "t", 2);
+  set_part(tp, 0, 1, 15000, 15100);
+  set_part(tp, 1, 1, 30, 40);
+  kml_group_t *g = add_group(s, "g", KML_GROUP_STABLE, 1);
+  add_commit(g, "t", 0, 15000);
+  add_commit(g, "t", 1, 35);
+  run_looking_up(r, s, rec);
+  assert_int_equal(kml_report_arrival_looked(r), 0);
+  assert_int_equal(rec->asked, 2);
+  kml_report_destroy(r);
+  free(rec);
+}
+
 /* 150 lagging partitions at the start: 100 lookups in the first
  * collection, the other 50 in the next; the two groups at the same
  * offsets share each lookup. */
@@ -1257,6 +1299,7 @@ int main(void) {
       cmocka_unit_test(lookups_that_fail_fall_back_to_the_lower_bound),
       cmocka_unit_test(lookups_per_collection_are_capped),
       cmocka_unit_test(an_unanswering_leader_is_asked_less_and_less),
+      cmocka_unit_test(only_partitions_behind_their_history_are_looked_at),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
