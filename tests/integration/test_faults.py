@@ -11,6 +11,8 @@ the tests here), consumer groups enabled:
   marks, no group ever reads lag 0 or recovers by accident, the cluster is
   not declared down, and each group's real incident gives exactly one
   WARNING and one OKAY;
+- a replication-factor-1 topic losing the broker of some partitions: one
+  FAILURE naming exactly those partitions, one OKAY when it is back;
 - the whole cluster down, groups collected: one FAILURE and one OKAY, reads
   within Timeout, and a stopped group keeps its one WARNING until it
   catches up;
@@ -227,6 +229,47 @@ def test_hung_leader_costs_only_what_it_leads(cluster3):
             for type_ in ("kafka_lag_seconds", "kafka_group_status"):
                 seen = [n["Severity"] for n in events(cd, type_, "group-" + g)]
                 assert seen == ["WARNING", "OKAY"], (g, type_, seen)
+
+
+def test_offline_partitions_are_named_then_cleared(cluster3):
+    """A topic of replication factor 1 loses the broker of some of its
+    partitions: one FAILURE names exactly those partitions (message and
+    meta data), and one OKAY follows once the broker is back."""
+    d, boot = cluster3
+    topic, n = "rf1off", 6
+    kafkactl("create-topic", topic, n, 1, boot=boot)
+    with Collectd(conf(boot, "^%s$" % topic, groups="^f-rf1off$"), notify_exec=True) as cd:
+        assert cd.wait_value("three", "kafka", "kafka_offline", "cluster") == 0
+        leaders = leaders_of(cd, topic, n)
+        victim = int(leaders[0])  # leads partition 0 and maybe others
+        lost = ["%s-%d" % (topic, p) for p in range(n) if int(leaders[p]) == victim]
+        cluster(d, "kill", str(victim))
+        try:
+            # fenced after the brokers' session timeout (9 s by default)
+            wait_for(lambda: events(cd, "kafka_offline", severity="FAILURE"), 60,
+                     "the offline FAILURE")
+            assert cd.wait_value("three", "kafka", "kafka_offline", "cluster",
+                                 pred=lambda v: v > 0, timeout=10) == len(lost)
+        finally:
+            cluster(d, "restart", str(victim))
+        failure = events(cd, "kafka_offline", severity="FAILURE")[0]
+        assert failure["message"] == "%d partition(s) offline (no leader, no reads or writes): %s" % (
+            len(lost), ", ".join(lost)), (failure, leaders)
+        assert failure["meta"].get("topics") == topic, failure
+        assert failure["meta"].get("partition_names") == ", ".join(lost), failure
+        assert float(failure["meta"].get("offline")) == len(lost), failure
+        # the broker back: its partitions have their leader again
+        assert cd.wait_value("three", "kafka", "kafka_offline", "cluster",
+                             pred=lambda v: v == 0, timeout=90) == 0
+        wait_for(lambda: events(cd, "kafka_offline", severity="OKAY"), 15, "the offline OKAY")
+        time.sleep(2)
+        seen = events(cd, "kafka_offline")
+        assert [x["Severity"] for x in seen] == ["FAILURE", "OKAY"], seen
+        assert seen[1]["message"] == "no partition is offline", seen[1]
+        # the next tests need all three brokers
+        assert cd.wait_value("three", "kafka", "kafka_brokers", "cluster",
+                             pred=lambda v: v == 3, timeout=60) == 3
+    kafkactl("delete-topic", topic, boot=boot)
 
 
 def test_outage_is_one_failure_and_one_okay(cluster3):
