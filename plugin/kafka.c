@@ -555,24 +555,37 @@ static int kafka_config(oconfig_item_t *ci) {
   return 0;
 }
 
-/* Properties for the client: socket.timeout.ms = Timeout first (a
- * Property line may override it), then the configured ones. A request
- * still unanswered after Timeout is of no use to any collection; timing it
- * out makes librdkafka drop the connection to a hung broker, which then
- * stops being chosen for metadata requests. Returns a new array of 2 * *n
- * pointers into c and buf (free the array only); NULL when out of memory. */
+/* Properties for the client: socket.timeout.ms and
+ * socket.connection.setup.timeout.ms = Timeout first (a Property line may
+ * override them), then the configured ones. A request still unanswered
+ * after Timeout is of no use to any collection; timing it out makes
+ * librdkafka drop the connection to a hung broker, which then stops being
+ * chosen for metadata requests. A connection not set up within Timeout
+ * (an address that drops the SYNs: no refusal ever comes) is given up with
+ * "timed out" by then, so the unreachable notification, sent with the
+ * second failed collection, names that cause (librdkafka's default, 30 s,
+ * named it only after the notification had gone). buf holds both numbers
+ * (len >= 32). Returns a new array of 2 * *n pointers into c and buf (free
+ * the array only); NULL when out of memory. */
 static const char **client_props(const cluster_t *c, char *buf, size_t len,
                                  size_t *n) {
-  const char **p = calloc(2 * (c->n_props + 1), sizeof(*p));
+  const char **p = calloc(2 * (c->n_props + 2), sizeof(*p));
   if (p == NULL)
     return NULL;
   double ms = c->timeout * 1000;
-  ssnprintf(buf, len, "%d", (int)(ms < 10 ? 10 : ms > 300000 ? 300000 : ms));
+  int socket_ms = (int)(ms < 10 ? 10 : ms > 300000 ? 300000 : ms);
+  /* librdkafka accepts 1000 ms and more for the connection setup */
+  int setup_ms = socket_ms < 1000 ? 1000 : socket_ms;
+  size_t half = len / 2;
+  ssnprintf(buf, half, "%d", socket_ms);
+  ssnprintf(buf + half, len - half, "%d", setup_ms);
   p[0] = "socket.timeout.ms";
   p[1] = buf;
+  p[2] = "socket.connection.setup.timeout.ms";
+  p[3] = buf + half;
   for (size_t i = 0; i < 2 * c->n_props; i++)
-    p[2 + i] = c->props[i];
-  *n = c->n_props + 1;
+    p[4 + i] = c->props[i];
+  *n = c->n_props + 2;
   return p;
 }
 
@@ -627,10 +640,9 @@ static int kafka_init(void) {
   for (size_t i = 0; i < n_clusters; i++) {
     cluster_t *c = clusters[i];
     check_timeout(c);
-    char err[512], socket_timeout[16];
+    char err[512], timeouts[32];
     size_t n_props = 0;
-    const char **props =
-        client_props(c, socket_timeout, sizeof(socket_timeout), &n_props);
+    const char **props = client_props(c, timeouts, sizeof(timeouts), &n_props);
     kml_client_conf_t cc = {
         .name = c->name,
         .brokers = c->brokers,

@@ -3,8 +3,12 @@ real collectd, exact high-water marks read back from the csv plugin, and
 bad configuration that disables only the block it is in."""
 import os
 import re
+import socket
 import subprocess
+import time
 import uuid
+
+import pytest
 
 from harness import BUILD, Collectd, bootstrap, kafkactl, wait_for
 
@@ -127,6 +131,46 @@ def test_down_cluster_reports_up_zero_quickly():
                          r"connection refused \(metadata request failed", log), log
         assert re.search(r"cluster nodns: Kafka cluster unreachable at kafka\.invalid:9092: "
                          r"cannot resolve the host name \(", log), log
+
+
+def test_blackholed_broker_names_its_cause_in_the_failure():
+    """A broker address that never answers a connection attempt (a listener
+    whose accept queue is full drops the SYNs, as a firewall that drops
+    them does): the FAILURE that comes with the second failed collection
+    already names the timed out connection, and no other cause."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(0)
+    port = hole.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port))  # fills the queue
+    try:
+        probe = socket.socket()
+        probe.settimeout(1)
+        with pytest.raises(socket.timeout):
+            probe.connect(("127.0.0.1", port))  # the address is a black hole
+        probe.close()
+        body = """
+<Plugin kafka>
+  <Cluster "hole">
+    Brokers "127.0.0.1:%d"
+    Timeout 2
+  </Cluster>
+</Plugin>
+""" % port
+        with Collectd(body, interval=3) as cd:
+            started = time.time()
+            line = "kafka plugin: cluster hole: Kafka cluster unreachable"
+            wait_for(lambda: line in cd.log_text(), 60, "the unreachable notification")
+            took = time.time() - started
+            log = cd.log_text()
+            print("blackholed broker: FAILURE %.1f s after the start: %s" % (
+                took, [x for x in log.splitlines() if line in x]))
+            assert re.search(r"cluster hole: Kafka cluster unreachable at 127\.0\.0\.1:%d: "
+                             r"connection timed out" % port, log), log
+            assert log.count(line) == 1, log
+    finally:
+        filler.close()
+        hole.close()
 
 
 def test_ml_plugin_loads_and_refuses_bad_config():
