@@ -65,6 +65,11 @@ static double report(kml_report_t *r, const kml_snapshot_t *s, sink_t *k,
   return kml_clock_mono() - t0;
 }
 
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 static int all_measured(const kml_snapshot_t *s) {
   for (int i = 0; i < s->n_groups; i++)
     if ((s->groups[i].measured & KML_GROUP_ALL) != KML_GROUP_ALL)
@@ -128,23 +133,26 @@ int main(int argc, char **argv) {
          (collect_s + looked_s) / (collect_s + plain_s));
   /* Steady state: the second snapshot again and again, alternately through
    * the report with lookups (nothing left to ask: what is left is the
-   * pass deciding so) and the one without; each report's own time. */
+   * pass deciding so) and the one without; the median of each report's
+   * own times (a shared machine preempts some of them). */
   if (s != NULL && s->ok) {
-    enum { REPS = 300 };
-    double with_s = 0, without_s = 0;
+    enum { REPS = 301 };
+    static double with_s[REPS], without_s[REPS];
     for (int i = 0; i < REPS; i++) {
-      with_s += report(with, s, &k, 1, timeout);
-      without_s += report(without, s, &k, 0, timeout);
+      with_s[i] = report(with, s, &k, 1, timeout);
+      without_s[i] = report(without, s, &k, 0, timeout);
     }
+    qsort(with_s, REPS, sizeof(double), by_value);
+    qsort(without_s, REPS, sizeof(double), by_value);
     int offsets = 0;
     for (int i = 0; i < s->n_groups; i++)
       offsets += s->groups[i].n_offsets;
-    printf("steady report (%d groups, %d group partitions, mean of %d): "
+    printf("steady report (%d groups, %d group partitions, median of %d): "
            "with lookups %.1f us (%d group partitions looked at), without "
            "%.1f us\nratio_steady %.3f\n",
-           s->n_groups, offsets, REPS, with_s / REPS * 1e6,
-           kml_report_arrival_looked(with), without_s / REPS * 1e6,
-           with_s / without_s);
+           s->n_groups, offsets, REPS, with_s[REPS / 2] * 1e6,
+           kml_report_arrival_looked(with), without_s[REPS / 2] * 1e6,
+           with_s[REPS / 2] / without_s[REPS / 2]);
   }
   kml_snapshot_free(s);
   kml_report_destroy(without);
