@@ -100,20 +100,32 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
   double prev_t = m->det.n > 0 ? m->det.last_t : 0;
   double season = kml_detector_season(&m->det, t);
   kml_detector_update(&m->det, &cfg->detector, t, x, below, !incident, &d);
+  double memory = kml_detector_memory_values(&m->det, &cfg->detector) * d.dt;
   /* the trend is judged on the series less its daily swing, when the
-   * profile explains it; an absurd value is no part of it */
+   * profile explains it; an absurd value is no part of it. Its steep
+   * runs are learned when the views learn runs (not during an incident
+   * or a maintenance window). */
   if (d.learned)
     kml_trend_update(&m->trend, prev_t, t,
                      fmax(-KML_DET_VALUE_MAX, fmin(KML_DET_VALUE_MAX, x)) -
-                         season);
-  double memory = kml_detector_memory_values(&m->det, &cfg->detector) * d.dt;
+                         season,
+                     memory, !incident, d.warm);
+  /* The trend view: a slope far steeper than the steepest of the half
+   * memory or more the record covers (trend.h); the rarest view decides. */
+  if (d.surprise >= 0) {
+    double g = kml_trend_surprise(&m->trend, fmin(t - m->det.t0, memory / 2));
+    if (g > d.surprise) {
+      d.surprise = g;
+      d.view = -2;
+    }
+  }
   kml_tail_out_t tl;
   /* an absurd value (d.learned 0) is no lesson for the tail either */
   kml_tail_update(&m->tail, t, d.dt, d.surprise, memory, cfg->alert.calm,
                   d.warm && !maint && d.learned, &tl);
   out->warm = d.warm;
   out->surprise = d.surprise;
-  out->view = kml_detector_view_name(d.view);
+  out->view = d.view == -2 ? "trend" : kml_detector_view_name(d.view);
   out->expected = d.expected;
   out->lower = d.expected - cfg->band_z * d.scale;
   out->upper = d.expected + cfg->band_z * d.scale;

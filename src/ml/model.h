@@ -51,10 +51,11 @@ typedef struct {
   uint8_t fc_calm;  /* values without a predicted breach while alerting */
   uint8_t win_n, win_head; /* recent-values window for correlation */
   float win[KML_MODEL_WINDOW];
-  kml_trend_t trend; /* the last hour's bucket means: still moving? */
+  kml_trend_t trend; /* the last hour's bucket means: still moving? and
+                        the trend view (steepest slope in memory) */
 } kml_model_t;
 
-#define KML_MODEL_VERSION 10u
+#define KML_MODEL_VERSION 11u
 
 /* flags: the sign of every value since the model was made is known (a
  * model restored from a state file written before signs were recorded

@@ -22,6 +22,21 @@
  * less often than every 15 minutes leaves buckets empty and is never
  * said to trend (its relearning is as without this test).
  *
+ * A steep trend is also a view of its own (kml_trend_surprise): the
+ * slope of the last hour's line while it is significant, against the
+ * steepest slope the series had in its memory (the record). A run of
+ * significant windows one way is learned only when it ends, and never
+ * during an incident or a maintenance window, like the detector's run
+ * view: a ramp cannot teach the model that it is normal while it goes on
+ * (the detector's long mean and variance, and its views' histograms,
+ * follow a slow ramp, so its surprise there fades). A window that does
+ * not trend is learned at once. Slopes of bucket means: a commit
+ * saw-tooth or a one-minute pause is averaged away; a daily cycle is
+ * judged less the detector's daily profile once the profile explains the
+ * series, and before that its slopes are the record a ramp must beat.
+ * Slopes are kept as codes, floors of half bits of the rise per hour
+ * (128: 1 per hour), so a byte spans 2^-64 to 2^64 per hour.
+ *
  * Fixed size, no pointers: part of the model's state. Not thread-safe. */
 #ifndef KML_ML_TREND_H
 #define KML_ML_TREND_H
@@ -39,17 +54,41 @@ typedef struct {
   float ref; /* means are stored relative to this value */
   float cur; /* mean of the current bucket's values, relative to ref */
   float mean[KML_TREND_BUCKETS]; /* completed buckets, oldest first */
-  uint16_t n;                    /* values in the current bucket */
-  uint8_t full;                  /* completed buckets held */
-  uint8_t pad;
+  uint8_t has : 1;               /* the current bucket holds a value */
+  uint8_t full : 3;              /* completed buckets held */
+  uint8_t early : 1;             /* the current run began in the warm-up */
+  uint8_t dir : 2;               /* the current run: 0 none, 1 up, 2 down */
+  uint8_t run_max;   /* steepest slope of the current run (slope code) */
+  uint8_t record[2]; /* steepest slope learned in the previous and in the
+                        current half of the memory (slope code, 0 none) */
 } kml_trend_t;
 
 /* Reset tr to hold nothing. */
 void kml_trend_init(kml_trend_t *tr);
 /* Add value x at time t; prev_t is the time of the series' previous
- * value (0: none). A gap that leaves a whole bucket empty starts the
- * history again. O(1). */
-void kml_trend_update(kml_trend_t *tr, double prev_t, double t, double x);
+ * value (0: none). A bucket's mean weighs each value by the interval
+ * before it. A gap that leaves a whole bucket empty starts the bucket
+ * means and the current run again (the record is kept). When a bucket
+ * completes, the run of significant windows goes on, starts or ends; one
+ * that ends is learned when `learn` is set (not during an incident or a
+ * maintenance window). A run that began before the series was `warm`
+ * (past the detector's warm-up) is the series' own behaviour: it is
+ * learned as it goes, and never surprising. `memory` (seconds): the record
+ * is the steepest slope of the current and of the previous half of it (an
+ * absolute time grid). O(1) per value, O(KML_TREND_BUCKETS) when a bucket
+ * completes. */
+void kml_trend_update(kml_trend_t *tr, double prev_t, double t, double x,
+                      double memory, int learn, int warm);
+/* Surprise in bits of the current run's steepest slope, 0 unless it is
+ * more than one code beyond the record. The record is taken to be the
+ * steepest of n windows an hour apart in the `seen` seconds it covers (at
+ * most half the memory): a rank of 2 / (n + 1), as the detector's
+ * histograms give their top bin with one count; slopes with an
+ * exponential tail whose largest of n is the record are that rare again
+ * per record's worth of slope beyond it, so the surprise is
+ * log2((n + 1) / 2) times the ratio of the slope to the record, the ratio
+ * counted at the least the codes allow. No constant chosen on data. Pure. */
+double kml_trend_surprise(const kml_trend_t *tr, double seen);
 /* 1 when the series still trends: the line through the completed buckets
  * has a slope significantly different from 0 (KML_TREND_ALPHA) and rises
  * or falls over the window by more than KML_TREND_FLOOR of the level;

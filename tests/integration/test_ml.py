@@ -473,3 +473,59 @@ LoadPlugin unixsock
         assert float(okays[0]["Time"]) - float(problems[0]["Time"]) >= 5 * 86400 - step, got
         assert okays[0]["meta"].get("ended") == "memory", okays[0]
         assert "has kept changing for as long as the model remembers" in okays[0]["message"], okays[0]
+
+
+def test_a_slow_consumer_beside_benign_pauses_is_notified_by_its_trend(tmp_path):
+    """A consumer whose lag has a daily swing and benign pauses (lag up to
+    70 s for a minute), then falls behind: its lag grows with the square of
+    time, never faster than the pauses within a minute. The anomaly model
+    notifies it within 8 h, and the notification says the trend view found
+    it: the slope of the last hour is far steeper than any in memory."""
+    import math
+    import random
+    os.chmod(str(tmp_path), 0o777)
+    sock = str(tmp_path / "sock")
+    body = """
+LoadPlugin unixsock
+<Plugin unixsock>
+  SocketFile "%s"
+</Plugin>
+<Plugin ml>
+  <Match "lag">
+    Plugin "^slow$"
+    Models "anomaly"
+  </Match>
+</Plugin>
+""" % sock
+    step = 60
+    t0 = int(time.time()) // 86400 * 86400 - 4 * 86400
+    start = t0 + 3 * 86400  # three healthy days, then 8 h of a slow consumer
+    rnd = random.Random(1)
+    pause_at, pause_len = t0 + 3600, 30
+    with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
+        u = Unixsock(sock)
+        n = 0
+        for t in range(t0, start + 8 * 3600, step):
+            lag = 2 * (1 + 0.6 * math.sin(2 * math.pi * (t % 86400) / 86400)) + abs(0.5 * rnd.gauss(0, 1))
+            if t >= pause_at:
+                if t - pause_at < pause_len:
+                    lag += 10 + (t - pause_at)
+                else:
+                    pause_at = t + 600 + 7200 * rnd.random()
+                    pause_len = 10 + 50 * rnd.random()
+            if t > start:
+                lag += 5 * ((t - start) / 3600) ** 2
+            u.send("PUTVAL ctl/slow-g/gauge-lag interval=%d %d:%.3f" % (step, t, lag))
+            n += 1
+        wait_for(lambda: len(cd.values("ctl", "slow", "gauge", "g", "lag")) >= n - 1, 60,
+                 "the last values written")
+        time.sleep(3)  # notifications wait for the read callback
+        u.close()
+        got = [n for n in cd.notifications()
+               if n.get("Plugin") == "slow" and n["meta"].get("model") == "anomaly"]
+        problems = [n for n in got if n["Severity"] != "OKAY"]
+        assert len(problems) == 1, got
+        assert start < float(problems[0]["Time"]) <= start + 8 * 3600, problems
+        assert problems[0]["meta"].get("view") == "trend", problems[0]
+        assert "trend view" in problems[0]["message"], problems[0]

@@ -4,7 +4,11 @@
  * is accepted at the relearn time, a steady ramp is not accepted while it
  * ramps, a ramp that ends is accepted once its end has been flat for the
  * trend window, a ramp that goes on keeps its incident open, and one that
- * never ends is accepted at the detector's memory (the bound). Seeded
+ * never ends is accepted at the detector's memory (the bound). The trend
+ * view: a slope counts only far beyond the steepest in memory, a run
+ * learned when it ends outside an incident is normal afterwards, one from
+ * the warm-up is never surprising, and a slow consumer whose lag grows
+ * with the square of time is notified beside benign pauses. Seeded
  * generators, many seeds, outcomes only. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +34,7 @@
 static double feed(kml_trend_t *tr, rng_t *r, double t, double secs,
                    double (*f)(double), double sd) {
   for (double end = t + secs; t < end; t += DT)
-    kml_trend_update(tr, t - DT, t, f(t) + sd * rng_normal(r));
+    kml_trend_update(tr, t - DT, t, f(t) + sd * rng_normal(r), 5 * 86400, 1, 1);
   return t;
 }
 
@@ -107,7 +111,7 @@ static void a_constant_is_flat_and_history_is_needed(void **state) {
   kml_trend_init(&tr);
   t = feed(&tr, &r, T0, 2 * 3600, ramp, 0);
   assert_int_equal(kml_trend_moving(&tr, NULL), 1);
-  kml_trend_update(&tr, t, t + 2 * KML_TREND_BUCKET, 60);
+  kml_trend_update(&tr, t, t + 2 * KML_TREND_BUCKET, 60, 5 * 86400, 1, 1);
   assert_int_equal(kml_trend_moving(&tr, NULL), 0);
   assert_null(kml_trend_check(&tr));
 }
@@ -117,6 +121,12 @@ static void check_finds_damaged_state(void **state) {
   kml_trend_init(&tr);
   assert_null(kml_trend_check(&tr));
   tr.full = KML_TREND_BUCKETS + 1;
+  assert_non_null(kml_trend_check(&tr));
+  kml_trend_init(&tr);
+  tr.dir = 3;
+  assert_non_null(kml_trend_check(&tr));
+  kml_trend_init(&tr);
+  tr.cur = 1; /* a mean with no value in the bucket */
   assert_non_null(kml_trend_check(&tr));
   kml_trend_init(&tr);
   tr.mean[0] = NAN;
@@ -258,6 +268,119 @@ static void a_ramp_that_never_ends_is_accepted_at_the_bound(void **state) {
   }
 }
 
+/* ---- the trend view: a slope far beyond the steepest in memory ---- */
+
+#define MEMORY (5 * 86400.0)
+
+/* Feed f plus noise from t for secs seconds; learn and warm as given. */
+static double feed_view(kml_trend_t *tr, rng_t *r, double t, double secs,
+                        double slope, double sd, int learn, int warm) {
+  for (double end = t + secs, t1 = t; t < end; t += DT)
+    kml_trend_update(tr, t - DT, t,
+                     50 + slope * (t - t1) / 3600 + sd * rng_normal(r), MEMORY,
+                     learn, warm);
+  return t;
+}
+
+static void a_slope_counts_only_far_beyond_the_record(void **state) {
+  for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+    kml_trend_t tr;
+    kml_trend_init(&tr);
+    rng_t r = {seed};
+    /* two days of noise (sd 1): the record is the steepest noise slope */
+    double t = feed_view(&tr, &r, T0, 2 * 86400, 0, 1, 1, 1);
+    assert_true(tr.record[0] > 0 || tr.record[1] > 0);
+    double seen = 2 * 86400;
+    assert_true(kml_trend_surprise(&tr, seen) == 0);
+    /* a ramp about as steep as the steepest noise in an hour: nothing */
+    kml_trend_t same = tr;
+    feed_view(&same, &r, t, 3 * 3600, 0.5, 1, 1, 1);
+    assert_true(kml_trend_surprise(&same, seen) < 8);
+    /* a ramp of 50 noise sds an hour: far beyond, more and more rare than
+     * the record (a rank of 2 / (n + 1), n = 48 windows: 4.6 bits) */
+    kml_trend_t steep = tr;
+    double t2 = feed_view(&steep, &r, t, 2 * 3600, 50, 1, 0, 1);
+    double g2 = kml_trend_surprise(&steep, seen);
+    assert_true(g2 > 20);
+    /* learned (it ended outside an incident), the same ramp again is not
+     * surprising; while nothing is learned (an incident), it still is */
+    kml_trend_t learned = steep, held = steep;
+    double t3 = feed_view(&learned, &r, t2, 2 * 3600, 0, 1, 1, 1);
+    feed_view(&held, &r, t2, 2 * 3600, 0, 1, 0, 1);
+    feed_view(&learned, &r, t3, 2 * 3600, 50, 1, 1, 1);
+    feed_view(&held, &r, t3, 2 * 3600, 50, 1, 0, 1);
+    assert_true(kml_trend_surprise(&learned, seen) == 0);
+    assert_true(kml_trend_surprise(&held, seen) > 20);
+    assert_null(kml_trend_check(&steep));
+  }
+}
+
+static void a_trend_from_the_warm_up_is_the_series_own(void **state) {
+  kml_trend_t tr;
+  kml_trend_init(&tr);
+  rng_t r = {3};
+  /* a steady ramp from the first value: its run began in the warm-up */
+  double t = feed_view(&tr, &r, T0, 86400, 20, 1, 1, 0);
+  feed_view(&tr, &r, t, 2 * 86400, 20, 1, 1, 1);
+  assert_true(kml_trend_surprise(&tr, 3 * 86400) == 0);
+}
+
+/* Lag in seconds of a healthy consumer at 10 s: a daily swing, noise and
+ * benign pauses (every 10 min to 2 h, 10 to 60 s long, lag rising with the
+ * clock), then from `start` a slow consumer's backlog: production grows,
+ * so the lag grows with the square of time (5 s after an hour, 20 s
+ * after two, as `kafka-ml simulate` makes it). */
+typedef struct {
+  rng_t r;
+  double pause_at, pause_len;
+} consumer_t;
+
+static double consumer_lag(consumer_t *c, double t, double start) {
+  double x = 2 * (1 + 0.6 * daily(t)) + fabs(0.5 * rng_normal(&c->r));
+  if (t >= c->pause_at) {
+    double e = t - c->pause_at;
+    if (e < c->pause_len) {
+      x += 10 + e;
+    } else {
+      c->pause_at = t + 600 + 7200 * rng_uniform(&c->r);
+      c->pause_len = 10 + 50 * rng_uniform(&c->r);
+    }
+  }
+  double since = t - start;
+  return since > 0 ? x + 5 * pow(since / 3600, 2) : x;
+}
+
+static void a_slow_consumer_is_notified(void **state) {
+  /* The backlog's rise is soon steeper than any hour of the healthy lag,
+   * whose pauses teach the level views that lag 70 s is normal: each
+   * seed is notified within 4 h of the start, none before. */
+  kml_model_cfg_t cfg = kml_model_defaults();
+  kml_model_t *m = malloc(sizeof(*m));
+  int found = 0, early = 0;
+  for (uint64_t seed = 1; seed <= 10; seed++) {
+    kml_model_init(m);
+    consumer_t c = {.r = {seed}, .pause_at = T0 + 3600, .pause_len = 30};
+    double start = T0 + 3 * 86400 + 977 * seed, first = -1;
+    for (double t = T0; t < start + 6 * 3600; t += DT) {
+      kml_output_t o;
+      kml_model_update(m, &cfg, KML_DS_GAUGE, t, consumer_lag(&c, t, start),
+                       &o);
+      if (!o.alert_changed || o.alert == KML_ALERT_OKAY)
+        continue;
+      if (t < start)
+        early++;
+      else if (first < 0)
+        first = t - start;
+    }
+    print_message("slow consumer (seed %d): notified %.0f s after it began\n",
+                  (int)seed, first);
+    found += first >= 0 && first <= 4 * 3600;
+  }
+  free(m);
+  assert_int_equal(early, 0);
+  assert_int_equal(found, 10);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(flat_noise_rarely_trends),
@@ -269,6 +392,9 @@ int main(void) {
       cmocka_unit_test(a_ramp_is_not_accepted_while_it_ramps),
       cmocka_unit_test(a_ramp_that_goes_on_keeps_its_incident_open),
       cmocka_unit_test(a_ramp_that_never_ends_is_accepted_at_the_bound),
+      cmocka_unit_test(a_slope_counts_only_far_beyond_the_record),
+      cmocka_unit_test(a_trend_from_the_warm_up_is_the_series_own),
+      cmocka_unit_test(a_slow_consumer_is_notified),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
