@@ -7,6 +7,10 @@
 #include <math.h>
 #include <string.h>
 
+/* d.view when the trend view (trend.h), not a detector view, was the
+ * rarest. */
+#define VIEW_TREND (-2)
+
 /* An open cluster of surprising values already rarer than this many per
  * day is not learned from (chosen on the unit tests' 6-sd step and NAB
  * among 0, 0.3 and 1: 0 lets the step teach the views before it pages, 1
@@ -116,7 +120,7 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
     double g = kml_trend_surprise(&m->trend, fmin(t - m->det.t0, memory / 2));
     if (g > d.surprise) {
       d.surprise = g;
-      d.view = -2;
+      d.view = VIEW_TREND;
     }
   }
   kml_tail_out_t tl;
@@ -125,7 +129,7 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
                   d.warm && !maint && d.learned, &tl);
   out->warm = d.warm;
   out->surprise = d.surprise;
-  out->view = d.view == -2 ? "trend" : kml_detector_view_name(d.view);
+  out->view = d.view == VIEW_TREND ? "trend" : kml_detector_view_name(d.view);
   out->expected = d.expected;
   out->lower = d.expected - cfg->band_z * d.scale;
   out->upper = d.expected + cfg->band_z * d.scale;
