@@ -241,6 +241,33 @@ def test_alert_outlasting_its_ttl_stays_active_until_the_okay():
         am.stop()
 
 
+def test_refresh_ends_when_collectd_no_longer_reads_it(tmp_path):
+    """--refresh runs as long as collectd reads its standard output (exec's
+    pipe), here a pipe of the test's: it exits once the pipe has no reader,
+    also when there was none from its start (collectd -T exits after one
+    read, possibly before the script has started), though its parent (the
+    test) still runs."""
+    script = os.path.join(SRC, "collectd.conf.d", "alertmanager-notify")
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    for reader_closed_first in (True, False):
+        r, w = os.pipe()
+        if reader_closed_first:
+            os.close(r)
+        p = subprocess.Popen([script, "--refresh", "--ttl", "4", "http://127.0.0.1:9"], stdout=w,
+                             stderr=subprocess.PIPE, env=env, start_new_session=True)
+        os.close(w)
+        try:
+            if not reader_closed_first:
+                time.sleep(3)  # a reader: it keeps running
+                assert p.poll() is None, p.stderr.read()
+                os.close(r)
+            assert p.wait(timeout=15) == 0, p.stderr.read()
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
 @pytest.mark.skipif(not AM, reason="prometheus-alertmanager is not installed (tools/setup)")
 def test_notify_retries_while_alertmanager_is_down_and_never_overtakes_a_newer_one(tmp_path):
     """The script as collectd's exec plugin runs it, while Alertmanager is

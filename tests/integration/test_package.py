@@ -84,6 +84,19 @@ def shipped_snippets(root, cd_dir, port, interval=1):
     return "\n".join(parts)
 
 
+def running(path):
+    """PIDs of processes whose command line names path (read only)."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if path.encode() in f.read().split(b"\0"):
+                    pids.append(int(pid))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
 def test_packaged_plugins_run_the_shipped_snippets():
     root = built_package()["root"]
     topic, group = "pkg-%s" % uuid.uuid4().hex[:8], "g-pkg-%s" % uuid.uuid4().hex[:8]
@@ -109,6 +122,9 @@ def test_packaged_plugins_run_the_shipped_snippets():
     rc, out = cd.test_once()
     assert rc == 0, out
     assert errors(out) == [], out
+    # collectd -T exits after one read: the --refresh it started must too
+    # (it may have started after collectd exited)
+    wait_for(lambda: not running(script), 20, "alertmanager-notify --refresh to exit with collectd -T")
     with open(cd.conf, "w") as f:
         f.write(base)
     with cd:
