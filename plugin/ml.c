@@ -601,14 +601,106 @@ static void peers_eval(peers_t *pp, double now, double interval) {
   free(changes);
 }
 
+/* The identifier fields and data source of a series key (see series_key:
+ * plugin and type hold no '-', host no '/'). */
+static void key_fields(const char *key, value_list_t *vl, char *ds,
+                       size_t dslen) {
+  char buf[6 * DATA_MAX_NAME_LEN], *part[4] = {NULL};
+  sstrncpy(buf, key, sizeof(buf));
+  char *save = NULL, *tok = strtok_r(buf, "/", &save);
+  for (int i = 0; i < 4 && tok != NULL; i++, tok = strtok_r(NULL, "/", &save))
+    part[i] = tok;
+  memset(vl, 0, sizeof(*vl));
+  if (part[3] == NULL)
+    return;
+  sstrncpy(vl->host, part[0], sizeof(vl->host));
+  char *dash = strchr(part[1], '-');
+  if (dash)
+    *dash = '\0';
+  sstrncpy(vl->plugin, part[1], sizeof(vl->plugin));
+  sstrncpy(vl->plugin_instance, dash ? dash + 1 : "",
+           sizeof(vl->plugin_instance));
+  dash = strchr(part[2], '-');
+  if (dash)
+    *dash = '\0';
+  sstrncpy(vl->type, part[2], sizeof(vl->type));
+  sstrncpy(vl->type_instance, dash ? dash + 1 : "", sizeof(vl->type_instance));
+  sstrncpy(ds, part[3], dslen);
+}
+
+/* Series dropped after IdleTimeout without a value whose alerts were
+ * still open: each gets its OKAY, or the WARNING would stay up (and
+ * alertmanager-notify --refresh would keep it firing) for a series that
+ * no longer exists (a deleted group or topic, a host that went away). */
+typedef struct {
+  struct {
+    char key[6 * DATA_MAX_NAME_LEN];
+    unsigned open; /* kml_model_open_alerts() */
+  } v[PENDING_MAX];
+  size_t n, more;
+} idle_t;
+
+static void idle_visit(const char *key, void *payload, void *ud) {
+  idle_t *d = ud;
+  unsigned open = kml_model_open_alerts(payload);
+  if (open == 0)
+    return;
+  if (d->n == PENDING_MAX) {
+    d->more++;
+    return;
+  }
+  sstrncpy(d->v[d->n].key, key, sizeof(d->v[0].key));
+  d->v[d->n++].open = open;
+}
+
+static void notify_idle(const char *key, const char *model, cdtime_t now) {
+  value_list_t vl;
+  char ds[DATA_MAX_NAME_LEN] = "value", what[160], idle[32];
+  key_fields(key, &vl, ds, sizeof(ds));
+  vl.time = now;
+  notification_t n = notification_for(&vl, KML_ALERT_OKAY);
+  kml_str_series_name(what, sizeof(what), vl.plugin, vl.plugin_instance,
+                      vl.type, vl.type_instance, ds);
+  ssnprintf(n.message, sizeof(n.message),
+            "%.150s has had no value for %s (IdleTimeout): its %s alert "
+            "ends and its model is dropped",
+            what, kml_str_duration(idle, sizeof(idle), ml_conf.idle_timeout),
+            model);
+  plugin_notification_meta_add_string(&n, "model", model);
+  plugin_notification_meta_add_string(&n, "data_source", ds);
+  plugin_notification_meta_add_string(&n, "ended", "idle");
+  plugin_dispatch_notification(&n);
+  if (n.meta != NULL)
+    plugin_notification_meta_free(n.meta);
+}
+
+static void expire_idle(double now) {
+  idle_t *d = calloc(1, sizeof(*d));
+  size_t dropped = kml_store_expire_each(store, now - ml_conf.idle_timeout,
+                                         d != NULL ? idle_visit : NULL, d);
+  if (dropped > 0) {
+    DEBUG(ML_LOG "dropped %zu idle series", dropped);
+  }
+  if (d == NULL)
+    return;
+  for (size_t i = 0; i < d->n; i++) {
+    if (d->v[i].open & KML_MODEL_OPEN_ANOMALY)
+      notify_idle(d->v[i].key, "anomaly", DOUBLE_TO_CDTIME_T(now));
+    if (d->v[i].open & KML_MODEL_OPEN_FORECAST)
+      notify_idle(d->v[i].key, "forecast", DOUBLE_TO_CDTIME_T(now));
+  }
+  if (d->more > 0)
+    WARNING(ML_LOG "%zu more idle series had an open alert: no OKAY sent "
+                   "for them (at most %d per interval)",
+            d->more, PENDING_MAX);
+  free(d);
+}
+
 static int ml_read(void) {
   if (store == NULL)
     return 0;
   double now = CDTIME_T_TO_DOUBLE(cdtime());
-  size_t dropped = kml_store_expire(store, now - ml_conf.idle_timeout);
-  if (dropped > 0) {
-    DEBUG(ML_LOG "dropped %zu idle series", dropped);
-  }
+  expire_idle(now);
   ml_cause_expire(now - ml_conf.idle_timeout);
   flush_pending();
   double interval = CDTIME_T_TO_DOUBLE(plugin_get_interval());
@@ -658,33 +750,6 @@ static void request_visit(const char *key, void *payload, void *ud) {
   }
   if (kml_model_reset(payload) && r->n_ended < PENDING_MAX)
     sstrncpy(r->ended[r->n_ended++].key, key, sizeof(r->ended[0].key));
-}
-
-/* The identifier fields and data source of a series key (see series_key:
- * plugin and type hold no '-', host no '/'). */
-static void key_fields(const char *key, value_list_t *vl, char *ds,
-                       size_t dslen) {
-  char buf[6 * DATA_MAX_NAME_LEN], *part[4] = {NULL};
-  sstrncpy(buf, key, sizeof(buf));
-  char *save = NULL, *tok = strtok_r(buf, "/", &save);
-  for (int i = 0; i < 4 && tok != NULL; i++, tok = strtok_r(NULL, "/", &save))
-    part[i] = tok;
-  memset(vl, 0, sizeof(*vl));
-  if (part[3] == NULL)
-    return;
-  sstrncpy(vl->host, part[0], sizeof(vl->host));
-  char *dash = strchr(part[1], '-');
-  if (dash)
-    *dash = '\0';
-  sstrncpy(vl->plugin, part[1], sizeof(vl->plugin));
-  sstrncpy(vl->plugin_instance, dash ? dash + 1 : "",
-           sizeof(vl->plugin_instance));
-  dash = strchr(part[2], '-');
-  if (dash)
-    *dash = '\0';
-  sstrncpy(vl->type, part[2], sizeof(vl->type));
-  sstrncpy(vl->type_instance, dash ? dash + 1 : "", sizeof(vl->type_instance));
-  sstrncpy(ds, part[3], dslen);
 }
 
 static const char *meta_string(const notification_t *n, const char *name) {

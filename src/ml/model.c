@@ -188,6 +188,11 @@ void kml_model_maintain(kml_model_t *m, double until) {
   m->maint_until = until > 0 ? until : 0;
 }
 
+unsigned kml_model_open_alerts(const kml_model_t *m) {
+  return (m->alert.state != KML_ALERT_OKAY ? KML_MODEL_OPEN_ANOMALY : 0) |
+         (m->fc_state != KML_ALERT_OKAY ? KML_MODEL_OPEN_FORECAST : 0);
+}
+
 int kml_model_reset(kml_model_t *m) {
   int open = m->alert.state != KML_ALERT_OKAY;
   kml_model_init(m);

@@ -124,6 +124,11 @@ void kml_model_maintain(kml_model_t *m, double until);
 /* Forget everything learned about the series (a planned reset): it warms
  * up again. Returns 1 when an incident was open (an OKAY is due). */
 int kml_model_reset(kml_model_t *m);
+/* Which of m's alerts are open (not OKAY): KML_MODEL_OPEN_ANOMALY and/or
+ * KML_MODEL_OPEN_FORECAST; 0 when none. Pure. */
+#define KML_MODEL_OPEN_ANOMALY 1u
+#define KML_MODEL_OPEN_FORECAST 2u
+unsigned kml_model_open_alerts(const kml_model_t *m);
 /* Feed one raw sample; returns KML_RATE_OK when out was filled, another
  * kml_rate_result_t when the sample was refused or only stored. */
 int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,

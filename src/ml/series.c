@@ -196,11 +196,18 @@ void kml_store_release(kml_store_t *s, void *p) {
 const char *kml_store_key(const void *p) { return node_of(p)->key; }
 
 size_t kml_store_expire(kml_store_t *s, double cutoff) {
+  return kml_store_expire_each(s, cutoff, NULL, NULL);
+}
+
+size_t kml_store_expire_each(kml_store_t *s, double cutoff, kml_visit_fn fn,
+                             void *ud) {
   size_t dropped = 0;
   for (int i = 0; i < N_SHARDS; i++) {
     shard_t *sh = &s->shards[i];
     pthread_mutex_lock(&sh->lock);
     while (sh->tail && sh->tail->last_used < cutoff) {
+      if (fn != NULL)
+        fn(sh->tail->key, sh->tail->payload, ud);
       drop(s, sh, sh->tail);
       dropped++;
     }

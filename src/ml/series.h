@@ -41,6 +41,10 @@ const char *kml_store_key(const void *p);
 
 /* Drop series not used since before cutoff. Returns how many. Thread-safe. */
 size_t kml_store_expire(kml_store_t *s, double cutoff);
+/* The same, showing each series to fn (shard locked; do not re-enter s)
+ * just before it is dropped: its last state, e.g. an alert still open. */
+size_t kml_store_expire_each(kml_store_t *s, double cutoff, kml_visit_fn fn,
+                             void *ud);
 /* Visit every series, shard by shard. Thread-safe; do not re-enter s. */
 void kml_store_foreach(kml_store_t *s, kml_visit_fn fn, void *ud);
 /* Visit the series of shard i (0 <= i < KML_STORE_SHARDS) only, with that

@@ -91,6 +91,30 @@ def test_anomaly_notification_then_okay_and_derived_values(tmp_path):
         assert "feeder/ml-exec-test" not in cd.log_text()
 
 
+def test_an_idle_series_with_an_open_alert_gets_its_okay(tmp_path):
+    """A series that stops while its incident is open (a deleted group, a
+    host gone): after IdleTimeout its model is dropped and an OKAY says
+    why, or the alert would stay up for a series that no longer exists
+    (alertmanager-notify --refresh keeps firing alerts active)."""
+    state = str(tmp_path / "ml.state")
+    os.chmod(str(tmp_path), 0o777)
+    # the anomaly is the feed's last values: only going idle can end it
+    cfg = ml_config(state, ["1500:50:2", "4:120:1"], season=20).replace(
+        "  StateInterval 1\n", "  StateInterval 1\n  IdleTimeout 5\n")
+    assert "IdleTimeout 5" in cfg
+    with Collectd(cfg, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        wait_for(lambda: [n for n in anomaly_notifications(cd)
+                          if n["Severity"] in ("WARNING", "FAILURE") and n["TypeInstance"] == "signal"],
+                 60, "the anomaly")
+        ok = wait_for(lambda: [n for n in anomaly_notifications(cd, "OKAY") if n["TypeInstance"] == "signal"],
+                      60, "the OKAY of the idle series")
+        assert ok[0]["meta"].get("ended") == "idle" and ok[0]["meta"].get("model") == "anomaly", ok[0]
+        assert ok[0]["message"] == ("gauge signal of exec test has had no value for 5 s (IdleTimeout): "
+                                    "its anomaly alert ends and its model is dropped"), ok[0]
+        time.sleep(3)
+        assert len([n for n in anomaly_notifications(cd, "OKAY") if n["TypeInstance"] == "signal"]) == 1
+
+
 def test_learned_state_survives_kill9(tmp_path):
     state = str(tmp_path / "ml.state")
     os.chmod(str(tmp_path), 0o777)

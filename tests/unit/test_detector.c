@@ -286,7 +286,10 @@ static void reset_forgets_and_reports_an_open_incident(void **state) {
   for (; i < 3001; i++)
     kml_model_update(&m, &cfg, KML_DS_GAUGE, T0 + i * STEP, spike(i, &r), &o);
   assert_true(o.alert_changed && o.alert != KML_ALERT_OKAY);
+  /* what an idle series' last state says (the plugin's OKAY on expiry) */
+  assert_int_equal(kml_model_open_alerts(&m), KML_MODEL_OPEN_ANOMALY);
   assert_int_equal(kml_model_reset(&m), 1);
+  assert_int_equal(kml_model_open_alerts(&m), 0);
   assert_int_equal(m.n, 0);
   assert_int_equal(m.alert.state, KML_ALERT_OKAY);
   assert_int_equal(kml_model_reset(&m), 0);

@@ -75,6 +75,28 @@ static void expire_drops_idle_series(void **state) {
   kml_store_destroy(s);
 }
 
+static void seen_before_drop(const char *key, void *payload, void *ud) {
+  char *out = ud;
+  snprintf(out + strlen(out), 64 - strlen(out), "%s:%ld ", key,
+           ((payload_t *)payload)->count);
+}
+
+static void expire_each_shows_the_last_state_before_the_drop(void **state) {
+  (void)state;
+  kml_store_t *s = kml_store_new(1000, sizeof(payload_t), NULL, NULL, NULL);
+  int created;
+  payload_t *p = kml_store_acquire(s, "old", 10, &created);
+  p->count = 7;
+  kml_store_release(s, p);
+  kml_store_release(s, kml_store_acquire(s, "new", 100, &created));
+  char seen[64] = "";
+  assert_int_equal(kml_store_expire_each(s, 50, seen_before_drop, seen), 1);
+  assert_string_equal(seen, "old:7 ");
+  assert_null(kml_store_find(s, "old"));
+  assert_int_equal(kml_store_size(s), 1);
+  kml_store_destroy(s);
+}
+
 typedef struct {
   kml_store_t *s;
   int id;
@@ -119,6 +141,7 @@ int main(void) {
       cmocka_unit_test(acquire_creates_then_finds),
       cmocka_unit_test(store_is_bounded_and_evicts_lru),
       cmocka_unit_test(expire_drops_idle_series),
+      cmocka_unit_test(expire_each_shows_the_last_state_before_the_drop),
       cmocka_unit_test(concurrent_writers_lose_no_update),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
