@@ -84,13 +84,16 @@ def shipped_snippets(root, cd_dir, port, interval=1):
     return "\n".join(parts)
 
 
-def running(path):
-    """PIDs of processes whose command line names path (read only)."""
+def refreshing(path):
+    """PIDs of `path --refresh` processes (read only). The same script as
+    NotificationExec may still retry a notification of the run for up to
+    its --retry time: those are not counted."""
     pids = []
     for pid in os.listdir("/proc"):
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as f:
-                if path.encode() in f.read().split(b"\0"):
+                argv = f.read().split(b"\0")
+                if path.encode() in argv and b"--refresh" in argv:
                     pids.append(int(pid))
         except (OSError, ValueError):
             continue
@@ -124,7 +127,7 @@ def test_packaged_plugins_run_the_shipped_snippets():
     assert errors(out) == [], out
     # collectd -T exits after one read: the --refresh it started must too
     # (it may have started after collectd exited)
-    wait_for(lambda: not running(script), 20, "alertmanager-notify --refresh to exit with collectd -T")
+    wait_for(lambda: not refreshing(script), 20, "alertmanager-notify --refresh to exit with collectd -T")
     with open(cd.conf, "w") as f:
         f.write(base)
     with cd:
