@@ -13,6 +13,7 @@ import glob
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -297,3 +298,29 @@ class Collectd:
         # the notification's own time, then by arrival
         out.sort(key=lambda n: (float(n.get("Time", 0) or 0), n["_mtime"]))
         return out
+
+
+class Unixsock:
+    """collectd's unixsock plugin: PUTVAL and PUTNOTIF lines, each answered
+    with a status line."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.connect(path)
+        self.f = self.s.makefile("rw")
+
+    def send(self, line):
+        self.f.write(line + "\n")
+        self.f.flush()
+        reply = self.f.readline()
+        assert reply.startswith("0 "), (line, reply)
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from harness import SRC, Collectd, bootstrap, kafkactl, readable_copy, wait_for
+from harness import SRC, Collectd, Unixsock, bootstrap, kafkactl, readable_copy, wait_for
 
 AM = shutil.which("prometheus-alertmanager")
 PROM = shutil.which("prometheus")
@@ -109,6 +109,17 @@ def recipe(am_url):
     return text.replace("LoadPlugin exec\n", "")
 
 
+def collectd_with_unixsock(recipe_text):
+    """A collectd (not started) with only the recipe and a unixsock socket
+    to hand it notifications (PUTNOTIF); (collectd, socket path)."""
+    cd = Collectd("", interval=1, plugins=())
+    sock = os.path.join(cd.dir, "sock")
+    with open(cd.conf, "a") as f:
+        f.write('LoadPlugin unixsock\n<Plugin unixsock>\n  SocketFile "%s"\n</Plugin>\nLoadPlugin exec\n%s\n'
+                % (sock, recipe_text))
+    return cd, sock
+
+
 def am_alerts(am, **labels):
     out = get_json(am.url + "/api/v2/alerts") or []
     return [a for a in out if all(a["labels"].get(k) == v for k, v in labels.items())]
@@ -162,23 +173,14 @@ def test_notification_fields_become_labels_and_escalation_replaces():
     through collectd's own unixsock hands them to the recipe."""
     am = alertmanager()
     try:
-        cd = Collectd("", interval=1, plugins=())
-        sock = os.path.join(cd.dir, "sock")
-        with open(cd.conf, "a") as f:
-            f.write('LoadPlugin unixsock\n<Plugin unixsock>\n  SocketFile "%s"\n</Plugin>\nLoadPlugin exec\n%s\n'
-                    % (sock, recipe(am.url)))
+        cd, sock = collectd_with_unixsock(recipe(am.url))
         with cd:
             wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
 
             def putnotif(sev):
-                line = ('PUTNOTIF severity=%s time=%d host=h1 plugin=ml plugin_instance=kafka-group-a '
-                        'type=kafka_lag_seconds type_instance=max message="%s lag"\n' % (sev, time.time(), sev))
-                s = socket.socket(socket.AF_UNIX)
-                s.connect(sock)
-                s.sendall(line.encode())
-                reply = s.recv(200).decode()
-                s.close()
-                assert reply.startswith("0 "), reply
+                with Unixsock(sock) as u:
+                    u.send('PUTNOTIF severity=%s time=%d host=h1 plugin=ml plugin_instance=kafka-group-a '
+                           'type=kafka_lag_seconds type_instance=max message="%s lag"' % (sev, time.time(), sev))
 
             want = {"host": "h1", "plugin": "ml", "plugin_instance": "kafka-group-a",
                     "type": "kafka_lag_seconds", "type_instance": "max"}
@@ -203,25 +205,16 @@ def test_alert_outlasting_its_ttl_stays_active_until_the_okay():
     whose notification predates this collectd's start is not refreshed."""
     am = alertmanager()
     try:
-        cd = Collectd("", interval=1, plugins=())
-        sock = os.path.join(cd.dir, "sock")
         text = recipe(am.url).replace('"%s"' % am.url, '"%s" "--ttl" "8"' % am.url)
         assert text.count('"--ttl" "8"') == 2 and '"--refresh"' in text, text
-        with open(cd.conf, "a") as f:
-            f.write('LoadPlugin unixsock\n<Plugin unixsock>\n  SocketFile "%s"\n</Plugin>\nLoadPlugin exec\n%s\n'
-                    % (sock, text))
+        cd, sock = collectd_with_unixsock(text)
         with cd:
             wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
 
             def putnotif(sev, host, t):
-                line = ('PUTNOTIF severity=%s time=%d host=%s plugin=kafka plugin_instance=group-ttl '
-                        'type=kafka_lag_seconds message="%s lag"\n' % (sev, t, host, sev))
-                s = socket.socket(socket.AF_UNIX)
-                s.connect(sock)
-                s.sendall(line.encode())
-                reply = s.recv(200).decode()
-                s.close()
-                assert reply.startswith("0 "), reply
+                with Unixsock(sock) as u:
+                    u.send('PUTNOTIF severity=%s time=%d host=%s plugin=kafka plugin_instance=group-ttl '
+                           'type=kafka_lag_seconds message="%s lag"' % (sev, t, host, sev))
 
             putnotif("warning", "ttl-old", time.time() - 600)  # from before this collectd
             putnotif("warning", "ttl-now", time.time())

@@ -11,7 +11,7 @@ import tempfile
 import time
 import uuid
 
-from harness import KAFKACTL, SRC, Collectd, bootstrap, kafkactl, readable_copy, wait_for
+from harness import KAFKACTL, SRC, Collectd, Unixsock, bootstrap, kafkactl, readable_copy, wait_for
 
 FEEDER = readable_copy(os.path.join(SRC, "tests", "integration", "feeder.py"))
 
@@ -338,27 +338,6 @@ def test_healthy_cluster_quiet_period_sends_no_peer_notification(tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
-
-
-class Unixsock:
-    """collectd's unixsock plugin: PUTVAL and PUTNOTIF lines, each answered
-    with a status line."""
-
-    def __init__(self, path):
-        import socket
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.connect(path)
-        self.f = self.s.makefile("rw")
-
-    def send(self, line):
-        self.f.write(line + "\n")
-        self.f.flush()
-        reply = self.f.readline()
-        assert reply.startswith("0 "), (line, reply)
-
-    def close(self):
-        self.f.close()
-        self.s.close()
 
 
 def test_maintenance_window_and_reset_requests(tmp_path):
