@@ -3,6 +3,7 @@ notifications in the log and at an exec NotificationExec script, OKAY after
 recovery, derived values, and learned state kept across kill -9; peers that
 name a hot broker, and stay quiet on a healthy cluster with the shipped
 snippets."""
+import contextlib
 import os
 import re
 import signal
@@ -340,12 +341,11 @@ def test_healthy_cluster_quiet_period_sends_no_peer_notification(tmp_path):
                 p.wait()
 
 
-def test_maintenance_window_and_reset_requests(tmp_path):
-    """An operator's requests as PUTNOTIF through a real collectd's unixsock:
-    a maintenance window keeps a level shift of one series from paging while
-    the same shift of a twin pages; a reset ends the twin's open incident
-    with an OKAY and it learns again; a request without a duration is
-    refused with a log line; one matching no series is a warning."""
+@contextlib.contextmanager
+def ml_on_unixsock(tmp_path, plugin):
+    """A running collectd whose ml plugin models the values of PLUGIN with
+    the anomaly model, fed (PUTVAL) and asked (PUTNOTIF) through its
+    unixsock socket: (collectd, a connection to the socket, its path)."""
     os.chmod(str(tmp_path), 0o777)
     sock = str(tmp_path / "sock")
     body = """
@@ -354,12 +354,24 @@ LoadPlugin unixsock
   SocketFile "%s"
 </Plugin>
 <Plugin ml>
-  <Match "requests">
-    Plugin "^planned$"
+  <Match "unixsock">
+    Plugin "^%s$"
     Models "anomaly"
   </Match>
 </Plugin>
-""" % sock
+""" % (sock, plugin)
+    with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
+        with Unixsock(sock) as u:
+            yield cd, u, sock
+
+
+def test_maintenance_window_and_reset_requests(tmp_path):
+    """An operator's requests as PUTNOTIF through a real collectd's unixsock:
+    a maintenance window keeps a level shift of one series from paging while
+    the same shift of a twin pages; a reset ends the twin's open incident
+    with an OKAY and it learns again; a request without a duration is
+    refused with a log line; one matching no series is a warning."""
     step = 300
     t0 = int(time.time()) - 2000 * step
     ids = ["ctl/planned-a/gauge-x", "ctl/planned-b/gauge-x"]
@@ -376,9 +388,7 @@ LoadPlugin unixsock
                 and n["meta"].get("model") == "anomaly"
                 and (severity is None or n["Severity"] == severity)]
 
-    with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
-        wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
-        u = Unixsock(sock)
+    with ml_on_unixsock(tmp_path, "planned") as (cd, u, sock):
         t = t0
         for _ in range(1500):  # five days of normal behaviour
             feed(u, t, 50)
@@ -431,28 +441,12 @@ def test_a_lag_that_keeps_rising_stays_open_until_the_models_memory(tmp_path):
     rising. The incident is notified once and stays open while the lag
     rises (no "accepted at its new level" after 3 h), and when it ends at
     the model's memory the OKAY says the series still moves."""
-    os.chmod(str(tmp_path), 0o777)
-    sock = str(tmp_path / "sock")
-    body = """
-LoadPlugin unixsock
-<Plugin unixsock>
-  SocketFile "%s"
-</Plugin>
-<Plugin ml>
-  <Match "lag">
-    Plugin "^slow$"
-    Models "anomaly"
-  </Match>
-</Plugin>
-""" % sock
     step = 300
     days = 2 + 6  # two normal days, then six of a rising lag
     t0 = int(time.time()) - days * 86400
     import random
     rnd = random.Random(7)
-    with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
-        wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
-        u = Unixsock(sock)
+    with ml_on_unixsock(tmp_path, "slow") as (cd, u, sock):
         t = t0
         for i in range(days * 86400 // step):
             since = t - (t0 + 2 * 86400)
@@ -486,28 +480,12 @@ def test_a_slow_consumer_beside_benign_pauses_is_notified_by_its_trend(tmp_path)
     it: the slope of the last hour is far steeper than any in memory."""
     import math
     import random
-    os.chmod(str(tmp_path), 0o777)
-    sock = str(tmp_path / "sock")
-    body = """
-LoadPlugin unixsock
-<Plugin unixsock>
-  SocketFile "%s"
-</Plugin>
-<Plugin ml>
-  <Match "lag">
-    Plugin "^slow$"
-    Models "anomaly"
-  </Match>
-</Plugin>
-""" % sock
     step = 60
     t0 = int(time.time()) // 86400 * 86400 - 4 * 86400
     start = t0 + 3 * 86400  # three healthy days, then 8 h of a slow consumer
     rnd = random.Random(1)
     pause_at, pause_len = t0 + 3600, 30
-    with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
-        wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
-        u = Unixsock(sock)
+    with ml_on_unixsock(tmp_path, "slow") as (cd, u, sock):
         n = 0
         for t in range(t0, start + 8 * 3600, step):
             lag = 2 * (1 + 0.6 * math.sin(2 * math.pi * (t % 86400) / 86400)) + abs(0.5 * rnd.gauss(0, 1))
