@@ -75,6 +75,33 @@ static void series_key(char *buf, size_t len, const value_list_t *vl,
                      vl->type, vl->type_instance, ds_name);
 }
 
+/* The identifier fields and data source of a series key (see series_key:
+ * plugin and type hold no '-', host no '/'). */
+static void key_fields(const char *key, value_list_t *vl, char *ds,
+                       size_t dslen) {
+  char buf[6 * DATA_MAX_NAME_LEN], *part[4] = {NULL};
+  sstrncpy(buf, key, sizeof(buf));
+  char *save = NULL, *tok = strtok_r(buf, "/", &save);
+  for (int i = 0; i < 4 && tok != NULL; i++, tok = strtok_r(NULL, "/", &save))
+    part[i] = tok;
+  memset(vl, 0, sizeof(*vl));
+  if (part[3] == NULL)
+    return;
+  sstrncpy(vl->host, part[0], sizeof(vl->host));
+  char *dash = strchr(part[1], '-');
+  if (dash)
+    *dash = '\0';
+  sstrncpy(vl->plugin, part[1], sizeof(vl->plugin));
+  sstrncpy(vl->plugin_instance, dash ? dash + 1 : "",
+           sizeof(vl->plugin_instance));
+  dash = strchr(part[2], '-');
+  if (dash)
+    *dash = '\0';
+  sstrncpy(vl->type, part[2], sizeof(vl->type));
+  sstrncpy(vl->type_instance, dash ? dash + 1 : "", sizeof(vl->type_instance));
+  sstrncpy(ds, part[3], dslen);
+}
+
 /* A notification about the series of vl, with the severity of state s. */
 static notification_t notification_for(const value_list_t *vl,
                                        kml_alert_state_t s) {
@@ -215,6 +242,35 @@ static void notify_forecast(const value_list_t *vl, const char *ds_name,
     plugin_notification_meta_free(n.meta);
 }
 
+/* The OKAY of an alert whose series is no longer modelled: ended "idle"
+ * (IdleTimeout without a value) or "evicted" (MaxSeries reached, the least
+ * recently updated series made room for a new one). */
+static void notify_ended(const value_list_t *vl, const char *ds,
+                         const char *model, const char *ended) {
+  notification_t n = notification_for(vl, KML_ALERT_OKAY);
+  char what[160], idle[32];
+  kml_str_series_name(what, sizeof(what), vl->plugin, vl->plugin_instance,
+                      vl->type, vl->type_instance, ds);
+  if (strcmp(ended, "evicted") == 0)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.150s was the least recently updated of %zu series "
+              "(MaxSeries): its %s alert ends and its model is dropped to "
+              "make room for a new series",
+              what, ml_conf.max_series, model);
+  else
+    ssnprintf(n.message, sizeof(n.message),
+              "%.150s has had no value for %s (IdleTimeout): its %s alert "
+              "ends and its model is dropped",
+              what, kml_str_duration(idle, sizeof(idle), ml_conf.idle_timeout),
+              model);
+  plugin_notification_meta_add_string(&n, "model", model);
+  plugin_notification_meta_add_string(&n, "data_source", ds);
+  plugin_notification_meta_add_string(&n, "ended", ended);
+  plugin_dispatch_notification(&n);
+  if (n.meta != NULL)
+    plugin_notification_meta_free(n.meta);
+}
+
 /* Dispatch score, expected and band as plugin "ml" values. The source's
  * plugin[-instance] becomes the plugin_instance and type[-instance][-ds]
  * the type_instance, so the series they describe stays recognisable. */
@@ -299,6 +355,28 @@ static void defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
   kml_pending_push(pending, &e);
 }
 
+/* A series evicted to make room for a new one (MaxSeries reached) with an
+ * alert still open: its OKAY is queued like a state change, or the alert
+ * would stay up (and alertmanager-notify --refresh keep it firing) for a
+ * series no longer modelled. Runs on a write thread with the shard locked
+ * (kml_store_on_evict): no dispatch and no allocation here; queued after
+ * any change of the series still waiting, the OKAY comes last. */
+static void evict_visit(const char *key, void *payload, void *ud) {
+  (void)ud;
+  unsigned open = kml_model_open_alerts(payload);
+  if (open == 0)
+    return;
+  value_list_t vl;
+  char ds[DATA_MAX_NAME_LEN] = "value";
+  key_fields(key, &vl, ds, sizeof(ds));
+  vl.time = cdtime();
+  kml_output_t o = {.alert = KML_ALERT_OKAY,
+                    .fc_alert = KML_ALERT_OKAY,
+                    .alert_changed = (open & KML_MODEL_OPEN_ANOMALY) != 0,
+                    .fc_changed = (open & KML_MODEL_OPEN_FORECAST) != 0};
+  defer_notify(KML_PENDING_EVICTED, &vl, ds, key, NULL, &o);
+}
+
 /* The value list a pending entry describes (identifier and time only). */
 static value_list_t pending_vl(const kml_pending_t *e) {
   value_list_t vl = VALUE_LIST_INIT;
@@ -356,6 +434,13 @@ static void flush_pending(void) {
   for (size_t i = 0; i < n; i++) {
     kml_pending_t *e = &local[i];
     value_list_t vl = pending_vl(e);
+    if (e->kind == KML_PENDING_EVICTED) {
+      if (e->out.alert_changed)
+        notify_ended(&vl, e->ds, "anomaly", "evicted");
+      if (e->out.fc_changed)
+        notify_ended(&vl, e->ds, "forecast", "evicted");
+      continue;
+    }
     if (e->kind == KML_PENDING_FORECAST) {
       notify_forecast(&vl, e->ds, e->destination, e->threshold, e->horizon,
                       e->label, &e->out);
@@ -601,33 +686,6 @@ static void peers_eval(peers_t *pp, double now, double interval) {
   free(changes);
 }
 
-/* The identifier fields and data source of a series key (see series_key:
- * plugin and type hold no '-', host no '/'). */
-static void key_fields(const char *key, value_list_t *vl, char *ds,
-                       size_t dslen) {
-  char buf[6 * DATA_MAX_NAME_LEN], *part[4] = {NULL};
-  sstrncpy(buf, key, sizeof(buf));
-  char *save = NULL, *tok = strtok_r(buf, "/", &save);
-  for (int i = 0; i < 4 && tok != NULL; i++, tok = strtok_r(NULL, "/", &save))
-    part[i] = tok;
-  memset(vl, 0, sizeof(*vl));
-  if (part[3] == NULL)
-    return;
-  sstrncpy(vl->host, part[0], sizeof(vl->host));
-  char *dash = strchr(part[1], '-');
-  if (dash)
-    *dash = '\0';
-  sstrncpy(vl->plugin, part[1], sizeof(vl->plugin));
-  sstrncpy(vl->plugin_instance, dash ? dash + 1 : "",
-           sizeof(vl->plugin_instance));
-  dash = strchr(part[2], '-');
-  if (dash)
-    *dash = '\0';
-  sstrncpy(vl->type, part[2], sizeof(vl->type));
-  sstrncpy(vl->type_instance, dash ? dash + 1 : "", sizeof(vl->type_instance));
-  sstrncpy(ds, part[3], dslen);
-}
-
 /* Series dropped after IdleTimeout without a value whose alerts were
  * still open: each gets its OKAY, or the WARNING would stay up (and
  * alertmanager-notify --refresh would keep it firing) for a series that
@@ -655,23 +713,10 @@ static void idle_visit(const char *key, void *payload, void *ud) {
 
 static void notify_idle(const char *key, const char *model, cdtime_t now) {
   value_list_t vl;
-  char ds[DATA_MAX_NAME_LEN] = "value", what[160], idle[32];
+  char ds[DATA_MAX_NAME_LEN] = "value";
   key_fields(key, &vl, ds, sizeof(ds));
   vl.time = now;
-  notification_t n = notification_for(&vl, KML_ALERT_OKAY);
-  kml_str_series_name(what, sizeof(what), vl.plugin, vl.plugin_instance,
-                      vl.type, vl.type_instance, ds);
-  ssnprintf(n.message, sizeof(n.message),
-            "%.150s has had no value for %s (IdleTimeout): its %s alert "
-            "ends and its model is dropped",
-            what, kml_str_duration(idle, sizeof(idle), ml_conf.idle_timeout),
-            model);
-  plugin_notification_meta_add_string(&n, "model", model);
-  plugin_notification_meta_add_string(&n, "data_source", ds);
-  plugin_notification_meta_add_string(&n, "ended", "idle");
-  plugin_dispatch_notification(&n);
-  if (n.meta != NULL)
-    plugin_notification_meta_free(n.meta);
+  notify_ended(&vl, ds, model, "idle");
 }
 
 static void expire_idle(double now) {
@@ -891,6 +936,7 @@ static int ml_init(void) {
     ERROR(ML_LOG "out of memory creating the series store");
     return -1;
   }
+  kml_store_on_evict(store, evict_visit, NULL);
   if (ml_conf.state_file != NULL) {
     char err[512];
     if (kml_persist_check_dir(ml_conf.state_file, err, sizeof(err)) != 0)

@@ -36,6 +36,8 @@ struct kml_store {
   size_t payload_size;
   kml_payload_fn init, fini;
   void *ud;
+  kml_visit_fn on_evict; /* kml_store_on_evict */
+  void *evict_ud;
   uint64_t evicted; /* updated under a shard lock, read racily */
 };
 
@@ -156,6 +158,8 @@ void *kml_store_acquire(kml_store_t *s, const char *key, double now,
       return NULL;
     }
     if (sh->count >= s->per_shard_max && sh->tail) {
+      if (s->on_evict != NULL)
+        s->on_evict(sh->tail->key, sh->tail->payload, s->evict_ud);
       drop(s, sh, sh->tail);
       __atomic_add_fetch(&s->evicted, 1, __ATOMIC_RELAXED);
     }
@@ -175,6 +179,11 @@ void *kml_store_acquire(kml_store_t *s, const char *key, double now,
   lru_push(sh, n);
   n->last_used = now;
   return n->payload;
+}
+
+void kml_store_on_evict(kml_store_t *s, kml_visit_fn fn, void *ud) {
+  s->on_evict = fn;
+  s->evict_ud = ud;
 }
 
 void *kml_store_find(kml_store_t *s, const char *key) {

@@ -39,6 +39,13 @@ void kml_store_release(kml_store_t *s, void *p);
 /* Key of the series owning payload p (valid while the shard is locked). */
 const char *kml_store_key(const void *p);
 
+/* Show each series evicted to make room for a new one (max_series
+ * reached) to fn, with its shard locked, just before it is dropped: its
+ * last state, e.g. an alert still open. fn runs on the thread that calls
+ * kml_store_acquire (a write path): no allocation, do not re-enter s.
+ * Set before the store is shared; NULL stops it. */
+void kml_store_on_evict(kml_store_t *s, kml_visit_fn fn, void *ud);
+
 /* Drop series not used since before cutoff. Returns how many. Thread-safe. */
 size_t kml_store_expire(kml_store_t *s, double cutoff);
 /* The same, showing each series to fn (shard locked; do not re-enter s)

@@ -116,6 +116,20 @@ def test_an_idle_series_with_an_open_alert_gets_its_okay(tmp_path):
         assert len([n for n in anomaly_notifications(cd, "OKAY") if n["TypeInstance"] == "signal"]) == 1
 
 
+def store_shard(key):
+    """The shard of the ml plugin's series store that holds key: the high
+    half of kml_hash_str (FNV-1a, then murmur3's finalizer, src/kml_hash.c)
+    modulo KML_STORE_SHARDS (src/ml/series.c)."""
+    m = (1 << 64) - 1
+    h = 14695981039346656037
+    for b in key.encode():
+        h = ((h ^ b) * 1099511628211) & m
+    for k in (0xff51afd7ed558ccd, 0xc4ceb9fe1a85ec53):
+        h = ((h ^ (h >> 33)) * k) & m
+    h ^= h >> 33
+    return (h >> 32) % 64
+
+
 def test_learned_state_survives_kill9(tmp_path):
     state = str(tmp_path / "ml.state")
     os.chmod(str(tmp_path), 0o777)
@@ -342,10 +356,11 @@ def test_healthy_cluster_quiet_period_sends_no_peer_notification(tmp_path):
 
 
 @contextlib.contextmanager
-def ml_on_unixsock(tmp_path, plugin):
+def ml_on_unixsock(tmp_path, plugin, options=""):
     """A running collectd whose ml plugin models the values of PLUGIN with
     the anomaly model, fed (PUTVAL) and asked (PUTNOTIF) through its
-    unixsock socket: (collectd, a connection to the socket, its path)."""
+    unixsock socket: (collectd, a connection to the socket, its path).
+    OPTIONS: more lines of <Plugin ml> (e.g. "MaxSeries 1")."""
     os.chmod(str(tmp_path), 0o777)
     sock = str(tmp_path / "sock")
     body = """
@@ -354,16 +369,54 @@ LoadPlugin unixsock
   SocketFile "%s"
 </Plugin>
 <Plugin ml>
+  %s
   <Match "unixsock">
     Plugin "^%s$"
     Models "anomaly"
   </Match>
 </Plugin>
-""" % (sock, plugin)
+""" % (sock, options, plugin)
     with Collectd(body, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
         wait_for(lambda: os.path.exists(sock), 20, "the unixsock socket")
         with Unixsock(sock) as u:
             yield cd, u, sock
+
+
+def test_a_series_evicted_by_max_series_with_an_open_alert_gets_its_okay(tmp_path):
+    """MaxSeries reached: the least recently updated series of a shard
+    makes room for a new one. One evicted while its incident is open gets
+    an OKAY naming MaxSeries, or its alert would stay up for a series no
+    longer modelled (alertmanager-notify --refresh keeps it firing)."""
+    step = 300
+    t = int(time.time()) - 2000 * step
+    # MaxSeries 1: one series per shard (of 64); the newcomer lands in the
+    # shard of the series that alerts
+    shard = store_shard("ctl/evict-a/gauge-x/value")
+    newcomer = next("ctl/evict-n%d/gauge-x" % i for i in range(10000)
+                    if store_shard("ctl/evict-n%d/gauge-x/value" % i) == shard)
+    import random
+    rnd = random.Random(5)
+    okays = lambda cd: [n for n in cd.notifications() if n.get("Plugin") == "evict" and n["Severity"] == "OKAY"]
+    with ml_on_unixsock(tmp_path, "evict", "MaxSeries 1") as (cd, u, sock):
+        for i in range(1506):  # five days at 50, then a shift to 80
+            u.send("PUTVAL ctl/evict-a/gauge-x interval=%d %d:%.4f" % (step, t, (50 if i < 1500 else 80)
+                                                                       + 2 * rnd.gauss(0, 1)))
+            t += step
+        wait_for(lambda: [n for n in cd.notifications() if n.get("Plugin") == "evict"
+                          and n["Severity"] != "OKAY"], 60, "the anomaly")
+        assert okays(cd) == []
+        t0 = time.time()
+        u.send("PUTVAL %s interval=%d %d:1" % (newcomer, step, t))
+        ok = wait_for(lambda: okays(cd), 30, "the OKAY of the evicted series")
+        print("OKAY %.1f s after the new series" % (time.time() - t0))
+        assert ok[0]["PluginInstance"] == "a" and ok[0]["meta"].get("ended") == "evicted", ok[0]
+        assert ok[0]["meta"].get("model") == "anomaly", ok[0]
+        assert ok[0]["message"] == ("gauge x of evict a was the least recently updated of 1 series "
+                                    "(MaxSeries): its anomaly alert ends and its model is dropped to make "
+                                    "room for a new series"), ok[0]
+        wait_for(lambda: "1 series evicted since the last interval" in cd.log_text(), 20, "the eviction warning")
+        time.sleep(3)  # one OKAY only
+        assert len(okays(cd)) == 1, okays(cd)
 
 
 def test_maintenance_window_and_reset_requests(tmp_path):

@@ -98,6 +98,47 @@ static void expire_each_shows_the_last_state_before_the_drop(void **state) {
 }
 
 typedef struct {
+  int calls;
+  long a_count; /* "a"'s payload when it was shown, -1 not shown */
+} evicted_t;
+
+static void seen_evicted(const char *key, void *payload, void *ud) {
+  evicted_t *e = ud;
+  e->calls++;
+  if (strcmp(key, "a") == 0)
+    e->a_count = ((payload_t *)payload)->count;
+}
+
+static void on_evict_shows_each_evicted_series_before_the_drop(void **state) {
+  (void)state;
+  /* 64 shards, one series each: new series evict the one of their shard */
+  kml_store_t *s = kml_store_new(64, sizeof(payload_t), NULL, NULL, NULL);
+  evicted_t e = {.a_count = -1};
+  kml_store_on_evict(s, seen_evicted, &e);
+  int created;
+  payload_t *p = kml_store_acquire(s, "a", 1, &created);
+  p->count = 7; /* say, an alert open */
+  kml_store_release(s, p);
+  char key[32];
+  int i = 0;
+  while ((p = kml_store_find(s, "a")) != NULL) {
+    kml_store_release(s, p);
+    snprintf(key, sizeof(key), "b%d", i++);
+    kml_store_release(s, kml_store_acquire(s, key, 2 + i, &created));
+  }
+  /* "a" was shown with its last state, and every eviction once */
+  assert_int_equal(e.a_count, 7);
+  assert_true(e.calls >= 1);
+  assert_int_equal((uint64_t)e.calls, kml_store_evicted(s));
+  /* expiry and destruction are not evictions */
+  int calls = e.calls;
+  assert_true(kml_store_expire(s, 1e9) > 0);
+  kml_store_release(s, kml_store_acquire(s, "c", 1e9, &created));
+  kml_store_destroy(s);
+  assert_int_equal(e.calls, calls);
+}
+
+typedef struct {
   kml_store_t *s;
   int id;
 } worker_t;
@@ -142,6 +183,7 @@ int main(void) {
       cmocka_unit_test(store_is_bounded_and_evicts_lru),
       cmocka_unit_test(expire_drops_idle_series),
       cmocka_unit_test(expire_each_shows_the_last_state_before_the_drop),
+      cmocka_unit_test(on_evict_shows_each_evicted_series_before_the_drop),
       cmocka_unit_test(concurrent_writers_lose_no_update),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
