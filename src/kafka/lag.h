@@ -14,9 +14,9 @@
  * partition with everything consumed has lag 0; a stopped consumer keeps
  * ageing, as it should. Older than the ring: the first sighting of its
  * oldest entry gives a lower bound, until the record's own timestamp,
- * asked from Kafka once (report.c, arrival.h), seeds the ring with when
- * that offset arrived. All functions are pure apart from the ring they
- * are given; a ring has one owner (not thread-safe). */
+ * asked from Kafka once (report_arrivals.c, arrival.h), seeds the ring with
+ * when that offset arrived. All functions are pure apart from the ring they are
+ * given; a ring has one owner (not thread-safe). */
 #ifndef KML_KAFKA_LAG_H
 #define KML_KAFKA_LAG_H
 

@@ -1,4 +1,4 @@
-/* Unit tests for src/kafka/report.c through hand-made snapshots (a fake
+/* Unit tests for src/kafka/report*.c through hand-made snapshots (a fake
  * clock: each snapshot says when it was taken) and a sink that records
  * every value and event: unknown is not zero, rates across leader moves,
  * lag in seconds after idle periods, broker and replication alerts, the
