@@ -9,6 +9,7 @@ Environment (set by tools/test):
   KML_BOOTSTRAP  bootstrap list of the running single-broker cluster
   KML_KAFKA_DIR  state directory of that cluster
 """
+import contextlib
 import glob
 import os
 import shutil
@@ -324,3 +325,28 @@ class Unixsock:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@contextlib.contextmanager
+def own_cluster(brokers=3, props=None, prefix="kml-kafka3."):
+    """A Kafka cluster of this test module's own (tests/kafka/cluster):
+    (state directory, bootstrap list); stopped and removed afterwards
+    (kept with KML_KEEP_TMP set). props: extra broker properties
+    (KML_KAFKA_PROPS). A start that fails stops the brokers that did
+    start."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    env = dict(os.environ, KML_KAFKA_PROPS=props) if props else None
+    try:
+        try:
+            boot = subprocess.check_output([CLUSTER, "start", "--brokers", str(brokers), "--dir", d],
+                                           text=True, env=env).strip()
+        except subprocess.CalledProcessError:
+            subprocess.call([CLUSTER, "stop", "--dir", d])
+            raise
+        try:
+            yield d, boot
+        finally:
+            subprocess.call([CLUSTER, "stop", "--dir", d])
+    finally:
+        if not os.environ.get("KML_KEEP_TMP"):
+            subprocess.call(["rm", "-rf", d])

@@ -18,14 +18,13 @@ import random
 import re
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
 
 import pytest
 
-from harness import BUILD, CLUSTER, KAFKACTL, SRC, TYPES, Collectd, kafkactl, readable_copy, wait_for
+from harness import BUILD, CLUSTER, KAFKACTL, SRC, TYPES, Collectd, kafkactl, own_cluster, readable_copy, wait_for
 
 PARTS = 6
 SLOW = 2
@@ -38,16 +37,8 @@ def cluster3():
         d = os.environ["KML_CLUSTER3_DIR"]
         yield d, subprocess.check_output([CLUSTER, "bootstrap", "--dir", d], text=True).strip()
         return
-    d = tempfile.mkdtemp(prefix="kml-kafka3.")
-    try:
-        boot = subprocess.check_output([CLUSTER, "start", "--brokers", "3", "--dir", d], text=True).strip()
-    except subprocess.CalledProcessError:
-        subprocess.call([CLUSTER, "stop", "--dir", d])  # the brokers that did start
-        subprocess.call(["rm", "-rf", d])
-        raise
-    yield d, boot
-    subprocess.call([CLUSTER, "stop", "--dir", d])
-    subprocess.call(["rm", "-rf", d])
+    with own_cluster(3) as c:
+        yield c
 
 
 def snippets(boot, state_file, prefix):

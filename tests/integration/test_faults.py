@@ -26,28 +26,19 @@ the tests here), consumer groups enabled:
 import os
 import re
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from harness import CLUSTER, KAFKACTL, SRC, Collectd, kafkactl, wait_for
+from harness import CLUSTER, KAFKACTL, SRC, Collectd, kafkactl, own_cluster, wait_for
 
 TIMEOUT = 3
 
 
 @pytest.fixture(scope="module")
 def cluster3():
-    d = tempfile.mkdtemp(prefix="kml-kafka3.")
-    try:
-        boot = subprocess.check_output([CLUSTER, "start", "--brokers", "3", "--dir", d], text=True).strip()
-    except subprocess.CalledProcessError:
-        subprocess.call([CLUSTER, "stop", "--dir", d])  # the brokers that did start
-        subprocess.call(["rm", "-rf", d])
-        raise
-    yield d, boot
-    subprocess.call([CLUSTER, "stop", "--dir", d])
-    subprocess.call(["rm", "-rf", d])
+    with own_cluster(3) as c:
+        yield c
 
 
 def cluster(d, *args):

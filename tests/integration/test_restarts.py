@@ -28,13 +28,12 @@ printed at the end."""
 import json
 import os
 import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 
-from harness import CLUSTER, KAFKACTL, Collectd, kafkactl, wait_for
+from harness import CLUSTER, KAFKACTL, Collectd, kafkactl, own_cluster, wait_for
 
 TOPIC = "rs"
 PARTS = 6
@@ -50,18 +49,12 @@ PLAN = ("term", "kill", "term", "hang", "hang", "hang", "hang", "hang", "hang", 
 
 @pytest.fixture(scope="module")
 def cluster3():
-    d = tempfile.mkdtemp(prefix="kml-kafka-rs.")
-    env = dict(os.environ, KML_KAFKA_PROPS=(
-        "leader.imbalance.check.interval.seconds=1 "
-        "leader.imbalance.per.broker.percentage=0 "
-        # a killed broker is fenced (its leaders moved) after 4 s, not 9
-        "broker.session.timeout.ms=4000 broker.heartbeat.interval.ms=1000"))
-    boot = subprocess.check_output([CLUSTER, "start", "--brokers", "3", "--dir", d],
-                                   text=True, env=env).strip()
-    yield d, boot
-    subprocess.call([CLUSTER, "stop", "--dir", d])
-    if not os.environ.get("KML_KEEP_TMP"):
-        subprocess.call(["rm", "-rf", d])
+    with own_cluster(3, prefix="kml-kafka-rs.", props=(
+            "leader.imbalance.check.interval.seconds=1 "
+            "leader.imbalance.per.broker.percentage=0 "
+            # a killed broker is fenced (its leaders moved) after 4 s, not 9
+            "broker.session.timeout.ms=4000 broker.heartbeat.interval.ms=1000")) as c:
+        yield c
 
 
 def metadata(boot, topic):
