@@ -631,12 +631,18 @@ static void peers_notify(const peers_t *pp, const kml_peer_change_t *c,
            sizeof(nt.plugin_instance));
   sstrncpy(nt.type, c->id[F_TYPE], sizeof(nt.type));
   sstrncpy(nt.type_instance, c->id[F_TYPE_INSTANCE], sizeof(nt.type_instance));
-  char who[160], v[32], med[32];
+  char who[160], v[32], med[32], idle[32];
   kml_str_member_name(who, sizeof(who), c->id[F_HOST], c->id[F_PLUGIN],
                       c->id[F_PLUGIN_INSTANCE], c->id[F_TYPE_INSTANCE]);
   kml_str_number(v, sizeof(v), c->value);
   kml_str_number(med, sizeof(med), s->median);
-  if (c->outlier)
+  if (c->gone)
+    ssnprintf(nt.message, sizeof(nt.message),
+              "%.100s has had no value for %s (IdleTimeout): it is no longer "
+              "compared with its peers (%.40s) and its outlier alert ends",
+              who, kml_str_duration(idle, sizeof(idle), ml_conf.idle_timeout),
+              c->id[F_TYPE]);
+  else if (c->outlier)
     ssnprintf(nt.message, sizeof(nt.message),
               "%.100s is an outlier among %d peers (%.40s): %s vs median "
               "%s (robust z %.1f)",
@@ -650,11 +656,15 @@ static void peers_notify(const peers_t *pp, const kml_peer_change_t *c,
   plugin_notification_meta_add_string(&nt, "peers", pp->name);
   plugin_notification_meta_add_string(&nt, "population", c->population);
   plugin_notification_meta_add_double(&nt, "value", c->value);
-  plugin_notification_meta_add_double(&nt, "median", s->median);
-  plugin_notification_meta_add_double(&nt, "mad", s->mad);
-  plugin_notification_meta_add_double(&nt, "floor", s->floor);
-  plugin_notification_meta_add_double(&nt, "z", c->z);
-  plugin_notification_meta_add_signed_int(&nt, "members", c->members);
+  if (c->gone) /* its last value; no longer judged */
+    plugin_notification_meta_add_string(&nt, "ended", "idle");
+  else {
+    plugin_notification_meta_add_double(&nt, "median", s->median);
+    plugin_notification_meta_add_double(&nt, "mad", s->mad);
+    plugin_notification_meta_add_double(&nt, "floor", s->floor);
+    plugin_notification_meta_add_double(&nt, "z", c->z);
+    plugin_notification_meta_add_signed_int(&nt, "members", c->members);
+  }
   if (c->outlier)
     plugin_notification_meta_add_double(&nt, "outlier_seconds",
                                         CDTIME_T_TO_DOUBLE(nt.time) - c->since);

@@ -68,7 +68,7 @@ void ml_multipeers_feed(kml_multipeers_t *m, const char *name,
 }
 
 static void notify(const char *name, const kml_multipeers_cfg_t *cfg,
-                   const kml_multipeers_change_t *c) {
+                   double idle, const kml_multipeers_change_t *c) {
   notification_t n = {.severity = c->outlier ? NOTIF_WARNING : NOTIF_OKAY,
                       .time = cdtime()};
   sstrncpy(n.host, c->id[0], sizeof(n.host));
@@ -79,7 +79,13 @@ static void notify(const char *name, const kml_multipeers_cfg_t *cfg,
   char who[160];
   kml_str_member_name(who, sizeof(who), c->id[0], c->id[1], c->id[2], c->id[4]);
   int top = c->top >= 0 && c->top < cfg->n_features ? c->top : 0;
-  if (c->outlier && c->multi)
+  char idle_for[32];
+  if (c->gone)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.100s has had no value for %s (IdleTimeout): it is no longer "
+              "compared with its peers and its outlier alert ends",
+              who, kml_str_duration(idle_for, sizeof(idle_for), idle));
+  else if (c->outlier && c->multi)
     ssnprintf(n.message, sizeof(n.message),
               "%.100s is an outlier among %d peers on %d values together "
               "(distance %.1f; most on %.40s: %.6g vs median %.6g, z %.1f)",
@@ -98,7 +104,10 @@ static void notify(const char *name, const kml_multipeers_cfg_t *cfg,
   plugin_notification_meta_add_string(&n, "model", "peers");
   plugin_notification_meta_add_string(&n, "peers", name);
   plugin_notification_meta_add_string(&n, "population", c->population);
-  plugin_notification_meta_add_signed_int(&n, "members", c->members);
+  if (c->gone)
+    plugin_notification_meta_add_string(&n, "ended", "idle");
+  else
+    plugin_notification_meta_add_signed_int(&n, "members", c->members);
   plugin_notification_meta_add_string(&n, "rule",
                                       c->multi && c->single ? "both"
                                       : c->multi            ? "several"
@@ -138,6 +147,6 @@ void ml_multipeers_eval(kml_multipeers_t *m, const char *name,
     ERROR(ML_LOG "<Peers \"%s\"> out of memory: not evaluated this interval",
           name);
   for (long i = 0; i < n; i++)
-    notify(name, cfg, &ch[i]);
+    notify(name, cfg, idle, &ch[i]);
   free(ch);
 }

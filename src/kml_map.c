@@ -148,6 +148,23 @@ size_t kml_map_sweep_keep(kml_map_t *m, uint64_t round,
   return n;
 }
 
+size_t kml_map_sweep_each(kml_map_t *m, uint64_t round,
+                          void (*fn)(const char *key, void *value, void *ud),
+                          void *ud) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->cap;) {
+    if (m->slots[i].key && m->slots[i].round < round) {
+      if (fn != NULL)
+        fn(m->slots[i].key, m->slots[i].value, ud);
+      erase(m, i);
+      n++;
+      continue; /* a shifted entry may now sit at i */
+    }
+    i++;
+  }
+  return n;
+}
+
 size_t kml_map_size(const kml_map_t *m) { return m->count; }
 
 void kml_map_foreach(kml_map_t *m,

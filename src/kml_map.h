@@ -28,6 +28,12 @@ size_t kml_map_sweep(kml_map_t *m, uint64_t round);
  * of things a collection could not measure). keep may be NULL. */
 size_t kml_map_sweep_keep(kml_map_t *m, uint64_t round,
                           int (*keep)(const char *key, void *ud), void *ud);
+/* The same as kml_map_sweep, showing each entry to fn(key, value, ud) just
+ * before it is removed (its last state, e.g. an alert still open); fn must
+ * not modify m. fn may be NULL. */
+size_t kml_map_sweep_each(kml_map_t *m, uint64_t round,
+                          void (*fn)(const char *key, void *value, void *ud),
+                          void *ud);
 size_t kml_map_size(const kml_map_t *m);
 /* Visit every entry (in no particular order); do not modify m meanwhile. */
 void kml_map_foreach(kml_map_t *m,

@@ -490,6 +490,50 @@ static void eval_population(kml_multipeers_t *mp, member_t **v, int n,
   }
 }
 
+/* The changes of one evaluation: the judged members' (room made for every
+ * fresh one before), then the forgotten outliers'. */
+typedef struct {
+  kml_multipeers_change_t *v;
+  long n;
+  size_t cap;
+  int n_features;
+} changes_t;
+
+/* A member forgotten (kml_peer_member_sweep) while reported as an outlier:
+ * its OKAY is due, or its alert would stay up for a member that no longer
+ * reports. Lost only when out of memory. */
+static void gone_member(const char *key, void *value, void *ud) {
+  (void)key;
+  changes_t *c = ud;
+  member_t *m = value;
+  if (!m->outlier)
+    return;
+  if ((size_t)c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 8;
+    kml_multipeers_change_t *v = realloc(c->v, cap * sizeof(*v));
+    if (v == NULL)
+      return;
+    c->v = v;
+    c->cap = cap;
+  }
+  kml_multipeers_change_t *o = &c->v[c->n++];
+  memset(o, 0, sizeof(*o));
+  memcpy(o->id, m->id, sizeof(o->id));
+  memcpy(o->population, m->population, sizeof(o->population));
+  o->gone = 1;
+  o->since = m->since;
+  o->multi = m->multi_run;
+  o->single = m->flagged;
+  o->distance = NAN;
+  o->top = -1;
+  for (int j = 0; j < NF; j++) {
+    int in = j < c->n_features && m->f[j].v.have;
+    o->z[j] = o->smooth[j] = o->median[j] = NAN;
+    o->value[j] = in ? m->f[j].v.value : NAN;
+  }
+  m->outlier = 0;
+}
+
 long kml_multipeers_eval(kml_multipeers_t *m, double now, double interval,
                          double idle, kml_multipeers_change_t **changes) {
   *changes = NULL;
@@ -514,7 +558,11 @@ long kml_multipeers_eval(kml_multipeers_t *m, double now, double interval,
     eval_population(m, c.v + i, (int)(j - i), now, after, &b, ch, &n_ch);
     i = j;
   }
-  kml_peer_member_sweep(m->members, &m->round, idle, interval);
+  changes_t gone = {ch, n_ch, c.n, m->cfg.n_features};
+  kml_peer_member_sweep(m->members, &m->round, idle, interval, gone_member,
+                        &gone);
+  ch = gone.v;
+  n_ch = gone.n;
 done:
   pthread_mutex_unlock(&m->lock);
   bufs_free(&b);

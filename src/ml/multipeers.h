@@ -93,6 +93,9 @@ typedef struct {
   char id[5][KML_MULTIPEERS_NAME]; /* host, plugin, pi, "" (type), ti */
   char population[5 * KML_MULTIPEERS_NAME];
   int outlier;     /* 1: WARNING, an outlier since `since`; 0: OKAY */
+  int gone;        /* OKAY because the member is forgotten (no value for
+                      idle seconds) while an outlier: value its last
+                      values, z, median and distance NAN, members 0 */
   double since;    /* first evaluation of the run that made it one */
   int multi;       /* 1: the several-values rule judged it in this run */
   unsigned single; /* bit j: value j alone judged it in this run */
@@ -124,7 +127,9 @@ int kml_multipeers_feature(const kml_multipeers_t *m, const char *type,
 int kml_multipeers_feed(kml_multipeers_t *m, const char *const id[5], int f,
                         kml_ds_kind_t k, double t, double raw);
 /* Evaluate every population at time now (features older than 3 intervals
- * are unknown; members not fed for idle seconds are forgotten). *changes
+ * are unknown; a member with none fresh takes no part, an outlier stays
+ * one; members not fed for idle seconds are forgotten, an outlier among
+ * them with an OKAY: gone). *changes
  * gets a malloc'd array the caller frees. Returns how many changes, or -1
  * when out of memory (nothing changed). */
 long kml_multipeers_eval(kml_multipeers_t *m, double now, double interval,

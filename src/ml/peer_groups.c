@@ -178,6 +178,7 @@ static void change_of(kml_peer_change_t *ch, const member_t *m, double z,
   memcpy(ch->ds, m->ds, sizeof(ch->ds));
   memcpy(ch->population, m->population, sizeof(ch->population));
   ch->outlier = m->outlier;
+  ch->gone = 0;
   ch->since = m->since;
   ch->value = m->v.value;
   ch->z = z;
@@ -200,6 +201,38 @@ static void eval_population(kml_peer_groups_t *g, member_t **v, int n,
   for (int k = 0; k < n; k++)
     if (member_verdict(v[k], &g->cfg, b->out[k], b->z[k], now))
       change_of(&ch[(*n_ch)++], v[k], b->z[k], &s);
+}
+
+/* The changes of one evaluation: the judged members' (at most one each of
+ * the fresh ones, room made before), then the forgotten outliers'. */
+typedef struct {
+  kml_peer_change_t *v;
+  long n;
+  size_t cap;
+} changes_t;
+
+/* A member forgotten (kml_peer_member_sweep) while reported as an outlier:
+ * its OKAY is due, or its alert would stay up for a member that no longer
+ * reports. Lost only when out of memory. */
+static void gone_member(const char *key, void *value, void *ud) {
+  (void)key;
+  changes_t *c = ud;
+  member_t *m = value;
+  if (!m->outlier)
+    return;
+  if ((size_t)c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 8;
+    kml_peer_change_t *v = realloc(c->v, cap * sizeof(*v));
+    if (v == NULL)
+      return;
+    c->v = v;
+    c->cap = cap;
+  }
+  kml_peers_summary_t none = {.median = NAN, .mad = NAN, .floor = NAN};
+  m->outlier = 0;
+  kml_peer_change_t *ch = &c->v[c->n++];
+  change_of(ch, m, NAN, &none);
+  ch->gone = 1;
 }
 
 long kml_peer_groups_eval(kml_peer_groups_t *g, double now, double interval,
@@ -226,7 +259,11 @@ long kml_peer_groups_eval(kml_peer_groups_t *g, double now, double interval,
     i = j;
   }
   /* Forget members not fed for idle seconds (in evaluations). */
-  kml_peer_member_sweep(g->members, &g->round, idle, interval);
+  changes_t gone = {ch, n_ch, c.n};
+  kml_peer_member_sweep(g->members, &g->round, idle, interval, gone_member,
+                        &gone);
+  ch = gone.v;
+  n_ch = gone.n;
 done:
   pthread_mutex_unlock(&g->lock);
   bufs_free(&b);

@@ -51,6 +51,9 @@ typedef struct {
   char ds[KML_PEER_NAME];                  /* its data source */
   char population[KML_PEER_POPULATION];
   int outlier;  /* 1: WARNING, an outlier since `since`; 0: OKAY */
+  int gone;     /* OKAY because the member is forgotten (no value for idle
+                   seconds) while an outlier: value is its last, z NAN,
+                   members 0 */
   double since; /* time of the first evaluation that judged it an outlier */
   double value; /* its latest value (rate for counters) */
   double z;     /* its robust z */
@@ -76,8 +79,9 @@ int kml_peer_groups_feed(kml_peer_groups_t *g,
                          kml_ds_kind_t k, double t, double raw);
 
 /* Evaluate every population at time now. Members whose latest sample is
- * older than 3 intervals take no part; members not fed for idle seconds
- * are forgotten. *changes gets a malloc'd array (the caller frees it) of
+ * older than 3 intervals take no part (an outlier stays one); members not
+ * fed for idle seconds are forgotten, an outlier among them with an OKAY
+ * (gone). *changes gets a malloc'd array (the caller frees it) of
  * the state changes, in population order. Returns how many (0: *changes
  * NULL), or -1 when out of memory (nothing changed). */
 long kml_peer_groups_eval(kml_peer_groups_t *g, double now, double interval,

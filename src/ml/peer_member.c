@@ -60,11 +60,12 @@ int kml_peer_member_persists(double *since, int judged, double now,
   return now - *since >= persist;
 }
 
-void kml_peer_member_sweep(kml_map_t *members, uint64_t *round, double idle,
-                           double interval) {
+void kml_peer_member_sweep(
+    kml_map_t *members, uint64_t *round, double idle, double interval,
+    void (*gone)(const char *key, void *member, void *ud), void *ud) {
   (*round)++;
   double rounds = idle / (interval > 0 ? interval : 1) + 3;
   uint64_t keep = rounds < 1e15 ? (uint64_t)rounds : (uint64_t)1e15;
   if (*round > keep)
-    kml_map_sweep(members, *round - keep);
+    kml_map_sweep_each(members, *round - keep, gone, ud);
 }

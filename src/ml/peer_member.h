@@ -45,8 +45,11 @@ void kml_peer_member_population(char *pop, size_t len, unsigned group_by,
 int kml_peer_member_persists(double *since, int judged, double now,
                              double persist);
 /* One more evaluation (*round) of a block's members map: members not
- * touched for idle seconds of evaluations at this interval are forgotten. */
-void kml_peer_member_sweep(kml_map_t *members, uint64_t *round, double idle,
-                           double interval);
+ * touched for idle seconds of evaluations at this interval are forgotten,
+ * each shown to gone (may be NULL) just before (kml_map_sweep_each): one
+ * still reported as an outlier is due its OKAY. */
+void kml_peer_member_sweep(
+    kml_map_t *members, uint64_t *round, double idle, double interval,
+    void (*gone)(const char *key, void *member, void *ud), void *ud);
 
 #endif

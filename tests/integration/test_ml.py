@@ -12,6 +12,8 @@ import tempfile
 import time
 import uuid
 
+import pytest
+
 from harness import KAFKACTL, SRC, Collectd, Unixsock, bootstrap, kafkactl, readable_copy, wait_for
 
 FEEDER = readable_copy(os.path.join(SRC, "tests", "integration", "feeder.py"))
@@ -417,6 +419,53 @@ def test_a_series_evicted_by_max_series_with_an_open_alert_gets_its_okay(tmp_pat
         wait_for(lambda: "1 series evicted since the last interval" in cd.log_text(), 20, "the eviction warning")
         time.sleep(3)  # one OKAY only
         assert len(okays(cd)) == 1, okays(cd)
+
+
+@pytest.mark.parametrize("several", [False, True], ids=["one value", "several values"])
+def test_a_peer_outlier_that_stops_reporting_gets_its_okay_once_forgotten(tmp_path, several):
+    """A broker named the odd one out that then stops reporting (removed,
+    renamed) is no longer compared; once forgotten after IdleTimeout it
+    gets its OKAY, or its alert would stay up for a member that no longer
+    exists (alertmanager-notify --refresh keeps it firing). The same for a
+    block judging several values (Types)."""
+    peers = """IdleTimeout 5
+  <Peers "brokers">
+    Plugin "^kafka$"
+    %s
+    Persist "2s"
+  </Peers>""" % ('Types "kafka_messages_in" "kafka_rtt"' if several
+               else 'Type "^kafka_messages_in$"\n    GroupBy "Host" "Type"')
+    named = lambda cd, sev: [n for n in cd.notifications() if n["meta"].get("model") == "peers"
+                             and n["Severity"] == sev]
+    with ml_on_unixsock(tmp_path, "none", peers) as (cd, u, sock):
+        def second(with_3):
+            now = int(time.time())
+            for b in range(1, 6):
+                if b != 3 or with_3:
+                    u.send("PUTVAL cluster/kafka-broker-%d/kafka_messages_in interval=1 %d:%d"
+                           % (b, now, 6000 if b == 3 else 1000 + 7 * b))
+                    if several:
+                        u.send("PUTVAL cluster/kafka-broker-%d/kafka_rtt interval=1 %d:%d" % (b, now, 5 + b))
+            time.sleep(1)
+        deadline = time.time() + 30
+        while not named(cd, "WARNING") and time.time() < deadline:
+            second(True)
+        assert named(cd, "WARNING") and named(cd, "WARNING")[0]["PluginInstance"] == "broker-3", cd.notifications()
+        stopped = time.time()
+        deadline = stopped + 30
+        while not named(cd, "OKAY") and time.time() < deadline:
+            second(False)
+        ok = named(cd, "OKAY")
+        assert ok, cd.log_text()[-2000:]
+        print("OKAY %.1f s after broker-3 stopped" % (time.time() - stopped))
+        assert ok[0]["PluginInstance"] == "broker-3" and ok[0]["meta"].get("ended") == "idle", ok[0]
+        assert ok[0]["Type"] == named(cd, "WARNING")[0]["Type"], ok[0]  # the alert it ends
+        assert ok[0]["message"] == ("broker-3 has had no value for 5 s (IdleTimeout): it is no longer "
+                                    "compared with its peers%s and its outlier alert ends"
+                                    % ("" if several else " (kafka_messages_in)")), ok[0]
+        for _ in range(3):
+            second(False)
+        assert len(named(cd, "OKAY")) == 1 and len(named(cd, "WARNING")) == 1, named(cd, "OKAY")
 
 
 def test_maintenance_window_and_reset_requests(tmp_path):

@@ -36,6 +36,26 @@ static void get_creates_zeroed_and_find_does_not_touch(void **state) {
   kml_map_destroy(m);
 }
 
+static void sum_swept(const char *key, void *value, void *ud) {
+  (void)key;
+  *(int *)ud += ((val_t *)value)->v;
+}
+
+static void sweep_each_shows_each_entry_before_removing_it(void **state) {
+  (void)state;
+  kml_map_t *m = kml_map_new(sizeof(val_t));
+  int created, sum = 0;
+  ((val_t *)kml_map_get(m, "old", 1, &created))->v = 7;
+  ((val_t *)kml_map_get(m, "older", 0, &created))->v = 30;
+  ((val_t *)kml_map_get(m, "new", 5, &created))->v = 100;
+  assert_int_equal(kml_map_sweep_each(m, 3, sum_swept, &sum), 2);
+  assert_int_equal(sum, 37); /* the two swept, with their last values */
+  assert_null(kml_map_find(m, "old"));
+  assert_int_equal(kml_map_size(m), 1);
+  assert_int_equal(kml_map_sweep_each(m, 6, NULL, NULL), 1);
+  kml_map_destroy(m);
+}
+
 static void grows_and_keeps_values(void **state) {
   kml_map_t *m = kml_map_new(sizeof(val_t));
   char key[32];
@@ -144,6 +164,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(get_creates_zeroed_and_find_does_not_touch),
       cmocka_unit_test(grows_and_keeps_values),
+      cmocka_unit_test(sweep_each_shows_each_entry_before_removing_it),
       cmocka_unit_test(backward_shift_delete_keeps_chains_whole),
       cmocka_unit_test(sweep_keep_spares_what_the_predicate_keeps),
       cmocka_unit_test(foreach_visits_each_entry_once),

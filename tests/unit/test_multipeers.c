@@ -11,6 +11,7 @@
 #include "ml/peer_groups.h"
 #include "signals.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,55 @@ static void unknown_values_are_left_out(void **state) {
   kml_multipeers_destroy(m);
 }
 
+/* A member named an outlier that stops reporting keeps its WARNING while
+ * it takes no part; once forgotten (idle 60 s at 10 s: 6 + 3 evaluations
+ * without a value) it gets its OKAY, gone, with its last values. */
+static void an_outlier_forgotten_gets_its_okay(void **state) {
+  (void)state;
+  kml_multipeers_t *m = block();
+  population_t p = {.n = 6, .off = 1, .from = 300, .to = 1e9, .sd = 0.2};
+  p.shift[0] = 8; /* the single-value rule names it */
+  rng_t g = {3};
+  double warned = -1, gone = -1, last = NAN;
+  int changes = 0;
+  for (double t = 10; t <= 1000; t += 10) {
+    for (int i = 0; i < p.n; i++) {
+      char pi[32];
+      snprintf(pi, sizeof(pi), "broker-%d", i);
+      for (int j = 0; j < D; j++) {
+        const char *id[5] = {"c1", "kafka", pi, types[j], ""};
+        double v = sample(&p, &g, i, j, t);
+        if (i == 1 && t > 600)
+          continue; /* stopped */
+        if (i == 1 && j == 0)
+          last = v;
+        kml_multipeers_feed(m, id, j, KML_DS_GAUGE, t, v);
+      }
+    }
+    kml_multipeers_change_t *ch;
+    long k = kml_multipeers_eval(m, t, 10, 60, &ch);
+    assert_true(k >= 0);
+    for (long c = 0; c < k; c++) {
+      changes++;
+      assert_string_equal(ch[c].id[2], "broker-1");
+      if (ch[c].outlier && warned < 0)
+        warned = t;
+      if (ch[c].gone) {
+        assert_false(ch[c].outlier);
+        assert_true(ch[c].value[0] == last && isnan(ch[c].z[0]));
+        assert_true(ch[c].since > 0 && ch[c].since <= warned);
+        gone = t;
+      }
+    }
+    free(ch);
+  }
+  assert_true(warned >= 300 && warned < 600);
+  assert_true(gone == 600 + 9 * 10); /* its last value at 600 */
+  assert_int_equal(changes, 2);
+  assert_int_equal(kml_multipeers_size(m), 5);
+  kml_multipeers_destroy(m);
+}
+
 static void features_are_named_by_type_and_data_source(void **state) {
   (void)state;
   kml_multipeers_cfg_t c = kml_multipeers_defaults();
@@ -307,6 +357,7 @@ int main(void) {
       cmocka_unit_test(off_on_one_value_is_judged_as_the_single_value_peers_do),
       cmocka_unit_test(healthy_populations_stay_quiet),
       cmocka_unit_test(unknown_values_are_left_out),
+      cmocka_unit_test(an_outlier_forgotten_gets_its_okay),
       cmocka_unit_test(features_are_named_by_type_and_data_source),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

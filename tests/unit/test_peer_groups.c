@@ -290,6 +290,56 @@ static void stale_members_leave_and_idle_ones_are_forgotten(void **state) {
   kml_peer_groups_destroy(g);
 }
 
+/* An outlier that stops reporting takes no part in evaluations and keeps
+ * its WARNING; once forgotten (idle) it gets its OKAY, or the alert would
+ * stay up for a member that no longer exists. */
+static void an_outlier_forgotten_gets_its_okay(void **state) {
+  (void)state;
+  kml_peer_groups_cfg_t c = kml_peer_groups_defaults();
+  c.group_by = HOST | TYPE;
+  c.persist = 0;
+  kml_peer_groups_t *g = kml_peer_groups_new(&c);
+  kml_peer_change_t *ch;
+  long n;
+  for (double t = 0; t < 20; t += 2) {
+    brokers(g, t, 10, 1e9);
+    n = kml_peer_groups_eval(g, t, 2, 10, &ch);
+    assert_int_equal(n, t == 10 ? 1 : 0); /* the WARNING at 10 */
+    if (n > 0)
+      assert_true(ch[0].outlier && !ch[0].gone);
+    free(ch);
+  }
+  /* broker 3 stops; the others go on. Idle 10 s at 2 s: forgotten after
+   * 5 + 3 evaluations without a value */
+  int okays = 0;
+  double okay_at = 0;
+  for (double t = 20; t < 60; t += 2) {
+    for (int b = 1; b <= 5; b++) {
+      char pi[32];
+      snprintf(pi, sizeof(pi), "broker-%d", b);
+      if (b != 3)
+        feed(g, "cluster", pi, "kafka_messages_in", "", KML_DS_GAUGE, t,
+             1000 + 7 * b);
+    }
+    n = kml_peer_groups_eval(g, t, 2, 10, &ch);
+    assert_true(n >= 0);
+    for (long i = 0; i < n; i++) {
+      assert_false(ch[i].outlier);
+      assert_true(ch[i].gone);
+      assert_string_equal(ch[i].id[2], "broker-3");
+      assert_string_equal(ch[i].population, "cluster/kafka_messages_in");
+      assert_true(ch[i].value == 6000 && ch[i].since == 10);
+      okays++;
+      okay_at = t;
+    }
+    free(ch);
+  }
+  assert_int_equal(okays, 1);
+  assert_true(okay_at == 34);
+  assert_int_equal(kml_peer_groups_size(g), 4);
+  kml_peer_groups_destroy(g);
+}
+
 static void extreme_values_keep_history_finite(void **state) {
   (void)state;
   kml_peer_groups_cfg_t c = kml_peer_groups_defaults();
@@ -359,6 +409,7 @@ int main(void) {
       cmocka_unit_test(counters_are_compared_as_rates),
       cmocka_unit_test(healthy_lag_around_zero_stays_quiet),
       cmocka_unit_test(stale_members_leave_and_idle_ones_are_forgotten),
+      cmocka_unit_test(an_outlier_forgotten_gets_its_okay),
       cmocka_unit_test(extreme_values_keep_history_finite),
       cmocka_unit_test(feeding_threads_and_an_evaluator),
   };

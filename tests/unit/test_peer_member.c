@@ -72,20 +72,43 @@ static void persistence_starts_over(void **state) {
   assert_true(kml_peer_member_persists(&now_or_never, 1, 7, 0));
 }
 
-/* Members not touched for idle seconds of evaluations are forgotten. */
+typedef struct {
+  int calls;
+  uint64_t round; /* the evaluation that forgot it */
+  int value;      /* its last value */
+} gone_t;
+
+static uint64_t sweep_round;
+
+static void gone(const char *key, void *member, void *ud) {
+  gone_t *g = ud;
+  assert_string_equal(key, "a");
+  g->calls++;
+  g->round = sweep_round;
+  g->value = *(int *)member;
+}
+
+/* Members not touched for idle seconds of evaluations are forgotten, each
+ * shown (its last state) to the caller first. */
 static void idle_members_are_forgotten(void **state) {
   (void)state;
   kml_map_t *m = kml_map_new(sizeof(int));
   uint64_t round = 0;
   int created;
-  assert_non_null(kml_map_get(m, "a", round, &created));
+  *(int *)kml_map_get(m, "a", round, &created) = 42; /* say, an outlier */
   assert_non_null(kml_map_get(m, "b", round, &created));
+  gone_t g = {0};
   for (int i = 0; i < 20; i++) {
     assert_non_null(kml_map_get(m, "b", round, &created));
-    kml_peer_member_sweep(m, &round, 100, 10); /* 10 + 3 evaluations */
+    sweep_round = round + 1;
+    /* 10 + 3 evaluations */
+    kml_peer_member_sweep(m, &round, 100, 10, gone, &g);
   }
   assert_int_equal(round, 20);
   assert_int_equal(kml_map_size(m), 1);
+  assert_int_equal(g.calls, 1);
+  assert_int_equal(g.round, 14);
+  assert_int_equal(g.value, 42);
   kml_map_destroy(m);
 }
 
