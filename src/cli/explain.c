@@ -431,6 +431,80 @@ static void print_chain(const kml_cause_chain_t *ch, double at, double step) {
 
 /* --------------------------------------------------------------- run */
 
+/* The types.db files (--types-db, else collectd's and the package's) and
+ * the inputs named on the command line. Returns 0, or 2 with the error
+ * printed. */
+static int load_inputs(const explain_opts_t *o, char **argv, types_t *types,
+                       kml_sources_t *ss) {
+  char err[1024];
+  if (o->n_types_db == 0) {
+    types_load(types, KML_COLLECTD_TYPES_DB, 0);
+    types_load(types, KML_PKG_TYPES_DB, 0);
+  }
+  for (int i = 0; i < o->n_types_db; i++)
+    if (types_load(types, o->types_db[i], 1) != 0) {
+      fprintf(stderr, "kafka-ml explain: --types-db %s: cannot be read\n",
+              o->types_db[i]);
+      return 2;
+    }
+  for (int i = 0; i < o->n_inputs; i++)
+    if (kml_sources_add(ss, argv[o->first_input + i], NULL, err, sizeof(err)) !=
+        0) {
+      fprintf(stderr, "kafka-ml explain: %s\n", err);
+      return 2;
+    }
+  return 0;
+}
+
+/* The cause model's configuration for the options and the series' step. */
+static kml_cause_cfg_t cause_config(const explain_opts_t *o, double step) {
+  kml_cause_cfg_t cfg = kml_cause_defaults();
+  cfg.step = step;
+  if (o->method_set)
+    cfg.xcorr.method = o->method;
+  if (o->n_scopes > 0) {
+    memcpy(cfg.scope, o->scope, sizeof(o->scope));
+    cfg.n_scopes = o->n_scopes;
+  }
+  return cfg;
+}
+
+/* Feed every data source of every series in the cause model's scope, up
+ * to time at; *filed counts those fed. A series that cannot be read is
+ * skipped with a warning. Returns 0, or 1 when out of memory. */
+static int feed_all(kml_cause_t *c, const ident_t *ids, size_t n_ids,
+                    const types_t *types, double at, size_t *filed) {
+  char err[1024];
+  for (size_t i = 0; i < n_ids; i++) {
+    const char *id[5] = {ids[i].id[0], ids[i].id[1], ids[i].id[2], ids[i].id[3],
+                         ids[i].id[4]};
+    if (kml_cause_scope_of(c, id[1], id[3]) < 0)
+      continue;
+    char cols[8][64];
+    int nc = columns_of(ids[i].src->files[0], cols);
+    for (int k = 0; k < nc; k++) {
+      kml_csv_opts_t co = {.column = cols[k]};
+      kml_csv_series_t s = {0};
+      if (kml_source_read(ids[i].src, &co, &s, err, sizeof(err)) != 0) {
+        fprintf(stderr, "kafka-ml explain: warning: %s (skipped)\n", err);
+        kml_csv_free(&s);
+        continue;
+      }
+      kml_ds_kind_t kind = kind_of(types, id[3], cols[k]);
+      int rc = 0;
+      for (size_t r = 0; r < s.n && s.t[r] <= at && rc == 0; r++)
+        rc = kml_cause_feed(c, id, cols[k], kind, s.t[r], s.x[r]);
+      kml_csv_free(&s);
+      if (rc != 0) {
+        fprintf(stderr, "kafka-ml explain: out of memory\n");
+        return 1;
+      }
+      (*filed)++;
+    }
+  }
+  return 0;
+}
+
 int kml_cli_explain(int argc, char **argv) {
   explain_opts_t o;
   char err[1024];
@@ -444,24 +518,8 @@ int kml_cli_explain(int argc, char **argv) {
   kml_sources_t ss = {0};
   ident_t *ids = NULL;
   kml_cause_t *c = NULL;
-  if (o.n_types_db == 0) {
-    types_load(&types, KML_COLLECTD_TYPES_DB, 0);
-    types_load(&types, KML_PKG_TYPES_DB, 0);
-  }
-  for (int i = 0; i < o.n_types_db; i++)
-    if (types_load(&types, o.types_db[i], 1) != 0) {
-      fprintf(stderr, "kafka-ml explain: --types-db %s: cannot be read\n",
-              o.types_db[i]);
-      status = 2;
-      goto out;
-    }
-  for (int i = 0; i < o.n_inputs; i++)
-    if (kml_sources_add(&ss, argv[o.first_input + i], NULL, err, sizeof(err)) !=
-        0) {
-      fprintf(stderr, "kafka-ml explain: %s\n", err);
-      status = 2;
-      goto out;
-    }
+  if ((status = load_inputs(&o, argv, &types, &ss)) != 0)
+    goto out;
   ids = calloc(ss.n ? ss.n : 1, sizeof(*ids));
   if (ids == NULL) {
     fprintf(stderr, "kafka-ml explain: out of memory\n");
@@ -501,14 +559,7 @@ int kml_cli_explain(int argc, char **argv) {
     step = o.step;
   if (!(step > 0))
     step = 10;
-  kml_cause_cfg_t cfg = kml_cause_defaults();
-  cfg.step = step;
-  if (o.method_set)
-    cfg.xcorr.method = o.method;
-  if (o.n_scopes > 0) {
-    memcpy(cfg.scope, o.scope, sizeof(o.scope));
-    cfg.n_scopes = o.n_scopes;
-  }
+  kml_cause_cfg_t cfg = cause_config(&o, step);
   c = kml_cause_new(&cfg, err, sizeof(err));
   if (c == NULL) {
     fprintf(stderr, "kafka-ml explain: %s\n", err);
@@ -516,33 +567,8 @@ int kml_cli_explain(int argc, char **argv) {
     goto out;
   }
   size_t filed = 0;
-  for (size_t i = 0; i < n_ids; i++) {
-    const char *id[5] = {ids[i].id[0], ids[i].id[1], ids[i].id[2], ids[i].id[3],
-                         ids[i].id[4]};
-    if (kml_cause_scope_of(c, id[1], id[3]) < 0)
-      continue;
-    char cols[8][64];
-    int nc = columns_of(ids[i].src->files[0], cols);
-    for (int k = 0; k < nc; k++) {
-      kml_csv_opts_t co = {.column = cols[k]};
-      kml_csv_series_t s = {0};
-      if (kml_source_read(ids[i].src, &co, &s, err, sizeof(err)) != 0) {
-        fprintf(stderr, "kafka-ml explain: warning: %s (skipped)\n", err);
-        kml_csv_free(&s);
-        continue;
-      }
-      kml_ds_kind_t kind = kind_of(&types, id[3], cols[k]);
-      for (size_t r = 0; r < s.n && s.t[r] <= at; r++)
-        if (kml_cause_feed(c, id, cols[k], kind, s.t[r], s.x[r]) != 0) {
-          fprintf(stderr, "kafka-ml explain: out of memory\n");
-          kml_csv_free(&s);
-          status = 1;
-          goto out;
-        }
-      filed++;
-      kml_csv_free(&s);
-    }
-  }
+  if ((status = feed_all(c, ids, n_ids, &types, at, &filed)) != 0)
+    goto out;
   kml_cause_trigger_t t = {.time = at};
   const char *tid[5] = {host, "kafka", pi, "kafka_lag", ti};
   for (int f = 0; f < 5; f++)

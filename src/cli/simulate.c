@@ -403,6 +403,91 @@ static int close_out(kml_cli_out_t *w) {
   return 0;
 }
 
+/* What the labels of one simulated series need. */
+typedef struct {
+  double inc; /* the incident's start (none for TRAFFIC) */
+  truth_t tr; /* the SLA threshold and its breach, if any */
+  long vis;   /* the value at which the incident became visible; -1 */
+} sim_series_t;
+
+/* Write the series of kind k to path (timestamp,value), drawing its
+ * incident, scale and normal behaviour from r; vals holds 2 n values of
+ * room (the series and the series without its incident). */
+static int write_series(const char *path, kind_t k, kml_sim_rng_t *r,
+                        const kml_simulate_opts_t *o, double t0, double *vals,
+                        sim_series_t *ss) {
+  long n = (long)o->values_per_series;
+  double step = o->step, *vals0 = vals + n;
+  kml_cli_out_t fw;
+  FILE *f = open_out(&fw, path);
+  if (f == NULL)
+    return -1;
+  /* Incident somewhere in days 3..(days-1), at a random time of day. */
+  double inc = t0 + 86400 * (2 + kml_sim_uni(r) * (o->days - 3.5));
+  inc = t0 + floor((inc - t0) / step) * step;
+  double scale = 200 + 800 * kml_sim_uni(r);
+  truth_t tr = {.threshold = NAN};
+  if (k == SLOW_CONSUMER)
+    tr.threshold = 300;
+  else if (k == RETENTION)
+    tr.threshold = 100;
+  normal_t nm = normal_new(r, t0);
+  fprintf(f, "timestamp,value\n");
+  for (long i = 0; i < n; i++) {
+    double t = t0 + i * step;
+    double v = value(k, &nm, r, t, inc, scale, &vals0[i]);
+    vals[i] = v;
+    if (isfinite(tr.threshold) && tr.breach == 0 && v >= tr.threshold)
+      tr.breach = t;
+    char ts[32];
+    stamp(ts, sizeof(ts), t);
+    fprintf(f, "%s,%.4f\n", ts, v);
+  }
+  *ss = (sim_series_t){
+      .inc = inc,
+      .tr = tr,
+      .vis = k == TRAFFIC ? -1
+                          : visible_at(k, vals, vals0, n,
+                                       (long)ceil((inc - t0) / step), step)};
+  return close_out(&fw);
+}
+
+/* The series' entries in labels/combined_windows.json (win) and
+ * scenarios.json (sc). */
+static void write_labels(FILE *win, FILE *sc, kind_t k, const char *name,
+                         const sim_series_t *ss, const kml_simulate_opts_t *o,
+                         double t0, int first) {
+  /* Window: NAB style, starting at the incident, ~10% of the series
+   * long (or up to the breach for SLA scenarios). */
+  char a[32], b[32], span[96];
+  double wend = ss->inc + floor(0.1 * (long)o->values_per_series) * o->step;
+  if (ss->tr.breach > 0 && ss->tr.breach > ss->inc)
+    wend = ss->tr.breach;
+  stamp(a, sizeof(a), ss->inc);
+  stamp(b, sizeof(b), wend);
+  snprintf(span, sizeof(span), "[\"%s.000000\", \"%s.000000\"]", a, b);
+  fprintf(win, "%s    \"%s/%s.csv\": [%s]", first ? "" : ",\n",
+          kinds[k].category, name, k == TRAFFIC ? "" : span);
+  char br[32] = "";
+  if (ss->tr.breach > 0)
+    stamp(br, sizeof(br), ss->tr.breach);
+  fprintf(sc,
+          "%s  {\"file\": \"%s/%s.csv\", \"kind\": \"%s\", \"series\": "
+          "\"%s\", \"incident\": %s%s%s",
+          first ? "" : ",\n", kinds[k].category, name, kinds[k].name,
+          kinds[k].series, k == TRAFFIC ? "null" : "\"", k == TRAFFIC ? "" : a,
+          k == TRAFFIC ? "" : "\"");
+  if (ss->vis >= 0) {
+    char vs[32];
+    stamp(vs, sizeof(vs), t0 + ss->vis * o->step);
+    fprintf(sc, ", \"visible\": \"%s\"", vs);
+  }
+  if (isfinite(ss->tr.threshold))
+    fprintf(sc, ", \"threshold\": %g, \"breach\": \"%s\"", ss->tr.threshold,
+            br);
+  fprintf(sc, "}");
+}
+
 int kml_cli_simulate(int argc, char **argv) {
   kml_simulate_opts_t o;
   char perr[512];
@@ -412,7 +497,6 @@ int kml_cli_simulate(int argc, char **argv) {
   if (st >= 0)
     return st;
   const char *out = o.out;
-  double days = o.days, step = o.step;
   long long copies = o.copies;
   char path[4096];
   kml_cli_out_t ww, sw;
@@ -439,83 +523,20 @@ int kml_cli_simulate(int argc, char **argv) {
     kml_cli_out_abort(&sw);
     return 1;
   }
-  double *vals0 = vals + n;
   for (int k = 0; k < N_KINDS; k++)
     for (long long copy = 0; copy < copies; copy++) {
       char name[128];
       snprintf(name, sizeof(name), "%s_%lld", kinds[k].name, copy + 1);
       snprintf(path, sizeof(path), "%s/data/%s/%s.csv", out, kinds[k].category,
                name);
-      kml_cli_out_t fw;
-      FILE *f = open_out(&fw, path);
-      if (f == NULL) {
+      sim_series_t ss;
+      if (write_series(path, (kind_t)k, &r, &o, t0, vals, &ss) != 0) {
         kml_cli_out_abort(&ww);
         kml_cli_out_abort(&sw);
         free(vals);
         return 1;
       }
-      /* Incident somewhere in days 3..(days-1), at a random time of day. */
-      double inc = t0 + 86400 * (2 + kml_sim_uni(&r) * (days - 3.5));
-      inc = t0 + floor((inc - t0) / step) * step;
-      double scale = 200 + 800 * kml_sim_uni(&r);
-      truth_t tr = {.threshold = NAN};
-      if (k == SLOW_CONSUMER)
-        tr.threshold = 300;
-      else if (k == RETENTION)
-        tr.threshold = 100;
-      normal_t nm = normal_new(&r, t0);
-      fprintf(f, "timestamp,value\n");
-      for (long i = 0; i < n; i++) {
-        double t = t0 + i * step;
-        double v = value((kind_t)k, &nm, &r, t, inc, scale, &vals0[i]);
-        vals[i] = v;
-        if (isfinite(tr.threshold) && tr.breach == 0 && v >= tr.threshold)
-          tr.breach = t;
-        char ts[32];
-        stamp(ts, sizeof(ts), t);
-        fprintf(f, "%s,%.4f\n", ts, v);
-      }
-      long vis = k == TRAFFIC ? -1
-                              : visible_at((kind_t)k, vals, vals0, n,
-                                           (long)ceil((inc - t0) / step), step);
-      if (close_out(&fw) != 0) {
-        kml_cli_out_abort(&ww);
-        kml_cli_out_abort(&sw);
-        free(vals);
-        return 1;
-      }
-      /* Window: NAB style, starting at the incident, ~10% of the series
-       * long (or up to the breach for SLA scenarios). */
-      char a[32], b[32];
-      double wend = inc + floor(0.1 * n) * step; /* on a sample time */
-      if (tr.breach > 0 && tr.breach > inc)
-        wend = tr.breach;
-      stamp(a, sizeof(a), inc);
-      stamp(b, sizeof(b), wend);
-      fprintf(win, "%s    \"%s/%s.csv\": [%s]", first ? "" : ",\n",
-              kinds[k].category, name,
-              k == TRAFFIC ? ""
-                           : (snprintf(path, sizeof(path),
-                                       "[\"%s.000000\", \"%s.000000\"]", a, b),
-                              path));
-      char br[32] = "";
-      if (tr.breach > 0)
-        stamp(br, sizeof(br), tr.breach);
-      fprintf(sc,
-              "%s  {\"file\": \"%s/%s.csv\", \"kind\": \"%s\", \"series\": "
-              "\"%s\", \"incident\": %s%s%s",
-              first ? "" : ",\n", kinds[k].category, name, kinds[k].name,
-              kinds[k].series, k == TRAFFIC ? "null" : "\"",
-              k == TRAFFIC ? "" : a, k == TRAFFIC ? "" : "\"");
-      if (vis >= 0) {
-        char vs[32];
-        stamp(vs, sizeof(vs), t0 + vis * step);
-        fprintf(sc, ", \"visible\": \"%s\"", vs);
-      }
-      if (isfinite(tr.threshold))
-        fprintf(sc, ", \"threshold\": %g, \"breach\": \"%s\"", tr.threshold,
-                br);
-      fprintf(sc, "}");
+      write_labels(win, sc, (kind_t)k, name, &ss, &o, t0, first);
       first = 0;
     }
   free(vals);

@@ -388,6 +388,92 @@ static unsigned char *coordinators_alive(rd_kafka_t *rk, kml_snapshot_t *s,
   return ask;
 }
 
+/* DescribeConsumerGroups for the groups of s that ask marks (all when ask
+ * is NULL), DESCRIBE_BATCH to a request. Returns the requests sent. */
+static int ask_descriptions(rd_kafka_t *rk, rd_kafka_queue_t *q,
+                            const kml_snapshot_t *s, const unsigned char *ask) {
+  int sent = 0;
+  const char *batch[DESCRIBE_BATCH];
+  for (int i = 0; i < s->n_groups;) {
+    int k = 0;
+    for (; i < s->n_groups && k < DESCRIBE_BATCH; i++)
+      if (ask == NULL || ask[i])
+        batch[k++] = s->groups[i].id;
+    if (k == 0)
+      break;
+    rd_kafka_AdminOptions_t *o =
+        coordinator_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+    if (o == NULL)
+      break;
+    rd_kafka_DescribeConsumerGroups(rk, batch, k, o, q);
+    rd_kafka_AdminOptions_destroy(o);
+    sent++;
+  }
+  return sent;
+}
+
+/* ListConsumerGroupOffsets, one request per group (the Admin API takes
+ * one group a call), for the groups ask marks. Returns the requests sent. */
+static int ask_offsets(rd_kafka_t *rk, rd_kafka_queue_t *q,
+                       const kml_snapshot_t *s, const unsigned char *ask) {
+  int sent = 0;
+  for (int i = 0; i < s->n_groups; i++) {
+    if (ask != NULL && !ask[i])
+      continue;
+    rd_kafka_AdminOptions_t *o =
+        coordinator_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+    if (o == NULL)
+      break;
+    rd_kafka_ListConsumerGroupOffsets_t *lo =
+        rd_kafka_ListConsumerGroupOffsets_new(s->groups[i].id, NULL);
+    rd_kafka_ListConsumerGroupOffsets(rk, &lo, 1, o, q);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_ListConsumerGroupOffsets_destroy(lo);
+    sent++;
+  }
+  return sent;
+}
+
+/* Take the answers of pending requests on q into s until the deadline;
+ * requests left unanswered are counted as errors. */
+static void take_answers(rd_kafka_queue_t *q, kml_snapshot_t *s, int pending,
+                         double deadline) {
+  while (pending > 0) {
+    rd_kafka_event_t *ev = wait_event(q, deadline);
+    if (ev == NULL) {
+      snprintf(s->error, sizeof(s->error),
+               "%d group request(s) unanswered within the timeout", pending);
+      s->errors += pending;
+      return;
+    }
+    pending--;
+    size_t cnt = 0;
+    switch (rd_kafka_event_type(ev)) {
+    case RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT: {
+      const rd_kafka_ConsumerGroupDescription_t **d =
+          rd_kafka_DescribeConsumerGroups_result_groups(
+              rd_kafka_event_DescribeConsumerGroups_result(ev), &cnt);
+      for (size_t i = 0; i < cnt; i++)
+        take_description(s, d[i]);
+      break;
+    }
+    case RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT: {
+      const rd_kafka_group_result_t **g =
+          rd_kafka_ListConsumerGroupOffsets_result_groups(
+              rd_kafka_event_ListConsumerGroupOffsets_result(ev), &cnt);
+      for (size_t i = 0; i < cnt; i++)
+        take_offsets(s, g[i]);
+      break;
+    }
+    default:
+      break;
+    }
+    if (rd_kafka_event_error(ev))
+      s->errors++;
+    rd_kafka_event_destroy(ev);
+  }
+}
+
 int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
                        const kml_filter_t *filter, int timeout_ms) {
   double deadline = kml_clock_mono_ms() + timeout_ms;
@@ -428,73 +514,10 @@ int kml_collect_groups(kml_client_t *c, kml_snapshot_t *s,
   unsigned char *ask = coordinators_alive(rk, s, deadline, &requests);
 
   /* Issue every request, then collect every answer until the deadline. */
-  int pending = 0;
-  const char *batch[DESCRIBE_BATCH];
-  for (int i = 0; i < n;) {
-    int k = 0;
-    for (; i < n && k < DESCRIBE_BATCH; i++)
-      if (ask == NULL || ask[i])
-        batch[k++] = s->groups[i].id;
-    if (k == 0)
-      break;
-    rd_kafka_AdminOptions_t *o =
-        coordinator_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-    if (o == NULL)
-      break;
-    rd_kafka_DescribeConsumerGroups(rk, batch, k, o, q);
-    rd_kafka_AdminOptions_destroy(o);
-    pending++;
-    requests++;
-  }
-  for (int i = 0; i < n; i++) {
-    if (ask != NULL && !ask[i])
-      continue;
-    rd_kafka_AdminOptions_t *o =
-        coordinator_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
-    if (o == NULL)
-      break;
-    rd_kafka_ListConsumerGroupOffsets_t *lo =
-        rd_kafka_ListConsumerGroupOffsets_new(s->groups[i].id, NULL);
-    rd_kafka_ListConsumerGroupOffsets(rk, &lo, 1, o, q);
-    rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_ListConsumerGroupOffsets_destroy(lo);
-    pending++;
-    requests++;
-  }
-  while (pending > 0) {
-    rd_kafka_event_t *ev = wait_event(q, deadline);
-    if (ev == NULL) {
-      snprintf(s->error, sizeof(s->error),
-               "%d group request(s) unanswered within the timeout", pending);
-      s->errors += pending;
-      break;
-    }
-    pending--;
-    size_t cnt = 0;
-    switch (rd_kafka_event_type(ev)) {
-    case RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT: {
-      const rd_kafka_ConsumerGroupDescription_t **d =
-          rd_kafka_DescribeConsumerGroups_result_groups(
-              rd_kafka_event_DescribeConsumerGroups_result(ev), &cnt);
-      for (size_t i = 0; i < cnt; i++)
-        take_description(s, d[i]);
-      break;
-    }
-    case RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT: {
-      const rd_kafka_group_result_t **g =
-          rd_kafka_ListConsumerGroupOffsets_result_groups(
-              rd_kafka_event_ListConsumerGroupOffsets_result(ev), &cnt);
-      for (size_t i = 0; i < cnt; i++)
-        take_offsets(s, g[i]);
-      break;
-    }
-    default:
-      break;
-    }
-    if (rd_kafka_event_error(ev))
-      s->errors++;
-    rd_kafka_event_destroy(ev);
-  }
+  int pending = ask_descriptions(rk, q, s, ask);
+  pending += ask_offsets(rk, q, s, ask);
+  requests += pending;
+  take_answers(q, s, pending, deadline);
 
   int all = 1;
   for (int i = 0; i < s->n_groups; i++)
