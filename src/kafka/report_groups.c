@@ -139,8 +139,10 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
     put(e, pi, "kafka_group_status", ti, st, 0, g->id);
 }
 
-static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
-                         const group_sum_t *sum) {
+/* FAILURE while committed offsets are below the log start (messages lost
+ * to retention), naming the partitions. */
+static void lost_event(const emit_t *e, const kml_group_t *g, const char *pi,
+                       const group_sum_t *sum) {
   char key[600];
   kml_event_t ev = {.plugin_instance = pi, .type_instance = ""};
 
@@ -168,40 +170,53 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
   snprintf(key, sizeof(key), "%s\x1flost", g->id);
   transition(e, e->r->galerts, key,
              sum->lost_partitions > 0 ? KML_SEV_FAILURE : KML_SEV_OKAY, &ev);
+}
 
-  if (isfinite(e->r->o.lag_sla_seconds) && e->r->o.lag_sla_seconds > 0) {
-    double sla = e->r->o.lag_sla_seconds;
-    /* Over when the lag as printed (to a tenth of a second) is over too:
-     * "60 s behind, over its SLA of 60 s" would read as a false alarm. */
-    double shown = round(sum->lag_s_max * 10) / 10;
-    int over = sum->lag_s_max > sla && shown > sla;
-    int decimals = round(sum->lag_s_max) > sla ? 0 : 1;
-    int sla_decimals = sla == round(sla)             ? 0
-                       : sla * 10 == round(sla * 10) ? 1
-                                                     : 2;
-    ev.type = "kafka_lag_seconds";
-    ev.n_meta = 0;
-    ev.meta[ev.n_meta++] = (kml_meta_t){.key = "group", .text = g->id};
-    ev.meta[ev.n_meta++] =
-        (kml_meta_t){.key = "lag_seconds", .number = sum->lag_s_max};
-    ev.meta[ev.n_meta++] =
-        (kml_meta_t){.key = "sla_seconds", .number = e->r->o.lag_sla_seconds};
-    ev.meta[ev.n_meta++] =
-        (kml_meta_t){.key = "lag", .number = (double)sum->lag_total};
-    if (over)
-      snprintf(ev.message, sizeof(ev.message),
-               "group %.80s is %.*f s behind, over its SLA of %.*f s "
-               "(%lld messages)",
-               g->id, decimals, sum->lag_s_max, sla_decimals, sla,
-               (long long)sum->lag_total);
-    else
-      snprintf(ev.message, sizeof(ev.message),
-               "group %.80s is within its lag SLA again (%.0f s behind)", g->id,
-               sum->lag_s_max);
-    snprintf(key, sizeof(key), "%s\x1fsla", g->id);
-    transition(e, e->r->galerts, key, over ? KML_SEV_WARNING : KML_SEV_OKAY,
-               &ev);
-  }
+/* WARNING while the group's largest lag in seconds is over LagSLASeconds. */
+static void sla_event(const emit_t *e, const kml_group_t *g, const char *pi,
+                      const group_sum_t *sum) {
+  char key[600];
+  kml_event_t ev = {.plugin_instance = pi, .type_instance = ""};
+  if (!(isfinite(e->r->o.lag_sla_seconds) && e->r->o.lag_sla_seconds > 0))
+    return;
+  double sla = e->r->o.lag_sla_seconds;
+  /* Over when the lag as printed (to a tenth of a second) is over too:
+   * "60 s behind, over its SLA of 60 s" would read as a false alarm. */
+  double shown = round(sum->lag_s_max * 10) / 10;
+  int over = sum->lag_s_max > sla && shown > sla;
+  int decimals = round(sum->lag_s_max) > sla ? 0 : 1;
+  int sla_decimals = sla == round(sla)             ? 0
+                     : sla * 10 == round(sla * 10) ? 1
+                                                   : 2;
+  ev.type = "kafka_lag_seconds";
+  ev.n_meta = 0;
+  ev.meta[ev.n_meta++] = (kml_meta_t){.key = "group", .text = g->id};
+  ev.meta[ev.n_meta++] =
+      (kml_meta_t){.key = "lag_seconds", .number = sum->lag_s_max};
+  ev.meta[ev.n_meta++] =
+      (kml_meta_t){.key = "sla_seconds", .number = e->r->o.lag_sla_seconds};
+  ev.meta[ev.n_meta++] =
+      (kml_meta_t){.key = "lag", .number = (double)sum->lag_total};
+  if (over)
+    snprintf(ev.message, sizeof(ev.message),
+             "group %.80s is %.*f s behind, over its SLA of %.*f s "
+             "(%lld messages)",
+             g->id, decimals, sum->lag_s_max, sla_decimals, sla,
+             (long long)sum->lag_total);
+  else
+    snprintf(ev.message, sizeof(ev.message),
+             "group %.80s is within its lag SLA again (%.0f s behind)", g->id,
+             sum->lag_s_max);
+  snprintf(key, sizeof(key), "%s\x1fsla", g->id);
+  transition(e, e->r->galerts, key, over ? KML_SEV_WARNING : KML_SEV_OKAY, &ev);
+}
+
+/* WARNING while partitions with a commit go without one (stalled, or
+ * stopped: no members), naming them. */
+static void stall_event(const emit_t *e, const kml_group_t *g, const char *pi,
+                        const group_sum_t *sum) {
+  char key[600];
+  kml_event_t ev = {.plugin_instance = pi, .type_instance = ""};
 
   int stalled =
       sum->status == KML_STATUS_STALL || sum->status == KML_STATUS_STOP;
@@ -240,6 +255,13 @@ static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
   snprintf(key, sizeof(key), "%s\x1fstall", g->id);
   transition(e, e->r->galerts, key, stalled ? KML_SEV_WARNING : KML_SEV_OKAY,
              &ev);
+}
+
+static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
+                         const group_sum_t *sum) {
+  lost_event(e, g, pi, sum);
+  sla_event(e, g, pi, sum);
+  stall_event(e, g, pi, sum);
 }
 
 static void log_group_error(const emit_t *e, const kml_group_t *g,

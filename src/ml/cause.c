@@ -551,122 +551,167 @@ static int bval_cmp(const void *a, const void *b) {
  * each broker's values changed over the window: per value the peers rule
  * (robust z with its floor, density gap), and all values at once by
  * multipeers.h's distance. */
+/* The chain host's brokers: their ids, the types of their values that
+ * moved, and the range [lo, hi) of s->brokers that holds them. */
+typedef struct {
+  int ids[256], n_ids;
+  char types[KML_MULTIPEERS_FEATURES][KML_CAUSE_NAME];
+  int n_types;
+  size_t lo, hi;
+} host_brokers_t;
+
+static void host_brokers(const scan_t *s, const char *host, host_brokers_t *h) {
+  h->n_ids = h->n_types = 0;
+  h->lo = s->n_brokers;
+  h->hi = 0;
+  for (size_t i = 0; i < s->n_brokers; i++) {
+    const broker_val_t *b = &s->brokers[i];
+    if (strcmp(b->host, host) != 0)
+      continue;
+    h->lo = i < h->lo ? i : h->lo;
+    h->hi = i + 1;
+    int seen = 0;
+    for (int k = 0; k < h->n_ids; k++)
+      seen |= h->ids[k] == b->id;
+    if (!seen && h->n_ids < 256)
+      h->ids[h->n_ids++] = b->id;
+  }
+  for (size_t i = h->lo; i < h->hi; i++) {
+    const broker_val_t *b = &s->brokers[i];
+    if (strcmp(b->host, host) != 0 || !b->moved)
+      continue;
+    int seen = 0;
+    for (int k = 0; k < h->n_types; k++)
+      seen |= strcmp(h->types[k], b->type) == 0;
+    if (!seen && h->n_types < KML_MULTIPEERS_FEATURES)
+      kml_strlcpy(h->types[h->n_types++], b->type, sizeof(h->types[0]));
+  }
+}
+
+/* The latest values of one type alone: a leader whose newest value
+ * changed materially (0.2, a factor 1.5), more than any other broker's,
+ * is not "in line" yet, though one value does not make it an outlier
+ * (with 3 brokers the robust z of one value rarely can). */
+static void mark_recent(const scan_t *s, const host_brokers_t *h,
+                        const char *type, kml_cause_chain_t *ch) {
+  for (int q = 0; q < ch->n_leaders; q++) {
+    double mine = NAN, others = 0;
+    for (size_t i = h->lo; i < h->hi; i++) {
+      const broker_val_t *b = &s->brokers[i];
+      if (strcmp(b->host, ch->host) != 0 || strcmp(b->type, type) != 0)
+        continue;
+      if (b->id == ch->leader[q].id)
+        mine = fabs(b->latest);
+      else
+        others = fmax(others, fabs(b->latest));
+    }
+    if (mine >= 0.2 && mine > others)
+      ch->leader[q].recent = 1;
+  }
+}
+
+/* Room for judging n brokers: one allocation, n * (features + 6). */
+typedef struct {
+  double *x, *z, *scratch, *feat; /* x[n] z[n] scratch[2n] feat[n * types] */
+  int *out;
+} judge_bufs_t;
+
+/* The peers rule on type t's values: each leader keeps its strongest
+ * verdict (outlier first, then |z|) over the types. Fills column t of
+ * the feature matrix for judge_all_values(). */
+static void judge_type(const scan_t *s, const host_brokers_t *h, int t,
+                       const kml_peers_cfg_t *pc,
+                       const kml_peers_history_t *hist, judge_bufs_t *w,
+                       kml_cause_chain_t *ch) {
+  int n = h->n_ids;
+  for (int k = 0; k < n; k++)
+    w->x[k] = NAN;
+  for (size_t i = h->lo; i < h->hi; i++) {
+    const broker_val_t *b = &s->brokers[i];
+    if (strcmp(b->host, ch->host) != 0 || strcmp(b->type, h->types[t]) != 0)
+      continue;
+    for (int k = 0; k < n; k++)
+      if (h->ids[k] == b->id)
+        w->x[k] = b->value;
+  }
+  for (int k = 0; k < n; k++)
+    w->feat[(size_t)k * h->n_types + t] = w->x[k];
+  mark_recent(s, h, h->types[t], ch);
+  kml_peers_summary_t sum;
+  kml_peers_eval(pc, w->x, hist, n, w->z, w->out, w->scratch, &sum);
+  for (int q = 0; q < ch->n_leaders; q++)
+    for (int k = 0; k < n; k++) {
+      if (h->ids[k] != ch->leader[q].id)
+        continue;
+      ch->leader[q].brokers = n;
+      if (w->out[k] > ch->leader[q].outlier ||
+          (w->out[k] == ch->leader[q].outlier &&
+           fabs(w->z[k]) > fabs(ch->leader[q].z))) {
+        ch->leader[q].outlier = w->out[k];
+        ch->leader[q].z = w->z[k];
+        kml_strlcpy(ch->leader[q].type, h->types[t],
+                    sizeof(ch->leader[q].type));
+      }
+    }
+}
+
+/* All types at once (multipeers' distance): a leader far from every
+ * other broker is an outlier too. */
+static void judge_all_values(const host_brokers_t *h, const double *feat,
+                             double floor_scale, kml_cause_chain_t *ch) {
+  if (h->n_types < 2)
+    return;
+  double *dist = malloc(sizeof(double) * (size_t)h->n_ids);
+  kml_multipeers_rules_t mc = kml_multipeers_rules_defaults();
+  if (dist != NULL && kml_multipeers_distance(&mc, feat, h->n_ids, h->n_types,
+                                              floor_scale, dist) == 0)
+    for (int q = 0; q < ch->n_leaders; q++)
+      for (int k = 0; k < h->n_ids; k++)
+        if (h->ids[k] == ch->leader[q].id) {
+          ch->leader[q].multi = dist[k];
+          if (dist[k] > mc.eps)
+            ch->leader[q].outlier = 1;
+        }
+  free(dist);
+}
+
+/* Is each leader of the chain's backed-up partitions unlike its peers?
+ * Each moved type of the host's broker values by the peers rule, then
+ * all of them at once. */
 static void judge_leaders(scan_t *s, kml_cause_chain_t *ch) {
   if (ch->n_leaders == 0)
     return;
-  /* ids and types of this host's brokers */
-  int ids[256], n_ids = 0;
-  char types[KML_MULTIPEERS_FEATURES][KML_CAUSE_NAME];
-  int n_types = 0;
-  size_t lo = s->n_brokers, hi = 0;
-  for (size_t i = 0; i < s->n_brokers; i++) {
-    broker_val_t *b = &s->brokers[i];
-    if (strcmp(b->host, ch->host) != 0)
-      continue;
-    lo = i < lo ? i : lo;
-    hi = i + 1;
-    int seen = 0;
-    for (int k = 0; k < n_ids; k++)
-      seen |= ids[k] == b->id;
-    if (!seen && n_ids < 256)
-      ids[n_ids++] = b->id;
-  }
-  for (size_t i = lo; i < hi; i++) {
-    broker_val_t *b = &s->brokers[i];
-    if (strcmp(b->host, ch->host) != 0 || !b->moved)
-      continue;
-    int seen = 0;
-    for (int k = 0; k < n_types; k++)
-      seen |= strcmp(types[k], b->type) == 0;
-    if (!seen && n_types < KML_MULTIPEERS_FEATURES)
-      kml_strlcpy(types[n_types++], b->type, sizeof(types[0]));
-  }
+  host_brokers_t h;
+  host_brokers(s, ch->host, &h);
   for (int q = 0; q < ch->n_leaders; q++)
-    ch->leader[q].brokers = n_ids; /* also when too few to compare */
-  if (n_ids < 3)
+    ch->leader[q].brokers = h.n_ids; /* also when too few to compare */
+  if (h.n_ids < 3)
     return;
+  int n = h.n_ids;
   double *x =
-      malloc(sizeof(double) * (size_t)n_ids * (KML_MULTIPEERS_FEATURES + 6));
-  int *out = malloc(sizeof(int) * (size_t)n_ids);
+      malloc(sizeof(double) * (size_t)n * (KML_MULTIPEERS_FEATURES + 6));
+  int *out = malloc(sizeof(int) * (size_t)n);
   if (x == NULL || out == NULL) {
     free(x);
     free(out);
     s->oom = 1;
     return;
   }
-  double *z = x + n_ids, *scratch = x + 2 * n_ids, *feat = x + 4 * n_ids;
+  judge_bufs_t w = {
+      .x = x, .z = x + n, .scratch = x + 2 * n, .feat = x + 4 * n, .out = out};
   kml_peers_cfg_t pc = kml_peers_defaults();
   /* Changes around 0 have no level to take a floor from: a change is only
    * material from 0.2 on (a factor 1.5 either way), which the peers rule
    * reaches at z 3.5 with this scale, given as each member's typical step
    * (peers.h floors the scale at step_floor times it). */
   double floor_scale = 0.6745 * 0.2 / pc.z_threshold;
-  double *steps = malloc(sizeof(double) * (size_t)n_ids);
-  for (int k = 0; steps && k < n_ids; k++)
+  double *steps = malloc(sizeof(double) * (size_t)n);
+  for (int k = 0; steps && k < n; k++)
     steps[k] = floor_scale / pc.step_floor;
   kml_peers_history_t hist = {NULL, steps};
-  for (int t = 0; t < n_types; t++) {
-    for (int k = 0; k < n_ids; k++)
-      x[k] = NAN;
-    for (size_t i = lo; i < hi; i++) {
-      broker_val_t *b = &s->brokers[i];
-      if (strcmp(b->host, ch->host) != 0 || strcmp(b->type, types[t]) != 0)
-        continue;
-      for (int k = 0; k < n_ids; k++)
-        if (ids[k] == b->id)
-          x[k] = b->value;
-    }
-    for (int k = 0; k < n_ids; k++)
-      feat[(size_t)k * n_types + t] = x[k];
-    kml_peers_summary_t sum;
-    /* the latest values alone: a leader whose newest value changed
-     * materially (0.2, a factor 1.5), more than any other broker's, is
-     * not "in line" yet, though one value does not make it an outlier
-     * (with 3 brokers the robust z of one value rarely can) */
-    for (int q = 0; q < ch->n_leaders; q++) {
-      double mine = NAN, others = 0;
-      for (size_t i = lo; i < hi; i++) {
-        broker_val_t *b = &s->brokers[i];
-        if (strcmp(b->host, ch->host) != 0 || strcmp(b->type, types[t]) != 0)
-          continue;
-        if (b->id == ch->leader[q].id)
-          mine = fabs(b->latest);
-        else
-          others = fmax(others, fabs(b->latest));
-      }
-      if (mine >= 0.2 && mine > others)
-        ch->leader[q].recent = 1;
-    }
-    kml_peers_eval(&pc, x, steps ? &hist : NULL, n_ids, z, out, scratch, &sum);
-    for (int q = 0; q < ch->n_leaders; q++)
-      for (int k = 0; k < n_ids; k++) {
-        if (ids[k] != ch->leader[q].id)
-          continue;
-        ch->leader[q].brokers = n_ids;
-        if (out[k] > ch->leader[q].outlier ||
-            (out[k] == ch->leader[q].outlier &&
-             fabs(z[k]) > fabs(ch->leader[q].z))) {
-          ch->leader[q].outlier = out[k];
-          ch->leader[q].z = z[k];
-          kml_strlcpy(ch->leader[q].type, types[t], sizeof(ch->leader[q].type));
-        }
-      }
-  }
-  /* all values at once */
-  double *dist = malloc(sizeof(double) * (size_t)n_ids);
-  if (dist != NULL && n_types >= 2) {
-    kml_multipeers_rules_t mc = kml_multipeers_rules_defaults();
-    if (kml_multipeers_distance(&mc, feat, n_ids, n_types, floor_scale, dist) ==
-        0)
-      for (int q = 0; q < ch->n_leaders; q++)
-        for (int k = 0; k < n_ids; k++)
-          if (ids[k] == ch->leader[q].id) {
-            ch->leader[q].multi = dist[k];
-            if (dist[k] > mc.eps)
-              ch->leader[q].outlier = 1;
-          }
-  }
-  free(dist);
+  for (int t = 0; t < h.n_types; t++)
+    judge_type(s, &h, t, &pc, steps ? &hist : NULL, &w, ch);
+  judge_all_values(&h, w.feat, floor_scale, ch);
   free(steps);
   free(x);
   free(out);
