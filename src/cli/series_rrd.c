@@ -146,6 +146,41 @@ static int stitch(rra_t *rra, int n_rra, kml_csv_series_t *s) {
   return 0;
 }
 
+/* The column of data source ds (NULL: "value", or the only one) among the
+ * n names the dump declares; -1 with the refusal in err. */
+static int choose_column(const char *name, char names[][128], int n,
+                         const char *ds, char *err, size_t errlen) {
+  const char *want = ds ? ds : "value";
+  for (int k = 0; k < n; k++)
+    if (strcmp(names[k], want) == 0)
+      return k;
+  if (ds == NULL && n == 1)
+    return 0;
+  /* At most 8 names of at most 40 bytes: the refusal always fits one log
+   * line, whatever the file declares. */
+  char list[400] = "";
+  for (int k = 0; k < n && k < 8; k++)
+    snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%.40s",
+             k ? ", " : "", names[k]);
+  if (n > 8)
+    snprintf(list + strlen(list), sizeof(list) - strlen(list), " and %d more",
+             n - 8);
+  snprintf(err, errlen,
+           "%s: no data source \"%s\" (it has: %s); choose one with --column",
+           name, want, list);
+  return -1;
+}
+
+/* Copy the line at p (cut to size - 1 bytes) into line; returns the start
+ * of the next one. */
+static const char *next_line(const char *p, const char *end, char *line,
+                             size_t size) {
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+  snprintf(line, size, "%.*s", (int)(n < size ? n : size - 1), p);
+  return p + n + (nl != NULL);
+}
+
 int kml_rrd_parse(const char *name, const char *buf, size_t len, const char *ds,
                   kml_csv_series_t *s, char *err, size_t errlen) {
   memset(s, 0, sizeof(*s));
@@ -160,11 +195,7 @@ int kml_rrd_parse(const char *name, const char *buf, size_t len, const char *ds,
   const char *p = buf, *end = buf + len;
   char line[4096], text[120];
   while (p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-    snprintf(line, sizeof(line), "%.*s",
-             (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
-    p += n + (nl != NULL);
+    p = next_line(p, end, line, sizeof(line));
     lineno++;
     if (strstr(line, "<ds>"))
       in_ds = 1;
@@ -186,30 +217,10 @@ int kml_rrd_parse(const char *name, const char *buf, size_t len, const char *ds,
         cur = &rra[n_rra++];
         cur->res = step * pdp;
       }
-      if (col < 0) {
-        const char *want = ds ? ds : "value";
-        for (int k = 0; k < n_ds; k++)
-          if (strcmp(names[k], want) == 0)
-            col = k;
-        if (col < 0 && ds == NULL && n_ds == 1)
-          col = 0;
-        if (col < 0) {
-          /* At most 8 names of at most 40 bytes: the refusal always fits
-           * one log line, whatever the file declares. */
-          char list[400] = "";
-          for (int k = 0; k < n_ds && k < 8; k++)
-            snprintf(list + strlen(list), sizeof(list) - strlen(list),
-                     "%s%.40s", k ? ", " : "", names[k]);
-          if (n_ds > 8)
-            snprintf(list + strlen(list), sizeof(list) - strlen(list),
-                     " and %d more", n_ds - 8);
-          snprintf(err, errlen,
-                   "%s: no data source \"%s\" (it has: %s); choose one with "
-                   "--column",
-                   name, want, list);
-          rc = -2;
-          goto out;
-        }
+      if (col < 0 &&
+          (col = choose_column(name, names, n_ds, ds, err, errlen)) < 0) {
+        rc = -2;
+        goto out;
       }
     } else if (strstr(line, "</database>"))
       in_db = 0;
