@@ -345,6 +345,21 @@ static void learn(kml_detector_t *d, int hist, int learn_runs, double x, int sb,
   d->prof_sum += d->prof[sb] - before;
 }
 
+/* Bin k of the run view counts the runs that reached k steps (each run
+ * counts once in every bin up to its length), so bin 2 holds the n runs of
+ * 2 steps or more and the top bin is the longest run M; the history spans
+ * its total count of values. A run as long as the last bin (or longer) is
+ * beyond what the bins tell apart. */
+double kml_detector_run_rate(const kml_detector_t *d) {
+  int v = KML_DET_RUN_VIEW, top = d->top[v] - 1, len = abs(d->run);
+  if (d->hist_total[v] < 2 * MIN_VALUES || top < 2 || len <= top ||
+      top >= KML_DET_RUN_BINS - 1 || !(d->dt > 0))
+    return INFINITY;
+  double days = (d->hist_total[v] + 1.0) * d->dt / DAY;
+  double n = d->run_hist[2];
+  return n / days * pow((top + 1.0) / len, n) / (n + 1);
+}
+
 void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
                          double t, double x, double learn_below, int learn_runs,
                          kml_detector_out_t *out) {

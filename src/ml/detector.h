@@ -13,7 +13,9 @@
  * Each statistic is ranked against its own decayed history (a log-bin
  * histogram): its tail probability says how rare the value is for this
  * series. The surprise g = -log2(min over the views) is what tail.h turns
- * into a calibrated rate of events per day; this file only ranks.
+ * into a calibrated rate of events per day; this file only ranks, except
+ * for a run longer than any in memory, whose rate it counts in runs
+ * (kml_detector_run_rate).
  *
  * Every constant with a unit is in seconds (memory, warm-up): the typical
  * interval between values is learned, so the detector behaves the same at
@@ -128,6 +130,23 @@ double kml_detector_memory_values(const kml_detector_t *d,
  * season). A time of day between the series' own samples takes the
  * nearest earlier bin. O(1). */
 double kml_detector_season(const kml_detector_t *d, double t);
+/* The run view's own rate, for a run longer than every run in memory:
+ * events per day, on normal data, of runs at least as long as the current
+ * one (the run the last value continued or started); INFINITY for no run,
+ * a run within the longest in memory, or no run of 2 steps or more in
+ * memory. Benign runs (a consumer paused by a GC or a restart, lag rising
+ * with the clock) end within some bound the series does not state. The n
+ * runs of 2 steps or more in memory, the longest of which lasted less than
+ * M + 1 steps, are taken as drawn uniformly up to that unknown bound
+ * (scale-invariant prior on it): the next run lasts at least L > M steps
+ * with probability ((M + 1) / L)^n / (n + 1), the predictive of a uniform
+ * sample's maximum (one chance in n + 1 that the next run is the longest,
+ * and less the more runs ended below it); such runs come n per span of
+ * history. Counting from 0 rather than from 2 steps makes it the more
+ * cautious of the two. Counted in runs, the events a stall is paged for,
+ * this rate needs no calibration of cluster maxima (tail.h), which a
+ * series' first days do not have. No constant. O(1). */
+double kml_detector_run_rate(const kml_detector_t *d);
 /* Name of view i ("level", "jump", ...). */
 const char *kml_detector_view_name(int i);
 

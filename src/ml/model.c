@@ -136,6 +136,17 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
   /* The rate (and the score) once the views rank anything (about 72
    * values); notifications wait for the warm-up, the tail's fit too. */
   out->rate = d.surprise >= 0 ? tl.rate : 86400 / d.dt;
+  /* A run longer than any in memory has a rate of its own, counted in
+   * runs (detector.h), which a series' first days can already trust while
+   * the tail's few clusters make it slow to believe a large surprise. It
+   * is a second rule that may page, so it gets half the budget (its rate
+   * is doubled): its false notifications add at most half the budget to
+   * the tail's. */
+  double run_rate = 2 * kml_detector_run_rate(&m->det);
+  if (d.surprise >= 0 && run_rate < out->rate) {
+    out->rate = run_rate;
+    out->view = kml_detector_view_name(KML_DET_RUN_VIEW);
+  }
   out->p = fmin(1, out->rate * d.dt / 86400);
   kml_alert_state_t st = (kml_alert_state_t)m->alert.state;
   int was_open = st != KML_ALERT_OKAY;
