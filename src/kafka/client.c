@@ -248,8 +248,11 @@ static rd_kafka_t *new_handle(kml_client_t *c, const char *const *forced,
       "false",
       "statistics.interval.ms",
       "10000",
+      /* librdkafka's default: a connection the broker closes before its
+       * first answer is then reported (a plaintext client at a TLS
+       * listener); every librdkafka line stays at debug level here. */
       "log.connection.close",
-      "false",
+      "true",
       "reconnect.backoff.max.ms",
       "5000",
       "topic.metadata.refresh.interval.ms",

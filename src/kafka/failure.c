@@ -43,6 +43,11 @@ static const struct {
     {"unable to get local issuer certificate", KML_FAILURE_TLS_UNTRUSTED},
     {"self-signed certificate", KML_FAILURE_TLS_UNTRUSTED},
     {"self signed certificate", KML_FAILURE_TLS_UNTRUSTED},
+    /* A plaintext client at a TLS listener: the broker drops the bytes
+     * that are no TLS handshake. librdkafka's text suggests the protocol,
+     * but a broker shutting down closes connections the same way, so this
+     * is only remembered for the unreachable notification. */
+    {"Disconnected while requesting ApiVersion", KML_FAILURE_CLOSED},
     {"incorrect security.protocol", KML_FAILURE_PROTOCOL},
     {"security.protocol is correctly configured", KML_FAILURE_PROTOCOL},
     {"wrong version number", KML_FAILURE_PROTOCOL},
@@ -108,6 +113,11 @@ static const struct {
          "security.protocol may not match its listener (plaintext, TLS, "
          "SASL)",
          "security.protocol does not match the listener"},
+    [KML_FAILURE_CLOSED] =
+        {"the broker closed the connection before its first answer: "
+         "security.protocol plaintext against a TLS listener, or a broker "
+         "going down",
+         "closed before any answer (plaintext client at a TLS listener?)"},
     [KML_FAILURE_RESOLVE] = {"cannot resolve the broker's host name",
                              "cannot resolve the host name"},
     [KML_FAILURE_REFUSED] =
@@ -136,7 +146,7 @@ const char *kml_failure_kind_brief(kml_failure_kind_t k) {
  * keeps working while one of its brokers refuses connections). */
 static int is_connectivity(kml_failure_kind_t k) {
   return k == KML_FAILURE_RESOLVE || k == KML_FAILURE_REFUSED ||
-         k == KML_FAILURE_TIMEOUT;
+         k == KML_FAILURE_TIMEOUT || k == KML_FAILURE_CLOSED;
 }
 
 kml_failure_t *kml_failure_new(void) {

@@ -23,9 +23,11 @@ typedef enum {
   KML_FAILURE_TLS_EXPIRED,   /* certificate expired or not yet valid */
   KML_FAILURE_TLS,           /* any other TLS handshake failure */
   KML_FAILURE_PROTOCOL,      /* security.protocol does not fit the listener */
-  KML_FAILURE_RESOLVE,       /* the broker's host name does not resolve */
-  KML_FAILURE_REFUSED,       /* nothing listens on the broker's port */
-  KML_FAILURE_TIMEOUT,       /* no answer from the broker's address */
+  KML_FAILURE_CLOSED,  /* closed before the first answer: plaintext against
+                          TLS, or a broker going down */
+  KML_FAILURE_RESOLVE, /* the broker's host name does not resolve */
+  KML_FAILURE_REFUSED, /* nothing listens on the broker's port */
+  KML_FAILURE_TIMEOUT, /* no answer from the broker's address */
 } kml_failure_kind_t;
 
 typedef struct kml_failure kml_failure_t;

@@ -107,6 +107,10 @@ def test_sasl_and_tls_connect_and_refusals_name_their_cause(secure):
                    "the listener does not use SASL"),
     }
     blocks = [cluster_block(n, b, p, 'TopicsInclude "^%s$"' % topic) for n, (b, p) in good.items()]
+    # plaintext against the TLS listener: the broker drops the connection
+    # before answering; a broker going down does the same, so it is named
+    # in the unreachable FAILURE only, not logged as an error of its own
+    blocks.append(cluster_block("plaintotls", secure["ssl"], [], 'TopicsInclude "^%s$"' % topic))
     blocks += [cluster_block(n, b, p, 'TopicsInclude "^%s$"' % topic) for n, (b, p, _) in bad.items()]
     body = "<Plugin kafka>\n%s\n</Plugin>\n" % "\n".join(blocks)
     with Collectd(body, interval=2, plugins=("kafka",)) as cd:
@@ -119,6 +123,10 @@ def test_sasl_and_tls_connect_and_refusals_name_their_cause(secure):
             pat = re.compile(r"\[error\] kafka plugin: cluster %s: [^\n]*%s" % (name, re.escape(cause)))
             wait_for(lambda: pat.search(cd.log_text()), 60, "a log line naming the cause for %s" % name)
             assert cd.last(name, "kafka", "kafka_up", "cluster") in (None, 0)
+        wait_for(lambda: re.search(r"kafka plugin: cluster plaintotls: Kafka cluster unreachable at %s: "
+                                   r"closed before any answer \(plaintext client at a TLS listener\?\)"
+                                   % re.escape(secure["ssl"]), cd.log_text()),
+                 60, "the unreachable FAILURE naming the protocol for plaintotls")
         # several failed reconnects later, still one line per cause and cluster
         time.sleep(8)
         log = cd.log_text()
@@ -127,6 +135,7 @@ def test_sasl_and_tls_connect_and_refusals_name_their_cause(secure):
             n = len(re.findall(r"\[error\] kafka plugin: cluster %s: [^\n]*%s" % (name, re.escape(cause)), log))
             assert n == 1, (name, n)
         assert not re.search(r"cluster nosasl: [^\n]*authentication failed", log), "blamed the password"
+        assert not re.search(r"\[error\] kafka plugin: cluster plaintotls: (?!Kafka cluster unreachable)", log)
         assert_no_secret(cd, secure["secrets"] + [wrong])
 
 

@@ -57,6 +57,12 @@ static void texts_name_their_cause(void **state) {
        "CONNECT (after 30029ms in state CONNECT)",
        KML_FAILURE_TIMEOUT},
       {"Disconnected (after 600000ms in state UP)", KML_FAILURE_NONE},
+      /* PLAINTEXT against a TLS listener (Kafka 3.9, librdkafka 2.0) */
+      {"127.0.0.1:42599/bootstrap: Disconnected while requesting ApiVersion: "
+       "might be caused by incorrect security.protocol configuration "
+       "(connecting to a SSL listener?) or broker version is < 0.10 (see "
+       "api.version.request) (after 67ms in state APIVERSION_QUERY)",
+       KML_FAILURE_CLOSED},
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     kml_failure_kind_t k = kml_failure_classify(0, cases[i].text);
@@ -146,6 +152,14 @@ static void connectivity_remembered_not_logged(void **state) {
                                     sizeof(line)),
                    0);
   assert_int_equal(kml_failure_last(f, 50), KML_FAILURE_REFUSED);
+  /* a connection closed before its first answer: named, never logged */
+  assert_int_equal(kml_failure_note(f, 0,
+                                    "Disconnected while requesting "
+                                    "ApiVersion: might be caused by "
+                                    "incorrect security.protocol",
+                                    140, 600, line, sizeof(line)),
+                   0);
+  assert_int_equal(kml_failure_last(f, 50), KML_FAILURE_CLOSED);
   assert_string_equal(kml_failure_kind_brief(KML_FAILURE_NONE), "");
   kml_failure_destroy(f);
 }
