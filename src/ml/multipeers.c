@@ -1,12 +1,14 @@
 /* multipeers: see multipeers.h. DBSCAN by pairwise distances: populations
  * are brokers (tens, a few hundred at most), so n^2 distances of a few
  * features per evaluation cost microseconds; members live in one map per
- * block under one mutex, as in peer_groups.c. */
+ * block under one mutex and are evaluated as in peer_groups.c
+ * (peer_round.h), by this file's rule. */
 #include "multipeers.h"
 
 #include "../kml_map.h"
 #include "../kml_str.h"
 #include "peer_member.h"
+#include "peer_round.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -297,43 +299,8 @@ int kml_multipeers_feed(kml_multipeers_t *m, const char *const id[5], int f,
   return rc;
 }
 
-typedef struct {
-  member_t **v;
-  size_t n, cap;
-  double fresh_after;
-  int n_features, oom;
-} collect_t;
-
 static int fresh(const feature_t *f, double after) {
   return f->v.have && f->v.time >= after;
-}
-
-static void collect_member(const char *key, void *value, void *ud) {
-  (void)key;
-  collect_t *c = ud;
-  member_t *m = value;
-  int any = 0;
-  for (int f = 0; f < c->n_features; f++)
-    any |= fresh(&m->f[f], c->fresh_after);
-  if (!any)
-    return;
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? 2 * c->cap : 32;
-    member_t **v = realloc(c->v, cap * sizeof(*v));
-    if (v == NULL) {
-      c->oom = 1;
-      return;
-    }
-    c->v = v;
-    c->cap = cap;
-  }
-  c->v[c->n++] = m;
-}
-
-static int member_cmp(const void *a, const void *b) {
-  const member_t *x = *(member_t *const *)a, *y = *(member_t *const *)b;
-  int c = strcmp(x->population, y->population);
-  return c ? c : strcmp(x->id[2], y->id[2]);
 }
 
 /* Buffers for the largest population. */
@@ -343,12 +310,42 @@ typedef struct {
   unsigned *single;
 } bufs_t;
 
-static int bufs_new(bufs_t *b, size_t n) {
+/* One evaluation (peer_round.h): the block, its time, its buffers. */
+typedef struct {
+  kml_multipeers_t *mp;
+  double now, fresh_after;
+  bufs_t b;
+} eval_t;
+
+/* A member takes part when one of its values is fresh. */
+static int member_fresh(const void *value, void *ud) {
+  const member_t *m = value;
+  const eval_t *e = ud;
+  int any = 0;
+  for (int f = 0; f < e->mp->cfg.n_features; f++)
+    any |= fresh(&m->f[f], e->fresh_after);
+  return any;
+}
+
+static const char *member_population(const void *value) {
+  return ((const member_t *)value)->population;
+}
+
+static int member_cmp(const void *a, const void *b) {
+  const member_t *x = *(void *const *)a, *y = *(void *const *)b;
+  int c = strcmp(x->population, y->population);
+  return c ? c : strcmp(x->id[2], y->id[2]);
+}
+
+static int bufs_new(void *ud, size_t n) {
+  bufs_t *b = &((eval_t *)ud)->b;
   b->x = malloc(sizeof(double) * (n * (5 * NF + 7) + NF));
   b->out = malloc(sizeof(int) * (n * (NF + 3) + 1));
   if (b->x == NULL || b->out == NULL) {
     free(b->x);
     free(b->out);
+    b->x = NULL;
+    b->out = NULL;
     return -1;
   }
   b->z = b->x + n * NF;
@@ -404,17 +401,21 @@ static int verdict(member_t *m, const kml_multipeers_cfg_t *c, unsigned single,
   return 1;
 }
 
-static void eval_population(kml_multipeers_t *mp, member_t **v, int n,
-                            double now, double after, bufs_t *b,
-                            kml_multipeers_change_t *ch, long *n_ch) {
-  const kml_multipeers_cfg_t *c = &mp->cfg;
+/* Judge one population (members v[0..n-1]); changes appended to ch. */
+static void eval_population(void *const *v, int n, void *changes, long *n_ch,
+                            void *ud) {
+  eval_t *e = ud;
+  bufs_t *b = &e->b;
+  kml_multipeers_change_t *ch = changes;
+  const kml_multipeers_cfg_t *c = &e->mp->cfg;
+  double now = e->now, after = e->fresh_after;
   int d = c->n_features;
   for (int i = 0; i < n; i++)
     b->single[i] = 0;
   /* 1. each feature alone, as the single-value peers judge it */
   for (int j = 0; j < d; j++) {
     for (int i = 0; i < n; i++) {
-      feature_t *f = &v[i]->f[j];
+      feature_t *f = &((member_t *)v[i])->f[j];
       int ok = fresh(f, after);
       b->col[i] = ok ? f->v.value : NAN;
       b->ta[i] = ok && f->v.n_abs ? f->v.typ_abs : NAN;
@@ -438,7 +439,7 @@ static void eval_population(kml_multipeers_t *mp, member_t **v, int n,
   /* 2. smoothed z; 3. DBSCAN of the smoothed vectors */
   for (int i = 0; i < n; i++)
     for (int j = 0; j < d; j++) {
-      feature_t *f = &v[i]->f[j];
+      feature_t *f = &((member_t *)v[i])->f[j];
       double z = b->lz[(size_t)i * NF + j];
       if (isfinite(z)) {
         kml_peer_member_ewma(&f->smooth, &f->n_smooth, clip_z(&c->multi, z),
@@ -490,33 +491,16 @@ static void eval_population(kml_multipeers_t *mp, member_t **v, int n,
   }
 }
 
-/* The changes of one evaluation: the judged members' (room made for every
- * fresh one before), then the forgotten outliers'. */
-typedef struct {
-  kml_multipeers_change_t *v;
-  long n;
-  size_t cap;
-  int n_features;
-} changes_t;
+static int member_outlier(const void *value) {
+  return ((const member_t *)value)->outlier;
+}
 
-/* A member forgotten (kml_peer_member_sweep) while reported as an outlier:
- * its OKAY is due, or its alert would stay up for a member that no longer
- * reports. Lost only when out of memory. */
-static void gone_member(const char *key, void *value, void *ud) {
-  (void)key;
-  changes_t *c = ud;
+/* A member forgotten while reported as an outlier: its OKAY, with its last
+ * values and the rules of its run. */
+static void gone_member(void *value, void *change, void *ud) {
+  const eval_t *e = ud;
   member_t *m = value;
-  if (!m->outlier)
-    return;
-  if ((size_t)c->n == c->cap) {
-    size_t cap = c->cap ? 2 * c->cap : 8;
-    kml_multipeers_change_t *v = realloc(c->v, cap * sizeof(*v));
-    if (v == NULL)
-      return;
-    c->v = v;
-    c->cap = cap;
-  }
-  kml_multipeers_change_t *o = &c->v[c->n++];
+  kml_multipeers_change_t *o = change;
   memset(o, 0, sizeof(*o));
   memcpy(o->id, m->id, sizeof(o->id));
   memcpy(o->population, m->population, sizeof(o->population));
@@ -527,51 +511,35 @@ static void gone_member(const char *key, void *value, void *ud) {
   o->distance = NAN;
   o->top = -1;
   for (int j = 0; j < NF; j++) {
-    int in = j < c->n_features && m->f[j].v.have;
+    int in = j < e->mp->cfg.n_features && m->f[j].v.have;
     o->z[j] = o->smooth[j] = o->median[j] = NAN;
     o->value[j] = in ? m->f[j].v.value : NAN;
   }
   m->outlier = 0;
 }
 
+static const kml_peer_round_t evaluation = {
+    .change_size = sizeof(kml_multipeers_change_t),
+    .fresh = member_fresh,
+    .population = member_population,
+    .order = member_cmp,
+    .room = bufs_new,
+    .judge = eval_population,
+    .outlier = member_outlier,
+    .gone = gone_member,
+};
+
 long kml_multipeers_eval(kml_multipeers_t *m, double now, double interval,
                          double idle, kml_multipeers_change_t **changes) {
-  *changes = NULL;
-  double after = now - 3 * interval;
-  collect_t c = {.fresh_after = after, .n_features = m->cfg.n_features};
-  long n_ch = 0;
+  eval_t e = {.mp = m, .now = now, .fresh_after = now - 3 * interval};
+  void *ch;
   pthread_mutex_lock(&m->lock);
-  kml_map_foreach(m->members, collect_member, &c);
-  bufs_t b = {0};
-  kml_multipeers_change_t *ch = NULL;
-  if (c.oom || (c.n > 0 && (bufs_new(&b, c.n) != 0 ||
-                            (ch = malloc(sizeof(*ch) * c.n)) == NULL))) {
-    n_ch = -1;
-    goto done;
-  }
-  if (c.n > 1)
-    qsort(c.v, c.n, sizeof(*c.v), member_cmp);
-  for (size_t i = 0; i < c.n;) {
-    size_t j = i;
-    while (j < c.n && strcmp(c.v[j]->population, c.v[i]->population) == 0)
-      j++;
-    eval_population(m, c.v + i, (int)(j - i), now, after, &b, ch, &n_ch);
-    i = j;
-  }
-  changes_t gone = {ch, n_ch, c.n, m->cfg.n_features};
-  kml_peer_member_sweep(m->members, &m->round, idle, interval, gone_member,
-                        &gone);
-  ch = gone.v;
-  n_ch = gone.n;
-done:
+  long n = kml_peer_round_eval(&evaluation, m->members, &m->round, interval,
+                               idle, &e, &ch);
   pthread_mutex_unlock(&m->lock);
-  bufs_free(&b);
-  free(c.v);
-  if (n_ch > 0)
-    *changes = ch;
-  else
-    free(ch);
-  return n_ch;
+  bufs_free(&e.b);
+  *changes = ch;
+  return n;
 }
 
 size_t kml_multipeers_size(kml_multipeers_t *m) {

@@ -1,13 +1,15 @@
 /* peer_groups: see peer_groups.h. Members live in one string-keyed map per
- * block ("population\x1fseries key"); an evaluation collects the fresh
- * ones, sorts them by population and runs kml_peers_eval() on each run of
- * equal populations, then applies persistence and hysteresis per member.
- * Changes are copied out under the lock so that notifying needs none. */
+ * block ("population\x1fseries key"); an evaluation (peer_round.h) collects
+ * the fresh ones, sorts them by population and runs kml_peers_eval() on
+ * each run of equal populations, then applies persistence and hysteresis
+ * per member. Changes are copied out under the lock so that notifying
+ * needs none. */
 #include "peer_groups.h"
 
 #include "../kml_map.h"
 #include "../kml_str.h"
 #include "peer_member.h"
+#include "peer_round.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -96,49 +98,43 @@ int kml_peer_groups_feed(kml_peer_groups_t *g,
   return rc;
 }
 
-typedef struct {
-  member_t **v;
-  size_t n, cap;
-  double fresh_after;
-  int oom;
-} collect_t;
-
-static void collect_member(const char *key, void *value, void *ud) {
-  (void)key;
-  collect_t *c = ud;
-  member_t *m = value;
-  if (!m->v.have || m->v.time < c->fresh_after)
-    return;
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? 2 * c->cap : 64;
-    member_t **v = realloc(c->v, cap * sizeof(*v));
-    if (v == NULL) {
-      c->oom = 1;
-      return;
-    }
-    c->v = v;
-    c->cap = cap;
-  }
-  c->v[c->n++] = m;
-}
-
-static int member_cmp(const void *a, const void *b) {
-  return strcmp((*(member_t *const *)a)->population,
-                (*(member_t *const *)b)->population);
-}
-
 /* Buffers for the largest population: values, z, history, scratch. */
 typedef struct {
   double *x, *z, *typ_abs, *typ_step, *scratch;
   int *out;
 } bufs_t;
 
-static int bufs_new(bufs_t *b, size_t n) {
+/* One evaluation (peer_round.h): the block, its time, its buffers. */
+typedef struct {
+  kml_peer_groups_t *g;
+  double now, fresh_after;
+  bufs_t b;
+} eval_t;
+
+static int member_fresh(const void *value, void *ud) {
+  const member_t *m = value;
+  const eval_t *e = ud;
+  return m->v.have && m->v.time >= e->fresh_after;
+}
+
+static const char *member_population(const void *value) {
+  return ((const member_t *)value)->population;
+}
+
+static int member_cmp(const void *a, const void *b) {
+  const member_t *x = *(void *const *)a, *y = *(void *const *)b;
+  return strcmp(x->population, y->population);
+}
+
+static int bufs_new(void *ud, size_t n) {
+  bufs_t *b = &((eval_t *)ud)->b;
   b->x = malloc(sizeof(double) * (6 * n + 1));
   b->out = malloc(sizeof(int) * (n + 1));
   if (b->x == NULL || b->out == NULL) {
     free(b->x);
     free(b->out);
+    b->x = NULL;
+    b->out = NULL;
     return -1;
   }
   b->z = b->x + n;
@@ -187,92 +183,61 @@ static void change_of(kml_peer_change_t *ch, const member_t *m, double z,
 }
 
 /* Judge one population (members v[0..n-1]); changes appended to ch. */
-static void eval_population(kml_peer_groups_t *g, member_t **v, int n,
-                            double now, bufs_t *b, kml_peer_change_t *ch,
-                            long *n_ch) {
+static void eval_population(void *const *v, int n, void *changes, long *n_ch,
+                            void *ud) {
+  eval_t *e = ud;
+  bufs_t *b = &e->b;
+  kml_peer_change_t *ch = changes;
   for (int k = 0; k < n; k++) {
-    b->x[k] = v[k]->v.value;
-    b->typ_abs[k] = v[k]->v.n_abs ? v[k]->v.typ_abs : NAN;
-    b->typ_step[k] = v[k]->v.n_step ? v[k]->v.typ_step : NAN;
+    const member_t *m = v[k];
+    b->x[k] = m->v.value;
+    b->typ_abs[k] = m->v.n_abs ? m->v.typ_abs : NAN;
+    b->typ_step[k] = m->v.n_step ? m->v.typ_step : NAN;
   }
   kml_peers_history_t h = {b->typ_abs, b->typ_step};
   kml_peers_summary_t s;
-  kml_peers_eval(&g->cfg.rules, b->x, &h, n, b->z, b->out, b->scratch, &s);
+  kml_peers_eval(&e->g->cfg.rules, b->x, &h, n, b->z, b->out, b->scratch, &s);
   for (int k = 0; k < n; k++)
-    if (member_verdict(v[k], &g->cfg, b->out[k], b->z[k], now))
+    if (member_verdict(v[k], &e->g->cfg, b->out[k], b->z[k], e->now))
       change_of(&ch[(*n_ch)++], v[k], b->z[k], &s);
 }
 
-/* The changes of one evaluation: the judged members' (at most one each of
- * the fresh ones, room made before), then the forgotten outliers'. */
-typedef struct {
-  kml_peer_change_t *v;
-  long n;
-  size_t cap;
-} changes_t;
+static int member_outlier(const void *value) {
+  return ((const member_t *)value)->outlier;
+}
 
-/* A member forgotten (kml_peer_member_sweep) while reported as an outlier:
- * its OKAY is due, or its alert would stay up for a member that no longer
- * reports. Lost only when out of memory. */
-static void gone_member(const char *key, void *value, void *ud) {
-  (void)key;
-  changes_t *c = ud;
+/* A member forgotten while reported as an outlier: its OKAY. */
+static void gone_member(void *value, void *change, void *ud) {
+  (void)ud;
   member_t *m = value;
-  if (!m->outlier)
-    return;
-  if ((size_t)c->n == c->cap) {
-    size_t cap = c->cap ? 2 * c->cap : 8;
-    kml_peer_change_t *v = realloc(c->v, cap * sizeof(*v));
-    if (v == NULL)
-      return;
-    c->v = v;
-    c->cap = cap;
-  }
   kml_peers_summary_t none = {.median = NAN, .mad = NAN, .floor = NAN};
   m->outlier = 0;
-  kml_peer_change_t *ch = &c->v[c->n++];
-  change_of(ch, m, NAN, &none);
-  ch->gone = 1;
+  change_of(change, m, NAN, &none);
+  ((kml_peer_change_t *)change)->gone = 1;
 }
+
+static const kml_peer_round_t evaluation = {
+    .change_size = sizeof(kml_peer_change_t),
+    .fresh = member_fresh,
+    .population = member_population,
+    .order = member_cmp,
+    .room = bufs_new,
+    .judge = eval_population,
+    .outlier = member_outlier,
+    .gone = gone_member,
+};
 
 long kml_peer_groups_eval(kml_peer_groups_t *g, double now, double interval,
                           double idle, kml_peer_change_t **changes) {
-  *changes = NULL;
-  collect_t c = {.fresh_after = now - 3 * interval};
-  long n_ch = 0;
+  eval_t e = {.g = g, .now = now, .fresh_after = now - 3 * interval};
+  void *ch;
   pthread_mutex_lock(&g->lock);
-  kml_map_foreach(g->members, collect_member, &c);
-  bufs_t b = {0};
-  kml_peer_change_t *ch = NULL;
-  if (c.oom || (c.n > 0 && (bufs_new(&b, c.n) != 0 ||
-                            (ch = malloc(sizeof(*ch) * c.n)) == NULL))) {
-    n_ch = -1;
-    goto done;
-  }
-  if (c.n > 1) /* c.v is NULL while no member is fresh */
-    qsort(c.v, c.n, sizeof(*c.v), member_cmp);
-  for (size_t i = 0; i < c.n;) {
-    size_t j = i;
-    while (j < c.n && strcmp(c.v[j]->population, c.v[i]->population) == 0)
-      j++;
-    eval_population(g, c.v + i, (int)(j - i), now, &b, ch, &n_ch);
-    i = j;
-  }
-  /* Forget members not fed for idle seconds (in evaluations). */
-  changes_t gone = {ch, n_ch, c.n};
-  kml_peer_member_sweep(g->members, &g->round, idle, interval, gone_member,
-                        &gone);
-  ch = gone.v;
-  n_ch = gone.n;
-done:
+  long n = kml_peer_round_eval(&evaluation, g->members, &g->round, interval,
+                               idle, &e, &ch);
   pthread_mutex_unlock(&g->lock);
-  bufs_free(&b);
-  free(c.v);
-  if (n_ch > 0)
-    *changes = ch;
-  else
-    free(ch);
-  return n_ch;
+  bufs_free(&e.b);
+  *changes = ch;
+  return n;
 }
 
 size_t kml_peer_groups_size(kml_peer_groups_t *g) {
