@@ -1,4 +1,5 @@
-/* sim_rng: the random numbers of the simulators (simulate.c, chain_sim.c).
+/* sim_rng: the random numbers of the simulators (simulate.c, chain_sim.c)
+ * and of the unit tests' signals (tests/unit/signals.h).
  *
  * A 64-bit linear congruential generator (Knuth's MMIX constants) and
  * Box-Muller normals, written out here rather than taken from GSL so that a
@@ -22,9 +23,12 @@ static inline double kml_sim_uni(kml_sim_rng_t *r) {
   return ((r->s >> 11) + 0.5) / 9007199254740992.0;
 }
 
-/* Standard normal (one Box-Muller draw per call: two uniforms). */
+/* Standard normal (one Box-Muller draw per call: two uniforms, the first
+ * for the radius; drawn in statements of their own, as C leaves the order
+ * of two calls within one expression to the compiler). */
 static inline double kml_sim_gauss(kml_sim_rng_t *r) {
-  return sqrt(-2 * log(kml_sim_uni(r))) * cos(2 * M_PI * kml_sim_uni(r));
+  double u = kml_sim_uni(r), v = kml_sim_uni(r);
+  return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
 #endif

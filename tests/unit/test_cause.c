@@ -339,7 +339,7 @@ static void explain_slow_broker_2(uint64_t seed, int n_parts, int slow_from,
   char err[256];
   kml_cause_t *c = kml_cause_new(&cc, err, sizeof(err));
   assert_non_null(c);
-  rng_t r = {seed};
+  kml_sim_rng_t r = {seed};
   double t = 60000, lag[8] = {0};
   assert_true(n_parts <= 8);
   for (int s = 0; s < 40; s++, t += 60) {
@@ -348,19 +348,19 @@ static void explain_slow_broker_2(uint64_t seed, int n_parts, int slow_from,
       char pi[16];
       snprintf(pi, sizeof(pi), "broker-%d", b);
       const char *rtt[5] = {"prod", "kafka", pi, "kafka_rtt", ""};
-      double v = (2 + rng_uniform(&r)) * (slow && b == 2 ? 10 : 1);
+      double v = (2 + kml_sim_uni(&r)) * (slow && b == 2 ? 10 : 1);
       assert_int_equal(kml_cause_feed(c, rtt, "value", KML_DS_GAUGE, t, v), 0);
     }
     for (int p = 0; p < n_parts; p++) {
       char ti[16];
       snprintf(ti, sizeof(ti), "orders-%d", p);
-      double rate = 100 * (1 + 0.05 * rng_normal(&r));
+      double rate = 100 * (1 + 0.05 * kml_sim_gauss(&r));
       if (slow && leader_of(p) == 2)
         lag[p] += rate * 0.7 * 60;
       const char *lg[5] = {"prod", "kafka", "group-billing", "kafka_lag", ti};
       const char *ld[5] = {"prod", "kafka", "topic-orders", "kafka_leader", ti};
       assert_int_equal(kml_cause_feed(c, lg, "value", KML_DS_GAUGE, t,
-                                      lag[p] + rate * 0.5 * rng_uniform(&r)),
+                                      lag[p] + rate * 0.5 * kml_sim_uni(&r)),
                        0);
       assert_int_equal(
           kml_cause_feed(c, ld, "value", KML_DS_GAUGE, t, leader_of(p)), 0);
@@ -421,24 +421,24 @@ static void one_leader_of_all_is_not_consumer_side(void **state) {
  * named when the stepping series is missing; with the family-wise rule
  * nothing is, and the stepping series is named when present. */
 static void feed_wanderers(kml_cause_t *c, int with_cause) {
-  rng_t r = {11};
+  kml_sim_rng_t r = {11};
   double walk[300] = {0}, lag = 0;
   for (int s = 0; s < 40; s++) {
     double t = 1000 + 10.0 * s;
-    lag += s >= 28 ? 500 + 50 * rng_normal(&r) : 0;
+    lag += s >= 28 ? 500 + 50 * kml_sim_gauss(&r) : 0;
     const char *lg[5] = {"h", "kafka", "group-g", "kafka_lag", "t-0"};
     const char *lg1[5] = {"h", "kafka", "group-g", "kafka_lag", "t-1"};
     assert_int_equal(kml_cause_feed(c, lg, "value", KML_DS_GAUGE, t,
-                                    lag + 20 * rng_uniform(&r)),
+                                    lag + 20 * kml_sim_uni(&r)),
                      0);
     assert_int_equal(
-        kml_cause_feed(c, lg1, "value", KML_DS_GAUGE, t, 20 * rng_uniform(&r)),
+        kml_cause_feed(c, lg1, "value", KML_DS_GAUGE, t, 20 * kml_sim_uni(&r)),
         0);
     for (int k = 0; k < 300; k++) {
       char pi[32];
       snprintf(pi, sizeof(pi), "topic-w%d", k);
       const char *id[5] = {"h", "kafka", pi, "kafka_messages_in", ""};
-      walk[k] += rng_normal(&r);
+      walk[k] += kml_sim_gauss(&r);
       assert_int_equal(
           kml_cause_feed(c, id, "value", KML_DS_GAUGE, t, 100 + walk[k]), 0);
     }
@@ -446,7 +446,7 @@ static void feed_wanderers(kml_cause_t *c, int with_cause) {
       const char *id[5] = {"h", "kafka", "broker-9", "kafka_rtt", ""};
       assert_int_equal(
           kml_cause_feed(c, id, "value", KML_DS_GAUGE, t,
-                         (s >= 28 ? 20 : 2) + 0.3 * rng_normal(&r)),
+                         (s >= 28 ? 20 : 2) + 0.3 * kml_sim_gauss(&r)),
           0);
     }
   }

@@ -9,14 +9,14 @@
 #include "signals.h"
 
 static void moving_together_correlates(void **state) {
-  rng_t r = {9};
+  kml_sim_rng_t r = {9};
   float a[24], b[24], c[24];
   double walk = 0;
   for (int i = 0; i < 24; i++) {
-    walk += rng_normal(&r);
+    walk += kml_sim_gauss(&r);
     a[i] = (float)walk;
     b[i] = (float)(3 * walk + 100); /* same moves, other scale */
-    c[i] = (float)(rng_normal(&r) * 5);
+    c[i] = (float)(kml_sim_gauss(&r) * 5);
   }
   int lag;
   assert_true(kml_corr_best(a, b, 24, 2, &lag) > 0.99);
@@ -25,10 +25,10 @@ static void moving_together_correlates(void **state) {
 }
 
 static void lag_is_found(void **state) {
-  rng_t r = {10};
+  kml_sim_rng_t r = {10};
   float a[30], b[24];
   for (int i = 0; i < 30; i++)
-    a[i] = (float)rng_normal(&r);
+    a[i] = (float)kml_sim_gauss(&r);
   for (int i = 0; i < 24; i++)
     b[i] = a[i + 4]; /* b = a two steps later than a[2..25] */
   int lag;
@@ -46,12 +46,12 @@ static void constant_is_nan(void **state) {
 /* One scan ranks every target: each gets the best of its own host only. */
 static void one_scan_ranks_every_target_within_its_host(void **state) {
   float a[24], twin[24], other[24], noise[24];
-  rng_t r = {3};
+  kml_sim_rng_t r = {3};
   for (int i = 0; i < 24; i++) {
-    a[i] = (float)(10 * sin(i * 0.7) + rng_normal(&r));
+    a[i] = (float)(10 * sin(i * 0.7) + kml_sim_gauss(&r));
     twin[i] = 2 * a[i] + 1;
     other[i] = -a[i];
-    noise[i] = (float)rng_normal(&r);
+    noise[i] = (float)kml_sim_gauss(&r);
   }
   kml_corr_target_t t[2];
   kml_corr_target_init(&t[0], "h1/x/gauge/value", a, 24);

@@ -32,11 +32,11 @@ typedef struct {
 } run_t;
 
 /* Feed n values from gen; record alerts from index `from` on. */
-static run_t run(double (*gen)(int i, rng_t *r), int n, int from) {
+static run_t run(double (*gen)(int i, kml_sim_rng_t *r), int n, int from) {
   kml_model_cfg_t cfg = kml_model_defaults();
   kml_model_t m;
   kml_model_init(&m);
-  rng_t r = {42};
+  kml_sim_rng_t r = {42};
   run_t out = {.first_alert = -1, .argmax = -1};
   for (int i = 0; i < n; i++) {
     kml_output_t o;
@@ -63,24 +63,30 @@ static run_t run(double (*gen)(int i, rng_t *r), int n, int from) {
   return out;
 }
 
-static double noise(int i, rng_t *r) { return 50 + 5 * rng_normal(r); }
-static double flat(int i, rng_t *r) { return 7.0; }
-static double seasonal(int i, rng_t *r) {
-  return 100 + 40 * daily(T0 + i * STEP) + 2 * rng_normal(r);
+static double noise(int i, kml_sim_rng_t *r) {
+  return 50 + 5 * kml_sim_gauss(r);
 }
-static double trend(int i, rng_t *r) { return 10 + 0.05 * i + rng_normal(r); }
-static double step_up(int i, rng_t *r) {
-  return (i >= 3000 ? 80 : 50) + 5 * rng_normal(r);
+static double flat(int i, kml_sim_rng_t *r) { return 7.0; }
+static double seasonal(int i, kml_sim_rng_t *r) {
+  return 100 + 40 * daily(T0 + i * STEP) + 2 * kml_sim_gauss(r);
 }
-static double spike(int i, rng_t *r) {
-  return (i == 3000 ? 150 : 50) + 5 * rng_normal(r);
+static double trend(int i, kml_sim_rng_t *r) {
+  return 10 + 0.05 * i + kml_sim_gauss(r);
 }
-static double season_break(int i, rng_t *r) {
+static double step_up(int i, kml_sim_rng_t *r) {
+  return (i >= 3000 ? 80 : 50) + 5 * kml_sim_gauss(r);
+}
+static double spike(int i, kml_sim_rng_t *r) {
+  return (i == 3000 ? 150 : 50) + 5 * kml_sim_gauss(r);
+}
+static double season_break(int i, kml_sim_rng_t *r) {
   /* The daily swing stops for a day: only unusual for the time of day. */
   double shape = i >= 3000 && i < 3288 ? 0 : 40 * daily(T0 + i * STEP);
-  return 100 + shape + 2 * rng_normal(r);
+  return 100 + shape + 2 * kml_sim_gauss(r);
 }
-static double flat_then_move(int i, rng_t *r) { return i >= 2500 ? 9.0 : 7.0; }
+static double flat_then_move(int i, kml_sim_rng_t *r) {
+  return i >= 2500 ? 9.0 : 7.0;
+}
 
 /* The first notification at or after index i, -1 none. */
 static int alert_from(const run_t *r, int i) {
@@ -150,17 +156,17 @@ static void flat_line_that_moves_is_found(void **state) {
  * is consumed. */
 #define LAG_STEP 10.0
 typedef struct {
-  rng_t r;
+  kml_sim_rng_t r;
   double pause_end, pause_len, next_pause;
   double blip_end, blip_len, next_blip;
 } lag_t;
 
 static double stopped(double t, double *end, double *len, double *next,
-                      double per_day, double lo, double hi, rng_t *r) {
+                      double per_day, double lo, double hi, kml_sim_rng_t *r) {
   while (t >= *next) {
-    *len = lo + (hi - lo) * rng_uniform(r);
+    *len = lo + (hi - lo) * kml_sim_uni(r);
     *end = *next + *len;
-    *next = *end - log(rng_uniform(r)) * 86400 / per_day;
+    *next = *end - log(kml_sim_uni(r)) * 86400 / per_day;
   }
   double since = t - (*end - *len);
   if (since < 0)
@@ -173,7 +179,7 @@ static double stopped(double t, double *end, double *len, double *next,
 
 static double lag_at(lag_t *g, int i, int stall) {
   double t = i * LAG_STEP;
-  double lag = 2 * (1 + 0.6 * daily(T0 + t)) + fabs(0.5 * rng_normal(&g->r));
+  double lag = 2 * (1 + 0.6 * daily(T0 + t)) + fabs(0.5 * kml_sim_gauss(&g->r));
   lag +=
       stopped(t, &g->pause_end, &g->pause_len, &g->next_pause, 4, 5, 60, &g->r);
   lag += stopped(t, &g->blip_end, &g->blip_len, &g->next_blip, 2, 5, 30, &g->r);
@@ -268,12 +274,12 @@ typedef struct {
   int relearned;
 } note_t;
 
-static int notes(double (*gen)(int i, rng_t *r), int n, int maint_at,
+static int notes(double (*gen)(int i, kml_sim_rng_t *r), int n, int maint_at,
                  double maint_len, note_t *out, int max) {
   kml_model_cfg_t cfg = kml_model_defaults();
   kml_model_t m;
   kml_model_init(&m);
-  rng_t r = {42};
+  kml_sim_rng_t r = {42};
   int k = 0;
   for (int i = 0; i < n; i++) {
     if (i == maint_at)
@@ -315,7 +321,7 @@ static void reset_forgets_and_reports_an_open_incident(void **state) {
   kml_model_cfg_t cfg = kml_model_defaults();
   kml_model_t m;
   kml_model_init(&m);
-  rng_t r = {42};
+  kml_sim_rng_t r = {42};
   kml_output_t o;
   int i = 0;
   for (; i < 3001; i++)
@@ -339,8 +345,8 @@ static void reset_forgets_and_reports_an_open_incident(void **state) {
 /* Consumer lag in seconds: 60 +- noise, with its history reset (0, then
  * climbing back over an hour) from index `reset_at` on. */
 static int reset_at = 1 << 30;
-static double lag_seconds(int i, rng_t *r) {
-  double x = 60 + 3 * rng_normal(r);
+static double lag_seconds(int i, kml_sim_rng_t *r) {
+  double x = 60 + 3 * kml_sim_gauss(r);
   if (i >= reset_at && i < reset_at + 12)
     x *= (i - reset_at) / 12.0;
   return x;
@@ -353,7 +359,7 @@ static void restored_state_meeting_a_reset_series_fires_once(void **state) {
   kml_model_cfg_t cfg = kml_model_defaults();
   kml_model_t m, restored;
   kml_model_init(&m);
-  rng_t r = {42};
+  kml_sim_rng_t r = {42};
   kml_output_t o;
   double step = 60;
   int i = 0;
@@ -381,7 +387,7 @@ static void warm_up_is_a_time_at_any_interval(void **state) {
   for (int k = 0; k < 3; k++) {
     kml_model_t *m = malloc(sizeof(*m));
     kml_model_init(m);
-    rng_t r = {42};
+    kml_sim_rng_t r = {42};
     kml_output_t o;
     double t = T0, warm_at = -1;
     for (; t < T0 + 2 * 86400 && warm_at < 0; t += steps[k]) {

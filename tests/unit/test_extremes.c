@@ -52,12 +52,12 @@ typedef struct {
   kml_model_t m;
   kml_model_cfg_t cfg;
   double t, counter;
-  rng_t r;
+  kml_sim_rng_t r;
   double max_surprise; /* highest surprise since last cleared */
 } series_t;
 
 static double normal_raw(series_t *s, double level) {
-  double v = level + rng_normal(&s->r);
+  double v = level + kml_sim_gauss(&s->r);
   switch (s->kind) {
   case KML_DS_GAUGE:
     return v;
@@ -106,24 +106,24 @@ static void feed_normal(series_t *s, int n, double level) {
 /* One value of the storm: an extreme, a refused time, a sign flip, a
  * burst or a constant run, or an ordinary value. */
 static void storm_step(series_t *s) {
-  double u = rng_uniform(&s->r);
+  double u = kml_sim_uni(&s->r);
   s->t += STEP;
   if (u < 0.10) {
-    feed(s, s->t, extremes[(size_t)(rng_uniform(&s->r) * N_EXTREMES)]);
+    feed(s, s->t, extremes[(size_t)(kml_sim_uni(&s->r) * N_EXTREMES)]);
   } else if (u < 0.15) {
     /* an impossible or stale time is refused and changes nothing */
     kml_model_t before;
     memcpy(&before, &s->m, sizeof(before));
-    double t = rng_uniform(&s->r) < 0.8
-                   ? bad_times[(size_t)(rng_uniform(&s->r) * N_BAD_TIMES)]
-                   : s->m.rate.last_time - STEP * 100 * rng_uniform(&s->r);
+    double t = kml_sim_uni(&s->r) < 0.8
+                   ? bad_times[(size_t)(kml_sim_uni(&s->r) * N_BAD_TIMES)]
+                   : s->m.rate.last_time - STEP * 100 * kml_sim_uni(&s->r);
     int rc = feed(s, t, normal_raw(s, 100));
     assert_true(rc == KML_RATE_TIME || rc == KML_RATE_NAN ||
                 rc == KML_RATE_OLD);
     assert_memory_equal(&before, &s->m, sizeof(before));
   } else if (u < 0.17) {
-    int n = 1 + (int)(5 * rng_uniform(&s->r));
-    double x = extremes[(size_t)(rng_uniform(&s->r) * N_EXTREMES)];
+    int n = 1 + (int)(5 * kml_sim_uni(&s->r));
+    double x = extremes[(size_t)(kml_sim_uni(&s->r) * N_EXTREMES)];
     for (int i = 0; i < n; i++, s->t += STEP)
       feed(s, s->t, i % 2 ? -x : x);
   } else if (u < 0.19) {
@@ -188,14 +188,14 @@ static void extremes_from_the_first_value_stay_finite(void **state) {
     kml_model_init(&s.m);
     for (int i = 0; i < 500; i++) {
       s.t += STEP;
-      feed(&s, s.t, extremes[(size_t)(rng_uniform(&s.r) * N_EXTREMES)]);
+      feed(&s, s.t, extremes[(size_t)(kml_sim_uni(&s.r) * N_EXTREMES)]);
     }
   }
 }
 
 static void rate_conversion_is_always_finite(void **state) {
   (void)state;
-  rng_t r = {3};
+  kml_sim_rng_t r = {3};
   const kml_ds_kind_t kinds[] = {KML_DS_COUNTER, KML_DS_DERIVE,
                                  KML_DS_ABSOLUTE};
   for (int k = 0; k < 3; k++) {
@@ -203,11 +203,11 @@ static void rate_conversion_is_always_finite(void **state) {
     double t = 1000;
     for (int i = 0; i < 20000; i++) {
       /* steps down to a denormal second: rates that overflow a double */
-      double dt = rng_uniform(&r) < 0.1   ? 4.9e-324 * (1 + i % 7)
-                  : rng_uniform(&r) < 0.1 ? 1e-9
+      double dt = kml_sim_uni(&r) < 0.1   ? 4.9e-324 * (1 + i % 7)
+                  : kml_sim_uni(&r) < 0.1 ? 1e-9
                                           : 10;
       t += dt;
-      double x, raw = extremes[(size_t)(rng_uniform(&r) * N_EXTREMES)];
+      double x, raw = extremes[(size_t)(kml_sim_uni(&r) * N_EXTREMES)];
       values_tried++;
       if (kml_rate_update(&rate, kinds[k], t, raw, &x) == KML_RATE_OK)
         assert_true(isfinite(x));
@@ -218,16 +218,16 @@ static void rate_conversion_is_always_finite(void **state) {
 
 static void peers_score_extremes_without_nan(void **state) {
   (void)state;
-  rng_t r = {11};
+  kml_sim_rng_t r = {11};
   kml_peers_cfg_t c = kml_peers_defaults();
   for (int round = 0; round < 5000; round++) {
-    int n = 1 + (int)(rng_uniform(&r) * 20);
+    int n = 1 + (int)(kml_sim_uni(&r) * 20);
     double x[20], z[20], scratch[40];
     int o[20], finite = 0;
     for (int i = 0; i < n; i++) {
-      x[i] = rng_uniform(&r) < 0.3
-                 ? extremes[(size_t)(rng_uniform(&r) * N_EXTREMES)]
-                 : 100 + rng_normal(&r);
+      x[i] = kml_sim_uni(&r) < 0.3
+                 ? extremes[(size_t)(kml_sim_uni(&r) * N_EXTREMES)]
+                 : 100 + kml_sim_gauss(&r);
       finite += isfinite(x[i]);
     }
     kml_peers_summary_t sum;
@@ -252,19 +252,19 @@ static void peers_score_extremes_without_nan(void **state) {
 
 static void correlation_of_extremes_is_nan_or_bounded(void **state) {
   (void)state;
-  rng_t r = {5};
+  kml_sim_rng_t r = {5};
   for (int round = 0; round < 20000; round++) {
     float a[KML_MODEL_WINDOW], b[KML_MODEL_WINDOW];
     for (int i = 0; i < KML_MODEL_WINDOW; i++) {
-      double ea = extremes[(size_t)(rng_uniform(&r) * N_EXTREMES)];
-      double eb = extremes[(size_t)(rng_uniform(&r) * N_EXTREMES)];
+      double ea = extremes[(size_t)(kml_sim_uni(&r) * N_EXTREMES)];
+      double eb = extremes[(size_t)(kml_sim_uni(&r) * N_EXTREMES)];
       /* float copies of what a window can hold: clamped to +-1e30 */
       ea = fmax(-1e30, fmin(1e30, ea));
       eb = fmax(-1e30, fmin(1e30, eb));
-      a[i] = (float)(rng_uniform(&r) < 0.2 ? ea : i + rng_normal(&r));
-      b[i] = (float)(rng_uniform(&r) < 0.2 ? eb : i + rng_normal(&r));
+      a[i] = (float)(kml_sim_uni(&r) < 0.2 ? ea : i + kml_sim_gauss(&r));
+      b[i] = (float)(kml_sim_uni(&r) < 0.2 ? eb : i + kml_sim_gauss(&r));
     }
-    int n = (int)(rng_uniform(&r) * (KML_MODEL_WINDOW + 1));
+    int n = (int)(kml_sim_uni(&r) * (KML_MODEL_WINDOW + 1));
     int lag = 99;
     double rr = kml_corr_best(a, b, n, 2, &lag);
     values_tried += 2 * n;

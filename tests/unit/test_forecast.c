@@ -42,9 +42,9 @@ static void breach_eta_is_close_and_early(void **state) {
   c.lead = 3600;
   kml_forecast_t f;
   kml_forecast_init(&f);
-  rng_t r = {1};
+  kml_sim_rng_t r = {1};
   for (int i = 0; i < 600; i++)
-    feed(&f, &c, T0 + i * STEP, STEP, 1000 + 10.0 * i + rng_normal(&r));
+    feed(&f, &c, T0 + i * STEP, STEP, 1000 + 10.0 * i + kml_sim_gauss(&r));
   double now = T0 + 599 * STEP;
   /* now about 6990, rising 10 per minute: 8000 in about 101 min */
   double eta = kml_forecast_breach(&f, &c, now, 8000, 4 * 3600, NULL, NULL);
@@ -62,9 +62,9 @@ static void flat_noise_does_not_breach(void **state) {
   kml_forecast_cfg_t c = kml_forecast_defaults();
   kml_forecast_t f;
   kml_forecast_init(&f);
-  rng_t r = {2};
+  kml_sim_rng_t r = {2};
   for (int i = 0; i < 2000; i++)
-    feed(&f, &c, T0 + i * STEP, STEP, 100 + 5 * rng_normal(&r));
+    feed(&f, &c, T0 + i * STEP, STEP, 100 + 5 * kml_sim_gauss(&r));
   assert_true(kml_forecast_ready(&f, &c));
   assert_true(
       kml_forecast_breach(&f, &c, T0 + 1999 * STEP, 200, 3600, NULL, NULL) < 0);
@@ -86,13 +86,13 @@ static void model_uses_the_daily_profile(void **state) {
   kml_model_t m;
   kml_model_init(&m);
   cfg.horizon = 6 * 3600;
-  rng_t r = {3};
+  kml_sim_rng_t r = {3};
   kml_output_t o;
   double step = 300;
   int n = 10 * 288;
   for (int i = 0; i < n; i++)
     kml_model_update(&m, &cfg, KML_DS_GAUGE, T0 + i * step,
-                     100 + 40 * daily(T0 + i * step) + rng_normal(&r), &o);
+                     100 + 40 * daily(T0 + i * step) + kml_sim_gauss(&r), &o);
   double t_last = T0 + (n - 1) * step;
   double truth = 100 + 40 * daily(t_last + cfg.horizon);
   /* Within a quarter of the daily swing (a flat forecast misses by up to
@@ -106,11 +106,11 @@ static void model_warns_before_threshold(void **state) {
   cfg.horizon = 1800;
   kml_model_t m;
   kml_model_init(&m);
-  rng_t r = {4};
+  kml_sim_rng_t r = {4};
   kml_output_t o;
   int warned_at = -1, crossed_at = -1;
   for (int i = 0; i < 1000 && crossed_at < 0; i++) {
-    double x = 1000 + 5.0 * i + 3 * rng_normal(&r);
+    double x = 1000 + 5.0 * i + 3 * kml_sim_gauss(&r);
     kml_model_update(&m, &cfg, KML_DS_GAUGE, T0 + i * STEP, x, &o);
     if (o.fc_changed && o.fc_alert == KML_ALERT_WARNING && warned_at < 0)
       warned_at = i;
@@ -129,7 +129,7 @@ static void model_warns_before_threshold(void **state) {
  * the clock, then catches up 5x faster); from ramp_at on, lag grows by
  * `slope` seconds per second. */
 typedef struct {
-  rng_t r;
+  kml_sim_rng_t r;
   double pause_start, pause_end;
 } lag_gen_t;
 
@@ -138,7 +138,7 @@ static double lag_at(lag_gen_t *g, double t, double ramp_at, double slope) {
    * samplings of the same series see the same pauses */
   double k = floor((t - T0) / 21600.0);
   double ps = T0 + k * 21600.0 + 7000, pd = 20 + fmod(k * 37.0, 41.0);
-  double lag = fmod(t, 5.0) + 0.3 * fabs(rng_normal(&g->r));
+  double lag = fmod(t, 5.0) + 0.3 * fabs(kml_sim_gauss(&g->r));
   if (t >= ps && t < ps + pd)
     lag += t - ps;
   else if (t >= ps + pd && t < ps + pd + pd / 5)
@@ -250,10 +250,10 @@ static void warnings_do_not_depend_on_the_interval(void **state) {
 }
 
 /* Traffic with a daily shape and quiet weekends (60%), every 5 min. */
-static double weekly_traffic(rng_t *r, double t) {
+static double weekly_traffic(kml_sim_rng_t *r, double t) {
   int dow = (int)fmod(floor(t / 86400) + 4, 7);
   double wk = (dow == 0 || dow == 6) ? 0.6 : 1.0;
-  return 1000 * wk * (1 + 0.5 * daily(t)) + 20 * rng_normal(r);
+  return 1000 * wk * (1 + 0.5 * daily(t)) + 20 * kml_sim_gauss(r);
 }
 
 static double weekly_mae(int weekly, int *detected) {
@@ -262,7 +262,7 @@ static double weekly_mae(int weekly, int *detected) {
   c.lead = 6 * 3600;
   kml_forecast_t f;
   kml_forecast_init(&f);
-  rng_t r = {11}, r2 = {12};
+  kml_sim_rng_t r = {11}, r2 = {12};
   double step = 300, h = 6 * 3600, err = 0;
   int n = 0;
   /* the true daily shape is given as the season, so what is left is the
@@ -295,10 +295,10 @@ static void daily_series_is_not_weekly(void **state) {
   kml_forecast_cfg_t c = kml_forecast_defaults();
   kml_forecast_t f;
   kml_forecast_init(&f);
-  rng_t r = {13};
+  kml_sim_rng_t r = {13};
   for (int i = 0; i < 28 * 288; i++) {
     double t = T0 + i * 300.0;
-    kml_forecast_update(&f, &c, t, 300, 1000 + 20 * rng_normal(&r), 0);
+    kml_forecast_update(&f, &c, t, 300, 1000 + 20 * kml_sim_gauss(&r), 0);
   }
   assert_false(f.flags & KML_FC_WEEKLY);
   assert_true(kml_forecast_weekly(&f, T0 + 40 * 86400.0) == 0);

@@ -14,9 +14,10 @@
 #include <math.h>
 
 /* n excesses of a GPD(shape, scale) by inversion. */
-static void sample(double shape, double scale, int n, double *y, rng_t *r) {
+static void sample(double shape, double scale, int n, double *y,
+                   kml_sim_rng_t *r) {
   for (int i = 0; i < n; i++) {
-    double u = rng_uniform(r);
+    double u = kml_sim_uni(r);
     y[i] = fabs(shape) < 1e-12 ? -scale * log(u)
                                : scale * (pow(u, -shape) - 1) / shape;
   }
@@ -24,7 +25,7 @@ static void sample(double shape, double scale, int n, double *y, rng_t *r) {
 
 static void recovers_a_heavy_tail(void **state) {
   static double y[4000];
-  rng_t r = {11};
+  kml_sim_rng_t r = {11};
   sample(0.3, 2.0, 4000, y, &r);
   kml_gpd_t g;
   assert_int_equal(kml_gpd_fit(y, 4000, &g), 0);
@@ -35,7 +36,7 @@ static void recovers_a_heavy_tail(void **state) {
 
 static void recovers_a_bounded_tail(void **state) {
   static double y[4000];
-  rng_t r = {12};
+  kml_sim_rng_t r = {12};
   sample(-0.25, 1.0, 4000, y, &r);
   kml_gpd_t g;
   assert_int_equal(kml_gpd_fit(y, 4000, &g), 0);
@@ -45,7 +46,7 @@ static void recovers_a_bounded_tail(void **state) {
 
 static void small_exponential_samples_give_small_shapes(void **state) {
   /* 48 maxima, as the tail fits them: the shape stays near 0 */
-  rng_t r = {13};
+  kml_sim_rng_t r = {13};
   int near = 0;
   for (int k = 0; k < 40; k++) {
     double y[48];

@@ -27,9 +27,9 @@ static void dbscan_leaves_the_far_point_as_noise(void **state) {
   (void)state;
   kml_multipeers_rules_t r = kml_multipeers_rules_defaults();
   double z[6 * D] = {0};
-  rng_t g = {1};
+  kml_sim_rng_t g = {1};
   for (int i = 0; i < 6 * D; i++)
-    z[i] = 0.3 * rng_normal(&g);
+    z[i] = 0.3 * kml_sim_gauss(&g);
   for (int j = 0; j < D; j++)
     z[5 * D + j] += 2; /* 2 on every value: distance about 4 */
   int label[6];
@@ -98,9 +98,10 @@ static kml_multipeers_t *block(void) {
   return kml_multipeers_new(&c);
 }
 
-static double sample(const population_t *p, rng_t *g, int i, int j, double t) {
+static double sample(const population_t *p, kml_sim_rng_t *g, int i, int j,
+                     double t) {
   double common = 1 + 0.3 * sin(t / 3000.0); /* all members trend together */
-  double v = mean[j] * common * (1 + p->sd * rng_normal(g));
+  double v = mean[j] * common * (1 + p->sd * kml_sim_gauss(g));
   if (i == p->off && t >= p->from && t < p->to)
     v += p->shift[j] * p->sd * mean[j] * common;
   return v;
@@ -113,7 +114,7 @@ static double run(const population_t *p, uint64_t seed, double secs, int who,
                   int *others, int *multi, double *okay) {
   kml_multipeers_t *m = block();
   assert_non_null(m);
-  rng_t g = {seed};
+  kml_sim_rng_t g = {seed};
   double found = -1;
   *others = 0;
   *okay = -1;
@@ -123,7 +124,7 @@ static double run(const population_t *p, uint64_t seed, double secs, int who,
       snprintf(pi, sizeof(pi), "broker-%d", i);
       for (int j = 0; j < D; j++) {
         const char *id[5] = {"c1", "kafka", pi, types[j], ""};
-        double tt = t - 0.3 * rng_uniform(&g); /* draws in a fixed order */
+        double tt = t - 0.3 * kml_sim_uni(&g); /* draws in a fixed order */
         double v = sample(p, &g, i, j, t);
         assert_int_equal(kml_multipeers_feed(m, id, j, KML_DS_GAUGE, tt, v), 0);
       }
@@ -176,7 +177,7 @@ static double single_block(const population_t *p, uint64_t seed, int j,
                            double secs, double *okay) {
   kml_peer_groups_cfg_t c = kml_peer_groups_defaults();
   kml_peer_groups_t *g = kml_peer_groups_new(&c);
-  rng_t r = {seed};
+  kml_sim_rng_t r = {seed};
   double found = -1;
   *okay = -1;
   for (double t = 10; t <= secs; t += 10) {
@@ -184,7 +185,7 @@ static double single_block(const population_t *p, uint64_t seed, int j,
       char pi[32];
       snprintf(pi, sizeof(pi), "broker-%d", i);
       for (int f = 0; f < D; f++) {
-        double tt = t - 0.3 * rng_uniform(&r);
+        double tt = t - 0.3 * kml_sim_uni(&r);
         double v = sample(p, &r, i, f, t);
         const char *id[5] = {"c1", "kafka", pi, types[f], ""};
         if (f == j)
@@ -256,14 +257,14 @@ static void healthy_populations_stay_quiet(void **state) {
 static void unknown_values_are_left_out(void **state) {
   (void)state;
   kml_multipeers_t *m = block();
-  rng_t g = {5};
+  kml_sim_rng_t g = {5};
   for (double t = 10; t <= 1200; t += 10) {
     for (int i = 0; i < 5; i++) {
       char pi[32];
       snprintf(pi, sizeof(pi), "broker-%d", i);
       for (int j = 0; j < D; j++) {
         const char *id[5] = {"c1", "kafka", pi, types[j], ""};
-        double v = mean[j] * (1 + 0.2 * rng_normal(&g));
+        double v = mean[j] * (1 + 0.2 * kml_sim_gauss(&g));
         if (i == 4 && j > 0)
           continue; /* knows one value only */
         if (i == 3)
@@ -290,7 +291,7 @@ static void an_outlier_forgotten_gets_its_okay(void **state) {
   kml_multipeers_t *m = block();
   population_t p = {.n = 6, .off = 1, .from = 300, .to = 1e9, .sd = 0.2};
   p.shift[0] = 8; /* the single-value rule names it */
-  rng_t g = {3};
+  kml_sim_rng_t g = {3};
   double warned = -1, gone = -1, last = NAN;
   int changes = 0;
   for (double t = 10; t <= 1000; t += 10) {

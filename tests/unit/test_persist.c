@@ -59,7 +59,7 @@ static kml_store_t *new_store(void) {
 static kml_store_t *filled_store(void) {
   kml_store_t *s = new_store();
   kml_model_cfg_t cfg = kml_model_defaults();
-  rng_t r = {9};
+  kml_sim_rng_t r = {9};
   for (int k = 0; k < N_SERIES; k++) {
     char key[64];
     snprintf(key, sizeof(key), "host/plugin-%d/gauge/value", k);
@@ -68,7 +68,7 @@ static kml_store_t *filled_store(void) {
     for (int i = 0; i < 300; i++) {
       kml_output_t o;
       kml_model_update(m, &cfg, KML_DS_GAUGE, 1.7e9 + 60 * i,
-                       k + rng_normal(&r), &o);
+                       k + kml_sim_gauss(&r), &o);
     }
     kml_store_release(s, m);
   }
@@ -167,14 +167,14 @@ static void flipped_bytes_with_fixed_checksum_are_caught(void **state) {
   long len;
   unsigned char *orig = read_file(&len);
   unsigned char *b = malloc(len);
-  rng_t r = {77};
+  kml_sim_rng_t r = {77};
   long dropped = 0, refused_files = 0;
   for (int round = 0; round < 400; round++) {
     memcpy(b, orig, len);
-    int flips = 1 + (int)(rng_uniform(&r) * 8);
+    int flips = 1 + (int)(kml_sim_uni(&r) * 8);
     for (int i = 0; i < flips; i++) {
-      long at = 16 + (long)(rng_uniform(&r) * (len - 16 - TAIL));
-      b[at] ^= (unsigned char)(1 + rng_uniform(&r) * 255);
+      long at = 16 + (long)(kml_sim_uni(&r) * (len - 16 - TAIL));
+      b[at] ^= (unsigned char)(1 + kml_sim_uni(&r) * 255);
     }
     fix_checksum(b, len);
     write_file(b, len);

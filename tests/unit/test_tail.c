@@ -19,7 +19,7 @@
 
 /* Feed n values dt apart from t; g from gen. Returns clusters opened. */
 static int feed(kml_tail_t *tl, double *t, double dt, long n,
-                double (*gen)(rng_t *), rng_t *r) {
+                double (*gen)(kml_sim_rng_t *), kml_sim_rng_t *r) {
   int opened = 0, was = 0;
   for (long i = 0; i < n; i++, *t += dt) {
     kml_tail_out_t o;
@@ -31,15 +31,15 @@ static int feed(kml_tail_t *tl, double *t, double dt, long n,
 }
 
 /* The surprise of one exact p-value: P(g > z) = 2^-z per value. */
-static double exact(rng_t *r) { return -log2(rng_uniform(r)); }
-static double zero(rng_t *r) { return 0; }
+static double exact(kml_sim_rng_t *r) { return -log2(kml_sim_uni(r)); }
+static double zero(kml_sim_rng_t *r) { return 0; }
 
 static void threshold_settles_near_the_target_rate(void **state) {
   for (int k = 0; k < 2; k++) {
     double dt = k ? 300 : 10, t = 1.7e9;
     kml_tail_t tl;
     kml_tail_init(&tl);
-    rng_t r = {21};
+    kml_sim_rng_t r = {21};
     feed(&tl, &t, dt, (long)(10 * DAY / dt), exact, &r);
     int n = feed(&tl, &t, dt, (long)(20 * DAY / dt), exact, &r);
     print_message("%3gs: u %.2f bits, %.2f clusters per day\n", dt, tl.u,
@@ -54,7 +54,7 @@ static void rate_is_calibrated_on_exact_p_values(void **state) {
   double dt = 60, t = 1.7e9;
   kml_tail_t tl;
   kml_tail_init(&tl);
-  rng_t r = {22};
+  kml_sim_rng_t r = {22};
   feed(&tl, &t, dt, (long)(10 * DAY / dt), exact, &r);
   int hits = 0, in = 0;
   for (long i = 0; i < (long)(60 * DAY / dt); i++, t += dt) {
@@ -77,7 +77,7 @@ static void rate_falls_as_surprise_grows(void **state) {
   double dt = 10, t = 1.7e9;
   kml_tail_t tl;
   kml_tail_init(&tl);
-  rng_t r = {23};
+  kml_sim_rng_t r = {23};
   feed(&tl, &t, dt, (long)(8 * DAY / dt), exact, &r);
   double prev = INFINITY;
   for (double g = 0; g < 60; g += 0.5) {
@@ -97,7 +97,7 @@ static void a_quiet_series_lowers_its_threshold(void **state) {
   double dt = 60, t = 1.7e9;
   kml_tail_t tl;
   kml_tail_init(&tl);
-  rng_t r = {24};
+  kml_sim_rng_t r = {24};
   double u0;
   kml_tail_out_t o;
   kml_tail_update(&tl, t, dt, 0, MEM, CALM, 1, &o);
@@ -113,7 +113,7 @@ static void one_incident_does_not_deafen(void **state) {
   double dt = 60, t = 1.7e9;
   kml_tail_t tl;
   kml_tail_init(&tl);
-  rng_t r = {25};
+  kml_sim_rng_t r = {25};
   feed(&tl, &t, dt, (long)(10 * DAY / dt), exact, &r);
   kml_tail_out_t o;
   kml_tail_t before = tl;

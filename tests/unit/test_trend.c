@@ -31,10 +31,11 @@
 
 /* Feed a trend tracker one value every DT seconds for `secs` seconds from
  * time t, value f(t) + sd * noise; returns the time after the last. */
-static double feed(kml_trend_t *tr, rng_t *r, double t, double secs,
+static double feed(kml_trend_t *tr, kml_sim_rng_t *r, double t, double secs,
                    double (*f)(double), double sd) {
   for (double end = t + secs; t < end; t += DT)
-    kml_trend_update(tr, t - DT, t, f(t) + sd * rng_normal(r), 5 * 86400, 1, 1);
+    kml_trend_update(tr, t - DT, t, f(t) + sd * kml_sim_gauss(r), 5 * 86400, 1,
+                     1);
   return t;
 }
 
@@ -55,7 +56,7 @@ static void flat_noise_rarely_trends(void **state) {
   for (int s = 0; s < 200; s++) {
     kml_trend_t tr;
     kml_trend_init(&tr);
-    rng_t r = {(uint64_t)s + 1};
+    kml_sim_rng_t r = {(uint64_t)s + 1};
     feed(&tr, &r, T0, 2 * 3600, level, 5);
     moving += kml_trend_moving(&tr, NULL);
   }
@@ -67,7 +68,7 @@ static void a_ramp_always_trends(void **state) {
   for (int s = 0; s < SEEDS; s++) {
     kml_trend_t tr;
     kml_trend_init(&tr);
-    rng_t r = {(uint64_t)s + 1};
+    kml_sim_rng_t r = {(uint64_t)s + 1};
     feed(&tr, &r, T0, 2 * 3600, ramp, 5);
     double slope;
     assert_int_equal(kml_trend_moving(&tr, &slope), 1);
@@ -83,7 +84,7 @@ static void the_offset_does_not_matter(void **state) {
   for (int s = 0; s < 40; s++) {
     kml_trend_t tr;
     kml_trend_init(&tr);
-    rng_t r = {(uint64_t)s + 1};
+    kml_sim_rng_t r = {(uint64_t)s + 1};
     feed(&tr, &r, T0, 2 * 3600, far_ramp, 1e8);
     ramps += kml_trend_moving(&tr, NULL);
     kml_trend_init(&tr);
@@ -100,7 +101,7 @@ static void the_offset_does_not_matter(void **state) {
 static void a_constant_is_flat_and_history_is_needed(void **state) {
   kml_trend_t tr;
   kml_trend_init(&tr);
-  rng_t r = {1};
+  kml_sim_rng_t r = {1};
   /* under an hour: not enough buckets to say */
   double t = feed(&tr, &r, T0, 2700, ramp, 0);
   assert_int_equal(kml_trend_moving(&tr, NULL), 0);
@@ -160,12 +161,12 @@ static void replay(const kml_model_cfg_t *cfg, const incident_t *c,
                    int *relearned) {
   kml_model_t *m = malloc(sizeof(*m));
   kml_model_init(m);
-  rng_t r = {seed};
+  kml_sim_rng_t r = {seed};
   *warn = *okay = -1;
   *relearned = 0;
   for (double t = T0; t < T0 + WARM + secs; t += DT) {
     double since = t - (T0 + WARM);
-    double x = 10 + 2 * rng_normal(&r) + lag(c, since);
+    double x = 10 + 2 * kml_sim_gauss(&r) + lag(c, since);
     kml_output_t o;
     kml_model_update(m, cfg, KML_DS_GAUGE, t, x, &o);
     if (!o.alert_changed || since < 0)
@@ -273,12 +274,13 @@ static void a_ramp_that_never_ends_is_accepted_at_the_bound(void **state) {
 #define MEMORY (5 * 86400.0)
 
 /* Feed f plus noise from t for secs seconds; learn and warm as given. */
-static double feed_view(kml_trend_t *tr, rng_t *r, double t, double secs,
-                        double slope, double sd, int learn, int warm) {
+static double feed_view(kml_trend_t *tr, kml_sim_rng_t *r, double t,
+                        double secs, double slope, double sd, int learn,
+                        int warm) {
   for (double end = t + secs, t1 = t; t < end; t += DT)
     kml_trend_update(tr, t - DT, t,
-                     50 + slope * (t - t1) / 3600 + sd * rng_normal(r), MEMORY,
-                     learn, warm);
+                     50 + slope * (t - t1) / 3600 + sd * kml_sim_gauss(r),
+                     MEMORY, learn, warm);
   return t;
 }
 
@@ -286,7 +288,7 @@ static void a_slope_counts_only_far_beyond_the_record(void **state) {
   for (uint64_t seed = 1; seed <= SEEDS; seed++) {
     kml_trend_t tr;
     kml_trend_init(&tr);
-    rng_t r = {seed};
+    kml_sim_rng_t r = {seed};
     /* two days of noise (sd 1): the record is the steepest noise slope */
     double t = feed_view(&tr, &r, T0, 2 * 86400, 0, 1, 1, 1);
     assert_true(tr.record[0] > 0 || tr.record[1] > 0);
@@ -318,7 +320,7 @@ static void a_slope_counts_only_far_beyond_the_record(void **state) {
 static void a_trend_from_the_warm_up_is_the_series_own(void **state) {
   kml_trend_t tr;
   kml_trend_init(&tr);
-  rng_t r = {3};
+  kml_sim_rng_t r = {3};
   /* a steady ramp from the first value: its run began in the warm-up */
   double t = feed_view(&tr, &r, T0, 86400, 20, 1, 1, 0);
   feed_view(&tr, &r, t, 2 * 86400, 20, 1, 1, 1);
@@ -331,19 +333,19 @@ static void a_trend_from_the_warm_up_is_the_series_own(void **state) {
  * so the lag grows with the square of time (5 s after an hour, 20 s
  * after two, as `kafka-ml simulate` makes it). */
 typedef struct {
-  rng_t r;
+  kml_sim_rng_t r;
   double pause_at, pause_len;
 } consumer_t;
 
 static double consumer_lag(consumer_t *c, double t, double start) {
-  double x = 2 * (1 + 0.6 * daily(t)) + fabs(0.5 * rng_normal(&c->r));
+  double x = 2 * (1 + 0.6 * daily(t)) + fabs(0.5 * kml_sim_gauss(&c->r));
   if (t >= c->pause_at) {
     double e = t - c->pause_at;
     if (e < c->pause_len) {
       x += 10 + e;
     } else {
-      c->pause_at = t + 600 + 7200 * rng_uniform(&c->r);
-      c->pause_len = 10 + 50 * rng_uniform(&c->r);
+      c->pause_at = t + 600 + 7200 * kml_sim_uni(&c->r);
+      c->pause_len = 10 + 50 * kml_sim_uni(&c->r);
     }
   }
   double since = t - start;

@@ -27,11 +27,11 @@ static double best(kml_xcorr_method_t m, const float *a, int acc_a,
 /* A step two slots before another is found at lag 2. */
 static void a_step_that_comes_first_matches_at_its_lag(void **state) {
   (void)state;
-  rng_t r = {1};
+  kml_sim_rng_t r = {1};
   float a[N], b[N];
   for (int i = 0; i < N; i++) {
-    b[i] = (float)((i >= 22 ? 10 : 0) + 0.5 * rng_normal(&r));
-    a[i] = (float)((i >= 24 ? 3 : 0) + 0.2 * rng_normal(&r));
+    b[i] = (float)((i >= 22 ? 10 : 0) + 0.5 * kml_sim_gauss(&r));
+    a[i] = (float)((i >= 24 ? 3 : 0) + 0.2 * kml_sim_gauss(&r));
   }
   int lag;
   double rr = best(KML_XCORR_DETREND, a, 0, b, 0, &lag);
@@ -46,14 +46,14 @@ static void a_step_that_comes_first_matches_at_its_lag(void **state) {
  * growth matches the cause's level; taken as a level, it would not. */
 static void a_backlog_matches_the_level_of_its_cause(void **state) {
   (void)state;
-  rng_t r = {2};
+  kml_sim_rng_t r = {2};
   float lag[N], cause[N];
   double backlog = 0;
   for (int i = 0; i < N; i++) {
     int slow = i >= 20;
-    cause[i] = (float)(4 + (slow ? 30 : 0) + rng_normal(&r));
+    cause[i] = (float)(4 + (slow ? 30 : 0) + kml_sim_gauss(&r));
     backlog += slow ? 400 : 0;
-    lag[i] = (float)(backlog + 100 * rng_uniform(&r)); /* commit saw-tooth */
+    lag[i] = (float)(backlog + 100 * kml_sim_uni(&r)); /* commit saw-tooth */
   }
   int l;
   assert_true(best(KML_XCORR_DETREND, lag, 1, cause, 0, &l) > 0.75);
@@ -69,12 +69,12 @@ static void trends_do_not_match(void **state) {
   (void)state;
   double detrended = 0, raw = 0, noise = 0;
   for (uint64_t seed = 1; seed <= 200; seed++) {
-    rng_t r = {seed};
+    kml_sim_rng_t r = {seed};
     float a[N], b[N], na[N], nb[N];
-    double sa = 1 + rng_uniform(&r), sb = 50 * rng_uniform(&r);
+    double sa = 1 + kml_sim_uni(&r), sb = 50 * kml_sim_uni(&r);
     for (int i = 0; i < N; i++) {
-      na[i] = (float)rng_normal(&r);
-      nb[i] = (float)(20 * rng_normal(&r));
+      na[i] = (float)kml_sim_gauss(&r);
+      nb[i] = (float)(20 * kml_sim_gauss(&r));
       a[i] = (float)(100 + sa * i + na[i]);
       b[i] = (float)(4e3 + sb * i + nb[i]);
     }
@@ -96,12 +96,12 @@ static void random_walks_rarely_match(void **state) {
   (void)state;
   double m = 0;
   for (uint64_t seed = 1; seed <= 200; seed++) {
-    rng_t r = {seed + 500};
+    kml_sim_rng_t r = {seed + 500};
     float a[N], b[N];
     double wa = 0, wb = 0;
     for (int i = 0; i < N; i++) {
-      a[i] = (float)(wa += rng_normal(&r));
-      b[i] = (float)(wb += rng_normal(&r));
+      a[i] = (float)(wa += kml_sim_gauss(&r));
+      b[i] = (float)(wb += kml_sim_gauss(&r));
     }
     int lag;
     m += fabs(best(KML_XCORR_DIFF, a, 0, b, 0, &lag)) / 200;
@@ -113,9 +113,9 @@ static void unknown_and_flat_values(void **state) {
   (void)state;
   kml_xcorr_cfg_t c = kml_xcorr_defaults();
   float a[N], b[N], pa[N], pb[N], flat[N];
-  rng_t r = {3};
+  kml_sim_rng_t r = {3};
   for (int i = 0; i < N; i++) {
-    a[i] = (float)(i >= 20 ? 5 + rng_normal(&r) : rng_normal(&r));
+    a[i] = (float)(i >= 20 ? 5 + kml_sim_gauss(&r) : kml_sim_gauss(&r));
     b[i] = i % 3 == 0 ? NAN : a[i] * 2; /* every third slot unknown */
     flat[i] = 7;
   }
@@ -152,12 +152,12 @@ static void the_best_of_many_unrelated_is_not_significant(void **state) {
   (void)state;
   kml_xcorr_cfg_t c = kml_xcorr_defaults();
   int shifts = 1 + c.max_lag + c.max_follow;
-  rng_t r = {7};
+  kml_sim_rng_t r = {7};
   float lag[N], pt[N], w[N], pw[N];
   double lagv = 0;
   for (int i = 0; i < N; i++) {
-    lagv += i >= 20 ? 50 + 5 * rng_normal(&r) : 0;
-    lag[i] = (float)(lagv + 20 * rng_uniform(&r));
+    lagv += i >= 20 ? 50 + 5 * kml_sim_gauss(&r) : 0;
+    lag[i] = (float)(lagv + 20 * kml_sim_uni(&r));
   }
   assert_true(kml_xcorr_prepare(&c, lag, N, 1, pt) >= N / 2);
   double rt[KML_XCORR_ACF + 1], rw[KML_XCORR_ACF + 1];
@@ -167,7 +167,7 @@ static void the_best_of_many_unrelated_is_not_significant(void **state) {
   for (int k = 0; k < candidates; k++) {
     double walk = 0;
     for (int i = 0; i < N; i++) {
-      walk += rng_normal(&r);
+      walk += kml_sim_gauss(&r);
       w[i] = (float)walk;
     }
     kml_xcorr_prepare(&c, w, N, 0, pw);
@@ -187,7 +187,7 @@ static void the_best_of_many_unrelated_is_not_significant(void **state) {
   assert_true(fam > 0.1);
   /* the cause: a level that steps up with the backlog's growth */
   for (int i = 0; i < N; i++)
-    w[i] = (float)((i >= 20 ? 10 : 2) + 0.5 * rng_normal(&r));
+    w[i] = (float)((i >= 20 ? 10 : 2) + 0.5 * kml_sim_gauss(&r));
   kml_xcorr_prepare(&c, w, N, 0, pw);
   kml_xcorr_acf(pw, N, KML_XCORR_ACF, rw);
   int l;
@@ -200,7 +200,7 @@ static void the_best_of_many_unrelated_is_not_significant(void **state) {
   assert_true(cause < 0.1 && cause < fam / 5);
   /* the null's pieces */
   for (int i = 0; i < N; i++)
-    w[i] = (float)rng_normal(&r);
+    w[i] = (float)kml_sim_gauss(&r);
   kml_xcorr_cfg_t mean2 = c;
   kml_xcorr_prepare(&mean2, w, N, 0, pw);
   kml_xcorr_acf(pw, N, KML_XCORR_ACF, rw);
