@@ -55,27 +55,6 @@ static void file_values(void *ud, const char *const id[5], int n,
     }
 }
 
-static int names_broker(const char *key, int broker) {
-  char want[64];
-  snprintf(want, sizeof(want), "/kafka-broker-%d/", broker);
-  return strstr(key, want) != NULL;
-}
-
-static int names_host(const char *key, const char *host) {
-  size_t n = strlen(host);
-  return strncmp(key, host, n) == 0 && key[n] == '/';
-}
-
-static int truly_backed(const kml_chainsim_truth_t *t, const char *ti) {
-  for (int j = 0; j < t->n_backed; j++) {
-    char want[64];
-    snprintf(want, sizeof(want), "%s-%d", t->topic, t->backed[j]);
-    if (strcmp(want, ti) == 0)
-      return 1;
-  }
-  return 0;
-}
-
 typedef struct {
   int cases;
   int named_parts, right_parts; /* partitions named / truly backed */
@@ -127,7 +106,7 @@ static void one(kml_chainsim_kind_t kind, uint64_t seed, const variant_t *v,
   s->cases++;
   int right = 0;
   for (int i = 0; i < ch.n_part; i++)
-    right += truly_backed(&truth, ch.part[i].ti);
+    right += kml_chainsim_backed(&truth, ch.part[i].ti);
   s->named_parts += ch.n_part;
   s->right_parts += right;
   s->backed_counted += ch.parts_backed;
@@ -145,8 +124,8 @@ static void one(kml_chainsim_kind_t kind, uint64_t seed, const variant_t *v,
   }
   int leader = ch.n_leaders > 0 && ch.leader[0].id == truth.cause_broker;
   int outlier = leader && ch.leader[0].outlier;
-  int app = names_broker(ch.best[0].m.key, truth.cause_broker);
-  int res = names_host(ch.best[1].m.key, truth.cause_host);
+  int app = kml_chainsim_names_broker(&truth, ch.best[0].m.key);
+  int res = kml_chainsim_names_host(&truth, ch.best[1].m.key);
   s->leader += leader;
   s->outlier += outlier;
   s->app += app;

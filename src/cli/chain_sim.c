@@ -301,3 +301,24 @@ int kml_chainsim_run(const kml_chainsim_cfg_t *c, uint64_t seed,
   free(v);
   return 0;
 }
+
+int kml_chainsim_names_broker(const kml_chainsim_truth_t *t, const char *key) {
+  char want[64];
+  snprintf(want, sizeof(want), "/kafka-broker-%d/", t->cause_broker);
+  return strstr(key, want) != NULL;
+}
+
+int kml_chainsim_names_host(const kml_chainsim_truth_t *t, const char *key) {
+  size_t n = strlen(t->cause_host);
+  return strncmp(key, t->cause_host, n) == 0 && key[n] == '/';
+}
+
+int kml_chainsim_backed(const kml_chainsim_truth_t *t, const char *ti) {
+  for (int j = 0; j < t->n_backed; j++) {
+    char want[64];
+    snprintf(want, sizeof(want), "%s-%d", t->topic, t->backed[j]);
+    if (strcmp(want, ti) == 0)
+      return 1;
+  }
+  return 0;
+}

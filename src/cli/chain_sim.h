@@ -74,4 +74,15 @@ int kml_chainsim_run(const kml_chainsim_cfg_t *c, uint64_t seed,
                      kml_chainsim_emit_fn emit, void *ud,
                      kml_chainsim_truth_t *truth);
 
+/* Grading an explanation against the truth (test_cause.c, bench_cause.c).
+ * Pure. */
+/* 1 when the series key (kml_str_series_key) is of the cause broker (it
+ * holds "/kafka-broker-<cause_broker>/"); 0 for a stall. */
+int kml_chainsim_names_broker(const kml_chainsim_truth_t *t, const char *key);
+/* 1 when the series key is of the cause broker's host. */
+int kml_chainsim_names_host(const kml_chainsim_truth_t *t, const char *key);
+/* 1 when the type instance ti ("<topic>-<partition>") is a partition that
+ * backs up. */
+int kml_chainsim_backed(const kml_chainsim_truth_t *t, const char *ti);
+
 #endif

@@ -66,17 +66,6 @@ static void explain_incident(kml_chainsim_kind_t kind, uint64_t seed,
   kml_cause_destroy(c);
 }
 
-static int names_broker(const char *key, int broker) {
-  char want[64];
-  snprintf(want, sizeof(want), "/kafka-broker-%d/", broker);
-  return strstr(key, want) != NULL;
-}
-
-static int names_host(const char *key, const char *host) {
-  size_t n = strlen(host);
-  return strncmp(key, host, n) == 0 && key[n] == '/';
-}
-
 typedef struct {
   int cases, named, wrong, exact, leader, outlier, app, res;
 } score_t;
@@ -88,23 +77,16 @@ static score_t score_method(kml_xcorr_method_t m, uint64_t from, int n) {
     explain_incident(KML_CHAINSIM_SLOW_BROKER, seed, m, &k);
     const kml_cause_chain_t *ch = &k.chain;
     int within = 1; /* every named partition is one that backed up */
-    for (int i = 0; i < ch->n_part; i++) {
-      int ok = 0;
-      for (int j = 0; j < k.truth.n_backed; j++) {
-        char ti[64];
-        snprintf(ti, sizeof(ti), "%s-%d", k.truth.topic, k.truth.backed[j]);
-        ok |= strcmp(ti, ch->part[i].ti) == 0;
-      }
-      within &= ok;
-    }
+    for (int i = 0; i < ch->n_part; i++)
+      within &= kml_chainsim_backed(&k.truth, ch->part[i].ti);
     s.cases++;
     s.named += ch->parts_backed > 0;
     s.wrong += !within;
     s.exact += within && ch->parts_backed == k.truth.n_backed;
     s.leader += ch->n_leaders > 0 && ch->leader[0].id == k.truth.cause_broker;
     s.outlier += ch->n_leaders > 0 && ch->leader[0].outlier;
-    s.app += names_broker(ch->best[0].m.key, k.truth.cause_broker);
-    s.res += names_host(ch->best[1].m.key, k.truth.cause_host);
+    s.app += kml_chainsim_names_broker(&k.truth, ch->best[0].m.key);
+    s.res += kml_chainsim_names_host(&k.truth, ch->best[1].m.key);
     if (getenv("KML_CAUSE_VERBOSE")) {
       char msg[256];
       kml_cause_format(ch, msg, sizeof(msg));
@@ -113,6 +95,29 @@ static score_t score_method(kml_xcorr_method_t m, uint64_t from, int n) {
     }
   }
   return s;
+}
+
+/* The grading of an explanation: series of the cause broker and of its
+ * host, partitions that back up. */
+static void grading_against_the_truth(void **state) {
+  (void)state;
+  kml_chainsim_truth_t t = {.cause_broker = 2,
+                            .cause_host = "kafka2",
+                            .topic = "orders",
+                            .backed = {1, 4},
+                            .n_backed = 2};
+  assert_true(
+      kml_chainsim_names_broker(&t, "prod/kafka-broker-2/kafka_rtt/value"));
+  assert_false(
+      kml_chainsim_names_broker(&t, "prod/kafka-broker-21/kafka_rtt/value"));
+  assert_true(kml_chainsim_names_host(&t, "kafka2/disk-sda/disk_io_time/io"));
+  assert_false(kml_chainsim_names_host(&t, "kafka21/disk-sda/disk_io_time/io"));
+  assert_true(kml_chainsim_backed(&t, "orders-4"));
+  assert_false(kml_chainsim_backed(&t, "orders-2"));
+  assert_false(kml_chainsim_backed(&t, "payments-1"));
+  kml_chainsim_truth_t stall = {.cause_broker = -1};
+  assert_false(
+      kml_chainsim_names_broker(&stall, "prod/kafka-broker-1/kafka_rtt/value"));
 }
 
 /* Slow brokers over 40 seeds (the seeds the defaults were chosen on;
@@ -491,6 +496,7 @@ static void chance_matches_are_not_named(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(grading_against_the_truth),
       cmocka_unit_test(slow_broker_chain_is_named),
       cmocka_unit_test(stalled_group_is_consumer_side),
       cmocka_unit_test(one_slow_partition_is_named_alone),
