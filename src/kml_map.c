@@ -129,31 +129,18 @@ int kml_map_remove(kml_map_t *m, const char *key) {
   return 1;
 }
 
-size_t kml_map_sweep(kml_map_t *m, uint64_t round) {
-  return kml_map_sweep_keep(m, round, NULL, NULL);
-}
-
-size_t kml_map_sweep_keep(kml_map_t *m, uint64_t round,
-                          int (*keep)(const char *key, void *ud), void *ud) {
+/* The sweeps' one loop: remove entries last touched before round, but
+ * those keep(key, ud) spares, each shown to fn(key, value, ud) first (keep
+ * and fn may be NULL). Removing shifts entries back, so i is not advanced
+ * past a removal. */
+static size_t sweep(kml_map_t *m, uint64_t round,
+                    int (*keep)(const char *key, void *ud),
+                    void (*fn)(const char *key, void *value, void *ud),
+                    void *ud) {
   size_t n = 0;
   for (size_t i = 0; i < m->cap;) {
     if (m->slots[i].key && m->slots[i].round < round &&
         (keep == NULL || !keep(m->slots[i].key, ud))) {
-      erase(m, i);
-      n++;
-      continue; /* a shifted entry may now sit at i */
-    }
-    i++;
-  }
-  return n;
-}
-
-size_t kml_map_sweep_each(kml_map_t *m, uint64_t round,
-                          void (*fn)(const char *key, void *value, void *ud),
-                          void *ud) {
-  size_t n = 0;
-  for (size_t i = 0; i < m->cap;) {
-    if (m->slots[i].key && m->slots[i].round < round) {
       if (fn != NULL)
         fn(m->slots[i].key, m->slots[i].value, ud);
       erase(m, i);
@@ -163,6 +150,21 @@ size_t kml_map_sweep_each(kml_map_t *m, uint64_t round,
     i++;
   }
   return n;
+}
+
+size_t kml_map_sweep(kml_map_t *m, uint64_t round) {
+  return sweep(m, round, NULL, NULL, NULL);
+}
+
+size_t kml_map_sweep_keep(kml_map_t *m, uint64_t round,
+                          int (*keep)(const char *key, void *ud), void *ud) {
+  return sweep(m, round, keep, NULL, ud);
+}
+
+size_t kml_map_sweep_each(kml_map_t *m, uint64_t round,
+                          void (*fn)(const char *key, void *value, void *ud),
+                          void *ud) {
+  return sweep(m, round, NULL, fn, ud);
 }
 
 size_t kml_map_size(const kml_map_t *m) { return m->count; }
