@@ -547,10 +547,6 @@ static int bval_cmp(const void *a, const void *b) {
   return c ? c : (x->id > y->id) - (x->id < y->id);
 }
 
-/* The leaders' verdicts among the brokers of their cluster, on how much
- * each broker's values changed over the window: per value the peers rule
- * (robust z with its floor, density gap), and all values at once by
- * multipeers.h's distance. */
 /* The chain host's brokers: their ids, the types of their values that
  * moved, and the range [lo, hi) of s->brokers that holds them. */
 typedef struct {
@@ -675,9 +671,11 @@ static void judge_all_values(const host_brokers_t *h, const double *feat,
   free(dist);
 }
 
-/* Is each leader of the chain's backed-up partitions unlike its peers?
- * Each moved type of the host's broker values by the peers rule, then
- * all of them at once. */
+/* The leaders' verdicts among the brokers of their cluster, on how much
+ * each broker's values changed over the window: is each leader of the
+ * chain's backed-up partitions unlike its peers? Per moved type the peers
+ * rule (robust z with its floor, density gap: judge_type), then all types
+ * at once by multipeers.h's distance (judge_all_values). */
 static void judge_leaders(scan_t *s, kml_cause_chain_t *ch) {
   if (ch->n_leaders == 0)
     return;
