@@ -244,7 +244,7 @@ static void notify_forecast(const value_list_t *vl, const char *ds_name,
 
 /* The OKAY of an alert whose series is no longer modelled: ended "idle"
  * (IdleTimeout without a value) or "evicted" (MaxSeries reached, the least
- * recently updated series made room for a new one). */
+ * recently updated series of a full shard made room for a new one). */
 static void notify_ended(const value_list_t *vl, const char *ds,
                          const char *model, const char *ended) {
   notification_t n = notification_for(vl, KML_ALERT_OKAY);
@@ -253,9 +253,8 @@ static void notify_ended(const value_list_t *vl, const char *ds,
                       vl->type, vl->type_instance, ds);
   if (strcmp(ended, "evicted") == 0)
     ssnprintf(n.message, sizeof(n.message),
-              "%.150s was the least recently updated of %zu series "
-              "(MaxSeries): its %s alert ends and its model is dropped to "
-              "make room for a new series",
+              "%.150s is dropped to make room for a new series, "
+              "MaxSeries (%zu) being reached: its %s alert ends",
               what, ml_conf.max_series, model);
   else
     ssnprintf(n.message, sizeof(n.message),
@@ -939,14 +938,18 @@ static int ml_init(void) {
   if (store != NULL)
     return 0;
   own_types_known = types_known();
-  store = kml_store_new(ml_conf.max_series, sizeof(kml_model_t), model_init_cb,
-                        NULL, NULL);
+  /* The queue and the eviction hook exist before the write threads can
+   * see the store (they look at `store` first). */
   pending = kml_pending_new(PENDING_MAX);
-  if (store == NULL || pending == NULL) {
+  kml_store_t *s = kml_store_new(ml_conf.max_series, sizeof(kml_model_t),
+                                 model_init_cb, NULL, NULL);
+  if (s == NULL || pending == NULL) {
     ERROR(ML_LOG "out of memory creating the series store");
+    kml_store_destroy(s);
     return -1;
   }
-  kml_store_on_evict(store, evict_visit, NULL);
+  kml_store_on_evict(s, evict_visit, NULL);
+  store = s;
   if (ml_conf.state_file != NULL) {
     char err[512];
     if (kml_persist_check_dir(ml_conf.state_file, err, sizeof(err)) != 0)

@@ -413,9 +413,8 @@ def test_a_series_evicted_by_max_series_with_an_open_alert_gets_its_okay(tmp_pat
         print("OKAY %.1f s after the new series" % (time.time() - t0))
         assert ok[0]["PluginInstance"] == "a" and ok[0]["meta"].get("ended") == "evicted", ok[0]
         assert ok[0]["meta"].get("model") == "anomaly", ok[0]
-        assert ok[0]["message"] == ("gauge x of evict a was the least recently updated of 1 series "
-                                    "(MaxSeries): its anomaly alert ends and its model is dropped to make "
-                                    "room for a new series"), ok[0]
+        assert ok[0]["message"] == ("gauge x of evict a is dropped to make room for a new series, "
+                                    "MaxSeries (1) being reached: its anomaly alert ends"), ok[0]
         wait_for(lambda: "1 series evicted since the last interval" in cd.log_text(), 20, "the eviction warning")
         time.sleep(3)  # one OKAY only
         assert len(okays(cd)) == 1, okays(cd)
