@@ -133,8 +133,10 @@ double kml_detector_season(const kml_detector_t *d, double t);
 /* The run view's own rate, for a run longer than every run in memory:
  * events per day, on normal data, of runs at least as long as the current
  * one (the run the last value continued or started); INFINITY for no run,
- * a run within the longest in memory, or no run of 2 steps or more in
- * memory. Benign runs (a consumer paused by a GC or a restart, lag rising
+ * a run within the longest in memory, no run of 2 steps or more in memory,
+ * a history shorter than twice the minimum of values, a longest run that
+ * fills the last bin (beyond what the bins tell apart), or no interval
+ * learned yet. Benign runs (a consumer paused by a GC or a restart, lag rising
  * with the clock) end within some bound the series does not state. The n
  * runs of 2 steps or more in memory, the longest of which lasted less than
  * M + 1 steps, are taken as drawn uniformly up to that unknown bound
