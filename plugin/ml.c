@@ -354,14 +354,16 @@ static void defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
   kml_pending_push(pending, &e);
 }
 
-/* A series evicted to make room for a new one (MaxSeries reached) with an
- * alert still open: its OKAY is queued like a state change, or the alert
- * would stay up (and alertmanager-notify --refresh keep it firing) for a
- * series no longer modelled. Runs on a write thread with the shard locked
- * (kml_store_on_evict): no dispatch and no allocation here; queued after
- * any change of the series still waiting, the OKAY comes last. */
-static void evict_visit(const char *key, void *payload, void *ud) {
-  (void)ud;
+/* A series no longer modelled with an alert still open, evicted to make
+ * room for a new one (MaxSeries reached; ud NULL) or dropped after
+ * IdleTimeout (ud points to KML_PENDING_IDLE): its OKAY is queued like a
+ * state change, or the alert would stay up (and alertmanager-notify
+ * --refresh keep it firing) for a series no longer modelled. Runs with the
+ * series' shard locked (kml_store_on_evict on a write thread,
+ * kml_store_expire_each in the read callback): no dispatch and no
+ * allocation here; queued after any change of the series still waiting,
+ * the OKAY comes last. */
+static void ended_visit(const char *key, void *payload, void *ud) {
   unsigned open = kml_model_open_alerts(payload);
   if (open == 0)
     return;
@@ -373,7 +375,9 @@ static void evict_visit(const char *key, void *payload, void *ud) {
                     .fc_alert = KML_ALERT_OKAY,
                     .alert_changed = (open & KML_MODEL_OPEN_ANOMALY) != 0,
                     .fc_changed = (open & KML_MODEL_OPEN_FORECAST) != 0};
-  defer_notify(KML_PENDING_EVICTED, &vl, ds, key, NULL, &o);
+  defer_notify(ud != NULL ? *(const kml_pending_kind_t *)ud
+                          : KML_PENDING_EVICTED,
+               &vl, ds, key, NULL, &o);
 }
 
 /* The value list a pending entry describes (identifier and time only). */
@@ -433,11 +437,12 @@ static void flush_pending(void) {
   for (size_t i = 0; i < n; i++) {
     kml_pending_t *e = &local[i];
     value_list_t vl = pending_vl(e);
-    if (e->kind == KML_PENDING_EVICTED) {
+    if (e->kind == KML_PENDING_EVICTED || e->kind == KML_PENDING_IDLE) {
+      const char *why = e->kind == KML_PENDING_IDLE ? "idle" : "evicted";
       if (e->out.alert_changed)
-        notify_ended(&vl, e->ds, "anomaly", "evicted");
+        notify_ended(&vl, e->ds, "anomaly", why);
       if (e->out.fc_changed)
-        notify_ended(&vl, e->ds, "forecast", "evicted");
+        notify_ended(&vl, e->ds, "forecast", why);
       continue;
     }
     if (e->kind == KML_PENDING_FORECAST) {
@@ -695,59 +700,16 @@ static void peers_eval(peers_t *pp, double now, double interval) {
   free(changes);
 }
 
-/* Series dropped after IdleTimeout without a value whose alerts were
- * still open: each gets its OKAY, or the WARNING would stay up (and
- * alertmanager-notify --refresh would keep it firing) for a series that
- * no longer exists (a deleted group or topic, a host that went away). */
-typedef struct {
-  struct {
-    char key[6 * DATA_MAX_NAME_LEN];
-    unsigned open; /* kml_model_open_alerts() */
-  } v[PENDING_MAX];
-  size_t n, more;
-} idle_t;
-
-static void idle_visit(const char *key, void *payload, void *ud) {
-  idle_t *d = ud;
-  unsigned open = kml_model_open_alerts(payload);
-  if (open == 0)
-    return;
-  if (d->n == PENDING_MAX) {
-    d->more++;
-    return;
-  }
-  sstrncpy(d->v[d->n].key, key, sizeof(d->v[0].key));
-  d->v[d->n++].open = open;
-}
-
-static void notify_idle(const char *key, const char *model, cdtime_t now) {
-  value_list_t vl;
-  char ds[DATA_MAX_NAME_LEN] = "value";
-  key_fields(key, &vl, ds, sizeof(ds));
-  vl.time = now;
-  notify_ended(&vl, ds, model, "idle");
-}
-
+/* Series without a value for IdleTimeout are dropped; those with an open
+ * alert get their OKAY through the pending queue (ended_visit), sent by
+ * flush_pending() in the same read callback. */
 static void expire_idle(double now) {
-  idle_t *d = calloc(1, sizeof(*d));
+  static const kml_pending_kind_t idle = KML_PENDING_IDLE;
   size_t dropped = kml_store_expire_each(store, now - ml_conf.idle_timeout,
-                                         d != NULL ? idle_visit : NULL, d);
+                                         ended_visit, (void *)&idle);
   if (dropped > 0) {
     DEBUG(ML_LOG "dropped %zu idle series", dropped);
   }
-  if (d == NULL)
-    return;
-  for (size_t i = 0; i < d->n; i++) {
-    if (d->v[i].open & KML_MODEL_OPEN_ANOMALY)
-      notify_idle(d->v[i].key, "anomaly", DOUBLE_TO_CDTIME_T(now));
-    if (d->v[i].open & KML_MODEL_OPEN_FORECAST)
-      notify_idle(d->v[i].key, "forecast", DOUBLE_TO_CDTIME_T(now));
-  }
-  if (d->more > 0)
-    WARNING(ML_LOG "%zu more idle series had an open alert: no OKAY sent "
-                   "for them (at most %d per interval)",
-            d->more, PENDING_MAX);
-  free(d);
 }
 
 static int ml_read(void) {
@@ -948,7 +910,7 @@ static int ml_init(void) {
     kml_store_destroy(s);
     return -1;
   }
-  kml_store_on_evict(s, evict_visit, NULL);
+  kml_store_on_evict(s, ended_visit, NULL);
   store = s;
   if (ml_conf.state_file != NULL) {
     char err[512];

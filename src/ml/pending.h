@@ -22,6 +22,7 @@ typedef enum {
   KML_PENDING_EVICTED = 3,  /* the series was evicted (MaxSeries) with the
                                alerts out.alert_changed (anomaly) and
                                out.fc_changed (forecast) open */
+  KML_PENDING_IDLE = 4,     /* the same, dropped after IdleTimeout */
 } kml_pending_kind_t;
 
 typedef struct {
