@@ -79,6 +79,9 @@ void kml_report_destroy(kml_report_t *r) {
   kml_map_destroy(r->gparts);
   kml_map_destroy(r->galerts);
   kml_map_destroy(r->alerts);
+  free(r->bs);
+  free(r->history.base);
+  free(r->history.from);
   free(r);
 }
 
@@ -97,6 +100,39 @@ static int keep_topic(const char *key, void *ud) {
   name[n] = '\0';
   const kml_topic_t *t = kml_snapshot_topic(s, name);
   return t != NULL && t->err != 0 && t->n_parts == 0;
+}
+
+/* buf, or a buffer replacing it, of at least n elements of size bytes
+ * (cap of them now): the contents are rewritten at every run, so a buffer
+ * that must grow is replaced, at least doubling. NULL out of memory (buf
+ * is then freed and cap 0). */
+static void *reserve(void *buf, size_t *cap, size_t n, size_t size) {
+  if (buf != NULL && n <= *cap)
+    return buf;
+  size_t c = *cap * 2 > n ? *cap * 2 : n;
+  free(buf);
+  buf = malloc(c * size);
+  *cap = buf != NULL ? c : 0;
+  return buf;
+}
+
+/* The history of this run (struct history) in the report's scratch; NULL
+ * out of memory. */
+static struct history *history_for(kml_report_t *r, const kml_snapshot_t *s) {
+  struct history *h = &r->history;
+  h->base =
+      reserve(h->base, &r->base_cap, (size_t)s->n_topics + 1, sizeof(*h->base));
+  if (h->base == NULL)
+    return NULL;
+  h->base[0] = 0;
+  for (int i = 0; i < s->n_topics; i++)
+    h->base[i + 1] = h->base[i] + s->topics[i].n_parts;
+  h->from = reserve(h->from, &r->from_cap, (size_t)h->base[s->n_topics] + 1,
+                    sizeof(*h->from));
+  if (h->from == NULL)
+    return NULL;
+  h->undated = 0;
+  return h;
 }
 
 static int count_unmeasured_partitions(const kml_snapshot_t *s) {
@@ -123,29 +159,21 @@ void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
   kml_report_cluster_up(&e, s);
   if (!s->ok)
     return; /* nothing measured: no value, no state moves, nothing swept */
-  broker_sum_t *bs = calloc(s->n_brokers + 1, sizeof(*bs));
-  if (bs == NULL)
+  r->bs = reserve(r->bs, &r->bs_cap, (size_t)s->n_brokers + 1, sizeof(*r->bs));
+  if (r->bs == NULL)
     return;
-  struct history h = {.base = malloc((s->n_topics + 1) * sizeof(int))};
-  if (h.base != NULL) {
-    h.base[0] = 0;
-    for (int i = 0; i < s->n_topics; i++)
-      h.base[i + 1] = h.base[i] + s->topics[i].n_parts;
-    h.from = malloc(((size_t)h.base[s->n_topics] + 1) * sizeof(*h.from));
-  }
-  e.history = h.from != NULL ? &h : NULL;
+  broker_sum_t *bs = r->bs;
+  memset(bs, 0, ((size_t)s->n_brokers + 1) * sizeof(*bs));
+  e.history = history_for(r, s);
   int described = kml_report_topics(&e, s, bs);
   kml_report_cluster_values(&e, s, bs, described && r->had_metadata);
   r->had_metadata = 1;
-  free(bs);
   put(&e, "cluster", "kafka_unmeasured", "partitions",
       count_unmeasured_partitions(s), 0, NULL);
   if (s->complete & KML_STEP_GROUP_LIST || s->n_groups > 0) {
     kml_report_arrivals(&e, s);
     kml_report_groups(&e, s);
   }
-  free(h.from);
-  free(h.base);
   /* The metadata names every partition: forget those that are gone, but not
    * those of a topic the metadata could not describe this time. */
   kml_map_sweep_keep(r->parts, r->round, keep_topic, (void *)s);

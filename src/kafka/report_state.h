@@ -80,6 +80,29 @@ typedef struct {
   char name[80];  /* brokers: "host:port" while known */
 } alert_mem_t;
 
+/* Per broker: partitions led, replicas held, the sum of the rates of the
+ * partitions it leads and of those it holds a replica of (each complete
+ * only when every such partition has a rate). The second does not change
+ * when leaders move: it is what peers of a broker are compared by. A
+ * broker that leads (or holds) nothing has a rate of 0 only over an
+ * interval: not at the first collection, and not while a topic is listed
+ * without its partitions (nobody knows who leads them). */
+typedef struct {
+  int leaders, replicas;
+  double in, replicated; /* led partitions' rates; all held replicas' */
+  int in_unknown, replicated_unknown;
+} broker_sum_t;
+
+/* What kml_report_topics() learnt for kml_report_arrivals(), per partition of
+ * the snapshot (index base[topic] + the partition's index in its topic): the
+ * first mark its ring observed when Kafka still holds messages below it
+ * (a group there may need an arrival lookup), else -1. */
+struct history {
+  int64_t *from;
+  int *base;
+  int undated; /* partitions with from >= 0 */
+};
+
 struct kml_report {
   kml_report_opts_t o;
   unsigned detail;  /* KML_DETAIL_* bits of the types dispatched */
@@ -98,16 +121,14 @@ struct kml_report {
   int n_arrival_causes;  /* once */
   int arrival_looked;    /* group partitions the last arrivals pass looked
                             up (kml_report_arrival_looked) */
-};
-
-/* What kml_report_topics() learnt for kml_report_arrivals(), per partition of
- * the snapshot (index base[topic] + the partition's index in its topic): the
- * first mark its ring observed when Kafka still holds messages below it
- * (a group there may need an arrival lookup), else -1. */
-struct history {
-  int64_t *from;
-  int *base;
-  int undated; /* partitions with from >= 0 */
+  /* Scratch of kml_report_run(), kept from one collection to the next and
+   * grown only when the cluster grows, never shrunk: n_brokers + 1 broker
+   * sums, n_topics + 1 bases and a mark per partition (about 80 KB for
+   * 10,000 partitions), rewritten at every run. */
+  broker_sum_t *bs;
+  size_t bs_cap;
+  struct history history;
+  size_t base_cap, from_cap;
 };
 
 typedef struct {
@@ -119,19 +140,6 @@ typedef struct {
   struct history *history; /* NULL when out of memory: every group
                               partition is looked at by kml_report_arrivals() */
 } emit_t;
-
-/* Per broker: partitions led, replicas held, the sum of the rates of the
- * partitions it leads and of those it holds a replica of (each complete
- * only when every such partition has a rate). The second does not change
- * when leaders move: it is what peers of a broker are compared by. A
- * broker that leads (or holds) nothing has a rate of 0 only over an
- * interval: not at the first collection, and not while a topic is listed
- * without its partitions (nobody knows who leads them). */
-typedef struct {
-  int leaders, replicas;
-  double in, replicated; /* led partitions' rates; all held replicas' */
-  int in_unknown, replicated_unknown;
-} broker_sum_t;
 
 /* The parts, in the order kml_report_run() calls them. */
 void kml_report_cluster_up(const emit_t *e, const kml_snapshot_t *s);

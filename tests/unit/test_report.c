@@ -19,6 +19,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---------------------------------------------------------- allocations */
+
+/* Every malloc, calloc and realloc of the program goes through these
+ * (Makefile.am links this test with --wrap): counted while counting is
+ * set. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+static int counting;
+static long allocations;
+
+void *__wrap_malloc(size_t n) {
+  allocations += counting;
+  return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size) {
+  allocations += counting;
+  return __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n) {
+  allocations += counting;
+  return __real_realloc(p, n);
+}
+
 /* ------------------------------------------------------------ snapshots */
 
 static kml_snapshot_t *snap(double t) {
@@ -1247,6 +1273,62 @@ static void lost_messages_name_the_partitions(void **state) {
   free(rec);
 }
 
+/* BROKERS brokers and TOPICS topics "t<i>" of 4 partitions, partition p
+ * led by broker 1 + p % BROKERS, high mark HIGH; no group step. */
+static kml_snapshot_t *cluster(double t, int brokers, int topics,
+                               int64_t high) {
+  kml_snapshot_t *s = snap(t);
+  s->complete &= ~(KML_STEP_GROUP_LIST | KML_STEP_GROUPS);
+  for (int b = 1; b <= brokers; b++)
+    add_broker(s, b);
+  for (int i = 0; i < topics; i++) {
+    char name[16];
+    snprintf(name, sizeof(name), "t%d", i);
+    kml_topic_t *tp = add_topic(s, name, 4);
+    for (int p = 0; p < 4; p++)
+      set_part(tp, p, 1 + p % brokers, 0, high);
+  }
+  kml_snapshot_sort(s);
+  return s;
+}
+
+/* run(), returning the allocations kml_report_run() made. */
+static long run_counting(kml_report_t *r, kml_snapshot_t *s, rec_t *rec) {
+  rec->n_values = 0;
+  kml_report_sink_t sink = {
+      .value = on_value, .event = on_event, .log = on_log, .ud = rec};
+  allocations = 0;
+  counting = 1;
+  kml_report_run(r, s, &sink);
+  counting = 0;
+  kml_snapshot_free(s);
+  return allocations;
+}
+
+/* A collection of the cluster seen before allocates nothing: the broker
+ * sums and the partitions' history are the report's, grown when the
+ * cluster grows. */
+static void a_known_cluster_is_reported_without_allocating(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  run_counting(r, cluster(1000, 2, 3, 0), rec);
+  assert_int_equal(run_counting(r, cluster(1010, 2, 3, 100), rec), 0);
+  /* 10 messages/s per partition: 6 partitions per broker */
+  assert_true(val(rec, "broker-1/kafka_messages_in/") == 60);
+  assert_true(val(rec, "broker-2/kafka_messages_in/") == 60);
+  /* a broker and two topics more: new partitions have no rate yet */
+  run_counting(r, cluster(1020, 3, 5, 200), rec);
+  assert_true(val(rec, "broker-3/kafka_leaders/") == 5);
+  assert_false(has(rec, "broker-3/kafka_messages_in/"));
+  assert_int_equal(run_counting(r, cluster(1030, 3, 5, 300), rec), 0);
+  assert_true(val(rec, "broker-1/kafka_messages_in/") == 100);
+  assert_true(val(rec, "broker-2/kafka_messages_in/") == 50);
+  assert_true(val(rec, "broker-3/kafka_messages_in/") == 50);
+  assert_true(val(rec, "topic-t4/kafka_messages_in/") == 40);
+  kml_report_destroy(r);
+  free(rec);
+}
+
 /* The list prints whole names only, as many as fit, and counts the rest. */
 static void partlist_prints_whole_names(void **state) {
   kml_partlist_t l;
@@ -1300,6 +1382,7 @@ int main(void) {
       cmocka_unit_test(lookups_per_collection_are_capped),
       cmocka_unit_test(an_unanswering_leader_is_asked_less_and_less),
       cmocka_unit_test(only_partitions_behind_their_history_are_looked_at),
+      cmocka_unit_test(a_known_cluster_is_reported_without_allocating),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
