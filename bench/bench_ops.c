@@ -11,11 +11,18 @@
  *   bench_ops schema ROUNDS           time the classifier on a JSON record
  *                                     (collectd's write_kafka format) and a
  *                                     wire-format one: ns per record
+ *   bench_ops partlist TOPICS ROUNDS  time the names list of a notification
+ *                                     (src/kafka/partlist.c) filled with 4
+ *                                     partitions of each of TOPICS topics,
+ *                                     topic by topic (as the report walks a
+ *                                     snapshot) and partition by partition:
+ *                                     ns per partition added
  *
  * Events are printed when the state changes, as the plugins send them.
  * The last line is "cpu_ns_per_step X" (CPU time per input line). */
 #define _GNU_SOURCE
 #include "kafka/ordering.h"
+#include "kafka/partlist.h"
 #include "kafka/rebalance.h"
 #include "kafka/schema.h"
 #include "net/ports.h"
@@ -143,6 +150,35 @@ static int schema(int rounds) {
   return 0;
 }
 
+/* ns per kml_partlist_add of TOPICS x 4 partitions, ROUNDS lists. */
+static double partlist_fill(char (*names)[48], int topics, int rounds,
+                            int by_topic) {
+  kml_partlist_t l;
+  double t0 = cpu_ns();
+  for (int r = 0; r < rounds; r++) {
+    kml_partlist_clear(&l);
+    for (int i = 0; i < topics * 4; i++)
+      kml_partlist_add(&l, names[by_topic ? i / 4 : i % topics],
+                       by_topic ? i % 4 : i / topics);
+  }
+  return (cpu_ns() - t0) / ((double)rounds * topics * 4);
+}
+
+static int partlist(int topics, int rounds) {
+  char(*names)[48] = calloc(topics > 0 ? topics : 1, sizeof(*names));
+  if (names == NULL)
+    return 1;
+  for (int i = 0; i < topics; i++)
+    snprintf(names[i], sizeof(names[i]), "svc.orders-events.%05d", i);
+  double grouped = partlist_fill(names, topics, rounds, 1);
+  double mixed = partlist_fill(names, topics, rounds, 0);
+  printf("ns_per_partition topic_by_topic %.1f partition_by_partition %.1f "
+         "(%d topics)\n",
+         grouped, mixed, topics);
+  free(names);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "ordering") == 0)
     return ordering(atof(argv[2]));
@@ -152,7 +188,10 @@ int main(int argc, char **argv) {
     return ports(atoi(argv[2]), atoi(argv[3]));
   if (argc == 3 && strcmp(argv[1], "schema") == 0)
     return schema(atoi(argv[2]));
+  if (argc == 4 && strcmp(argv[1], "partlist") == 0)
+    return partlist(atoi(argv[2]), atoi(argv[3]));
   fprintf(stderr, "usage: bench_ops ordering THRESHOLD | storm WINDOW FLOOR "
-                  "| ports SOCKETS ROUNDS | schema ROUNDS\n");
+                  "| ports SOCKETS ROUNDS | schema ROUNDS "
+                  "| partlist TOPICS ROUNDS\n");
   return 2;
 }

@@ -9,7 +9,11 @@
 
 void kml_partlist_clear(kml_partlist_t *l) { memset(l, 0, sizeof(*l)); }
 
-/* Is topic one of the ", "-separated names of list? */
+/* Is topic one of the ", "-separated names of list? A scan, but of at
+ * most sizeof(topics) bytes: its cost does not grow with the cluster
+ * (bench_ops partlist: the same per partition added at 100 and at 5,000
+ * topics), so a hashed set would save tens of nanoseconds per name, and
+ * only in a notification's pass. */
 static int has_topic(const char *list, const char *topic) {
   size_t n = strlen(topic);
   for (const char *p = list; *p != '\0';) {
