@@ -243,15 +243,16 @@ static void notify_forecast(const value_list_t *vl, const char *ds_name,
 }
 
 /* The OKAY of an alert whose series is no longer modelled: ended "idle"
- * (IdleTimeout without a value) or "evicted" (MaxSeries reached, the least
- * recently updated series of a full shard made room for a new one). */
+ * (KML_PENDING_IDLE: IdleTimeout without a value) or "evicted"
+ * (KML_PENDING_EVICTED: MaxSeries reached, the least recently updated
+ * series of a full shard made room for a new one). */
 static void notify_ended(const value_list_t *vl, const char *ds,
-                         const char *model, const char *ended) {
+                         const char *model, kml_pending_kind_t kind) {
   notification_t n = notification_for(vl, KML_ALERT_OKAY);
   char what[160], idle[32];
   kml_str_series_name(what, sizeof(what), vl->plugin, vl->plugin_instance,
                       vl->type, vl->type_instance, ds);
-  if (strcmp(ended, "evicted") == 0)
+  if (kind == KML_PENDING_EVICTED)
     ssnprintf(n.message, sizeof(n.message),
               "%.150s is dropped to make room for a new series, "
               "MaxSeries (%zu) being reached: its %s alert ends",
@@ -264,7 +265,8 @@ static void notify_ended(const value_list_t *vl, const char *ds,
               model);
   plugin_notification_meta_add_string(&n, "model", model);
   plugin_notification_meta_add_string(&n, "data_source", ds);
-  plugin_notification_meta_add_string(&n, "ended", ended);
+  plugin_notification_meta_add_string(
+      &n, "ended", kind == KML_PENDING_EVICTED ? "evicted" : "idle");
   plugin_dispatch_notification(&n);
   if (n.meta != NULL)
     plugin_notification_meta_free(n.meta);
@@ -438,11 +440,10 @@ static void flush_pending(void) {
     kml_pending_t *e = &local[i];
     value_list_t vl = pending_vl(e);
     if (e->kind == KML_PENDING_EVICTED || e->kind == KML_PENDING_IDLE) {
-      const char *why = e->kind == KML_PENDING_IDLE ? "idle" : "evicted";
       if (e->out.alert_changed)
-        notify_ended(&vl, e->ds, "anomaly", why);
+        notify_ended(&vl, e->ds, "anomaly", e->kind);
       if (e->out.fc_changed)
-        notify_ended(&vl, e->ds, "forecast", why);
+        notify_ended(&vl, e->ds, "forecast", e->kind);
       continue;
     }
     if (e->kind == KML_PENDING_FORECAST) {
