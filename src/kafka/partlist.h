@@ -4,7 +4,9 @@
  * message(s)" needs to know which partitions, but a notification message
  * holds 256 bytes. A list counts every partition added, keeps the names
  * ("<topic>-<partition>", as in type_instance) of the first ones that fit
- * its buffers and the distinct topics among them, and prints the first few
+ * its buffers and the distinct topics of every partition added (while
+ * they fit: a topic is listed even when none of its names is kept),
+ * and prints the first few
  * names into a message with "and N more", never cutting a name in two.
  *
  * A list belongs to one pass of one collection: one owner, not
@@ -22,7 +24,7 @@ typedef struct {
   int n_kept;                  /* names kept in names */
   char names[600];             /* "t-1, t-2, u-0": the first that fit */
   int ends[KML_PARTLIST_KEEP]; /* where the i-th kept name ends */
-  char topics[300];            /* distinct topics of the kept, "t, u" */
+  char topics[300];            /* distinct topics of all added, "t, u" */
 } kml_partlist_t;
 
 /* Empty the list. */
