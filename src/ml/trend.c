@@ -164,6 +164,13 @@ double kml_trend_surprise(const kml_trend_t *tr, double seen) {
   return rank > 0 ? rank * ratio : 0;
 }
 
+double kml_trend_rate(const kml_trend_t *tr, double seen) {
+  double g = kml_trend_surprise(tr, seen);
+  if (!(g > 0))
+    return INFINITY;
+  return 86400 / (KML_TREND_BUCKETS * KML_TREND_BUCKET) * exp2(-g);
+}
+
 const char *kml_trend_check(const kml_trend_t *tr) {
   if (tr->full > KML_TREND_BUCKETS || tr->dir > 2 || (!tr->has && tr->cur != 0))
     return "trend buckets";

@@ -35,7 +35,10 @@
  * judged less the detector's daily profile once the profile explains the
  * series, and before that its slopes are the record a ramp must beat.
  * Slopes are kept as codes, floors of half bits of the rise per hour
- * (128: 1 per hour), so a byte spans 2^-64 to 2^64 per hour.
+ * (128: 1 per hour), so a byte spans 2^-64 to 2^64 per hour. The view's
+ * surprise is also a rate of its own (kml_trend_rate), counted in
+ * windows, which a series' first days can trust while the tail's few
+ * clusters make it slow to believe a large surprise.
  *
  * Fixed size, no pointers: part of the model's state. Not thread-safe. */
 #ifndef KML_ML_TREND_H
@@ -89,6 +92,14 @@ void kml_trend_update(kml_trend_t *tr, double prev_t, double t, double x,
  * log2((n + 1) / 2) times the ratio of the slope to the record, the ratio
  * counted at the least the codes allow. No constant chosen on data. Pure. */
 double kml_trend_surprise(const kml_trend_t *tr, double seen);
+/* Events per day as surprising as the current run, by the trend view's
+ * own measure, without the tail (tail.h): the surprise is -log2 of the
+ * chance that one window is as steep, and the windows that chance is
+ * counted in are an hour apart (they share no bucket), so 24 a day times
+ * 2^-surprise. The window is the only time constant (KML_TREND_BUCKETS
+ * buckets of KML_TREND_BUCKET seconds); nothing is chosen on data.
+ * INFINITY when the surprise is 0. Pure. */
+double kml_trend_rate(const kml_trend_t *tr, double seen);
 /* 1 when the series still trends: the line through the completed buckets
  * has a slope significantly different from 0 (KML_TREND_ALPHA) and rises
  * or falls over the window by more than KML_TREND_FLOOR of the level;
