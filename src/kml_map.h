@@ -25,7 +25,8 @@ int kml_map_remove(kml_map_t *m, const char *key);
 /* Remove entries last touched before round; returns how many. */
 size_t kml_map_sweep(kml_map_t *m, uint64_t round);
 /* The same, but entries for which keep(key, ud) returns nonzero stay (state
- * of things a collection could not measure). keep may be NULL. */
+ * of things a collection could not measure). keep may be NULL; it may look
+ * into m (kml_map_find), not modify it. */
 size_t kml_map_sweep_keep(kml_map_t *m, uint64_t round,
                           int (*keep)(const char *key, void *ud), void *ud);
 /* The same as kml_map_sweep, showing each entry to fn(key, value, ud) just

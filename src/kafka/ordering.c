@@ -34,6 +34,11 @@ void kml_ordering_add(kml_ordering_acc_t *a, const char *topic, double lag_s) {
     a->v[i].lag_s = lag_s;
 }
 
+void kml_ordering_reset(kml_ordering_acc_t *a) {
+  a->n = 0;
+  a->failed = 0;
+}
+
 void kml_ordering_clear(kml_ordering_acc_t *a) {
   free(a->v);
   *a = (kml_ordering_acc_t){0};

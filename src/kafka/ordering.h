@@ -14,9 +14,9 @@
  * unknown partition makes the spread unknown (not dispatched, no state
  * moves). A group with commits on a single topic has no spread.
  *
- * An accumulator belongs to one group pass of one collection (one owner,
- * not thread-safe); topic names are borrowed and must outlive it. The
- * verdict and the message are pure. */
+ * An accumulator holds one group's topics at a time (one owner, not
+ * thread-safe); topic names are borrowed and must outlive its use until
+ * it is reset. The verdict and the message are pure. */
 #ifndef KML_KAFKA_ORDERING_H
 #define KML_KAFKA_ORDERING_H
 
@@ -49,6 +49,10 @@ typedef struct {
 /* Add one partition of topic with its lag in seconds (NAN: not measured).
  * A zeroed accumulator is empty. */
 void kml_ordering_add(kml_ordering_acc_t *a, const char *topic, double lag_s);
+/* Empty the accumulator for the next group, keeping its buffer: a report
+ * that reuses one accumulator allocates only when a group reads more
+ * topics than any before. */
+void kml_ordering_reset(kml_ordering_acc_t *a);
 /* Free what the accumulator holds; it is empty again. */
 void kml_ordering_clear(kml_ordering_acc_t *a);
 /* The spread, when measured: 1 and *out filled when at least two topics

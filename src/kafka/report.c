@@ -82,6 +82,8 @@ void kml_report_destroy(kml_report_t *r) {
   free(r->bs);
   free(r->history.base);
   free(r->history.from);
+  kml_ordering_clear(&r->ordering);
+  free(r->plan);
   free(r);
 }
 

@@ -86,7 +86,9 @@ void kml_report_arrivals(const emit_t *e, const kml_snapshot_t *s) {
   e->r->arrival_looked = 0;
   if (e->sink->arrivals == NULL || (h != NULL && h->undated == 0))
     return; /* no message predates a ring: nothing to date */
-  kml_arrival_plan_t *plan = malloc(sizeof(*plan));
+  if (e->r->plan == NULL)
+    e->r->plan = malloc(sizeof(*e->r->plan));
+  kml_arrival_plan_t *plan = e->r->plan;
   if (plan == NULL)
     return;
   kml_arrival_plan_init(plan, KML_ARRIVAL_MAX);
@@ -125,5 +127,4 @@ void kml_report_arrivals(const emit_t *e, const kml_snapshot_t *s) {
     e->sink->arrivals(plan->reqs, plan->n, e->sink->ud);
   for (int i = 0; i < plan->n; i++)
     arrival_take(e, s, &plan->reqs[i]);
-  free(plan);
 }

@@ -24,9 +24,9 @@ typedef struct {
   kml_status_t status;
   int partitions; /* with a commit */
   int unmeasured; /* of those, partitions whose numbers are unknown */
-  kml_ordering_acc_t ordering; /* lag in seconds per topic */
-  kml_partlist_t stalled;      /* partitions whose status is STALL or STOP */
-  int64_t stalled_lag;         /* their lag in messages */
+  kml_ordering_acc_t *ordering; /* lag in seconds per topic (the report's) */
+  kml_partlist_t stalled;       /* partitions whose status is STALL or STOP */
+  int64_t stalled_lag;          /* their lag in messages */
   double still_s; /* of those, the shortest time without a commit seen */
 } group_sum_t;
 
@@ -111,7 +111,7 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
    * exists is the one that ages. */
   int64_t from = o->committed < kp->low ? kp->low : o->committed;
   double lag_s = pm ? kml_lag_seconds(&pm->ring, from, e->now) : NAN;
-  kml_ordering_add(&sum->ordering, o->topic, lag_s);
+  kml_ordering_add(sum->ordering, o->topic, lag_s);
   sum->lag_total += lag;
   sum->lag_max = lag > sum->lag_max ? lag : sum->lag_max;
   if (isfinite(lag_s) && lag_s > sum->lag_s_max)
@@ -336,7 +336,7 @@ static void group_ordering(const emit_t *e, const kml_group_t *g,
   snprintf(key, sizeof(key), "%s\x1fordering", g->id);
   kml_ordering_result_t r;
   int measured = kml_ordering_spread(acc, &r);
-  kml_ordering_clear(acc);
+  kml_ordering_reset(acc);
   const alert_mem_t *a = kml_map_find(e->r->galerts, key);
   double threshold = e->r->o.ordering_skew_seconds;
   if (!measured || !(threshold > 0)) {
@@ -409,15 +409,11 @@ static void group_description(const emit_t *e, const kml_group_t *g,
          e->s->offsets_retention_s - (e->now - m->empty_since), 0, g->id);
 }
 
-/* Returns 1 when every number of the group was measured. */
+/* Returns 1 when every number of the group (its memory m) was measured. */
 static int group_values(const emit_t *e, const kml_snapshot_t *s,
-                        const kml_group_t *g) {
+                        const kml_group_t *g, group_mem_t *m) {
   char pi[KML_NAME_MAX + 1];
   name_pi(pi, sizeof(pi), "group", g->id);
-  int created;
-  group_mem_t *m = kml_map_get(e->r->groups, g->id, e->r->round, &created);
-  if (m == NULL)
-    return 0;
   /* Not measured this collection and no error to tell (the offsets topic
    * not read to its end yet): nothing is dispatched and no state moves. */
   if (g->err == 0 && !kml_group_measured(g))
@@ -431,12 +427,13 @@ static int group_values(const emit_t *e, const kml_snapshot_t *s,
          KML_STATUS_ERR, 0, g->id);
     return 0;
   }
-  group_sum_t sum = {.retention_eta = NAN};
+  group_sum_t sum = {.retention_eta = NAN, .ordering = &e->r->ordering};
+  kml_ordering_reset(sum.ordering);
   for (int o = 0; o < g->n_offsets; o++)
     group_partition(e, s, g, &g->offsets[o], pi, &sum);
   if (sum.unmeasured > 0 || sum.partitions == 0) {
-    kml_ordering_add(&sum.ordering, "", NAN); /* the spread is unknown */
-    group_ordering(e, g, pi, &sum.ordering);
+    kml_ordering_add(sum.ordering, "", NAN); /* the spread is unknown */
+    group_ordering(e, g, pi, sum.ordering);
   }
   if (sum.unmeasured > 0)
     return 0; /* totals of part of a group would be wrong numbers */
@@ -460,15 +457,18 @@ static int group_values(const emit_t *e, const kml_snapshot_t *s,
     gput(e, KML_GDETAIL_CONSUMED, pi, "kafka_consumed", "", sum.consumed, 0,
          g->id);
   group_events(e, g, pi, &sum);
-  group_ordering(e, g, pi, &sum.ordering);
+  group_ordering(e, g, pi, sum.ordering);
   return 1;
 }
 
-/* Keys "<group>\x1f..." of groups this collection could not read stay. A
+/* Keys "<group>\x1f..." of groups this collection could not read stay
+ * (ud: the report; such a group's memory is marked with the round). A
  * group id holding byte 0x1f is looked up by its first part: at worst its
- * memory restarts after a collection that could not read it. */
+ * memory restarts after a collection that could not read it. Looking into
+ * r->groups while it is swept is safe: a sweep calls keep between
+ * removals. */
 static int keep_unmeasured(const char *key, void *ud) {
-  const kml_map_t *unmeasured = ud;
+  const kml_report_t *r = ud;
   const char *sep = strchr(key, '\x1f');
   char id[600];
   size_t n = sep ? (size_t)(sep - key) : strlen(key);
@@ -476,7 +476,8 @@ static int keep_unmeasured(const char *key, void *ud) {
     return 1; /* cannot tell: keep */
   memcpy(id, key, n);
   id[n] = '\0';
-  return kml_map_find(unmeasured, id) != NULL;
+  const group_mem_t *m = kml_map_find(r->groups, id);
+  return m != NULL && m->unmeasured == r->round;
 }
 
 /* The type of the notification behind a group alert key's kind. */
@@ -491,22 +492,17 @@ static const char *group_alert_type(const char *kind) {
   return NULL;
 }
 
-typedef struct {
-  const emit_t *e;
-  const kml_map_t *unmeasured;
-} gone_t;
-
 /* A group alert left open that this collection did not look at, of a
  * group that was read (or is not listed any more): the group has no
  * committed offsets now (deleted, even during the collection, or its
  * offsets expired). The problem cannot clear by itself, so the alert is
  * closed with one OKAY that says why, instead of staying open forever. */
 static void close_gone_group(const char *key, void *value, void *ud) {
-  const gone_t *g = ud;
+  const emit_t *e = ud;
   alert_mem_t *a = value;
   const char *sep = strrchr(key, '\x1f');
-  if (a->round == g->e->r->round || a->state == KML_SEV_OKAY || sep == NULL ||
-      keep_unmeasured(key, (void *)g->unmeasured))
+  if (a->round == e->r->round || a->state == KML_SEV_OKAY || sep == NULL ||
+      keep_unmeasured(key, e->r))
     return;
   const char *type = group_alert_type(sep + 1);
   char id[512], pi[KML_NAME_MAX + 1];
@@ -518,7 +514,7 @@ static void close_gone_group(const char *key, void *value, void *ud) {
   a->state = KML_SEV_OKAY;
   name_pi(pi, sizeof(pi), "group", id);
   kml_event_t ev = {.severity = KML_SEV_OKAY,
-                    .time = g->e->time,
+                    .time = e->time,
                     .plugin_instance = pi,
                     .type = type,
                     .type_instance = ""};
@@ -527,30 +523,35 @@ static void close_gone_group(const char *key, void *value, void *ud) {
            "group %.80s has no committed offsets any more (deleted, or its "
            "offsets expired): its alert is closed",
            id);
-  g->e->sink->event(&ev, g->e->sink->ud);
+  e->sink->event(&ev, e->sink->ud);
 }
 
+/* Groups are marked unmeasured in their own memory (group_mem_t), not in
+ * a set made for the collection: a known cluster is reported without
+ * allocating. */
 void kml_report_groups(const emit_t *e, const kml_snapshot_t *s) {
-  kml_map_t *unmeasured = kml_map_new(1);
-  int n_unmeasured = 0;
+  kml_report_t *r = e->r;
+  int n_unmeasured = 0, unmarked = 0;
   for (int i = 0; i < s->n_groups; i++) {
-    if (group_values(e, s, &s->groups[i]))
-      continue;
+    const kml_group_t *g = &s->groups[i];
     int created;
+    group_mem_t *m = kml_map_get(r->groups, g->id, r->round, &created);
+    if (m != NULL && group_values(e, s, g, m))
+      continue;
     n_unmeasured++;
-    if (unmeasured != NULL)
-      kml_map_get(unmeasured, s->groups[i].id, 0, &created);
+    if (m != NULL)
+      m->unmeasured = r->round;
+    else
+      unmarked = 1; /* out of memory: it could not be kept */
   }
   put(e, "cluster", "kafka_unmeasured", "groups", n_unmeasured, 0, NULL);
   /* Forget groups that are gone only when the list is the whole list; a
    * deleted group does not "recover": its open alerts are closed once,
    * saying so. */
-  if ((s->complete & KML_STEP_GROUP_LIST) && unmeasured != NULL) {
-    kml_map_foreach(e->r->galerts, close_gone_group,
-                    &(gone_t){.e = e, .unmeasured = unmeasured});
-    kml_map_sweep_keep(e->r->groups, e->r->round, keep_unmeasured, unmeasured);
-    kml_map_sweep_keep(e->r->gparts, e->r->round, keep_unmeasured, unmeasured);
-    kml_map_sweep_keep(e->r->galerts, e->r->round, keep_unmeasured, unmeasured);
+  if ((s->complete & KML_STEP_GROUP_LIST) && !unmarked) {
+    kml_map_foreach(r->galerts, close_gone_group, (void *)e);
+    kml_map_sweep_keep(r->groups, r->round, keep_unmeasured, r);
+    kml_map_sweep_keep(r->gparts, r->round, keep_unmeasured, r);
+    kml_map_sweep_keep(r->galerts, r->round, keep_unmeasured, r);
   }
-  kml_map_destroy(unmeasured);
 }

@@ -25,8 +25,10 @@
 #include "../kml_map.h"
 #include "../kml_rate.h"
 #include "../kml_str.h"
+#include "arrival_plan.h"
 #include "backoff.h"
 #include "lag.h"
+#include "ordering.h"
 #include "partlist.h"
 #include "rebalance.h"
 #include "status.h"
@@ -72,6 +74,8 @@ typedef struct {
   kml_rebalance_t storm; /* rebalance storms (rebalance.h) */
   int32_t generation;    /* last generation read, with have_generation */
   int have_generation;
+  uint64_t unmeasured; /* the last round the group was listed but not
+                          measured: its memory is not swept then */
 } group_mem_t;
 
 typedef struct {
@@ -129,6 +133,12 @@ struct kml_report {
   size_t bs_cap;
   struct history history;
   size_t base_cap, from_cap;
+  /* The same for the groups: one group's topics at a time for the
+   * ordering spread (grown when a group reads more topics than any
+   * before), and the arrival lookups' plan (KML_ARRIVAL_MAX requests,
+   * about 7 KB, made at the first collection that looks one up). */
+  kml_ordering_acc_t ordering;
+  kml_arrival_plan_t *plan;
 };
 
 typedef struct {

@@ -45,6 +45,27 @@ static void unknown_partition_makes_the_spread_unknown(void **state) {
   kml_ordering_clear(&a);
 }
 
+/* A reset accumulator is empty for the next group, its buffer kept: the
+ * previous group's topics, unknowns and lack of memory are forgotten. */
+static void reset_starts_the_next_group_afresh(void **state) {
+  kml_ordering_acc_t a = {0};
+  kml_ordering_result_t r;
+  kml_ordering_add(&a, "a", 10);
+  kml_ordering_add(&a, "b", NAN);
+  a.failed = 1;
+  kml_ordering_topic_t *v = a.v;
+  kml_ordering_reset(&a);
+  assert_int_equal(a.n, 0);
+  assert_int_equal(kml_ordering_spread(&a, &r), 0);
+  kml_ordering_add(&a, "b", 4);
+  kml_ordering_add(&a, "c", 1);
+  assert_ptr_equal(a.v, v);
+  assert_int_equal(kml_ordering_spread(&a, &r), 1);
+  assert_true(r.spread == 3 && r.topics == 2);
+  assert_string_equal(r.behind, "b");
+  kml_ordering_clear(&a);
+}
+
 static void one_topic_has_no_spread(void **state) {
   kml_ordering_acc_t a = {0};
   kml_ordering_result_t r;
@@ -128,6 +149,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(spread_is_between_topic_maxima),
       cmocka_unit_test(unknown_partition_makes_the_spread_unknown),
+      cmocka_unit_test(reset_starts_the_next_group_afresh),
       cmocka_unit_test(one_topic_has_no_spread),
       cmocka_unit_test(equal_lags_give_zero_and_distinct_topics),
       cmocka_unit_test(many_topics_grow_the_accumulator),

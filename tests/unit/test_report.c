@@ -1292,11 +1292,36 @@ static kml_snapshot_t *cluster(double t, int brokers, int topics,
   return s;
 }
 
-/* run(), returning the allocations kml_report_run() made. */
+/* S with the group step: GROUPS groups "g<i>" committed at COMMITTED on
+ * every partition, and a group "broken" whose offsets cannot be read (an
+ * unmeasured group at every collection). */
+static kml_snapshot_t *with_groups(kml_snapshot_t *s, int groups,
+                                   int64_t committed) {
+  s->complete |= KML_STEP_GROUP_LIST | KML_STEP_GROUPS;
+  for (int i = 0; i < groups; i++) {
+    char id[16];
+    snprintf(id, sizeof(id), "g%d", i);
+    kml_group_t *g = add_group(s, id, KML_GROUP_STABLE, 1);
+    for (int k = 0; k < s->n_topics; k++)
+      for (int p = 0; p < s->topics[k].n_parts; p++)
+        add_commit(g, s->topics[k].name, p, committed);
+  }
+  kml_group_t *g = add_group(s, "broken", KML_GROUP_STABLE, 1);
+  g->measured = 0;
+  g->err = RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
+  kml_snapshot_sort(s);
+  return s;
+}
+
+/* run() with arrival lookups, returning the allocations kml_report_run()
+ * made. */
 static long run_counting(kml_report_t *r, kml_snapshot_t *s, rec_t *rec) {
   rec->n_values = 0;
-  kml_report_sink_t sink = {
-      .value = on_value, .event = on_event, .log = on_log, .ud = rec};
+  kml_report_sink_t sink = {.value = on_value,
+                            .event = on_event,
+                            .log = on_log,
+                            .arrivals = on_arrivals,
+                            .ud = rec};
   allocations = 0;
   counting = 1;
   kml_report_run(r, s, &sink);
@@ -1325,6 +1350,48 @@ static void a_known_cluster_is_reported_without_allocating(void **state) {
   assert_true(val(rec, "broker-2/kafka_messages_in/") == 50);
   assert_true(val(rec, "broker-3/kafka_messages_in/") == 50);
   assert_true(val(rec, "topic-t4/kafka_messages_in/") == 40);
+  kml_report_destroy(r);
+  free(rec);
+}
+
+/* With groups too: the groups' scratch (which groups went unmeasured, a
+ * group's topics for the ordering spread, the arrival lookups' plan) is
+ * the report's, so a collection of groups seen before allocates nothing,
+ * with an unreadable group among them and messages older than the
+ * partitions' history in Kafka (the arrivals pass runs). */
+static void
+a_known_cluster_with_groups_is_reported_without_allocating(void **state) {
+  kml_report_t *r = report(0, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  rec->answer = KML_ARRIVAL_FOUND;
+  rec->written = 900; /* offset X arrived at 900 + X */
+  /* low 0, first high 100: Kafka holds messages older than the history */
+  run_counting(r, with_groups(cluster(1000, 2, 3, 100), 2, 90), rec);
+  assert_int_equal(rec->asked, 12); /* each partition's offset 90, once */
+  assert_int_equal(
+      run_counting(r, with_groups(cluster(1010, 2, 3, 200), 2, 190), rec), 0);
+  assert_true(val(rec, "group-g1/kafka_lag/total") == 120);
+  assert_true(val(rec, "group-g1/kafka_consumed/") == 120);
+  assert_true(has(rec, "group-g1/kafka_lag_seconds/max"));
+  assert_true(val(rec, "group-g1/kafka_ordering_skew/") == 0);
+  assert_true(val(rec, "group-broken/kafka_group_status/total") ==
+              KML_STATUS_ERR);
+  assert_true(val(rec, "cluster/kafka_unmeasured/groups") == 1);
+  assert_int_equal(kml_report_arrival_looked(r), 0);
+  /* two topics and a group more, the new topics older than their history */
+  run_counting(r, with_groups(cluster(1020, 3, 5, 300), 3, 290), rec);
+  assert_int_equal(rec->asked, 12 + 8); /* t3, t4 */
+  assert_int_equal(
+      run_counting(r, with_groups(cluster(1030, 3, 5, 400), 3, 390), rec), 0);
+  assert_true(val(rec, "group-g2/kafka_lag/total") == 200);
+  assert_true(val(rec, "group-g2/kafka_consumed/") == 200);
+  assert_true(val(rec, "group-g2/kafka_ordering_skew/") == 0);
+  assert_true(val(rec, "cluster/kafka_unmeasured/groups") == 1);
+  /* groups no longer listed are forgotten (freed, nothing allocated) */
+  assert_int_equal(
+      run_counting(r, with_groups(cluster(1040, 3, 5, 500), 1, 490), rec), 0);
+  assert_true(val(rec, "group-g0/kafka_consumed/") == 200);
+  assert_false(has(rec, "group-g1/kafka_lag/total"));
   kml_report_destroy(r);
   free(rec);
 }
@@ -1383,6 +1450,8 @@ int main(void) {
       cmocka_unit_test(an_unanswering_leader_is_asked_less_and_less),
       cmocka_unit_test(only_partitions_behind_their_history_are_looked_at),
       cmocka_unit_test(a_known_cluster_is_reported_without_allocating),
+      cmocka_unit_test(
+          a_known_cluster_with_groups_is_reported_without_allocating),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
