@@ -116,11 +116,11 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
                      memory, !incident, d.warm);
   /* The trend view: a slope far steeper than the steepest of the half
    * memory or more the record covers (trend.h); the rarest view decides. */
-  double seen = fmin(t - m->det.t0, memory / 2);
+  double trend = 0; /* its surprise, also paged by its own rate below */
   if (d.surprise >= 0) {
-    double g = kml_trend_surprise(&m->trend, seen);
-    if (g > d.surprise) {
-      d.surprise = g;
+    trend = kml_trend_surprise(&m->trend, fmin(t - m->det.t0, memory / 2));
+    if (trend > d.surprise) {
+      d.surprise = trend;
       d.view = VIEW_TREND;
     }
   }
@@ -153,7 +153,7 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
    * 27 bits of it into 0.07 a day and a slow consumer reached its SLA
    * unnotified. Half the budget too, as the run rule: the two add at
    * most the budget to the tail's false notifications. */
-  double trend_rate = 2 * kml_trend_rate(&m->trend, seen);
+  double trend_rate = 2 * kml_trend_rate(trend);
   if (d.surprise >= 0 && trend_rate < out->rate) {
     out->rate = trend_rate;
     out->view = "trend";

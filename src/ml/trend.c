@@ -164,8 +164,7 @@ double kml_trend_surprise(const kml_trend_t *tr, double seen) {
   return rank > 0 ? rank * ratio : 0;
 }
 
-double kml_trend_rate(const kml_trend_t *tr, double seen) {
-  double g = kml_trend_surprise(tr, seen);
+double kml_trend_rate(double g) {
   if (!(g > 0))
     return INFINITY;
   return 86400 / (KML_TREND_BUCKETS * KML_TREND_BUCKET) * exp2(-g);

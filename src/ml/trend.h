@@ -92,14 +92,15 @@ void kml_trend_update(kml_trend_t *tr, double prev_t, double t, double x,
  * log2((n + 1) / 2) times the ratio of the slope to the record, the ratio
  * counted at the least the codes allow. No constant chosen on data. Pure. */
 double kml_trend_surprise(const kml_trend_t *tr, double seen);
-/* Events per day as surprising as the current run, by the trend view's
- * own measure, without the tail (tail.h): the surprise is -log2 of the
- * chance that one window is as steep, and the windows that chance is
- * counted in are an hour apart (they share no bucket), so 24 a day times
- * 2^-surprise. The window is the only time constant (KML_TREND_BUCKETS
- * buckets of KML_TREND_BUCKET seconds); nothing is chosen on data.
- * INFINITY when the surprise is 0. Pure. */
-double kml_trend_rate(const kml_trend_t *tr, double seen);
+/* Events per day as surprising as a trend surprise g (what
+ * kml_trend_surprise returned for the current run), by the trend view's
+ * own measure, without the tail (tail.h): g is -log2 of the chance that
+ * one window is as steep, and the windows that chance is counted in are
+ * an hour apart (they share no bucket), so 24 a day times 2^-g. The
+ * window is the only time constant (KML_TREND_BUCKETS buckets of
+ * KML_TREND_BUCKET seconds); nothing is chosen on data. INFINITY when g
+ * is 0. Pure. */
+double kml_trend_rate(double g);
 /* 1 when the series still trends: the line through the completed buckets
  * has a slope significantly different from 0 (KML_TREND_ALPHA) and rises
  * or falls over the window by more than KML_TREND_FLOOR of the level;
