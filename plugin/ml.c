@@ -356,9 +356,13 @@ static void defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
   kml_pending_push(pending, &e);
 }
 
+/* Why a series stopped being modelled, ended_visit's ud. */
+static const kml_pending_kind_t ended_evicted = KML_PENDING_EVICTED;
+static const kml_pending_kind_t ended_idle = KML_PENDING_IDLE;
+
 /* A series no longer modelled with an alert still open, evicted to make
- * room for a new one (MaxSeries reached; ud NULL) or dropped after
- * IdleTimeout (ud points to KML_PENDING_IDLE): its OKAY is queued like a
+ * room for a new one (MaxSeries reached; ud &ended_evicted) or dropped
+ * after IdleTimeout (ud &ended_idle): its OKAY is queued like a
  * state change, or the alert would stay up (and alertmanager-notify
  * --refresh keep it firing) for a series no longer modelled. Runs with the
  * series' shard locked (kml_store_on_evict on a write thread,
@@ -377,9 +381,7 @@ static void ended_visit(const char *key, void *payload, void *ud) {
                     .fc_alert = KML_ALERT_OKAY,
                     .alert_changed = (open & KML_MODEL_OPEN_ANOMALY) != 0,
                     .fc_changed = (open & KML_MODEL_OPEN_FORECAST) != 0};
-  defer_notify(ud != NULL ? *(const kml_pending_kind_t *)ud
-                          : KML_PENDING_EVICTED,
-               &vl, ds, key, NULL, &o);
+  defer_notify(*(const kml_pending_kind_t *)ud, &vl, ds, key, NULL, &o);
 }
 
 /* The value list a pending entry describes (identifier and time only). */
@@ -705,9 +707,8 @@ static void peers_eval(peers_t *pp, double now, double interval) {
  * alert get their OKAY through the pending queue (ended_visit), sent by
  * flush_pending() in the same read callback. */
 static void expire_idle(double now) {
-  static const kml_pending_kind_t idle = KML_PENDING_IDLE;
   size_t dropped = kml_store_expire_each(store, now - ml_conf.idle_timeout,
-                                         ended_visit, (void *)&idle);
+                                         ended_visit, (void *)&ended_idle);
   if (dropped > 0) {
     DEBUG(ML_LOG "dropped %zu idle series", dropped);
   }
@@ -911,7 +912,7 @@ static int ml_init(void) {
     kml_store_destroy(s);
     return -1;
   }
-  kml_store_on_evict(s, ended_visit, NULL);
+  kml_store_on_evict(s, ended_visit, (void *)&ended_evicted);
   store = s;
   if (ml_conf.state_file != NULL) {
     char err[512];
