@@ -55,6 +55,13 @@ static const struct {
     /* Where a connection failed before any protocol was spoken. */
     {"Failed to resolve", KML_FAILURE_RESOLVE},
     {"Connection refused", KML_FAILURE_REFUSED},
+    /* socket.connection.setup.timeout.ms names the state it ended: past
+     * CONNECT the address took the connection and then said nothing (a
+     * hung broker, a load balancer whose broker is gone), which a
+     * firewall dropping the SYNs ("in state CONNECT") does not explain. */
+    {"timed out in state SSL_HANDSHAKE", KML_FAILURE_TLS_STALLED},
+    {"timed out in state APIVERSION_QUERY", KML_FAILURE_STALLED},
+    {"timed out in state AUTH_", KML_FAILURE_STALLED},
     {"timed out", KML_FAILURE_TIMEOUT},
 };
 
@@ -126,11 +133,22 @@ static const struct {
     [KML_FAILURE_TIMEOUT] =
         {"connection timed out: no answer from the broker's address",
          "connection timed out"},
+    [KML_FAILURE_TLS_STALLED] =
+        {"TLS handshake timed out: the broker's address accepted the "
+         "connection but did not answer the handshake in time (a hung "
+         "broker, or a load balancer whose broker is gone)",
+         "TLS handshake not answered in time (the connection was accepted)"},
+    [KML_FAILURE_STALLED] =
+        {"the broker's address accepted the connection but did not answer "
+         "its first request (ApiVersion, SASL) in time (a hung broker, or a "
+         "load balancer whose broker is gone)",
+         "no answer after the connection was accepted"},
 };
+_Static_assert(sizeof(kinds) / sizeof(kinds[0]) == KML_FAILURE_KINDS,
+               "every kind has its texts");
 
 static int known_kind(kml_failure_kind_t k) {
-  return k > KML_FAILURE_NONE && (size_t)k < sizeof(kinds) / sizeof(kinds[0]) &&
-         kinds[k].text != NULL;
+  return k > KML_FAILURE_NONE && k < KML_FAILURE_KINDS && kinds[k].text != NULL;
 }
 
 const char *kml_failure_kind_str(kml_failure_kind_t k) {
@@ -141,12 +159,13 @@ const char *kml_failure_kind_brief(kml_failure_kind_t k) {
   return known_kind(k) ? kinds[k].brief : "";
 }
 
-/* Causes that a down broker or network explains: remembered for the
+/* Causes that a down or hung broker or network explains: remembered for the
  * unreachable notification, never an error line of their own (a cluster
  * keeps working while one of its brokers refuses connections). */
 static int is_connectivity(kml_failure_kind_t k) {
   return k == KML_FAILURE_RESOLVE || k == KML_FAILURE_REFUSED ||
-         k == KML_FAILURE_TIMEOUT || k == KML_FAILURE_CLOSED;
+         k == KML_FAILURE_TIMEOUT || k == KML_FAILURE_CLOSED ||
+         k == KML_FAILURE_TLS_STALLED || k == KML_FAILURE_STALLED;
 }
 
 kml_failure_t *kml_failure_new(void) {

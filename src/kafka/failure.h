@@ -2,9 +2,10 @@
  * refused password or an untrusted certificate in its error and log events,
  * while the request that fails afterwards says only "Broker transport
  * failure"; this module recognizes those events (and a host name that does
- * not resolve, a refused or timed out connection), decides when a cause is
- * worth a log line (when it changes, and again after a quiet period) and
- * remembers the last one for the unreachable notification.
+ * not resolve, a refused or timed out connection, a connection accepted
+ * and then left unanswered), decides when a cause is worth a log line (when
+ * it changes, and again after a quiet period) and remembers the last one for
+ * the unreachable notification.
  *
  * kml_failure_classify and kml_failure_kind_str are pure and thread-safe;
  * kml_failure_note locks the tracker (librdkafka calls from its threads). */
@@ -23,11 +24,16 @@ typedef enum {
   KML_FAILURE_TLS_EXPIRED,   /* certificate expired or not yet valid */
   KML_FAILURE_TLS,           /* any other TLS handshake failure */
   KML_FAILURE_PROTOCOL,      /* security.protocol does not fit the listener */
-  KML_FAILURE_CLOSED,  /* closed before the first answer: plaintext against
-                          TLS, or a broker going down */
-  KML_FAILURE_RESOLVE, /* the broker's host name does not resolve */
-  KML_FAILURE_REFUSED, /* nothing listens on the broker's port */
-  KML_FAILURE_TIMEOUT, /* no answer from the broker's address */
+  KML_FAILURE_CLOSED,      /* closed before the first answer: plaintext against
+                              TLS, or a broker going down */
+  KML_FAILURE_RESOLVE,     /* the broker's host name does not resolve */
+  KML_FAILURE_REFUSED,     /* nothing listens on the broker's port */
+  KML_FAILURE_TIMEOUT,     /* no answer from the broker's address */
+  KML_FAILURE_TLS_STALLED, /* connection accepted, TLS handshake unanswered:
+                              a hung broker or load balancer */
+  KML_FAILURE_STALLED,     /* connection accepted, first request (ApiVersion,
+                              SASL) unanswered */
+  KML_FAILURE_KINDS        /* the number of kinds, none of them */
 } kml_failure_kind_t;
 
 typedef struct kml_failure kml_failure_t;
@@ -45,11 +51,12 @@ const char *kml_failure_kind_brief(kml_failure_kind_t k);
 kml_failure_t *kml_failure_new(void);
 void kml_failure_destroy(kml_failure_t *f);
 /* Classify (err, text) seen at time now (seconds) and remember it as the
- * last cause seen; when it names a cause other than a resolve, refused or
- * timed out connection (which a down broker explains) that differs from
- * the last one logged, or the same cause after repeat_seconds, fill line
- * with "<what to do>: <librdkafka's text>" and return 1; else 0. librdkafka's
- * texts carry no secrets (no property value is quoted in them). Thread-safe. */
+ * last cause seen; when it names a cause other than a resolve, refused,
+ * timed out or unanswered connection (which a down or hung broker
+ * explains) that differs from the last one logged, or the same cause after
+ * repeat_seconds, fill line with "<what to do>: <librdkafka's text>" and
+ * return 1; else 0. librdkafka's texts carry no secrets (no property value
+ * is quoted in them). Thread-safe. */
 int kml_failure_note(kml_failure_t *f, int err, const char *text, double now,
                      double repeat_seconds, char *line, size_t len);
 

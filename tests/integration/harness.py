@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -350,3 +351,123 @@ def own_cluster(brokers=3, props=None, prefix="kml-kafka3."):
     finally:
         if not os.environ.get("KML_KEEP_TMP"):
             subprocess.call(["rm", "-rf", d])
+
+
+class StallingProxy:
+    """A TCP proxy on 127.0.0.1 in front of upstream ("host:port"), run by
+    threads of the test process. While stalled it accepts connections and
+    then neither reads nor answers (a hung load balancer, a broker stuck in
+    GC: the TCP handshake completes, the TLS one never does); forward()
+    closes the connections held so far and relays every later one both
+    ways. close() stops it: the listening socket, every connection and
+    every thread."""
+
+    def __init__(self, upstream):
+        host, _, port = upstream.rpartition(":")
+        self.upstream = (host, int(port))
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(64)
+        self.lsock.settimeout(0.2)
+        self.address = "127.0.0.1:%d" % self.lsock.getsockname()[1]
+        self.accepted = 0   # connections accepted while stalled
+        self.forwarded = 0  # connections relayed
+        self._lock = threading.Lock()
+        self._held, self._open, self._threads = [], [], []
+        self._forwarding = False
+        self._closed = threading.Event()
+        self._spawn(self._accept_loop)
+
+    def _spawn(self, fn, *args):
+        t = threading.Thread(target=fn, args=args, daemon=True)
+        with self._lock:
+            self._threads.append(t)
+        t.start()
+
+    def _accept_loop(self):
+        while not self._closed.is_set():
+            try:
+                s, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                if self._closed.is_set():
+                    s.close()
+                    return
+                if not self._forwarding:
+                    self.accepted += 1
+                    self._held.append(s)
+                    continue
+                self.forwarded += 1
+                self._open.append(s)
+            self._spawn(self._relay, s)
+
+    def _relay(self, client):
+        try:
+            up = socket.create_connection(self.upstream, timeout=5)
+        except OSError:
+            client.close()
+            return
+        up.settimeout(None)
+        with self._lock:
+            if self._closed.is_set():  # close() has shut the others
+                up.close()
+                client.close()
+                return
+            self._open.append(up)
+        self._spawn(self._pump, up, client)
+        self._pump(client, up)
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def forward(self):
+        with self._lock:
+            self._forwarding = True
+            held, self._held = self._held, []
+        for s in held:
+            s.close()
+
+    def close(self):
+        with self._lock:
+            self._closed.set()
+            socks = self._held + self._open
+            self._held, self._open = [], []
+        self.lsock.close()
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        # every thread sees a closed socket now; a relay starting a pump
+        # may add one more while the first are joined
+        end = time.time() + 5
+        while time.time() < end:
+            with self._lock:
+                alive = [t for t in self._threads if t.is_alive()]
+            if not alive:
+                return
+            alive[0].join(timeout=max(0.0, end - time.time()))
+        raise AssertionError("a proxy thread did not stop")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -3,7 +3,9 @@
 StandardAuthorizer): it connects through Property lines, names the cause
 when a password or a certificate is refused, never logs a secret, and a
 group the ACLs deny is reported once while the rest of the collection stays
-complete."""
+complete; a TLS listener behind a proxy that accepts connections and then
+stalls (a hung load balancer) costs each read no more than Timeout, pages
+once naming the stalled handshake, and clears when the proxy forwards."""
 import os
 import re
 import subprocess
@@ -13,7 +15,7 @@ import uuid
 
 import pytest
 
-from harness import CLUSTER, Collectd, kafkactl, wait_for
+from harness import CLUSTER, Collectd, StallingProxy, kafkactl, wait_for
 
 
 def uniq(prefix):
@@ -179,3 +181,57 @@ def test_acl_denied_group_reported_once_rest_complete(secure):
         assert len(lines) == 1, lines
         assert re.search(r"authoriz|denied|not authorized", lines[0], re.I), lines[0]
         assert_no_secret(cd, secure["secrets"])
+
+
+def test_stalled_tls_handshake_never_blocks_a_read(secure):
+    """A proxy in front of the TLS listener accepts each connection and then
+    answers nothing. Every read of the cluster behind it ends within Timeout
+    at every interval (collectd never warns that a read took longer than
+    its interval), the cluster beside it keeps its values, the unreachable
+    FAILURE says that the connection was accepted and the TLS handshake
+    went unanswered, and once the proxy forwards one OKAY follows."""
+    interval, timeout = 2, 1.5
+    topic = uniq("stall")
+    kafkactl("create-topic", topic, 1, 1, boot=secure["plain"])
+    kafkactl("produce", topic, 0, 5, boot=secure["plain"])
+    tls = [("security.protocol", "SSL"), ("ssl.ca.location", secure["ca"])]
+
+    def block(name, brokers):
+        return "\n".join(['  <Cluster "%s">' % name, '    Brokers "%s"' % brokers, "    Timeout %g" % timeout,
+                          '    TopicsInclude "^%s$"' % topic, "    Groups false"]
+                         + ['    Property "%s" "%s"' % kv for kv in tls] + ["  </Cluster>"])
+
+    def events(cd, host):
+        return [n for n in cd.notifications() if n.get("Host") == host and n.get("Type") == "kafka_up"]
+
+    with StallingProxy(secure["ssl"]) as proxy:
+        body = "<Plugin kafka>\n%s\n%s\n</Plugin>\n" % (block("stalled", proxy.address),
+                                                          block("beside", secure["ssl"]))
+        with Collectd(body, interval=interval, plugins=("kafka",), notify_exec=True) as cd:
+            t0 = time.time()
+            wait_for(lambda: events(cd, "stalled"), 30, "the unreachable FAILURE of the stalled cluster")
+            time.sleep(4 * interval)
+            t1 = time.time()
+            assert proxy.accepted >= 1 and proxy.forwarded == 0, "the proxy was not in the way"
+            reads = [(t, v[0]) for t, v in cd.values("stalled", "kafka", "kafka_read_seconds", "cluster")
+                     if t0 - interval <= t <= t1]
+            # one read per interval, none longer than Timeout (and a little)
+            assert len(reads) >= (t1 - t0) / interval - 1, reads
+            assert max(v for _, v in reads) <= timeout + 0.3, reads
+            beside = [r for r in cd.values("beside", "kafka", "kafka_up", "cluster") if t0 <= r[0] <= t1]
+            assert len(beside) >= (t1 - t0) / interval - 1 and all(v[0] == 1 for _, v in beside), beside
+            assert cd.last("stalled", "kafka", "kafka_up", "cluster") == 0
+            fail = events(cd, "stalled")
+            assert [n["Severity"] for n in fail] == ["FAILURE"], fail
+            assert re.search(r"^Kafka cluster unreachable at %s: TLS handshake not answered in time "
+                             r"\(the connection was accepted\)" % re.escape(proxy.address),
+                             fail[0]["message"]), fail[0]["message"]
+
+            proxy.forward()
+            wait_for(lambda: len(events(cd, "stalled")) == 2, 30, "the OKAY of the stalled cluster")
+            assert [n["Severity"] for n in events(cd, "stalled")] == ["FAILURE", "OKAY"]
+            assert cd.wait_value("stalled", "kafka", "kafka_offset", "topic-" + topic, "%s-0" % topic) == 5
+            assert proxy.forwarded >= 1
+            assert events(cd, "beside") == []
+            log = cd.log_text()
+            assert "read-function of the `kafka/" not in log, log
