@@ -51,6 +51,14 @@ static const struct {
     {"incorrect security.protocol", KML_FAILURE_PROTOCOL},
     {"security.protocol is correctly configured", KML_FAILURE_PROTOCOL},
     {"wrong version number", KML_FAILURE_PROTOCOL},
+    /* The peer closed the connection in the middle of the TLS handshake
+     * ("Disconnected" when it left the ClientHello unread, OpenSSL's
+     * "unexpected eof" when it read it): a plaintext listener does that
+     * to a TLS client, and so does a broker going down or a load balancer
+     * dropping the connections it held. Only remembered, like a
+     * plaintext client at a TLS listener. */
+    {"SSL handshake failed: Disconnected", KML_FAILURE_TLS_CLOSED},
+    {"unexpected eof while reading", KML_FAILURE_TLS_CLOSED},
     {"SSL handshake failed", KML_FAILURE_TLS},
     /* Where a connection failed before any protocol was spoken. */
     {"Failed to resolve", KML_FAILURE_RESOLVE},
@@ -143,6 +151,12 @@ static const struct {
          "its first request (ApiVersion, SASL) in time (a hung broker, or a "
          "load balancer whose broker is gone)",
          "no answer after the connection was accepted"},
+    [KML_FAILURE_TLS_CLOSED] =
+        {"the broker closed the connection during the TLS handshake: "
+         "security.protocol SSL against a plaintext listener, or a broker "
+         "going down",
+         "closed during the TLS handshake (TLS client at a plaintext "
+         "listener?)"},
 };
 _Static_assert(sizeof(kinds) / sizeof(kinds[0]) == KML_FAILURE_KINDS,
                "every kind has its texts");
@@ -165,7 +179,8 @@ const char *kml_failure_kind_brief(kml_failure_kind_t k) {
 static int is_connectivity(kml_failure_kind_t k) {
   return k == KML_FAILURE_RESOLVE || k == KML_FAILURE_REFUSED ||
          k == KML_FAILURE_TIMEOUT || k == KML_FAILURE_CLOSED ||
-         k == KML_FAILURE_TLS_STALLED || k == KML_FAILURE_STALLED;
+         k == KML_FAILURE_TLS_STALLED || k == KML_FAILURE_STALLED ||
+         k == KML_FAILURE_TLS_CLOSED;
 }
 
 kml_failure_t *kml_failure_new(void) {

@@ -33,6 +33,9 @@ typedef enum {
                               a hung broker or load balancer */
   KML_FAILURE_STALLED,     /* connection accepted, first request (ApiVersion,
                               SASL) unanswered */
+  KML_FAILURE_TLS_CLOSED,  /* closed during the TLS handshake: TLS against
+                              plaintext, or a broker or load balancer going
+                              down */
   KML_FAILURE_KINDS        /* the number of kinds, none of them */
 } kml_failure_kind_t;
 

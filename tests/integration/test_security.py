@@ -113,6 +113,9 @@ def test_sasl_and_tls_connect_and_refusals_name_their_cause(secure):
     # before answering; a broker going down does the same, so it is named
     # in the unreachable FAILURE only, not logged as an error of its own
     blocks.append(cluster_block("plaintotls", secure["ssl"], [], 'TopicsInclude "^%s$"' % topic))
+    # and TLS against the plaintext listener: closed during the handshake,
+    # as a broker or load balancer going down closes it
+    blocks.append(cluster_block("tlstoplain", secure["plain"], good["tls"][1], 'TopicsInclude "^%s$"' % topic))
     blocks += [cluster_block(n, b, p, 'TopicsInclude "^%s$"' % topic) for n, (b, p, _) in bad.items()]
     body = "<Plugin kafka>\n%s\n</Plugin>\n" % "\n".join(blocks)
     with Collectd(body, interval=2, plugins=("kafka",)) as cd:
@@ -129,6 +132,10 @@ def test_sasl_and_tls_connect_and_refusals_name_their_cause(secure):
                                    r"closed before any answer \(plaintext client at a TLS listener\?\)"
                                    % re.escape(secure["ssl"]), cd.log_text()),
                  60, "the unreachable FAILURE naming the protocol for plaintotls")
+        wait_for(lambda: re.search(r"kafka plugin: cluster tlstoplain: Kafka cluster unreachable at %s: "
+                                   r"closed during the TLS handshake \(TLS client at a plaintext listener\?\)"
+                                   % re.escape(secure["plain"]), cd.log_text()),
+                 60, "the unreachable FAILURE naming the protocol for tlstoplain")
         # several failed reconnects later, still one line per cause and cluster
         time.sleep(8)
         log = cd.log_text()
@@ -137,7 +144,8 @@ def test_sasl_and_tls_connect_and_refusals_name_their_cause(secure):
             n = len(re.findall(r"\[error\] kafka plugin: cluster %s: [^\n]*%s" % (name, re.escape(cause)), log))
             assert n == 1, (name, n)
         assert not re.search(r"cluster nosasl: [^\n]*authentication failed", log), "blamed the password"
-        assert not re.search(r"\[error\] kafka plugin: cluster plaintotls: (?!Kafka cluster unreachable)", log)
+        for name in ("plaintotls", "tlstoplain"):
+            assert not re.search(r"\[error\] kafka plugin: cluster %s: (?!Kafka cluster unreachable)" % name, log)
         assert_no_secret(cd, secure["secrets"] + [wrong])
 
 
@@ -189,7 +197,8 @@ def test_stalled_tls_handshake_never_blocks_a_read(secure):
     at every interval (collectd never warns that a read took longer than
     its interval), the cluster beside it keeps its values, the unreachable
     FAILURE says that the connection was accepted and the TLS handshake
-    went unanswered, and once the proxy forwards one OKAY follows."""
+    went unanswered, and once the proxy forwards one OKAY follows, with no
+    error line for the connections it held and then closed."""
     interval, timeout = 2, 1.5
     topic = uniq("stall")
     kafkactl("create-topic", topic, 1, 1, boot=secure["plain"])
@@ -235,3 +244,6 @@ def test_stalled_tls_handshake_never_blocks_a_read(secure):
             assert events(cd, "beside") == []
             log = cd.log_text()
             assert "read-function of the `kafka/" not in log, log
+            # the connections the proxy held are closed as it forwards: a
+            # recovery, not a TLS error
+            assert not re.search(r"\[error\] kafka plugin: cluster stalled:", log), log

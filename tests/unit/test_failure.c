@@ -67,6 +67,17 @@ static void texts_name_their_cause(void **state) {
       {"sasl_plaintext://127.0.0.1:1/bootstrap: Connection setup timed out "
        "in state AUTH_HANDSHAKE (after 1500ms in state AUTH_HANDSHAKE)",
        KML_FAILURE_STALLED},
+      /* closed in the middle of the TLS handshake: a proxy dropping the
+       * connections it held, a listener that reads the ClientHello and
+       * hangs up */
+      {"ssl://127.0.0.1:43903/bootstrap: SSL handshake failed: "
+       "Disconnected: connecting to a PLAINTEXT broker listener? (after "
+       "528ms in state SSL_HANDSHAKE)",
+       KML_FAILURE_TLS_CLOSED},
+      {"ssl://127.0.0.1:59111/bootstrap: SSL handshake failed: "
+       "error:0A000126:SSL routines::unexpected eof while reading (after 0ms "
+       "in state SSL_HANDSHAKE)",
+       KML_FAILURE_TLS_CLOSED},
       {"Disconnected (after 600000ms in state UP)", KML_FAILURE_NONE},
       /* PLAINTEXT against a TLS listener (Kafka 3.9, librdkafka 2.0) */
       {"127.0.0.1:42599/bootstrap: Disconnected while requesting ApiVersion: "
@@ -181,6 +192,15 @@ static void connectivity_remembered_not_logged(void **state) {
   assert_int_equal(kml_failure_last(f, 50), KML_FAILURE_TLS_STALLED);
   assert_non_null(strstr(kml_failure_kind_brief(KML_FAILURE_TLS_STALLED),
                          "connection was accepted"));
+  /* and the connection it held closed when the broker came back */
+  assert_int_equal(kml_failure_note(f, 0,
+                                    "SSL handshake failed: Disconnected: "
+                                    "connecting to a PLAINTEXT broker "
+                                    "listener? (after 528ms in state "
+                                    "SSL_HANDSHAKE)",
+                                    160, 600, line, sizeof(line)),
+                   0);
+  assert_int_equal(kml_failure_last(f, 50), KML_FAILURE_TLS_CLOSED);
   assert_string_equal(kml_failure_kind_brief(KML_FAILURE_NONE), "");
   kml_failure_destroy(f);
 }
