@@ -70,6 +70,16 @@ static const struct {
     {"timed out in state SSL_HANDSHAKE", KML_FAILURE_TLS_STALLED},
     {"timed out in state APIVERSION_QUERY", KML_FAILURE_STALLED},
     {"timed out in state AUTH_", KML_FAILURE_STALLED},
+    /* A request written to an open connection and never answered (with
+     * socket.timeout.ms = Timeout this comes before the setup timeout):
+     * "Timed out ApiVersionRequest in flight (after 2002ms, timeout #0)",
+     * then "ApiVersionRequest failed: Local: Timed out: ...". */
+    {"Request in flight (after", KML_FAILURE_STALLED},
+    {"ApiVersionRequest failed: Local: Timed out", KML_FAILURE_STALLED},
+    /* "Timed out 1 in-flight, 0 retry-queued, 0 out-queue, 0
+     * partially-sent requests" sums up the lines above: no cause of its
+     * own, it must not replace theirs. */
+    {" in-flight, ", KML_FAILURE_NONE},
     {"timed out", KML_FAILURE_TIMEOUT},
 };
 

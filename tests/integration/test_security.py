@@ -193,48 +193,55 @@ def test_acl_denied_group_reported_once_rest_complete(secure):
 
 def test_stalled_tls_handshake_never_blocks_a_read(secure):
     """A proxy in front of the TLS listener accepts each connection and then
-    answers nothing. Every read of the cluster behind it ends within Timeout
-    at every interval (collectd never warns that a read took longer than
-    its interval), the cluster beside it keeps its values, the unreachable
-    FAILURE says that the connection was accepted and the TLS handshake
-    went unanswered, and once the proxy forwards one OKAY follows, with no
-    error line for the connections it held and then closed."""
+    answers nothing, another does the same in front of the plaintext one.
+    Every read of the clusters behind them ends within Timeout at every
+    interval (collectd never warns that a read took longer than its
+    interval), the cluster beside them keeps its values, each unreachable
+    FAILURE says that the connection was accepted and what went
+    unanswered; once the TLS proxy forwards one OKAY follows, with no error
+    line for the connections it held and then closed, and collectd stops
+    promptly while the other proxy still stalls."""
     interval, timeout = 2, 1.5
     topic = uniq("stall")
     kafkactl("create-topic", topic, 1, 1, boot=secure["plain"])
     kafkactl("produce", topic, 0, 5, boot=secure["plain"])
     tls = [("security.protocol", "SSL"), ("ssl.ca.location", secure["ca"])]
 
-    def block(name, brokers):
+    def block(name, brokers, props):
         return "\n".join(['  <Cluster "%s">' % name, '    Brokers "%s"' % brokers, "    Timeout %g" % timeout,
                           '    TopicsInclude "^%s$"' % topic, "    Groups false"]
-                         + ['    Property "%s" "%s"' % kv for kv in tls] + ["  </Cluster>"])
+                         + ['    Property "%s" "%s"' % kv for kv in props] + ["  </Cluster>"])
 
     def events(cd, host):
         return [n for n in cd.notifications() if n.get("Host") == host and n.get("Type") == "kafka_up"]
 
-    with StallingProxy(secure["ssl"]) as proxy:
-        body = "<Plugin kafka>\n%s\n%s\n</Plugin>\n" % (block("stalled", proxy.address),
-                                                          block("beside", secure["ssl"]))
+    stalled = {"stalled": r"TLS handshake not answered in time \(the connection was accepted\)",
+               "stalledplain": r"no answer after the connection was accepted"}
+    with StallingProxy(secure["ssl"]) as proxy, StallingProxy(secure["plain"]) as plain:
+        body = "<Plugin kafka>\n%s\n</Plugin>\n" % "\n".join(
+            [block("stalled", proxy.address, tls), block("stalledplain", plain.address, []),
+             block("beside", secure["ssl"], tls)])
         with Collectd(body, interval=interval, plugins=("kafka",), notify_exec=True) as cd:
             t0 = time.time()
-            wait_for(lambda: events(cd, "stalled"), 30, "the unreachable FAILURE of the stalled cluster")
+            for name in stalled:
+                wait_for(lambda: events(cd, name), 30, "the unreachable FAILURE of " + name)
             time.sleep(4 * interval)
             t1 = time.time()
-            assert proxy.accepted >= 1 and proxy.forwarded == 0, "the proxy was not in the way"
-            reads = [(t, v[0]) for t, v in cd.values("stalled", "kafka", "kafka_read_seconds", "cluster")
-                     if t0 - interval <= t <= t1]
-            # one read per interval, none longer than Timeout (and a little)
-            assert len(reads) >= (t1 - t0) / interval - 1, reads
-            assert max(v for _, v in reads) <= timeout + 0.3, reads
+            for p in (proxy, plain):
+                assert p.accepted >= 1 and p.forwarded == 0, "the proxy was not in the way"
+            for name, address in (("stalled", proxy.address), ("stalledplain", plain.address)):
+                reads = [(t, v[0]) for t, v in cd.values(name, "kafka", "kafka_read_seconds", "cluster")
+                         if t0 - interval <= t <= t1]
+                # one read per interval, none longer than Timeout (and a little)
+                assert len(reads) >= (t1 - t0) / interval - 1, (name, reads)
+                assert max(v for _, v in reads) <= timeout + 0.3, (name, reads)
+                assert cd.last(name, "kafka", "kafka_up", "cluster") == 0
+                fail = events(cd, name)
+                assert [n["Severity"] for n in fail] == ["FAILURE"], fail
+                assert re.search(r"^Kafka cluster unreachable at %s: %s \("
+                                 % (re.escape(address), stalled[name]), fail[0]["message"]), fail[0]["message"]
             beside = [r for r in cd.values("beside", "kafka", "kafka_up", "cluster") if t0 <= r[0] <= t1]
             assert len(beside) >= (t1 - t0) / interval - 1 and all(v[0] == 1 for _, v in beside), beside
-            assert cd.last("stalled", "kafka", "kafka_up", "cluster") == 0
-            fail = events(cd, "stalled")
-            assert [n["Severity"] for n in fail] == ["FAILURE"], fail
-            assert re.search(r"^Kafka cluster unreachable at %s: TLS handshake not answered in time "
-                             r"\(the connection was accepted\)" % re.escape(proxy.address),
-                             fail[0]["message"]), fail[0]["message"]
 
             proxy.forward()
             wait_for(lambda: len(events(cd, "stalled")) == 2, 30, "the OKAY of the stalled cluster")
@@ -246,4 +253,8 @@ def test_stalled_tls_handshake_never_blocks_a_read(secure):
             assert "read-function of the `kafka/" not in log, log
             # the connections the proxy held are closed as it forwards: a
             # recovery, not a TLS error
-            assert not re.search(r"\[error\] kafka plugin: cluster stalled:", log), log
+            assert not re.search(r"\[error\] kafka plugin: cluster stalled", log), log
+            # a client whose connection is still held lets collectd go
+            t = time.time()
+            cd.stop()
+            assert time.time() - t < 5, time.time() - t

@@ -64,6 +64,18 @@ static void texts_name_their_cause(void **state) {
       {"127.0.0.1:59707/bootstrap: Connection setup timed out in state "
        "APIVERSION_QUERY (after 2002ms in state APIVERSION_QUERY)",
        KML_FAILURE_STALLED},
+      /* the same with socket.timeout.ms = the setup timeout: the request
+       * times out first, then a summary that names no cause */
+      {"127.0.0.1:56461/bootstrap: Timed out ApiVersionRequest in flight "
+       "(after 2002ms, timeout #0)",
+       KML_FAILURE_STALLED},
+      {"127.0.0.1:56461/bootstrap: ApiVersionRequest failed: Local: Timed "
+       "out: probably due to broker version < 0.10 (see api.version.request "
+       "configuration) (after 2002ms in state APIVERSION_QUERY)",
+       KML_FAILURE_STALLED},
+      {"127.0.0.1:56461/bootstrap: Timed out 1 in-flight, 0 retry-queued, 0 "
+       "out-queue, 0 partially-sent requests",
+       KML_FAILURE_NONE},
       {"sasl_plaintext://127.0.0.1:1/bootstrap: Connection setup timed out "
        "in state AUTH_HANDSHAKE (after 1500ms in state AUTH_HANDSHAKE)",
        KML_FAILURE_STALLED},
