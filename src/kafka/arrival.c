@@ -1,8 +1,9 @@
 /* arrival: see arrival.h. Each round starts, on one queue, every partition
  * that still has an unanswered request (its first one), at that request's
  * offset; reads until each started partition gave one record, an error or
- * its end, or the deadline passed; then stops them all and drains the
- * queue, so that nothing of this round is taken for an answer later. */
+ * its end, or the deadline passed, stopping each partition once answered;
+ * then stops the rest and drains the queue, so that nothing of this round
+ * is taken for an answer later. */
 #include "arrival.h"
 
 #include "../kml_clock.h"
@@ -34,15 +35,32 @@ void kml_arrival_destroy(kml_arrival_t *a) {
   free(a);
 }
 
+/* One record is all a partition is read for: fetches of at most 64 KiB
+ * per partition (the broker returns a larger batch whole when it comes
+ * first in its response), and a partition is stopped once answered. */
+#define READ_BYTES 65536
+/* The bounds of the round's shared queue. librdkafka 2.0.2 counts them on
+ * the queue, not per partition, and a partition found over them leaves
+ * its leader's fetch list until the broker thread looks again, about a
+ * second later: with a bound of one record, the first batch queued held
+ * back every other partition of the round, one partition per second when
+ * batches are large. So the record count never binds (librdkafka's
+ * ceiling) and the byte bound holds what one round can fetch at once:
+ * every partition of a round (KML_ARRIVAL_MAX) at READ_BYTES, plus the
+ * larger batches returned whole, with room for a second response not yet
+ * drained. The queue is drained as fast as it fills; this is its ceiling,
+ * not its size. */
+#define QUEUED_RECORDS 10000000
+#define QUEUED_BYTES (16 * 1024 * 1024)
+
 /* The consumer, made on first use. 0, or -1 with the reason in err. */
 static int handle(kml_arrival_t *a, char *err, size_t errlen) {
   if (a->rk != NULL && a->q != NULL)
     return 0;
-  /* One record is all a partition is read for: small fetches, no
-   * prefetch beyond the first batch. */
   if (a->rk == NULL)
-    a->rk = kml_client_new_reader(a->c, "collectd-kafka-ml-arrival", 1, 65536,
-                                  err, errlen);
+    a->rk =
+        kml_client_new_reader(a->c, "collectd-kafka-ml-arrival", QUEUED_RECORDS,
+                              READ_BYTES, QUEUED_BYTES, err, errlen);
   if (a->rk == NULL)
     return -1;
   a->q = rd_kafka_queue_new(a->rk);
@@ -87,6 +105,9 @@ static int final_error(rd_kafka_resp_err_t e) {
   }
 }
 
+/* in_round: the request's partition was started in this round. */
+enum { OUT = 0, STARTED, STOPPED };
+
 typedef struct {
   kml_arrival_req_t *reqs;
   rd_kafka_topic_t **rkt; /* per request: its topic's handle (shared) */
@@ -94,14 +115,13 @@ typedef struct {
   int n;
 } round_t;
 
-/* The request of this round that message m answers, or NULL. */
-static kml_arrival_req_t *request_of(const round_t *r,
-                                     const rd_kafka_message_t *m) {
+/* The index of the request of this round that message m answers, or -1. */
+static int request_of(const round_t *r, const rd_kafka_message_t *m) {
   for (int i = 0; i < r->n; i++)
-    if (r->in_round[i] && r->rkt[i] == m->rkt &&
+    if (r->in_round[i] != OUT && r->rkt[i] == m->rkt &&
         r->reqs[i].partition == m->partition)
-      return &r->reqs[i];
-  return NULL;
+      return i;
+  return -1;
 }
 
 /* Take message m as the answer to q. Returns 1 when q is answered. */
@@ -157,16 +177,25 @@ static int start_round(round_t *r, rd_kafka_queue_t *queue) {
         q->result = KML_ARRIVAL_NONE;
       continue;
     }
-    r->in_round[i] = 1;
+    r->in_round[i] = STARTED;
     started++;
   }
   return started;
 }
 
+/* Stop request i's partition: the queue bounds do not stop an answered
+ * partition from fetching (they rarely bind), so it is stopped here, its
+ * fetches no more than the batches already asked for. */
+static void stop_one(round_t *r, int i) {
+  if (r->in_round[i] != STARTED)
+    return;
+  rd_kafka_consume_stop(r->rkt[i], r->reqs[i].partition);
+  r->in_round[i] = STOPPED;
+}
+
 static void stop_round(round_t *r, rd_kafka_queue_t *queue) {
   for (int i = 0; i < r->n; i++)
-    if (r->in_round[i])
-      rd_kafka_consume_stop(r->rkt[i], r->reqs[i].partition);
+    stop_one(r, i);
   rd_kafka_message_t *m;
   while ((m = rd_kafka_consume_queue(queue, 0)) != NULL)
     rd_kafka_message_destroy(m);
@@ -217,9 +246,11 @@ int kml_arrival_fetch(kml_arrival_t *a, kml_arrival_req_t *reqs, int n,
           rd_kafka_consume_queue(a->q, left < 100 ? left : 100);
       if (m == NULL)
         continue;
-      kml_arrival_req_t *q = request_of(&r, m);
-      if (q != NULL && take(q, m))
+      int i = request_of(&r, m);
+      if (i >= 0 && take(&reqs[i], m)) {
         pending--;
+        stop_one(&r, i);
+      }
       rd_kafka_message_destroy(m);
     }
     stop_round(&r, a->q);

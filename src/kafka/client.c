@@ -421,12 +421,12 @@ rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
 }
 
 rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
-                                  int records, int bytes, char *err,
+                                  int records, int bytes, int queued, char *err,
                                   size_t errlen) {
   char nrec[16], nbytes[16], kbytes[16];
   snprintf(nrec, sizeof(nrec), "%d", records);
   snprintf(nbytes, sizeof(nbytes), "%d", bytes);
-  snprintf(kbytes, sizeof(kbytes), "%d", (bytes + 1023) / 1024);
+  snprintf(kbytes, sizeof(kbytes), "%d", (queued + 1023) / 1024);
   const char *extra[] = {"client.id", client_id, "fetch.wait.max.ms", "100",
                          NULL};
   /* An empty group.id: no group handle, no group request, no commit. The

@@ -80,11 +80,13 @@ rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
                                   size_t errlen);
 /* A consumer handle that reads records without a group (sample.c,
  * arrival.c): an empty group.id (no group handle, no group request, no
- * commit), partition EOF reported, nothing committed or stored, at most
- * `records` records and bytes/1024 KiB queued per partition and fetches of
- * at most `bytes` bytes, client.id client_id. The caller owns it. */
+ * commit), partition EOF reported, nothing committed or stored, fetches of
+ * at most `bytes` bytes per partition, client.id client_id. A partition is
+ * fetched while the queue it is started on holds fewer than `records`
+ * records and queued/1024 KiB (librdkafka counts the shared queue, not the
+ * partition, when several partitions share one). The caller owns it. */
 rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
-                                  int records, int bytes, char *err,
+                                  int records, int bytes, int queued, char *err,
                                   size_t errlen);
 /* Take a complete, filtered, sorted list of group ids (copied) into the
  * groups to read, so that a collection whose ListConsumerGroups fails (one

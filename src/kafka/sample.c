@@ -89,7 +89,7 @@ static int handle(kml_sample_t *p, const kml_report_sink_t *sink) {
     return 0;
   char err[512];
   p->rk = kml_client_new_reader(p->c, "collectd-kafka-ml-schema", p->o.records,
-                                p->o.bytes, err, sizeof(err));
+                                p->o.bytes, p->o.bytes, err, sizeof(err));
   if (p->rk != NULL)
     p->q = rd_kafka_queue_new(p->rk);
   if (p->rk == NULL || p->q == NULL) {

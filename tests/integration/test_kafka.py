@@ -177,6 +177,37 @@ def test_lag_seconds_after_a_start_counts_from_the_records_arrival():
                              pred=lambda v: v == 0, timeout=15) == 0
 
 
+def test_lag_seconds_after_a_start_dates_large_batches_at_once():
+    """Records written in large batches (kafkactl's producer sends each
+    partition's 5,000 messages as one ~58 KB batch: librdkafka's linger.ms
+    and batch.num.messages defaults) are dated for every partition at the
+    first collection. Their reads share one queue; a bound of one queued
+    record held every other partition back until librdkafka looked again,
+    a second later: 10 partitions took 10 s, past the collection's
+    reading budget (Timeout 3), so most partitions started at ~0."""
+    topic, group = uniq("big"), uniq("g-big")
+    partitions = 10
+    kafkactl("create-topic", topic, partitions, 1)
+    before = time.time()
+    for p in range(partitions):
+        kafkactl("produce", topic, p, 5000)
+    after = time.time()
+    offsets = []
+    for p in range(partitions):
+        offsets += [p, 0]
+    kafkactl("commit", group, topic, *offsets)
+    time.sleep(12)
+    with Collectd(plugin_conf(topic, "^" + group + "$")) as cd:
+        pi = "group-" + group
+        for p in range(partitions):
+            ti = "%s-%d" % (topic, p)
+            cd.wait_value("lagtest", "kafka", "kafka_lag_seconds", pi, ti)
+            rows = cd.values("lagtest", "kafka", "kafka_lag_seconds", pi, ti)
+            t, age = rows[0][0], rows[0][1][0]
+            # the real age at the first collection, within the round trips
+            assert t - after - 2 <= age <= t - before + 3, (ti, age, t - after, t - before)
+
+
 def test_commit_below_log_start_is_data_loss():
     topic, group = uniq("lost"), uniq("g-lost")
     kafkactl("create-topic", topic, 1, 1)
