@@ -232,9 +232,11 @@ def test_stalled_tls_handshake_never_blocks_a_read(secure):
             for name, address in (("stalled", proxy.address), ("stalledplain", plain.address)):
                 reads = [(t, v[0]) for t, v in cd.values(name, "kafka", "kafka_read_seconds", "cluster")
                          if t0 - interval <= t <= t1]
-                # one read per interval, none longer than Timeout (and a little)
+                # one read per interval, each ended by Timeout well before
+                # the next interval (the slack is a loaded host's scheduling;
+                # a read waiting for the handshake would take the interval)
                 assert len(reads) >= (t1 - t0) / interval - 1, (name, reads)
-                assert max(v for _, v in reads) <= timeout + 0.3, (name, reads)
+                assert max(v for _, v in reads) <= timeout + 0.45, (name, reads)
                 assert cd.last(name, "kafka", "kafka_up", "cluster") == 0
                 fail = events(cd, name)
                 assert [n["Severity"] for n in fail] == ["FAILURE"], fail
