@@ -39,28 +39,15 @@ void kml_arrival_destroy(kml_arrival_t *a) {
  * per partition (the broker returns a larger batch whole when it comes
  * first in its response), and a partition is stopped once answered. */
 #define READ_BYTES 65536
-/* The bounds of the round's shared queue. librdkafka 2.0.2 counts them on
- * the queue, not per partition, and a partition found over them leaves
- * its leader's fetch list until the broker thread looks again, about a
- * second later: with a bound of one record, the first batch queued held
- * back every other partition of the round, one partition per second when
- * batches are large. So the record count never binds (librdkafka's
- * ceiling) and the byte bound holds what one round can fetch at once:
- * every partition of a round (KML_ARRIVAL_MAX) at READ_BYTES, plus the
- * larger batches returned whole, with room for a second response not yet
- * drained. The queue is drained as fast as it fills; this is its ceiling,
- * not its size. */
-#define QUEUED_RECORDS 10000000
-#define QUEUED_BYTES (16 * 1024 * 1024)
-
 /* The consumer, made on first use. 0, or -1 with the reason in err. */
 static int handle(kml_arrival_t *a, char *err, size_t errlen) {
   if (a->rk != NULL && a->q != NULL)
     return 0;
+  /* The round's shared queue holds a round's partitions (KML_ARRIVAL_MAX)
+   * at READ_BYTES and the batches returned whole (client.h). */
   if (a->rk == NULL)
-    a->rk =
-        kml_client_new_reader(a->c, "collectd-kafka-ml-arrival", QUEUED_RECORDS,
-                              READ_BYTES, QUEUED_BYTES, err, errlen);
+    a->rk = kml_client_new_reader(a->c, "collectd-kafka-ml-arrival", READ_BYTES,
+                                  KML_READER_QUEUED_BYTES, err, errlen);
   if (a->rk == NULL)
     return -1;
   a->q = rd_kafka_queue_new(a->rk);

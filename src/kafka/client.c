@@ -421,16 +421,16 @@ rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
 }
 
 rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
-                                  int records, int bytes, int queued, char *err,
+                                  int bytes, int queued, char *err,
                                   size_t errlen) {
-  char nrec[16], nbytes[16], kbytes[16];
-  snprintf(nrec, sizeof(nrec), "%d", records);
+  char nbytes[16], kbytes[16];
   snprintf(nbytes, sizeof(nbytes), "%d", bytes);
   snprintf(kbytes, sizeof(kbytes), "%d", (queued + 1023) / 1024);
   const char *extra[] = {"client.id", client_id, "fetch.wait.max.ms", "100",
                          NULL};
   /* An empty group.id: no group handle, no group request, no commit. The
-   * fetch and prefetch bounds are the reader's cost bounds. */
+   * fetch bound is the reader's cost bound; the queue's record count is
+   * librdkafka's ceiling, as it counts the shared queue (client.h). */
   const char *forced[] = {"group.id",
                           "",
                           "enable.partition.eof",
@@ -442,7 +442,7 @@ rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
                           "statistics.interval.ms",
                           "0",
                           "queued.min.messages",
-                          nrec,
+                          "10000000",
                           "queued.max.messages.kbytes",
                           kbytes,
                           "max.partition.fetch.bytes",

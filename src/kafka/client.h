@@ -81,12 +81,19 @@ rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
 /* A consumer handle that reads records without a group (sample.c,
  * arrival.c): an empty group.id (no group handle, no group request, no
  * commit), partition EOF reported, nothing committed or stored, fetches of
- * at most `bytes` bytes per partition, client.id client_id. A partition is
- * fetched while the queue it is started on holds fewer than `records`
- * records and queued/1024 KiB (librdkafka counts the shared queue, not the
- * partition, when several partitions share one). The caller owns it. */
+ * at most `bytes` bytes per partition, client.id client_id. The readers
+ * start many partitions on one queue, and librdkafka 2.0.2 counts its
+ * prefetch bounds on that queue, not per partition: a partition found
+ * over them leaves its leader's fetch list until the broker thread looks
+ * again, about a second later. So the record count never binds
+ * (librdkafka's ceiling) and a partition is fetched while the queue holds
+ * less than queued/1024 KiB of values (KML_READER_QUEUED_BYTES: what a
+ * round fetches at once, with room for a response not yet drained; the
+ * queue is drained as it fills: a ceiling, not a size). The caller owns
+ * it. */
+#define KML_READER_QUEUED_BYTES (16 * 1024 * 1024)
 rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
-                                  int records, int bytes, int queued, char *err,
+                                  int bytes, int queued, char *err,
                                   size_t errlen);
 /* Take a complete, filtered, sorted list of group ids (copied) into the
  * groups to read, so that a collection whose ListConsumerGroups fails (one

@@ -2,9 +2,10 @@
  * selected topics each collection and hand their shapes to the topic's
  * schema mix (see sample.h for the bounds and why the consumer has no
  * group). Partitions are started with rd_kafka_consume_start_queue() at
- * explicit offsets on one queue, read until each is done or the deadline
- * passes, then stopped; the queue is drained so that no record of this
- * round is seen in the next. */
+ * explicit offsets on one queue, read until each is done (then stopped,
+ * so that it fetches no further while the others are read) or the
+ * deadline passes, then the rest are stopped; the queue is drained so
+ * that no record of this round is seen in the next. */
 #include "sample.h"
 
 #include "../kml_clock.h"
@@ -88,8 +89,12 @@ static int handle(kml_sample_t *p, const kml_report_sink_t *sink) {
   if (p->rk != NULL)
     return 0;
   char err[512];
-  p->rk = kml_client_new_reader(p->c, "collectd-kafka-ml-schema", p->o.records,
-                                p->o.bytes, p->o.bytes, err, sizeof(err));
+  /* The queue's bound is the readers' (client.h), not a partition's
+   * records or bytes: librdkafka counts the queue all partitions share,
+   * so a bound of `records` held every other partition back for a second
+   * behind the first batch queued. */
+  p->rk = kml_client_new_reader(p->c, "collectd-kafka-ml-schema", p->o.bytes,
+                                KML_READER_QUEUED_BYTES, err, sizeof(err));
   if (p->rk != NULL)
     p->q = rd_kafka_queue_new(p->rk);
   if (p->rk == NULL || p->q == NULL) {
@@ -327,7 +332,10 @@ void kml_sample_run(kml_sample_t *p, const kml_snapshot_t *s,
         rd_kafka_consume_queue(p->q, left < 100 ? left : 100);
     if (m == NULL)
       continue;
-    pending -= take(p, m, now, sink);
+    if (take(p, m, now, sink)) {
+      pending--;
+      rd_kafka_consume_stop(m->rkt, m->partition);
+    }
     rd_kafka_message_destroy(m);
   }
   for (int i = 0; i < p->n_topics; i++) {
@@ -335,7 +343,7 @@ void kml_sample_run(kml_sample_t *p, const kml_snapshot_t *s,
     if (!t->seen)
       continue;
     for (int k = 0; k < t->n_parts; k++)
-      if (t->started[k])
+      if (t->started[k] && !t->done[k]) /* done ones were stopped */
         rd_kafka_consume_stop(t->rkt, k);
   }
   /* what arrived after the partitions were done belongs to no round */

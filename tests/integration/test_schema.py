@@ -116,3 +116,36 @@ def test_new_schema_id_new_json_field_and_quiet_garbage():
         assert len(schema_notes(cd, orders)) == 1 and len(schema_notes(cd, events)) == 1
         byts = [v[0] for _, v in cd.values("shapes", "kafka", "kafka_schema_bytes", "topic-" + junk)]
         assert max(byts) <= 5 * 200, byts
+
+
+def test_large_batches_are_sampled_on_every_partition_at_once():
+    """Records written in large batches (kafkactl's producer sends each
+    partition's 5,000 messages as one ~58 KB batch: librdkafka's linger.ms
+    and batch.num.messages defaults) are sampled on every partition at the
+    first collection. The partitions' reads share one queue; a bound of
+    SchemaRecords queued records held every other partition back until
+    librdkafka looked again, a second later, so a collection (Timeout 2)
+    sampled a few partitions only. 100 partitions: when the first fetch
+    went out after every partition was started, it held them all (1 of 2
+    runs with 10 partitions, 1 of 3 with 30; 0 of 4 with 100)."""
+    topic = uniq("batches")
+    partitions = 100
+    kafkactl("create-topic", topic, partitions, 1)
+    for p in range(partitions):
+        kafkactl("produce", topic, p, 5000)
+    conf = """
+<Plugin kafka>
+  <Cluster "batches">
+    Brokers "%s"
+    Timeout 2
+    TopicsInclude "^%s$"
+    Groups false
+    SchemaTopics "^%s$"
+  </Cluster>
+</Plugin>
+""" % (bootstrap(), topic, topic)
+    with Collectd(conf, plugins=("kafka",)) as cd:
+        cd.wait_value("batches", "kafka", "kafka_schema_records", "topic-" + topic)
+        recs = [v[0] for _, v in cd.values("batches", "kafka", "kafka_schema_records", "topic-" + topic)]
+        # SchemaRecords (10) of each partition, all in the first collection
+        assert recs[0] == 10 * partitions, recs
