@@ -180,9 +180,9 @@ static int seen(const kml_detector_t *d, int b) {
   return d->prof_seen[b / 8] & (1u << (b % 8));
 }
 
-double kml_detector_season(const kml_detector_t *d, double t) {
+double kml_detector_season(const kml_detector_t *d, double t, double resid) {
   if (d->bins_seen < 24 || d->last_t - d->t0 < 2 * DAY - DAY / 96 ||
-      !(d->season_var < 0.5 * d->var_l))
+      !(d->season_var < resid * d->var_l))
     return 0;
   int b = season_bin(t);
   for (int k = 0; k < 8 && !seen(d, b); k++)

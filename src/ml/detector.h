@@ -126,10 +126,10 @@ double kml_detector_memory_values(const kml_detector_t *d,
 /* Seasonal offset the daily profile expects at time t (profile minus its
  * daily mean), or 0 until the series was seen over two days (and at least
  * 24 of the bins), or when the profile does not explain the series
- * (residual variance not below half the variance: a trend is not a
- * season). A time of day between the series' own samples takes the
+ * (residual variance not below `resid` times the variance: a trend is not
+ * a season). A time of day between the series' own samples takes the
  * nearest earlier bin. O(1). */
-double kml_detector_season(const kml_detector_t *d, double t);
+double kml_detector_season(const kml_detector_t *d, double t, double resid);
 /* The run view's own rate, for a run longer than every run in memory:
  * events per day, on normal data, of runs at least as long as the current
  * one (the run the last value continued or started); INFINITY for no run,

@@ -129,6 +129,10 @@ int kml_model_reset(kml_model_t *m);
 #define KML_MODEL_OPEN_ANOMALY 1u
 #define KML_MODEL_OPEN_FORECAST 2u
 unsigned kml_model_open_alerts(const kml_model_t *m);
+/* The daily swing the forecaster expects at time t: the detector's
+ * profile (kml_detector_season) under the forecaster's own gate, wider
+ * than the trend's (model.c). O(1). */
+double kml_model_forecast_season(const kml_model_t *m, double t);
 /* Feed one raw sample; returns KML_RATE_OK when out was filled, another
  * kml_rate_result_t when the sample was refused or only stored. */
 int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
