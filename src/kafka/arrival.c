@@ -47,7 +47,7 @@ static int handle(kml_arrival_t *a, char *err, size_t errlen) {
    * at READ_BYTES and the batches returned whole (client.h). */
   if (a->rk == NULL)
     a->rk = kml_client_new_reader(a->c, "collectd-kafka-ml-arrival", READ_BYTES,
-                                  KML_READER_QUEUED_BYTES, err, errlen);
+                                  err, errlen);
   if (a->rk == NULL)
     return -1;
   a->q = rd_kafka_queue_new(a->rk);

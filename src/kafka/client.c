@@ -421,11 +421,9 @@ rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
 }
 
 rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
-                                  int bytes, int queued, char *err,
-                                  size_t errlen) {
-  char nbytes[16], kbytes[16];
+                                  int bytes, char *err, size_t errlen) {
+  char nbytes[16];
   snprintf(nbytes, sizeof(nbytes), "%d", bytes);
-  snprintf(kbytes, sizeof(kbytes), "%d", (queued + 1023) / 1024);
   const char *extra[] = {"client.id", client_id, "fetch.wait.max.ms", "100",
                          NULL};
   /* An empty group.id: no group handle, no group request, no commit. The
@@ -444,7 +442,7 @@ rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
                           "queued.min.messages",
                           "10000000",
                           "queued.max.messages.kbytes",
-                          kbytes,
+                          "16384", /* 16 MiB (client.h) */
                           "max.partition.fetch.bytes",
                           nbytes,
                           "fetch.message.max.bytes",

@@ -87,14 +87,11 @@ rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
  * over them leaves its leader's fetch list until the broker thread looks
  * again, about a second later. So the record count never binds
  * (librdkafka's ceiling) and a partition is fetched while the queue holds
- * less than queued/1024 KiB of values (KML_READER_QUEUED_BYTES: what a
- * round fetches at once, with room for a response not yet drained; the
- * queue is drained as it fills: a ceiling, not a size). The caller owns
- * it. */
-#define KML_READER_QUEUED_BYTES (16 * 1024 * 1024)
+ * less than 16 MiB of values (what a round fetches at once, with room for
+ * a response not yet drained; the queue is drained as it fills: a
+ * ceiling, not a size). The caller owns it. */
 rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
-                                  int bytes, int queued, char *err,
-                                  size_t errlen);
+                                  int bytes, char *err, size_t errlen);
 /* Take a complete, filtered, sorted list of group ids (copied) into the
  * groups to read, so that a collection whose ListConsumerGroups fails (one
  * broker down is enough: it asks every broker) can still read the groups

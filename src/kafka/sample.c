@@ -94,7 +94,7 @@ static int handle(kml_sample_t *p, const kml_report_sink_t *sink) {
    * so a bound of `records` held every other partition back for a second
    * behind the first batch queued. */
   p->rk = kml_client_new_reader(p->c, "collectd-kafka-ml-schema", p->o.bytes,
-                                KML_READER_QUEUED_BYTES, err, sizeof(err));
+                                err, sizeof(err));
   if (p->rk != NULL)
     p->q = rd_kafka_queue_new(p->rk);
   if (p->rk == NULL || p->q == NULL) {
