@@ -180,6 +180,104 @@ static int seen(const kml_detector_t *d, int b) {
   return d->prof_seen[b / 8] & (1u << (b % 8));
 }
 
+/* The daily profile in 16 bits. One grid, base + code * 2^exp, for the
+ * whole profile: its steps follow the profile's range, not the values'
+ * magnitude, so a swing of 10 on a level of 1e9 is kept (a float's step
+ * there is 64), and a series on any scale (1e-20 or 1e30, negative) gets
+ * the same relative precision. The grid is refitted when a value does
+ * not fit (exp grows: the codes are rounded once more, by at most half a
+ * new step) and, once a day, to the profile's range: the offset moves to
+ * its middle by whole steps and exp shrinks while the codes fit in 3/4
+ * of the range (both exact: codes are only shifted and doubled). So after
+ * each daily refit a step is at most 1/24,576 of the profile's range
+ * (half-range over 0.375 * KML_DET_PROF_MAX), and rounding at most half
+ * a step: on NAB below 1e-3 of the residual sd. Codes never reach
+ * -32768 or hold NaN: the values are finite (clamped in
+ * kml_detector_update), and exp stays within +-KML_DET_PROF_EXP_MAX, wide
+ * enough for any range of them. */
+#define PROF_TIGHT 0.75 /* the daily refit tightens to 3/4 of the codes */
+
+static double prof_step(const kml_detector_t *d) {
+  return ldexp(1.0, d->prof_exp);
+}
+
+static double prof_value(const kml_detector_t *d, int b) {
+  return d->prof_base + d->prof[b] * prof_step(d);
+}
+
+/* Smallest exponent whose grid holds half (a half-range, in value units)
+ * within share * KML_DET_PROF_MAX codes, clamped to the allowed range. */
+static int prof_exp_for(double half, double share) {
+  if (!(half > 0))
+    return -KML_DET_PROF_EXP_MAX;
+  int e;
+  double m = frexp(half / (share * KML_DET_PROF_MAX), &e); /* m in [0.5, 1) */
+  if (m == 0.5)
+    e--; /* an exact power of two fits at the lower exponent */
+  return e < -KML_DET_PROF_EXP_MAX  ? -KML_DET_PROF_EXP_MAX
+         : e > KML_DET_PROF_EXP_MAX ? KML_DET_PROF_EXP_MAX
+                                    : e;
+}
+
+/* Refit the grid to the seen bins and, when with_v, to value v as well:
+ * grow exp when they do not fit, otherwise recentre and (daily) tighten.
+ * O(bins). */
+static void prof_refit(kml_detector_t *d, int with_v, double v) {
+  double q = prof_step(d), lo = INFINITY, hi = -INFINITY;
+  for (int b = 0; b < KML_DET_SEASON_BINS; b++)
+    if (seen(d, b)) {
+      lo = fmin(lo, d->prof[b]);
+      hi = fmax(hi, d->prof[b]);
+    }
+  if (with_v) {
+    double cv = (v - d->prof_base) / q;
+    lo = fmin(lo, cv);
+    hi = fmax(hi, cv);
+  }
+  if (!(lo <= hi)) /* nothing to fit */
+    return;
+  double k = floor((lo + hi) / 2); /* whole steps: codes stay exact */
+  double half = fmax(hi - k, k - lo) * q;
+  int e = d->prof_exp, grow = prof_exp_for(half, 1.0);
+  int tight = prof_exp_for(half, PROF_TIGHT);
+  if (grow > e)
+    e = grow;
+  else if (!with_v && tight < e)
+    e = tight;
+  double scale = ldexp(1.0, d->prof_exp - e);
+  d->prof_base += k * q;
+  d->prof_exp = (int8_t)e;
+  d->prof_codes = 0;
+  for (int b = 0; b < KML_DET_SEASON_BINS; b++)
+    if (seen(d, b)) {
+      double c = nearbyint((d->prof[b] - k) * scale);
+      d->prof[b] = (int16_t)fmax(-KML_DET_PROF_MAX, fmin(KML_DET_PROF_MAX, c));
+      d->prof_codes += d->prof[b];
+    }
+}
+
+/* Store v in bin b, refitting the grid when v does not fit. dither in
+ * [0, 1) rounds (0.5: to nearest): a profile that forgets slowly (about
+ * 0.1% per value at 1 s) moves by less than a step per value, which
+ * rounding to nearest would drop; a dither equidistributed over the
+ * values keeps the profile's mean move (see learn). */
+static void prof_store(kml_detector_t *d, int b, double v, double dither) {
+  if (d->bins_seen == 0) { /* the first value: the grid starts at it */
+    d->prof_base = v;
+    d->prof_exp = (int8_t)-KML_DET_PROF_EXP_MAX;
+  }
+  double c = floor((v - d->prof_base) / prof_step(d) + dither);
+  if (!(fabs(c) <= KML_DET_PROF_MAX)) {
+    prof_refit(d, 1, v);
+    c = floor((v - d->prof_base) / prof_step(d) + dither);
+    c = fmax(-KML_DET_PROF_MAX, fmin(KML_DET_PROF_MAX, c));
+  }
+  if (seen(d, b))
+    d->prof_codes -= d->prof[b];
+  d->prof[b] = (int16_t)c;
+  d->prof_codes += d->prof[b];
+}
+
 double kml_detector_season(const kml_detector_t *d, double t, double resid) {
   if (d->bins_seen < 24 || d->last_t - d->t0 < 2 * DAY - DAY / 96 ||
       !(d->season_var < resid * d->var_l))
@@ -189,18 +287,18 @@ double kml_detector_season(const kml_detector_t *d, double t, double resid) {
     b = (b + KML_DET_SEASON_BINS - 1) % KML_DET_SEASON_BINS;
   if (!seen(d, b))
     return 0;
-  return d->prof[b] - d->prof_sum / d->bins_seen;
+  return (d->prof[b] - (double)d->prof_codes / d->bins_seen) * prof_step(d);
 }
 
+/* The whole profile moves with the offset: O(1) (exact up to the offset's
+ * own double rounding). */
 void kml_detector_rebase(kml_detector_t *d) {
   double shift = d->mean_s - d->mean_l;
   if (!isfinite(shift))
     return;
   d->mean_l = d->mean_m = d->mean_s;
-  for (int b = 0; b < KML_DET_SEASON_BINS; b++)
-    if (seen(d, b))
-      d->prof[b] += (float)shift;
-  d->prof_sum += shift * d->bins_seen;
+  if (d->bins_seen > 0)
+    d->prof_base += shift;
 }
 
 /* The typical step between values, smoothed (a missed collection counts
@@ -247,7 +345,7 @@ static void views(const kml_detector_t *d, double x, int sb, double *s,
   double sd_l = sqrt(d->var_l) + floor_sd;
   double step = fabs(x - d->prev);
   double step_l = d->step_l + floor_sd;
-  double prof = seen(d, sb) ? d->prof[sb] : d->mean_l;
+  double prof = seen(d, sb) ? prof_value(d, sb) : d->mean_l;
   double season_sd = sqrt(d->season_var) + floor_sd;
   *mean_s_new = d->mean_s + 0.25 * (x - d->mean_s);
   *step_s_new = d->step_s + 0.1 * (step - d->step_s);
@@ -300,7 +398,7 @@ static void learn_run(kml_detector_t *d, int run, int hist, int learn_runs,
 }
 
 static void learn(kml_detector_t *d, int hist, int learn_runs, double x, int sb,
-                  const int *bins, double mem, double mean_s_new,
+                  int new_day, const int *bins, double mem, double mean_s_new,
                   double step_s_new, double mean_m_new) {
   double lambda = 1.0 / (d->n + 1 < mem ? d->n + 1 : mem);
   /* Learn what is normal only once the statistics mean something: after
@@ -317,7 +415,7 @@ static void learn(kml_detector_t *d, int hist, int learn_runs, double x, int sb,
     learn_run(d, run, hist, learn_runs, mem);
   d->run = (int8_t)run;
   double step = fabs(x - d->prev);
-  double prof = seen(d, sb) ? d->prof[sb] : d->mean_l;
+  double prof = seen(d, sb) ? prof_value(d, sb) : d->mean_l;
   double dm = x - d->mean_l;
   d->mean_l += lambda * dm;
   d->var_l = (1 - lambda) * (d->var_l + lambda * dm * dm);
@@ -330,19 +428,20 @@ static void learn(kml_detector_t *d, int hist, int learn_runs, double x, int sb,
   d->season_var += lambda * (r * r - d->season_var);
   /* The profile forgets per day, not per value: a bin (15 min) keeps
    * about a third of what it knew per day of visits, whatever the
-   * interval (0.7^3 at 5 min). */
+   * interval (0.7^3 at 5 min). Once a day (the first value past
+   * midnight) its grid is refitted to its range. */
   double w = fmin(0.65, 1 - exp(-1.07 * (d->dt > 0 ? d->dt : 1) / 900.0));
-  float before = d->prof[sb];
+  if (new_day && d->bins_seen > 0)
+    prof_refit(d, 0, 0);
   if (seen(d, sb)) {
-    if (hist)
-      d->prof[sb] += (float)(w * (x - d->prof[sb]));
+    if (hist) /* a Weyl sequence in [0, 1) over the values: the dither */
+      prof_store(d, sb, prof + w * (x - prof),
+                 (uint32_t)(d->n * 2654435769u) / 4294967296.0);
   } else {
-    before = 0;
-    d->prof[sb] = (float)x;
+    prof_store(d, sb, x, 0.5);
     d->prof_seen[sb / 8] |= (uint8_t)(1u << (sb % 8));
     d->bins_seen++;
   }
-  d->prof_sum += d->prof[sb] - before;
 }
 
 /* Bin k of the run view counts the runs that reached k steps (each run
@@ -373,6 +472,8 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
   else if (x < -KML_DET_VALUE_MAX)
     x = -KML_DET_VALUE_MAX;
 
+  /* a new day: this value's bin is earlier than the last one's */
+  int new_day = d->n > 0 && season_bin(t) < season_bin(d->last_t);
   track_time(d, t);
   out->dt = d->dt > 0 ? d->dt : 1;
   double mem = kml_detector_memory_values(d, cfg);
@@ -398,7 +499,7 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
     return;
   out->learned = 1;
   int hist = out->surprise <= learn_below;
-  learn(d, hist, learn_runs, x, sb, bins, mem, mean_s_new, step_s_new,
+  learn(d, hist, learn_runs, x, sb, new_day, bins, mem, mean_s_new, step_s_new,
         mean_m_new);
   d->prev = x;
   d->n++;

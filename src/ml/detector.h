@@ -39,6 +39,9 @@
  * its mean absolute value 1.7% of the time, either way; two in a row, with the
  * differences' negative correlation, far less). Not tuned. */
 #define KML_DET_RUN_K 3.0
+/* The daily profile's codes and grid exponents (state files check them). */
+#define KML_DET_PROF_MAX 32767
+#define KML_DET_PROF_EXP_MAX 120
 
 typedef struct {
   double warmup; /* seconds before the first notification (86400) */
@@ -57,7 +60,7 @@ typedef struct {
   double mean_s;              /* short mean of x */
   double mean_m;              /* medium mean of x */
   double season_var;          /* mean squared residual against the profile */
-  double prof_sum;            /* sum of prof[] over seen bins */
+  double prof_base;           /* the daily profile's offset (see prof) */
   float dt;                   /* typical seconds between values */
   uint8_t top[KML_DET_VIEWS]; /* highest non-empty bin + 1 (0: none) */
   int8_t run;   /* current run: its length, signed by its direction */
@@ -66,8 +69,14 @@ typedef struct {
   uint32_t hist_total[KML_DET_VIEWS];
   uint16_t hist[KML_DET_VIEWS - 1][KML_DET_BINS]; /* counts, halved when full */
   uint16_t run_hist[KML_DET_RUN_BINS]; /* the run view's: one bin per step */
-  float prof[KML_DET_SEASON_BINS];
+  /* The daily profile: bin b expects prof_base + prof[b] * 2^prof_exp. One
+   * grid for the whole profile, fitted to its range (not to the values'
+   * magnitude), so rounding is at most 2^-16 of the range plus the float
+   * offset's own; codes stay within +-KML_DET_PROF_MAX (detector.c). */
+  int16_t prof[KML_DET_SEASON_BINS];
   uint8_t prof_seen[KML_DET_SEASON_BINS / 8];
+  int32_t prof_codes; /* sum of prof[] over seen bins */
+  int8_t prof_exp;    /* within +-KML_DET_PROF_EXP_MAX */
 } kml_detector_t;
 
 typedef struct {
@@ -117,7 +126,7 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
                          kml_detector_out_t *out);
 /* Accept the recent level as the new normal (after a lasting level shift):
  * the long mean and the daily profile move by the shift; what was learned
- * about the noise is kept. O(bins). */
+ * about the noise is kept. O(1): the profile's offset moves. */
 void kml_detector_rebase(kml_detector_t *d);
 /* Values of history the memory holds at the detector's interval (at least
  * the minimum a rank needs). O(1). */

@@ -279,15 +279,20 @@ static const char *histogram_check(const kml_detector_t *d) {
 
 static const char *profile_check(const kml_detector_t *d) {
   uint32_t seen = 0;
+  int32_t codes = 0;
+  if (!value_ok(d->prof_base) || d->prof_exp < -KML_DET_PROF_EXP_MAX ||
+      d->prof_exp > KML_DET_PROF_EXP_MAX)
+    return "daily profile";
   for (int b = 0; b < KML_DET_SEASON_BINS; b++) {
     int is_seen = (d->prof_seen[b / 8] >> (b % 8)) & 1;
+    double v = d->prof_base + d->prof[b] * ldexp(1.0, d->prof_exp);
     seen += (uint32_t)is_seen;
-    if (!(isfinite(d->prof[b]) && fabs(d->prof[b]) <= VALUE_BOUND) ||
-        (!is_seen && d->prof[b] != 0))
+    codes += d->prof[b];
+    if (d->prof[b] < -KML_DET_PROF_MAX || (!is_seen && d->prof[b] != 0) ||
+        !value_ok(v))
       return "daily profile";
   }
-  if (seen != d->bins_seen || !isfinite(d->prof_sum) ||
-      fabs(d->prof_sum) > KML_DET_SEASON_BINS * VALUE_BOUND)
+  if (seen != d->bins_seen || codes != d->prof_codes)
     return "daily profile";
   return NULL;
 }

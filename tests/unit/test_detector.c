@@ -144,6 +144,37 @@ static void weak_season_is_kept(void **state) {
   assert_true(kml_model_forecast_season(&m, noon) > 7.5);
 }
 
+/* The daily profile is 16-bit codes on a grid fitted to its range: the
+ * same swing is kept on any level and scale, including a swing of 10 on a
+ * level of 1e9, where a float's step is 64 (a float profile stayed at its
+ * first values there). Four days at 5 min, noise 1/20 of the swing; the
+ * profile at 8 times of day is within 1/10 of the swing of the truth. */
+static void daily_profile_is_kept_on_any_scale(void **state) {
+  const double cases[][2] = {{1e9, 10},     {1e12, 3},      {0, 1},
+                             {-1e25, 1e24}, {1e-20, 1e-21}, {-5e5, 2e6}};
+  kml_model_cfg_t cfg = kml_model_defaults();
+  kml_model_t *m = malloc(sizeof(*m));
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    double level = cases[c][0], amp = cases[c][1];
+    kml_model_init(m);
+    kml_sim_rng_t r = {11};
+    double t = T0;
+    for (int i = 0; i < 4 * 288; i++, t += STEP) {
+      kml_output_t o;
+      kml_model_update(m, &cfg, KML_DS_GAUGE, t,
+                       level + amp * (daily(t) + 0.05 * kml_sim_gauss(&r)), &o);
+    }
+    assert_null(kml_model_check(m));
+    double day = t - fmod(t, 86400);
+    for (int k = 0; k < 8; k++) {
+      double at = day + k * 10800 + 450; /* the middle of a 15-min bin */
+      double got = kml_model_forecast_season(m, at);
+      assert_true(fabs(got - amp * daily(at)) < 0.1 * amp);
+    }
+  }
+  free(m);
+}
+
 static void steady_trend_raises_no_alert(void **state) {
   run_t r = run(trend, 6000, 500);
   assert_int_equal(r.alerts, 0);
@@ -439,6 +470,23 @@ static void check_finds_a_damaged_state(void **state) {
   kml_model_init(&m);
   m.best_p = 2;
   assert_string_equal(kml_model_check(&m), "score record");
+  /* the daily profile's codes, their sum and their grid */
+  kml_model_init(&m);
+  m.det.prof_exp = 121;
+  assert_string_equal(kml_model_check(&m), "daily profile");
+  kml_model_init(&m);
+  m.det.prof_codes = 1;
+  assert_string_equal(kml_model_check(&m), "daily profile");
+  kml_model_init(&m);
+  m.det.prof_seen[0] = 1;
+  m.det.bins_seen = 1;
+  m.det.prof[0] = INT16_MIN;
+  m.det.prof_codes = INT16_MIN;
+  assert_string_equal(kml_model_check(&m), "daily profile");
+  m.det.prof[0] = m.det.prof_codes = 5;
+  assert_null(kml_model_check(&m));
+  m.det.prof_base = NAN;
+  assert_string_equal(kml_model_check(&m), "daily profile");
 }
 
 static void nan_input_leaves_state_untouched(void **state) {
@@ -498,8 +546,12 @@ static void band_of_a_non_negative_gauge_stops_at_zero(void **state) {
 }
 
 static void state_fits_the_budget(void **state) {
-  /* at most the 1,416 bytes per series of the budget */
+  /* at most the 1,416 bytes per series of the issue's budget; the daily
+   * profile costs 2 bytes a bin (192 bytes, model version 12: 1,232) */
   assert_true(sizeof(kml_model_t) <= 1416);
+  assert_int_equal(sizeof(((kml_detector_t *)0)->prof),
+                   2 * KML_DET_SEASON_BINS);
+  assert_true(sizeof(kml_model_t) <= 1232);
 }
 
 int main(void) {
@@ -508,6 +560,7 @@ int main(void) {
       cmocka_unit_test(flat_line_raises_no_alert),
       cmocka_unit_test(seasonality_is_learned),
       cmocka_unit_test(weak_season_is_kept),
+      cmocka_unit_test(daily_profile_is_kept_on_any_scale),
       cmocka_unit_test(steady_trend_raises_no_alert),
       cmocka_unit_test(step_is_found_at_once),
       cmocka_unit_test(spike_is_found_at_its_value),

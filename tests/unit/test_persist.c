@@ -226,6 +226,8 @@ static void spoil_fc_var(kml_model_t *m) { m->fc.var_lead = -1; }
 static void spoil_fc_day(kml_model_t *m) { m->fc.cell_exp = 127; }
 static void spoil_fc_level(kml_model_t *m) { m->fc.level_hi = NAN; }
 static void spoil_prof(kml_model_t *m) { m->det.bins_seen = 90; }
+static void spoil_prof_codes(kml_model_t *m) { m->det.prof_codes += 1; }
+static void spoil_prof_exp(kml_model_t *m) { m->det.prof_exp = -128; }
 
 static void bad_fields_are_dropped_by_reason(void **state) {
   (void)state;
@@ -244,7 +246,9 @@ static void bad_fields_are_dropped_by_reason(void **state) {
                {spoil_fc_var, "forecast error variance"},
                {spoil_fc_day, "forecast weekly scale"},
                {spoil_fc_level, "forecast level"},
-               {spoil_prof, "daily profile"}};
+               {spoil_prof, "daily profile"},
+               {spoil_prof_codes, "daily profile"},
+               {spoil_prof_exp, "daily profile"}};
   for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
     kml_store_t *a = filled_store();
     kml_model_t *m = kml_store_find(a, "host/plugin-3/gauge/value");
@@ -287,6 +291,14 @@ static void other_format_version_is_refused(void **state) {
   write_file(b, len);
   assert_int_equal(load(s, &ps, err), -1);
   assert_non_null(strstr(err, "another version"));
+  /* model version 11 (1,416 bytes: a float daily profile) is never read
+   * as 16-bit codes: the whole file is refused, a fresh start */
+  size = 1416;
+  memcpy(b + 12, &size, 4);
+  fix_checksum(b, len);
+  write_file(b, len);
+  assert_int_equal(load(s, &ps, err), -1);
+  assert_non_null(strstr(err, "model 1416 bytes"));
   assert_int_equal(kml_store_size(s), 0);
   free(b);
   kml_store_destroy(s);
