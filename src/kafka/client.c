@@ -422,8 +422,16 @@ rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
 
 rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
                                   int bytes, char *err, size_t errlen) {
-  char nbytes[16];
+  /* The queue's byte bound, and a response's at half of it: a whole
+   * response is queued before the broker thread decides the next fetch
+   * (client.h). */
+  long long queue = 16LL << 20;
+  if (2LL * bytes > queue)
+    queue = 2LL * bytes;
+  char nbytes[16], nqueue_kb[16], nresponse[16];
   snprintf(nbytes, sizeof(nbytes), "%d", bytes);
+  snprintf(nqueue_kb, sizeof(nqueue_kb), "%lld", queue / 1024);
+  snprintf(nresponse, sizeof(nresponse), "%lld", queue / 2);
   const char *extra[] = {"client.id", client_id, "fetch.wait.max.ms", "100",
                          NULL};
   /* An empty group.id: no group handle, no group request, no commit. The
@@ -442,7 +450,9 @@ rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
                           "queued.min.messages",
                           "10000000",
                           "queued.max.messages.kbytes",
-                          "16384", /* 16 MiB (client.h) */
+                          nqueue_kb,
+                          "fetch.max.bytes",
+                          nresponse,
                           "max.partition.fetch.bytes",
                           nbytes,
                           "fetch.message.max.bytes",

@@ -87,9 +87,13 @@ rd_kafka_t *kml_client_new_handle(kml_client_t *c, const char *const *extra,
  * over them leaves its leader's fetch list until the broker thread looks
  * again, about a second later. So the record count never binds
  * (librdkafka's ceiling) and a partition is fetched while the queue holds
- * less than 16 MiB of values (what a round fetches at once, with room for
- * a response not yet drained; the queue is drained as it fills: a
- * ceiling, not a size). The caller owns it. */
+ * less than 16 MiB of values, or twice `bytes` when that is more (what a
+ * round fetches at once, with room for a response not yet drained; the
+ * queue is drained as it fills: a ceiling, not a size). A response
+ * carries at most half of that bound (fetch.max.bytes): the broker
+ * thread queues a whole response before it decides the next fetch, and
+ * one of librdkafka's default 50 MiB filled the queue and held back the
+ * partitions left out of it. The caller owns it. */
 rd_kafka_t *kml_client_new_reader(kml_client_t *c, const char *client_id,
                                   int bytes, char *err, size_t errlen);
 /* Take a complete, filtered, sorted list of group ids (copied) into the

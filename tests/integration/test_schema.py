@@ -149,3 +149,43 @@ def test_large_batches_are_sampled_on_every_partition_at_once():
         recs = [v[0] for _, v in cd.values("batches", "kafka", "kafka_schema_records", "topic-" + topic)]
         # SchemaRecords (10) of each partition, all in the first collection
         assert recs[0] == 10 * partitions, recs
+
+
+def test_large_records_up_to_schema_bytes_are_sampled_at_once():
+    """SchemaBytes near its 16 MiB maximum, records of 0.9 MB: a round of
+    7 partitions x 10 records is 63 MB from one leader. The broker answered
+    50 MiB of it in one response (librdkafka's fetch.max.bytes), whose
+    records filled the readers' 16 MiB queue bound, so the two partitions
+    left out of it waited a second for the broker thread: the round took
+    1.1 s. A response is now at most half the queue's bound, which is
+    twice SchemaBytes when that is more than 16 MiB: every partition is
+    read within a Timeout of 1 s."""
+    topic = uniq("large")
+    partitions, size = 7, 900000
+    kafkactl("create-topic", topic, partitions, 1)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "records")
+        with open(path, "w") as f:
+            for i in range(10):
+                f.write('{"id":%d,"blob":"%s"}\n' % (i, "x" * size))
+        for p in range(partitions):
+            subprocess.run(["kcat", "-b", bootstrap(), "-P", "-t", topic, "-p", str(p), "-l", path,
+                            "-X", "message.max.bytes=2000000"], check=True, timeout=120)
+    conf = """
+<Plugin kafka>
+  <Cluster "large">
+    Brokers "%s"
+    Timeout 1
+    TopicsInclude "^%s$"
+    Groups false
+    SchemaTopics "^%s$"
+    SchemaBytes 16777216
+  </Cluster>
+</Plugin>
+""" % (bootstrap(), topic, topic)
+    with Collectd(conf, plugins=("kafka",)) as cd:
+        cd.wait_value("large", "kafka", "kafka_schema_records", "topic-" + topic)
+        recs = [v[0] for _, v in cd.values("large", "kafka", "kafka_schema_records", "topic-" + topic)]
+        secs = [v[0] for _, v in cd.values("large", "kafka", "kafka_read_seconds", "cluster")]
+        # SchemaRecords (10) of each partition, all in the first collection
+        assert recs[0] == 10 * partitions, (recs, secs)
