@@ -2,7 +2,9 @@
  * a monitoring agent must not flood syslog when a cluster is down, so its
  * log lines go to the sink at debug level and the plugin reports state
  * changes itself; only a refused password or certificate (failure.c) is
- * logged at error level, by its cause. Round-trip times come from the
+ * logged at error level, by its cause, and an address of the Brokers list
+ * that accepts connections and answers nothing at warning level, once an
+ * hour per address. Round-trip times come from the
  * statistics JSON, of which only "brokers" -> "<name>" -> "nodeid" and "rtt" ->
  * "avg" are read. */
 #include "client.h"
@@ -37,6 +39,7 @@ struct kml_client {
   double park_test_s;   /* > 0: KML_TEST_GROUP_RK_PARK_S (tests only) */
   char *name;
   char *brokers;
+  char *learnt; /* the metadata's brokers, what later handles bootstrap from */
   char **props; /* key, value, ... copied from the configuration */
   size_t n_props;
   kml_offsets_source_t source;
@@ -68,12 +71,29 @@ static void log_cause(kml_client_t *c, int err, const char *text) {
   c->log(3, msg, c->log_ud);
 }
 
+/* An address of the Brokers list that accepts connections and answers
+ * nothing is a warning of its own, once an hour per address: while the
+ * other addresses answer, the cluster is up and no notification names
+ * it, and librdkafka tries it again at every reconnect. */
+static void log_stalled(kml_client_t *c, int err, const char *text) {
+  char line[480], msg[600];
+  if (kml_failure_note_stalled(c->failure, err, text, kml_clock_wall(), 3600,
+                               line, sizeof(line)) == 0)
+    return;
+  snprintf(msg, sizeof(msg),
+           "cluster %s: %s; the other addresses are asked while one answers "
+           "(said once an hour per address)",
+           c->name, line);
+  c->log(4, msg, c->log_ud);
+}
+
 static void on_log(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf) {
   kml_client_t *c = rd_kafka_opaque(rk);
   if (c == NULL || c->log == NULL)
     return;
   log_cause(c, 0, buf);
+  log_stalled(c, 0, buf);
   char msg[512];
   snprintf(msg, sizeof(msg), "cluster %s: librdkafka %s: %s", c->name, fac,
            buf);
@@ -86,6 +106,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason,
   if (c == NULL || c->log == NULL)
     return;
   log_cause(c, err, reason);
+  log_stalled(c, err, reason);
   char msg[512];
   snprintf(msg, sizeof(msg), "cluster %s: %s: %s", c->name,
            rd_kafka_err2name(err), reason);
@@ -266,7 +287,8 @@ static rd_kafka_t *new_handle(kml_client_t *c, const char *const *forced,
   for (size_t i = 0; extra != NULL && extra[i] != NULL; i += 2)
     if (set(conf, extra[i], extra[i + 1], err, errlen) != 0)
       goto errout;
-  if (set(conf, "bootstrap.servers", c->brokers, err, errlen) != 0)
+  if (set(conf, "bootstrap.servers", c->learnt ? c->learnt : c->brokers, err,
+          errlen) != 0)
     goto errout;
   for (size_t i = 0; i < c->n_props; i++)
     if (set(conf, c->props[2 * i], c->props[2 * i + 1], err, errlen) != 0)
@@ -321,6 +343,7 @@ static void free_conf(kml_client_t *c) {
     free(c->props[i]);
   free(c->props);
   free(c->brokers);
+  free(c->learnt);
   free(c->name);
 }
 
@@ -523,6 +546,17 @@ struct kml_configs *kml_client_configs(kml_client_t *c) {
 rd_kafka_t *kml_client_rk(kml_client_t *c) { return c->rk; }
 
 const char *kml_client_brokers(const kml_client_t *c) { return c->brokers; }
+
+void kml_client_learn_brokers(kml_client_t *c, const char *brokers) {
+  if (brokers == NULL || brokers[0] == '\0' ||
+      (c->learnt != NULL && strcmp(c->learnt, brokers) == 0))
+    return;
+  char *copy = strdup(brokers);
+  if (copy == NULL)
+    return; /* the old list, or the configured one, still serves */
+  free(c->learnt);
+  c->learnt = copy;
+}
 
 const char *kml_client_last_failure(kml_client_t *c, double since) {
   return kml_failure_kind_brief(kml_failure_last(c->failure, since));

@@ -44,6 +44,14 @@ void kml_client_destroy(kml_client_t *c);
 rd_kafka_t *kml_client_rk(kml_client_t *c);
 /* The configured bootstrap list, owned by c. */
 const char *kml_client_brokers(const kml_client_t *c);
+/* The brokers of the cluster's latest metadata ("host:port,...", copied):
+ * the handles made from now on (the committed-offsets and record readers,
+ * made during a read) bootstrap from them instead of the Brokers list.
+ * librdkafka connects a new handle to one bootstrap address at random,
+ * and one of the list that accepts and never answers (a hung load
+ * balancer) cost that handle Timeout: the first collection's lag was
+ * missing. An empty list is ignored. Same thread rules as c. */
+void kml_client_learn_brokers(kml_client_t *c, const char *brokers);
 /* The cause of the last connection failure librdkafka reported at or after
  * since (wall-clock seconds) in a few words ("cannot resolve the host
  * name", "connection refused", "authentication failed ..."): a static

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
   rd_kafka_t *rk;
@@ -57,6 +58,29 @@ rd_kafka_AdminOptions_t *kml_collect_admin_options(rd_kafka_t *rk,
   return o;
 }
 
+/* The brokers' advertised addresses, for the handles made later
+ * (kml_client_learn_brokers); an IPv6 host in brackets. */
+static void learn_brokers(kml_client_t *c, const kml_snapshot_t *s) {
+  char buf[4096];
+  size_t len = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < s->n_brokers; i++) {
+    const kml_broker_t *b = &s->brokers[i];
+    if (b->host == NULL || b->host[0] == '\0' || b->port <= 0)
+      continue;
+    int v6 = strchr(b->host, ':') != NULL;
+    int w = snprintf(buf + len, sizeof(buf) - len, "%s%s%s%s:%d",
+                     len > 0 ? "," : "", v6 ? "[" : "", b->host, v6 ? "]" : "",
+                     b->port);
+    if (w < 0 || (size_t)w >= sizeof(buf) - len) {
+      buf[len] = '\0'; /* the brokers that fit */
+      break;
+    }
+    len += (size_t)w;
+  }
+  kml_client_learn_brokers(c, buf);
+}
+
 kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
   kml_snapshot_t *s = kml_snapshot_new();
   if (s == NULL)
@@ -83,6 +107,7 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
   s->complete |= KML_STEP_METADATA;
   s->requests += n;
   kml_snapshot_sort(s);
+  learn_brokers(c, s);
   for (int i = 0; i < s->n_brokers; i++)
     s->brokers[i].rtt_avg_ms = kml_client_broker_rtt(c, s->brokers[i].id);
 

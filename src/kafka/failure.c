@@ -21,6 +21,11 @@ struct kml_failure {
   double last_time;
   kml_failure_kind_t seen; /* the last cause seen, logged or not */
   double seen_time;
+  struct {
+    char addr[128];
+    double time; /* when it was last named */
+  } stalled[KML_FAILURE_ADDRESSES];
+  int n_stalled;
 };
 
 static const struct {
@@ -239,4 +244,62 @@ kml_failure_kind_t kml_failure_last(kml_failure_t *f, double since) {
   kml_failure_kind_t k = f->seen_time >= since ? f->seen : KML_FAILURE_NONE;
   pthread_mutex_unlock(&f->lock);
   return k;
+}
+
+/* librdkafka's texts start with the broker's name, after the log line's
+ * thread prefix: "[thrd:...]: ssl://10.0.0.1:9093/bootstrap: Connection
+ * setup timed out in state SSL_HANDSHAKE ..."; a learnt broker is
+ * "host:port/<id>", not an address of the Brokers list. */
+int kml_failure_stalled_address(int err, const char *text, char *addr,
+                                size_t len) {
+  kml_failure_kind_t k = kml_failure_classify(err, text);
+  if (text == NULL || len == 0 ||
+      (k != KML_FAILURE_STALLED && k != KML_FAILURE_TLS_STALLED))
+    return 0;
+  if (strncmp(text, "[thrd:", 6) == 0 && strstr(text, "]: ") != NULL)
+    text = strstr(text, "]: ") + 3;
+  const char *end = strstr(text, ": ");
+  static const char suffix[] = "/bootstrap";
+  size_t sl = sizeof(suffix) - 1;
+  if (end == NULL || (size_t)(end - text) <= sl ||
+      memcmp(end - sl, suffix, sl) != 0)
+    return 0;
+  end -= sl;
+  const char *scheme = strstr(text, "://");
+  if (scheme != NULL && scheme < end)
+    text = scheme + 3;
+  if (end <= text || (size_t)(end - text) >= len)
+    return 0;
+  memcpy(addr, text, end - text);
+  addr[end - text] = '\0';
+  return 1;
+}
+
+int kml_failure_note_stalled(kml_failure_t *f, int err, const char *text,
+                             double now, double repeat_seconds, char *line,
+                             size_t len) {
+  char addr[128];
+  if (f == NULL ||
+      kml_failure_stalled_address(err, text, addr, sizeof(addr)) == 0)
+    return 0;
+  kml_failure_kind_t k = kml_failure_classify(err, text);
+  int fresh = 0;
+  pthread_mutex_lock(&f->lock);
+  int i = 0;
+  while (i < f->n_stalled && strcmp(f->stalled[i].addr, addr) != 0)
+    i++;
+  if (i == f->n_stalled && i < KML_FAILURE_ADDRESSES) {
+    snprintf(f->stalled[i].addr, sizeof(f->stalled[i].addr), "%s", addr);
+    f->n_stalled++;
+    fresh = 1;
+  } else if (i < f->n_stalled) {
+    fresh = now - f->stalled[i].time >= repeat_seconds;
+  }
+  if (fresh)
+    f->stalled[i].time = now;
+  pthread_mutex_unlock(&f->lock);
+  if (fresh)
+    snprintf(line, len, "Brokers address %s: %s", addr,
+             kml_failure_kind_str(k));
+  return fresh;
 }

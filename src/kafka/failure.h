@@ -63,6 +63,23 @@ void kml_failure_destroy(kml_failure_t *f);
 int kml_failure_note(kml_failure_t *f, int err, const char *text, double now,
                      double repeat_seconds, char *line, size_t len);
 
+/* A connection accepted and then left unanswered (KML_FAILURE_STALLED,
+ * KML_FAILURE_TLS_STALLED) at an address of the Brokers list (librdkafka
+ * names those "host:port/bootstrap"): a hung broker, or a load balancer
+ * whose broker is gone, that the other addresses hide while they answer.
+ * When (err, text) is one, fill addr with "host:port" (no "ssl://") and
+ * return 1; else 0. Pure. */
+int kml_failure_stalled_address(int err, const char *text, char *addr,
+                                size_t len);
+/* The same, remembered: the first time an address is seen stalled (and
+ * again after repeat_seconds while it lasts) fill line with the address
+ * and what it did and return 1; else 0. Up to KML_FAILURE_ADDRESSES
+ * addresses are remembered. Thread-safe. */
+#define KML_FAILURE_ADDRESSES 16
+int kml_failure_note_stalled(kml_failure_t *f, int err, const char *text,
+                             double now, double repeat_seconds, char *line,
+                             size_t len);
+
 /* The last cause kml_failure_note saw at or after since (seconds, same
  * clock as now there); KML_FAILURE_NONE when none. Thread-safe. */
 kml_failure_kind_t kml_failure_last(kml_failure_t *f, double since);

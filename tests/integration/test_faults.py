@@ -11,6 +11,9 @@ the tests here), consumer groups enabled:
   marks, no group ever reads lag 0 or recovers by accident, the cluster is
   not declared down, and each group's real incident gives exactly one
   WARNING and one OKAY;
+- a hung address first in the Brokers list (a load balancer in front of
+  broker 1 that accepts and answers nothing): reads within Timeout at
+  every interval, the cluster's values complete, one warning naming it;
 - a replication-factor-1 topic losing the broker of some partitions: one
   FAILURE naming exactly those partitions, one OKAY when it is back;
 - the whole cluster down, groups collected: one FAILURE and one OKAY, reads
@@ -30,7 +33,7 @@ import time
 
 import pytest
 
-from harness import CLUSTER, KAFKACTL, SRC, Collectd, kafkactl, own_cluster, wait_for
+from harness import CLUSTER, KAFKACTL, SRC, Collectd, StallingProxy, kafkactl, own_cluster, wait_for
 
 TIMEOUT = 3
 
@@ -220,6 +223,56 @@ def test_hung_leader_costs_only_what_it_leads(cluster3):
             for type_ in ("kafka_lag_seconds", "kafka_group_status"):
                 seen = [n["Severity"] for n in events(cd, type_, "group-" + g)]
                 assert seen == ["WARNING", "OKAY"], (g, type_, seen)
+
+
+def test_hung_address_in_brokers_is_named_once(cluster3):
+    """The first address of the Brokers list accepts connections and then
+    answers nothing (a hung load balancer in front of broker 1), the other
+    two are brokers 2 and 3: every read ends within Timeout at every
+    interval, the cluster is up with all its partitions, brokers and the
+    group's lag at every interval, and one warning names the address.
+    librdkafka connects to one bootstrap address at random
+    (enable.sparse.connections): with it off here, every handle tries the
+    hung address, and again at every reconnect, not by chance."""
+    d, boot = cluster3
+    interval, timeout = 2, 1.5
+    topic, group = "hungaddr", "ha-stopped"
+    kafkactl("create-topic", topic, 6, 3, boot=boot)
+    for p in range(6):
+        kafkactl("produce", topic, p, 20, boot=boot)
+    kafkactl("commit", group, topic, 0, 5, boot=boot)
+    b = boot.split(",")
+    with StallingProxy(b[0]) as lb:
+        body = """
+<Plugin kafka>
+  <Cluster "three">
+    Brokers "%s"
+    Timeout %g
+    TopicsInclude "^%s$"
+    GroupsInclude "^%s$"
+    Property "enable.sparse.connections" "false"
+  </Cluster>
+</Plugin>
+""" % (",".join([lb.address] + b[1:]), timeout, topic, group)
+        with Collectd(body, interval=interval, plugins=("kafka",), notify_exec=True) as cd:
+            cd.wait_value("three", "kafka", "kafka_up", "cluster")
+            t0 = time.time()
+            time.sleep(6 * interval)
+            t1 = time.time()
+            assert lb.accepted >= 2 and lb.forwarded == 0, "the address was not in the way"
+            reads = [v for t, v in column(cd, "kafka_read_seconds") if t0 - interval <= t <= t1]
+            assert len(reads) >= (t1 - t0) / interval - 1, reads
+            assert max(reads) <= timeout + 0.45, reads
+            for type_, pi, ti, want in (("kafka_up", "cluster", "", 1), ("kafka_brokers", "cluster", "", 3),
+                                        ("kafka_partitions", "cluster", "", 6),
+                                        ("kafka_lag", "group-" + group, "total", 15)):
+                got = [v for t, v in column(cd, type_, pi, ti) if t0 - interval <= t <= t1]
+                assert len(got) == len(reads) and set(got) == {want}, (type_, got)
+            assert events(cd, "kafka_up") == []
+            named = [line for line in cd.log_text().splitlines() if lb.address in line]
+            assert len(named) == 1, named
+            assert re.search(r"\[warning\] kafka plugin: cluster three: Brokers address %s: .*load balancer"
+                             % re.escape(lb.address), named[0]), named
 
 
 def test_offline_partitions_are_named_then_cleared(cluster3):

@@ -228,6 +228,81 @@ static void every_kind_has_both_texts(void **state) {
   assert_string_equal(kml_failure_kind_brief(KML_FAILURE_KINDS), "");
 }
 
+/* An address of the Brokers list that accepts and then answers nothing is
+ * named by its "host:port", once, and again after the quiet period; a
+ * learnt broker ("host:port/2"), a connection never accepted and a refusal
+ * are not. */
+static void stalled_addresses_named_once_each(void **state) {
+  (void)state;
+  char addr[128], line[480];
+  assert_int_equal(kml_failure_stalled_address(
+                       0,
+                       "[thrd:ssl://10.0.0.1:9093/bootstrap]: "
+                       "ssl://10.0.0.1:9093/bootstrap: Connection setup "
+                       "timed out in state SSL_HANDSHAKE (after 1500ms in "
+                       "state SSL_HANDSHAKE)",
+                       addr, sizeof(addr)),
+                   1);
+  assert_string_equal(addr, "10.0.0.1:9093");
+  assert_int_equal(kml_failure_stalled_address(
+                       0,
+                       "127.0.0.1:56461/bootstrap: Timed out "
+                       "ApiVersionRequest in flight (after 1500ms, timeout #0)",
+                       addr, sizeof(addr)),
+                   1);
+  assert_string_equal(addr, "127.0.0.1:56461");
+  assert_int_equal(kml_failure_stalled_address(
+                       0,
+                       "127.0.0.1:40001/2: Timed out MetadataRequest in "
+                       "flight (after 1500ms, timeout #0)",
+                       addr, sizeof(addr)),
+                   0);
+  assert_int_equal(kml_failure_stalled_address(
+                       0,
+                       "10.255.255.1:9092/bootstrap: Connection setup timed "
+                       "out in state CONNECT (after 1500ms in state CONNECT)",
+                       addr, sizeof(addr)),
+                   0);
+  assert_int_equal(kml_failure_stalled_address(
+                       0,
+                       "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 "
+                       "failed: Connection refused",
+                       addr, sizeof(addr)),
+                   0);
+  assert_int_equal(kml_failure_stalled_address(0, NULL, addr, sizeof(addr)), 0);
+
+  kml_failure_t *f = kml_failure_new();
+  const char *a = "127.0.0.1:56461/bootstrap: Timed out ApiVersionRequest "
+                  "in flight (after 1500ms, timeout #0)";
+  const char *b = "127.0.0.1:56462/bootstrap: ApiVersionRequest failed: "
+                  "Local: Timed out: probably due to broker version < 0.10";
+  assert_int_equal(
+      kml_failure_note_stalled(f, 0, a, 100, 3600, line, sizeof(line)), 1);
+  assert_non_null(strstr(line, "Brokers address 127.0.0.1:56461: "));
+  assert_non_null(strstr(line, "load balancer"));
+  /* every reconnect says it again: not logged again */
+  assert_int_equal(
+      kml_failure_note_stalled(f, 0, a, 110, 3600, line, sizeof(line)), 0);
+  assert_int_equal(
+      kml_failure_note_stalled(f, 0, b, 120, 3600, line, sizeof(line)), 1);
+  assert_non_null(strstr(line, "127.0.0.1:56462"));
+  assert_int_equal(
+      kml_failure_note_stalled(f, 0, a, 3699, 3600, line, sizeof(line)), 0);
+  assert_int_equal(
+      kml_failure_note_stalled(f, 0, a, 3700, 3600, line, sizeof(line)), 1);
+  /* still remembered for the unreachable notification, never an error */
+  assert_int_equal(kml_failure_note(f, 0, a, 3710, 600, line, sizeof(line)), 0);
+  assert_int_equal(kml_failure_last(f, 3700), KML_FAILURE_STALLED);
+  /* a refusal is no stall */
+  assert_int_equal(kml_failure_note_stalled(f, 0,
+                                            "127.0.0.1:1/bootstrap: Connect "
+                                            "to ipv4#127.0.0.1:1 failed: "
+                                            "Connection refused",
+                                            3720, 3600, line, sizeof(line)),
+                   0);
+  kml_failure_destroy(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(texts_name_their_cause),
@@ -235,6 +310,7 @@ int main(void) {
       cmocka_unit_test(logged_once_per_change_and_after_quiet_period),
       cmocka_unit_test(connectivity_remembered_not_logged),
       cmocka_unit_test(every_kind_has_both_texts),
+      cmocka_unit_test(stalled_addresses_named_once_each),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
