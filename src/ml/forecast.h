@@ -11,8 +11,9 @@
  * - weekly: a coarse weekly profile of what is left, 7 days x 6 cells of
  *   4 hours, each the mean deviation of its visits from a slow base level,
  *   remembered over about 3 weeks and interpolated between cell centres;
- *   used once two weeks were seen and the cells differ by more than the
- *   one-step error (e.g. quiet weekends, a Monday-morning rise). It also
+ *   used once two weeks were seen and a test says last week's visits
+ *   foretell this week's better than yesterday's (forecast.c; e.g. quiet
+ *   weekends, a Monday-morning rise, not a random walk). It also
  *   carries the daily shape of a series whose daily profile is not used
  *   (a forecast with a threshold);
  * - level and trend: damped-trend exponential smoothing of what is left
@@ -27,7 +28,7 @@
  * many degrees of freedom as lead-ahead errors were seen, so a young model
  * has a wide band; forecasts alert only after a warm-up in time.
  *
- * Fixed size (60 bytes, no pointers, 4-byte aligned so that it packs into
+ * Fixed size (184 bytes, no pointers, 4-byte aligned so that it packs into
  * the model without padding); not thread-safe for one forecaster. */
 #ifndef KML_ML_FORECAST_H
 #define KML_ML_FORECAST_H
@@ -60,8 +61,9 @@ typedef struct {
 #define KML_FC_WEEKLY 1u   /* flags: weekly pattern detected */
 #define KML_FC_CELLS_DAY 6 /* weekly cells per day (4 hours each) */
 #define KML_FC_CELLS (7 * KML_FC_CELLS_DAY)
-#define KML_FC_CELL_NONE -8 /* a cell not seen yet */
-#define KML_FC_EXP_MAX 120  /* |cell_exp| bound (state files) */
+#define KML_FC_CELL_NONE -8         /* a cell not seen yet */
+#define KML_FC_EXP_MAX 120          /* |cell_exp| bound (state files) */
+#define KML_FC_VISIT_NONE INT16_MIN /* a visit not seen yet */
 
 typedef struct {
   float level_hi, level_lo;       /* level = hi + lo (a double kept as two
@@ -84,6 +86,18 @@ typedef struct {
   int8_t cell_exp;
   uint8_t n_lead; /* lead-ahead errors seen (max 255) */
   uint8_t flags;  /* KML_FC_* */
+  /* The weekly test (forecast.c): each cell's last visit (its mean level,
+   * visit_ref + code * 2^visit_exp, KML_FC_VISIT_NONE before seen); today's
+   * sums of squared differences of the visits from one day and one week
+   * earlier (d1, d7); their decayed day means (s1, s7), the sums of their
+   * squares and product with squared weights relative to the means (r11,
+   * r17, r77: the ratio's variance, each in [0, 1]) and the squared
+   * weights' sum (w2). */
+  float wk_d1, wk_d7;
+  float wk_s1, wk_s7, wk_r11, wk_r17, wk_r77, wk_w2;
+  float visit_ref;
+  int16_t visit[KML_FC_CELLS];
+  int8_t visit_exp;
 } kml_forecast_t;
 
 /* Default configuration. */

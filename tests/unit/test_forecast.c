@@ -2,7 +2,8 @@
  * the daily profile through the model bundle, and the properties a
  * forecast alert needs: the same warnings at 2 s and 10 s, none on a
  * healthy noisy lag (nor while the model is young), an hour's notice on a
- * steady ramp, a weekly series forecast better than daily-only. */
+ * steady ramp, a weekly series forecast better than daily-only, and a
+ * weekly flag that random walks and white noise do not raise. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -304,6 +305,59 @@ static void daily_series_is_not_weekly(void **state) {
   assert_true(kml_forecast_weekly(&f, T0 + 40 * 86400.0) == 0);
 }
 
+/* Four weeks at 5 min of one of five series (kind), seeded; 1 when the
+ * forecaster calls it weekly at the end. The weekly ones: weekdays 1000,
+ * weekends 600, noise 150 (times scale); and a weekday office hump (+600
+ * from 9 to 17 h) on a daily swing passed as the season, noise 150. */
+static int flagged_weekly(int kind, unsigned long long seed, double scale) {
+  kml_forecast_cfg_t c = kml_forecast_defaults();
+  kml_forecast_t f;
+  kml_forecast_init(&f);
+  kml_sim_rng_t r = {seed};
+  double walk = 1000;
+  for (int i = 0; i < 28 * 288; i++) {
+    double t = T0 + i * 300.0;
+    int day = (int)fmod(floor(t / 86400) + 4, 7); /* 0: Sunday */
+    int weekend = day == 0 || day == 6;
+    double hour = fmod(t, 86400) / 3600, season = 0, x;
+    if (kind == 0)
+      x = 1000 + 20 * kml_sim_gauss(&r);
+    else if (kind == 1)
+      x = walk += 20 * kml_sim_gauss(&r);
+    else if (kind == 2)
+      x = scale * ((weekend ? 600 : 1000) + 150 * kml_sim_gauss(&r));
+    else {
+      season = 300 * sin(2 * M_PI * hour / 24);
+      x = 1000 + season + (!weekend && hour >= 9 && hour < 17 ? 600 : 0) +
+          150 * kml_sim_gauss(&r);
+    }
+    kml_forecast_update(&f, &c, t, i ? 300 : 0, x, season);
+  }
+  return (f.flags & KML_FC_WEEKLY) != 0;
+}
+
+/* The weekly flag is a test (forecast.c): the visits of last week must
+ * say more than yesterday's. The old rule (the cells apart by more than
+ * the one-step error) called 100 of these 100 random walks weekly. */
+static void random_walks_and_noise_are_not_weekly(void **state) {
+  int white = 0, walk = 0, weekday = 0, big = 0, hump = 0;
+  for (unsigned long long s = 1; s <= 100; s++) {
+    white += flagged_weekly(0, 1000 + s, 1);
+    walk += flagged_weekly(1, 2000 + s, 1);
+    weekday += flagged_weekly(2, 3000 + s, 1);
+    big += flagged_weekly(2, 4000 + s, 1e9); /* on any scale */
+    hump += flagged_weekly(3, 5000 + s, 1);
+  }
+  print_message("weekly of 100: white %d, walk %d, weekday %d (x1e9 %d), "
+                "hump %d\n",
+                white, walk, weekday, big, hump);
+  assert_true(white <= 5);
+  assert_true(walk <= 5);
+  assert_true(weekday >= 95);
+  assert_true(big >= 95);
+  assert_true(hump >= 95);
+}
+
 static void validator_names_bad_fields(void **state) {
   kml_forecast_cfg_t c = kml_forecast_defaults();
   kml_forecast_t f;
@@ -322,6 +376,18 @@ static void validator_names_bad_fields(void **state) {
   assert_false(kml_forecast_valid(&b, &why));
   assert_string_equal(why, "forecast weekly scale");
   b = f;
+  b.visit_exp = -128;
+  assert_false(kml_forecast_valid(&b, &why));
+  assert_string_equal(why, "forecast weekly scale");
+  b = f;
+  b.wk_r17 = 2;
+  assert_false(kml_forecast_valid(&b, &why));
+  assert_string_equal(why, "forecast weekly test");
+  b = f;
+  b.visit_ref = INFINITY;
+  assert_false(kml_forecast_valid(&b, &why));
+  assert_string_equal(why, "forecast weekly test");
+  b = f;
   b.base = NAN;
   assert_false(kml_forecast_valid(&b, &why));
   b = f;
@@ -335,9 +401,11 @@ static void validator_names_bad_fields(void **state) {
   assert_false(kml_forecast_valid(&b, &why));
 }
 
-/* The forecaster's share of the 1,416 bytes a series may cost. */
+/* The forecaster's share of the 1,416 bytes a series may cost: 60 bytes,
+ * and 124 for the weekly test since the detector's daily profile became
+ * 16-bit (model version 13). */
 static void fits_the_memory_budget(void **state) {
-  assert_true(sizeof(kml_forecast_t) <= 60);
+  assert_true(sizeof(kml_forecast_t) <= 184);
   assert_true(sizeof(kml_model_t) <= 1416);
 }
 
@@ -355,6 +423,7 @@ int main(void) {
       cmocka_unit_test(warnings_do_not_depend_on_the_interval),
       cmocka_unit_test(weekly_series_beats_daily_only),
       cmocka_unit_test(daily_series_is_not_weekly),
+      cmocka_unit_test(random_walks_and_noise_are_not_weekly),
       cmocka_unit_test(validator_names_bad_fields),
       cmocka_unit_test(fits_the_memory_budget),
   };
