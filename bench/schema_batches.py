@@ -10,12 +10,20 @@ every partition was read) and kafka_read_seconds.
 
   bench/schema_batches.py [--partitions 100] [--messages 5000] [--timeout 5]
                           [--topic NAME (reuse a topic made before)]
+                          [--record-bytes N --schema-bytes B]
+
+--record-bytes N produces 10 JSON records of about N bytes per partition
+with kcat instead (up to the broker's 1 MB message.max.bytes), and
+--schema-bytes sets SchemaBytes: records near SchemaBytes' maximum make a
+round larger than one fetch response.
 
 Needs a running cluster (KML_BOOTSTRAP) and a build (KML_BUILD, default
 build/)."""
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -30,13 +38,25 @@ def main():
     ap.add_argument("--messages", type=int, default=5000)
     ap.add_argument("--timeout", type=float, default=5)
     ap.add_argument("--topic")
+    ap.add_argument("--record-bytes", type=int)
+    ap.add_argument("--schema-bytes", type=int)
     a = ap.parse_args()
     topic = a.topic
     if topic is None:
         topic = "batches-%s" % uuid.uuid4().hex[:8]
         kafkactl("create-topic", topic, a.partitions, 1)
-        for p in range(a.partitions):
-            kafkactl("produce", topic, p, a.messages)
+        if a.record_bytes:
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "records")
+                with open(path, "w") as f:
+                    for i in range(10):
+                        f.write('{"id":%d,"blob":"%s"}\n' % (i, "x" * a.record_bytes))
+                for p in range(a.partitions):
+                    subprocess.run(["kcat", "-b", bootstrap(), "-P", "-t", topic, "-p", str(p), "-l", path,
+                                    "-X", "message.max.bytes=2000000"], check=True, timeout=300)
+        else:
+            for p in range(a.partitions):
+                kafkactl("produce", topic, p, a.messages)
         print("topic", topic)
     conf = """
 <Plugin kafka>
@@ -46,9 +66,10 @@ def main():
     TopicsInclude "^%s$"
     Groups false
     SchemaTopics "^%s$"
+    %s
   </Cluster>
 </Plugin>
-""" % (bootstrap(), a.timeout, topic, topic)
+""" % (bootstrap(), a.timeout, topic, topic, "SchemaBytes %d" % a.schema_bytes if a.schema_bytes else "")
     with Collectd(conf, plugins=("kafka",), interval=10) as cd:
         cd.wait_value("bench", "kafka", "kafka_schema_records", "topic-" + topic, timeout=60)
         time.sleep(25)
