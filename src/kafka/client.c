@@ -74,9 +74,14 @@ static void log_cause(kml_client_t *c, int err, const char *text) {
 /* An address of the Brokers list that accepts connections and answers
  * nothing is a warning of its own, once an hour per address: while the
  * other addresses answer, the cluster is up and no notification names
- * it, and librdkafka tries it again at every reconnect. */
+ * it, and librdkafka tries it again at every reconnect. A list of one
+ * address has no other: its unreachable FAILURE names the address and
+ * the cause already. c->brokers is set before any handle exists and
+ * never changes, so librdkafka's threads may read it here. */
 static void log_stalled(kml_client_t *c, int err, const char *text) {
   char line[480], msg[600];
+  if (strchr(c->brokers, ',') == NULL)
+    return;
   if (kml_failure_note_stalled(c->failure, err, text, kml_clock_wall(), 3600,
                                line, sizeof(line)) == 0)
     return;
