@@ -28,7 +28,7 @@
  * many degrees of freedom as lead-ahead errors were seen, so a young model
  * has a wide band; forecasts alert only after a warm-up in time.
  *
- * Fixed size (184 bytes, no pointers, 4-byte aligned so that it packs into
+ * Fixed size (204 bytes, no pointers, 4-byte aligned so that it packs into
  * the model without padding); not thread-safe for one forecaster. */
 #ifndef KML_ML_FORECAST_H
 #define KML_ML_FORECAST_H
@@ -61,31 +61,29 @@ typedef struct {
 #define KML_FC_WEEKLY 1u   /* flags: weekly pattern detected */
 #define KML_FC_CELLS_DAY 6 /* weekly cells per day (4 hours each) */
 #define KML_FC_CELLS (7 * KML_FC_CELLS_DAY)
-#define KML_FC_CELL_NONE -8         /* a cell not seen yet */
+#define KML_FC_CELL_NONE INT8_MIN   /* a cell not seen yet */
 #define KML_FC_EXP_MAX 120          /* |cell_exp| bound (state files) */
 #define KML_FC_VISIT_NONE INT16_MIN /* a visit not seen yet */
 
 typedef struct {
-  float level_hi, level_lo;       /* level = hi + lo (a double kept as two
-                                     floats so the struct is 4-byte aligned) */
-  float trend;                    /* per second */
-  float age;                      /* seconds modelled */
-  float var1;                     /* one-step squared error, smoothed */
-  float var_lead;                 /* squared error `lead` ahead, smoothed */
-  float pending;                  /* forecast made one lead ago for now */
-  float base;                     /* slow level the weekly cells are measured
-                                     from (moves only when a cell is stored) */
-  float acc;                      /* mean of value - base over the current
-                                     cell's visit so far */
-  uint8_t cell[KML_FC_CELLS / 2]; /* weekly cells, two signed 4-bit
-                                     values per byte (cell k in the low
-                                     nibble when k is even; cell 0 starts
-                                     Sunday 00:00 UTC): deviation
-                                     q * 2^cell_exp, KML_FC_CELL_NONE
-                                     before seen */
+  float level_hi, level_lo;  /* level = hi + lo (a double kept as two
+                                floats so the struct is 4-byte aligned) */
+  float trend;               /* per second */
+  float age;                 /* seconds modelled */
+  float var1;                /* one-step squared error, smoothed */
+  float var_lead;            /* squared error `lead` ahead, smoothed */
+  float pending;             /* forecast made one lead ago for now */
+  float base;                /* slow level the weekly cells are measured
+                                from (moves only when a cell is stored) */
+  float acc;                 /* mean of value - base over the current
+                                cell's visit so far */
+  int8_t cell[KML_FC_CELLS]; /* weekly cells (cell 0 starts Sunday
+                                00:00 UTC): deviation q * 2^cell_exp,
+                                KML_FC_CELL_NONE before seen */
   int8_t cell_exp;
-  uint8_t n_lead; /* lead-ahead errors seen (max 255) */
-  uint8_t flags;  /* KML_FC_* */
+  uint8_t n_lead;   /* lead-ahead errors seen (max 255) */
+  uint8_t flags;    /* KML_FC_* */
+  int8_t visit_exp; /* the weekly test's visits' scale (below) */
   /* The weekly test (forecast.c): each cell's last visit (its mean level,
    * visit_ref + code * 2^visit_exp, KML_FC_VISIT_NONE before seen); today's
    * sums of squared differences of the visits from one day and one week
@@ -97,7 +95,6 @@ typedef struct {
   float wk_s1, wk_s7, wk_r11, wk_r17, wk_r77, wk_w2;
   float visit_ref;
   int16_t visit[KML_FC_CELLS];
-  int8_t visit_exp;
 } kml_forecast_t;
 
 /* Default configuration. */

@@ -300,6 +300,14 @@ static void other_format_version_is_refused(void **state) {
   assert_int_equal(load(s, &ps, err), -1);
   assert_non_null(strstr(err, "model 1416 bytes"));
   assert_int_equal(kml_store_size(s), 0);
+  /* nor version 13's 4-bit weekly cells (1,360 bytes) as 8-bit ones */
+  size = 1360;
+  memcpy(b + 12, &size, 4);
+  fix_checksum(b, len);
+  write_file(b, len);
+  assert_int_equal(load(s, &ps, err), -1);
+  assert_non_null(strstr(err, "model 1360 bytes"));
+  assert_int_equal(kml_store_size(s), 0);
   free(b);
   kml_store_destroy(s);
   kml_store_destroy(a);
