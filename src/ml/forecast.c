@@ -11,16 +11,17 @@
  *   that already learned the value would hide part of each error, and the
  *   band measured from those errors was too narrow (77% coverage of a
  *   95% band on simulated traffic, 92% on NAB's daily series).
- * - The weekly cells are 8-bit (42 cells in 42 bytes with one shared
- *   power-of-two scale). They were 4-bit while the forecaster had 60
+ * - The weekly cells are 6-bit, 12 a day (84 cells in 63 bytes with one
+ *   shared power-of-two scale); the weekly test's visits stay 4 hours
+ *   (two cells). They were 4-bit, 6 a day, while the forecaster had 60
  *   bytes: the largest deviation from the base sets the scale, so on
  *   NAB's nyc_taxi a step was 4,096 taxis over 69% of the second half
- *   (2,048 over 28%; 128 in 8 bits), and a cell whose visits would move
- *   it by less than half a step (a third of the gap, with 3 weeks of
- *   memory) never moved. bench/forecast.py, nyc_taxi MASE: 1.62 in 4
- *   bits, 1.35 in 8 (float cells: the same), 1.15 with 12 float cells a
- *   day, 1.11 with 24; seasonal naive 1.31, weekly naive 0.83. 6 cells a
- *   day keep the weekly test's visits (int16 each) within the budget.
+ *   (2,048 over 28%), and a cell whose visits would move it by less than
+ *   half a step (a third of the gap, with 3 weeks of memory) never moved.
+ *   bench/forecast.py, nyc_taxi MASE: 1.62 with 4-bit cells of 4 h, 1.35
+ *   8-bit (float: the same), 1.17 with 6-bit cells of 2 h (8-bit 1.15,
+ *   float cells of 1 h 1.11); seasonal naive 1.31, weekly naive 0.83.
+ *   8-bit cells of 2 h do not fit the budget.
  * - GSL gives the Student-t quantile of a young model's band. */
 #include "forecast.h"
 
@@ -51,15 +52,18 @@ kml_forecast_cfg_t kml_forecast_defaults(void) {
                               .weekly = 1};
 }
 
+static void cell_put(kml_forecast_t *f, int k, int q);
+
 static void cells_clear(kml_forecast_t *f) {
   for (int k = 0; k < KML_FC_CELLS; k++)
-    f->cell[k] = KML_FC_CELL_NONE;
+    cell_put(f, k, KML_FC_CELL_NONE);
   f->cell_exp = 0;
   /* the visits restart with the cells; what the test learned from the
    * days so far (its log ratios) is kept */
-  for (int k = 0; k < KML_FC_CELLS; k++)
+  for (int k = 0; k < KML_FC_VISITS; k++)
     f->visit[k] = KML_FC_VISIT_NONE;
   f->visit_exp = 0;
+  f->half = NAN;
   f->wk_d1 = f->wk_d7 = 0;
 }
 
@@ -104,14 +108,28 @@ static double weight(double step, double tau) {
   return -expm1(-step / tau);
 }
 
-/* ---- weekly cells: 8-bit values q, deviation q * 2^cell_exp ---- */
+/* ---- weekly cells: 6-bit values q, deviation q * 2^cell_exp ---- */
 
-#define CELL_Q_MAX 127
+#define CELL_Q_MAX 31
 
-static int cell_q(const kml_forecast_t *f, int k) { return f->cell[k]; }
+static int cell_q(const kml_forecast_t *f, int k) {
+  int b = 6 * k / 8, sh = 6 * k % 8;
+  unsigned v = f->cell[b];
+  if (sh > 2) /* the value runs into the next byte */
+    v |= (unsigned)f->cell[b + 1] << 8;
+  int q = (int)((v >> sh) & 63);
+  return q >= 32 ? q - 64 : q;
+}
 
 static void cell_put(kml_forecast_t *f, int k, int q) {
-  f->cell[k] = (int8_t)q;
+  int b = 6 * k / 8, sh = 6 * k % 8;
+  unsigned v = f->cell[b], mask = 63u << sh;
+  if (sh > 2)
+    v |= (unsigned)f->cell[b + 1] << 8;
+  v = (v & ~mask) | (((unsigned)q & 63u) << sh);
+  f->cell[b] = (uint8_t)v;
+  if (sh > 2)
+    f->cell[b + 1] = (uint8_t)(v >> 8);
 }
 
 static double cell_value(const kml_forecast_t *f, int k) {
@@ -269,7 +287,7 @@ static double visit_value(const kml_forecast_t *f, int k) {
 static void visit_store(kml_forecast_t *f, int k, double v) {
   int any = 0;
   double q = ldexp(1.0, f->visit_exp), lo = INFINITY, hi = -INFINITY;
-  for (int j = 0; j < KML_FC_CELLS; j++)
+  for (int j = 0; j < KML_FC_VISITS; j++)
     if (j != k && f->visit[j] != KML_FC_VISIT_NONE) {
       any = 1;
       lo = fmin(lo, f->visit[j]);
@@ -299,7 +317,7 @@ static void visit_store(kml_forecast_t *f, int k, double v) {
   double scale = ldexp(1.0, f->visit_exp - e);
   float ref = (float)(f->visit_ref + mid * q);
   double moved = (f->visit_ref + mid * q - ref) / q; /* float rounding */
-  for (int j = 0; j < KML_FC_CELLS; j++)
+  for (int j = 0; j < KML_FC_VISITS; j++)
     if (j != k && f->visit[j] != KML_FC_VISIT_NONE) {
       double c = nearbyint((f->visit[j] - mid + moved) * scale);
       f->visit[j] = (int16_t)(c > 32767 ? 32767 : c < -32767 ? -32767 : c);
@@ -316,7 +334,7 @@ static void visit_store(kml_forecast_t *f, int k, double v) {
 static void week_test_visit(kml_forecast_t *f, int k, double a) {
   double w7 = visit_value(f, k);
   double w1 =
-      visit_value(f, (k + KML_FC_CELLS - KML_FC_CELLS_DAY) % KML_FC_CELLS);
+      visit_value(f, (k + KML_FC_VISITS - KML_FC_VISITS / 7) % KML_FC_VISITS);
   if (isfinite(w7) && isfinite(w1)) {
     f->wk_d7 = clampf(f->wk_d7 + (a - w7) * (a - w7));
     f->wk_d1 = clampf(f->wk_d1 + (a - w1) * (a - w1));
@@ -377,7 +395,7 @@ static void week_decide(kml_forecast_t *f, const kml_forecast_cfg_t *c) {
  * week_visits weeks of memory), and base follows the level the cells
  * do not explain. */
 static void week_learn(kml_forecast_t *f, const kml_forecast_cfg_t *c, int k,
-                       double age) {
+                       int next, double age) {
   double r[KML_FC_CELLS];
   double a = f->acc;
   double effect = week_effects(f, r) >= 0 ? r[k] : 0;
@@ -386,7 +404,16 @@ static void week_learn(kml_forecast_t *f, const kml_forecast_cfg_t *c, int k,
   if (1 / (weeks + 1) > w)
     w = 1 / (weeks + 1);
   double old = cell_value(f, k);
-  week_test_visit(f, k, a + f->base);
+  /* the test's visits are 4 hours: two cells */
+  if (k % 2 == 0 && next == k + 1)
+    f->half = (float)(a + f->base);
+  else {
+    double v = a + f->base;
+    if (k % 2 == 1 && isfinite(f->half))
+      v = (f->half + v) / 2;
+    f->half = NAN;
+    week_test_visit(f, k / 2, v);
+  }
   cell_store(f, k, isfinite(old) ? old + w * (a - old) : a);
   f->base = clampf(f->base + weight(CELL, c->base_tau) * (a - effect));
 }
@@ -465,7 +492,7 @@ void kml_forecast_update(kml_forecast_t *f, const kml_forecast_cfg_t *c,
    * is the time-weighted mean of y - base over the visit so far. */
   int cell = cell_of(t), prev = cell_of(t - step);
   if (cell != prev && step > 0)
-    week_learn(f, c, prev, age);
+    week_learn(f, c, prev, cell, age);
   double in = fmod(week_pos(t), 1.0) * CELL; /* seconds into the cell */
   double wa = cell != prev || !(in > step) ? 1 : step / in;
   f->acc = clampf(f->acc + wa * (y - f->base - f->acc));
@@ -597,7 +624,8 @@ int kml_forecast_valid(const kml_forecast_t *f, const char **why) {
   else if (f->cell_exp > KML_FC_EXP_MAX || f->cell_exp < -KML_FC_EXP_MAX ||
            f->visit_exp > KML_FC_EXP_MAX || f->visit_exp < -KML_FC_EXP_MAX)
     bad = "forecast weekly scale";
-  else if (!isfinite(f->visit_ref) || !(f->wk_d1 >= 0 && isfinite(f->wk_d1)) ||
+  else if (!isfinite(f->visit_ref) || isinf(f->half) ||
+           !(f->wk_d1 >= 0 && isfinite(f->wk_d1)) ||
            !(f->wk_d7 >= 0 && isfinite(f->wk_d7)) ||
            !(f->wk_s1 >= 0 && isfinite(f->wk_s1)) ||
            !(f->wk_s7 >= 0 && isfinite(f->wk_s7)) ||

@@ -8,8 +8,8 @@
  *   x(t) = level + trend * D(h) + weekly(t + h) + season(t + h)
  * - season: the daily profile the detector learns (passed in by the
  *   caller, as known before the value), when it explains the series;
- * - weekly: a coarse weekly profile of what is left, 7 days x 6 cells of
- *   4 hours, each the mean deviation of its visits from a slow base level,
+ * - weekly: a coarse weekly profile of what is left, 7 days x 12 cells of
+ *   2 hours, each the mean deviation of its visits from a slow base level,
  *   remembered over about 3 weeks and interpolated between cell centres;
  *   used once two weeks were seen and a test says last week's visits
  *   foretell this week's better than yesterday's (forecast.c; e.g. quiet
@@ -28,7 +28,7 @@
  * many degrees of freedom as lead-ahead errors were seen, so a young model
  * has a wide band; forecasts alert only after a warm-up in time.
  *
- * Fixed size (204 bytes, no pointers, 4-byte aligned so that it packs into
+ * Fixed size (228 bytes, no pointers, 4-byte aligned so that it packs into
  * the model without padding); not thread-safe for one forecaster. */
 #ifndef KML_ML_FORECAST_H
 #define KML_ML_FORECAST_H
@@ -58,28 +58,32 @@ typedef struct {
   int weekly;          /* 1: detect and use a weekly pattern; 0: daily only */
 } kml_forecast_cfg_t;
 
-#define KML_FC_WEEKLY 1u   /* flags: weekly pattern detected */
-#define KML_FC_CELLS_DAY 6 /* weekly cells per day (4 hours each) */
+#define KML_FC_WEEKLY 1u    /* flags: weekly pattern detected */
+#define KML_FC_CELLS_DAY 12 /* weekly cells per day (2 hours each) */
 #define KML_FC_CELLS (7 * KML_FC_CELLS_DAY)
-#define KML_FC_CELL_NONE INT8_MIN   /* a cell not seen yet */
-#define KML_FC_EXP_MAX 120          /* |cell_exp| bound (state files) */
-#define KML_FC_VISIT_NONE INT16_MIN /* a visit not seen yet */
+#define KML_FC_VISITS (KML_FC_CELLS / 2) /* the weekly test's: 4 hours */
+#define KML_FC_CELL_NONE -32             /* a cell not seen yet */
+#define KML_FC_EXP_MAX 120               /* |cell_exp| bound (state files) */
+#define KML_FC_VISIT_NONE INT16_MIN      /* a visit not seen yet */
 
 typedef struct {
-  float level_hi, level_lo;  /* level = hi + lo (a double kept as two
-                                floats so the struct is 4-byte aligned) */
-  float trend;               /* per second */
-  float age;                 /* seconds modelled */
-  float var1;                /* one-step squared error, smoothed */
-  float var_lead;            /* squared error `lead` ahead, smoothed */
-  float pending;             /* forecast made one lead ago for now */
-  float base;                /* slow level the weekly cells are measured
-                                from (moves only when a cell is stored) */
-  float acc;                 /* mean of value - base over the current
-                                cell's visit so far */
-  int8_t cell[KML_FC_CELLS]; /* weekly cells (cell 0 starts Sunday
-                                00:00 UTC): deviation q * 2^cell_exp,
-                                KML_FC_CELL_NONE before seen */
+  float level_hi, level_lo; /* level = hi + lo (a double kept as two
+                               floats so the struct is 4-byte aligned) */
+  float trend;              /* per second */
+  float age;                /* seconds modelled */
+  float var1;               /* one-step squared error, smoothed */
+  float var_lead;           /* squared error `lead` ahead, smoothed */
+  float pending;            /* forecast made one lead ago for now */
+  float base;               /* slow level the weekly cells are measured
+                               from (moves only when a cell is stored) */
+  float acc;                /* mean of value - base over the current
+                               cell's visit so far */
+  uint8_t cell[KML_FC_CELLS * 6 / 8]; /* weekly cells, signed 6-bit
+                                         values (cell k at bit 6k, little
+                                         endian; cell 0 starts Sunday
+                                         00:00 UTC): deviation
+                                         q * 2^cell_exp, KML_FC_CELL_NONE
+                                         before seen */
   int8_t cell_exp;
   uint8_t n_lead;   /* lead-ahead errors seen (max 255) */
   uint8_t flags;    /* KML_FC_* */
@@ -94,7 +98,9 @@ typedef struct {
   float wk_d1, wk_d7;
   float wk_s1, wk_s7, wk_r11, wk_r17, wk_r77, wk_w2;
   float visit_ref;
-  int16_t visit[KML_FC_CELLS];
+  int16_t visit[KML_FC_VISITS];
+  float half; /* mean level of the first cell of the current 4-hour
+                 visit (NAN when none) */
 } kml_forecast_t;
 
 /* Default configuration. */

@@ -308,6 +308,14 @@ static void other_format_version_is_refused(void **state) {
   assert_int_equal(load(s, &ps, err), -1);
   assert_non_null(strstr(err, "model 1360 bytes"));
   assert_int_equal(kml_store_size(s), 0);
+  /* nor version 14's 8-bit cells of 4 h (1,376 bytes) */
+  size = 1376;
+  memcpy(b + 12, &size, 4);
+  fix_checksum(b, len);
+  write_file(b, len);
+  assert_int_equal(load(s, &ps, err), -1);
+  assert_non_null(strstr(err, "model 1376 bytes"));
+  assert_int_equal(kml_store_size(s), 0);
   free(b);
   kml_store_destroy(s);
   kml_store_destroy(a);
