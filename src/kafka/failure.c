@@ -250,9 +250,8 @@ kml_failure_kind_t kml_failure_last(kml_failure_t *f, double since) {
  * thread prefix: "[thrd:...]: ssl://10.0.0.1:9093/bootstrap: Connection
  * setup timed out in state SSL_HANDSHAKE ..."; a learnt broker is
  * "host:port/<id>", not an address of the Brokers list. */
-int kml_failure_stalled_address(int err, const char *text, char *addr,
-                                size_t len) {
-  kml_failure_kind_t k = kml_failure_classify(err, text);
+static int stalled_address(kml_failure_kind_t k, const char *text, char *addr,
+                           size_t len) {
   if (text == NULL || len == 0 ||
       (k != KML_FAILURE_STALLED && k != KML_FAILURE_TLS_STALLED))
     return 0;
@@ -275,14 +274,18 @@ int kml_failure_stalled_address(int err, const char *text, char *addr,
   return 1;
 }
 
+int kml_failure_stalled_address(int err, const char *text, char *addr,
+                                size_t len) {
+  return stalled_address(kml_failure_classify(err, text), text, addr, len);
+}
+
 int kml_failure_note_stalled(kml_failure_t *f, int err, const char *text,
                              double now, double repeat_seconds, char *line,
                              size_t len) {
   char addr[128];
-  if (f == NULL ||
-      kml_failure_stalled_address(err, text, addr, sizeof(addr)) == 0)
-    return 0;
   kml_failure_kind_t k = kml_failure_classify(err, text);
+  if (f == NULL || stalled_address(k, text, addr, sizeof(addr)) == 0)
+    return 0;
   int fresh = 0;
   pthread_mutex_lock(&f->lock);
   int i = 0;
