@@ -21,6 +21,18 @@
  *   constants proportional to the lead (the horizon) so a forecast looks
  *   back about as far as it looks ahead; a trend that is small next to
  *   the errors made at the lead is shrunk towards 0 (it is noise).
+ * - when a daily profile is passed in: how much of the level's deviation
+ *   from the slow base plus the weekly cells lasts one lead. A deviation
+ *   that fades within the lead (the profile or the cells fitting a day
+ *   less well, a passing burst) should not be carried into the forecast;
+ *   one that lasts (the level moving) should. The share that lasts, k in
+ *   [0, 1], is the regression of the error of the rest of the forecast
+ *   (base + weekly + trend + season) one lead later on the deviation
+ *   when the forecast was made, measured out of sample over about a week;
+ *   the forecast carries the deviation with weight 1 - (1 - k) h / lead up
+ *   to the lead and k^(h / lead) beyond. Until measured, and without a
+ *   profile (e.g. a forecast against a threshold, where a ramp must not
+ *   be pulled back to the pattern), k is 1: the level as it is.
  * Band: its variance grows from the one-step error variance at h -> 0 to
  * the variance of the errors actually made `lead` seconds ahead (measured
  * out of sample: every `lead` seconds the forecast for lead seconds later
@@ -28,7 +40,7 @@
  * many degrees of freedom as lead-ahead errors were seen, so a young model
  * has a wide band; forecasts alert only after a warm-up in time.
  *
- * Fixed size (228 bytes, no pointers, 4-byte aligned so that it packs into
+ * Fixed size (244 bytes, no pointers, 4-byte aligned so that it packs into
  * the model without padding); not thread-safe for one forecaster. */
 #ifndef KML_ML_FORECAST_H
 #define KML_ML_FORECAST_H
@@ -38,9 +50,11 @@
 typedef struct {
   double level_lead;   /* level smoothing time constant, in leads (0.25:
                           a 2 h forecast follows the last half hour; 0.5
-                          forecasts NAB's nyc_taxi better, 1.19 vs 1.28
-                          MASE, but warns 53 min before the test ramp's
-                          breach instead of 70) */
+                          warns 53 min before the test ramp's breach
+                          instead of 70, and since the share of the
+                          deviation that lasts (model version 16)
+                          forecasts NAB's nyc_taxi about as well, MASE
+                          1.056 vs 1.061) */
   double trend_lead;   /* trend smoothing time constant, in leads (1) */
   double trend_shrink; /* k: the trend is used with weight b^2/(b^2 + k v),
                           b its distance in one lead, v the error variance
@@ -101,6 +115,14 @@ typedef struct {
   int16_t visit[KML_FC_VISITS];
   float half; /* mean level of the first cell of the current 4-hour
                  visit (NAN when none) */
+  /* The share of the level's deviation that lasts a lead (above): at
+   * the last lead boundary, the deviation (NAN when none) and the rest of
+   * the forecast then made for one lead later (what kml_forecast_at gives
+   * for it with k = 0: base, weekly, trend and season); the smoothed
+   * products of the rest's error with the deviation and of the deviation
+   * with itself (k = dev_xy / dev_xx). */
+  float dev, dev_rest;
+  float dev_xy, dev_xx;
 } kml_forecast_t;
 
 /* Default configuration. */
@@ -109,10 +131,13 @@ kml_forecast_cfg_t kml_forecast_defaults(void);
 void kml_forecast_init(kml_forecast_t *f);
 /* Learn value x at time t, step seconds after the previous value of the
  * series (<= 0 for the first). season is the expected seasonal offset at
- * t (0 for none): the forecaster models x - season. Non-finite x or t are
- * ignored. */
+ * t (0 for none): the forecaster models x - season. season_ahead is the
+ * offset at t + lead as known now, the one kml_forecast_at will be given
+ * (0 for none): the share of the level's deviation that lasts is measured
+ * on the forecast as made. Non-finite x or t are ignored. */
 void kml_forecast_update(kml_forecast_t *f, const kml_forecast_cfg_t *c,
-                         double t, double step, double x, double season);
+                         double t, double step, double x, double season,
+                         double season_ahead);
 /* Point forecast and band h seconds after now (the time of the last
  * value); season_at_h: seasonal offset at now + h. Returns 0, or -1 before
  * the first value. */

@@ -393,9 +393,14 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
    * profile: learned from the raw values, it absorbs a ramp that lasts
    * hours (today's bins rise with it), which hid the ramp from the trend
    * and cut the warning before an SLA breach to minutes. */
+  /* The season one horizon ahead, as the forecast below gets it (the
+   * detector has learned x already): the forecaster measures how much of
+   * its level's deviation lasts on the forecast as made. */
+  double season_h =
+      seasonal ? kml_model_forecast_season(m, t + cfg->horizon) : 0;
   if (learned) /* an absurd value is scored, never learned */
     kml_forecast_update(&m->fc, &fcfg, t, prev_t > 0 ? t - prev_t : 0, xl,
-                        season);
+                        season, season_h);
   /* No forecast before the forecaster's warm-up (at least one lead of
    * time and one error measured at the lead): a young level lags a ramp
    * and its trend is not known yet, so a dashboard would show lag in 30
@@ -403,10 +408,8 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
   out->forecast = out->forecast_upper = out->forecast_lower = NAN;
   if ((cfg->want_forecast || isfinite(cfg->threshold)) &&
       kml_forecast_ready(&m->fc, &fcfg) &&
-      kml_forecast_at(
-          &m->fc, &fcfg, t, cfg->horizon,
-          seasonal ? kml_model_forecast_season(m, t + cfg->horizon) : 0,
-          &out->forecast, &out->forecast_lower, &out->forecast_upper) != 0)
+      kml_forecast_at(&m->fc, &fcfg, t, cfg->horizon, season_h, &out->forecast,
+                      &out->forecast_lower, &out->forecast_upper) != 0)
     out->forecast = out->forecast_upper = out->forecast_lower = NAN;
   out->eta = -1;
   out->fc_changed = 0;

@@ -55,7 +55,7 @@ typedef struct {
                         the trend view (steepest slope in memory) */
 } kml_model_t;
 
-#define KML_MODEL_VERSION 15u
+#define KML_MODEL_VERSION 16u
 
 /* flags: the sign of every value since the model was made is known (a
  * model restored from a state file written before signs were recorded

@@ -1,8 +1,11 @@
 /* persist: save and restore the series store to a state file, so models
  * continue after a restart without a new learning period.
  *
- * Format 2 (native endianness; the file belongs to one host):
+ * Format 3 (native endianness; the file belongs to one host):
  *   "KMLSTATE" u32 format  u32 payload_size
+ * The header is what refuses a file of other models whole; format 3 has
+ * format 2's framing, for model version 16, whose 1,416 bytes are those of
+ * version 11 (its models would have been dropped one by one instead).
  *   records { u16 key_len (1..65535), key bytes (no NUL), payload bytes }
  *   u64 count  u64 kml_hash_bytes() of everything before it
  * Saving streams one shard's share of the store at a time (the store is
@@ -18,7 +21,7 @@
 
 #include <stddef.h>
 
-#define KML_STATE_FORMAT 2u
+#define KML_STATE_FORMAT 3u
 
 /* Write every series of s to path. Returns the number written, or -1 with a
  * reason in err. Refuses to replace anything but a regular file at path.

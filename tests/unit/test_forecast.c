@@ -2,8 +2,9 @@
  * the daily profile through the model bundle, and the properties a
  * forecast alert needs: the same warnings at 2 s and 10 s, none on a
  * healthy noisy lag (nor while the model is young), an hour's notice on a
- * steady ramp, a weekly series forecast better than daily-only, and a
- * weekly flag that random walks and white noise do not raise. */
+ * steady ramp, a weekly series forecast better than daily-only, a
+ * weekly flag that random walks and white noise do not raise, and a
+ * deviation from the pattern carried ahead as far as it lasts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +22,7 @@
 
 static void feed(kml_forecast_t *f, const kml_forecast_cfg_t *c, double t,
                  double step, double x) {
-  kml_forecast_update(f, c, t, step, x, 0);
+  kml_forecast_update(f, c, t, step, x, 0, 0);
 }
 
 static void linear_trend_is_extrapolated(void **state) {
@@ -271,7 +272,8 @@ static double weekly_mae(int weekly, int *detected) {
   for (int i = 0; i < 35 * 288; i++) {
     double t = T0 + i * step;
     double x = weekly_traffic(&r, t);
-    kml_forecast_update(&f, &c, t, step, x, 500 * daily(t) * 0.8);
+    kml_forecast_update(&f, &c, t, step, x, 500 * daily(t) * 0.8,
+                        500 * daily(t + h) * 0.8);
     if (i >= 28 * 288) {
       double m, lo, hi;
       kml_forecast_at(&f, &c, t, h, 500 * daily(t + h) * 0.8, &m, &lo, &hi);
@@ -289,8 +291,10 @@ static void weekly_series_beats_daily_only(void **state) {
   assert_true(det_w);
   assert_false(det_d);
   print_message("weekly MAE %.1f, daily-only %.1f\n", mae_w, mae_d);
-  assert_true(mae_w < 0.9 * mae_d); /* measured: 26.2 vs 125 (27.5 with
-                                       8-bit cells of 4 h, 46.3 with 4-bit) */
+  assert_true(mae_w < 0.9 * mae_d); /* measured: 26.7 vs 119 (26.2 vs 125
+                                       before the share of the deviation
+                                       that lasts, 27.5 with 8-bit cells
+                                       of 4 h, 46.3 with 4-bit) */
 }
 
 static void daily_series_is_not_weekly(void **state) {
@@ -300,7 +304,7 @@ static void daily_series_is_not_weekly(void **state) {
   kml_sim_rng_t r = {13};
   for (int i = 0; i < 28 * 288; i++) {
     double t = T0 + i * 300.0;
-    kml_forecast_update(&f, &c, t, 300, 1000 + 20 * kml_sim_gauss(&r), 0);
+    kml_forecast_update(&f, &c, t, 300, 1000 + 20 * kml_sim_gauss(&r), 0, 0);
   }
   assert_false(f.flags & KML_FC_WEEKLY);
   assert_true(kml_forecast_weekly(&f, T0 + 40 * 86400.0) == 0);
@@ -332,7 +336,7 @@ static int flagged_weekly(int kind, unsigned long long seed, double scale) {
       x = 1000 + season + (!weekend && hour >= 9 && hour < 17 ? 600 : 0) +
           150 * kml_sim_gauss(&r);
     }
-    kml_forecast_update(&f, &c, t, i ? 300 : 0, x, season);
+    kml_forecast_update(&f, &c, t, i ? 300 : 0, x, season, 0);
   }
   return (f.flags & KML_FC_WEEKLY) != 0;
 }
@@ -385,7 +389,7 @@ static double weekly_effect_rmse(unsigned long long seed) {
     double t = start + (i + 0.5) * 300.0;
     double season = 300 * sin(2 * M_PI * fmod(t, 86400) / 86400);
     double x = 1000 + season + office_and_dip(t) + 150 * kml_sim_gauss(&r);
-    kml_forecast_update(&f, &c, t, i ? 300 : 0, x, season);
+    kml_forecast_update(&f, &c, t, i ? 300 : 0, x, season, 0);
   }
   assert_true(f.flags & KML_FC_WEEKLY);
   /* every 5 min of the sixth week, both less their mean over the week */
@@ -418,6 +422,62 @@ static void weekly_cells_follow_the_week(void **state) {
   print_message("weekly effect rmse: mean %.1f, worst %.1f (hump 600)\n", sum,
                 worst);
   assert_true(sum < 210);
+}
+
+/* Five weeks at 5 min, seeded: a daily swing passed as the season, quiet
+ * weekends (700 against 1000), noise 30, and a deviation from the pattern
+ * that either passes (kind 0: an AR(1) burst, 1 h time constant, sd 150)
+ * or lasts (kind 1: the level walks, 10 per step). Mean absolute error of
+ * the 6 h forecast over the fifth week. */
+static double deviation_mae(int kind, unsigned long long seed) {
+  enum { N = 35 * 288 };
+  static double xs[N], ss[N];
+  kml_forecast_cfg_t c = kml_forecast_defaults();
+  c.lead = 6 * 3600;
+  kml_forecast_t f;
+  kml_forecast_init(&f);
+  kml_sim_rng_t r = {seed};
+  double dev = 0, phi = exp(-300 / 3600.0), h = 6 * 3600, err = 0;
+  int n = 0, ahead = (int)(h / 300);
+  for (int i = 0; i < N; i++) {
+    double t = T0 + i * 300.0;
+    int day = (int)fmod(floor(t / 86400) + 4, 7); /* 0: Sunday */
+    ss[i] = 300 * sin(2 * M_PI * fmod(t, 86400) / 86400);
+    dev = kind == 0 ? phi * dev + sqrt(1 - phi * phi) * 150 * kml_sim_gauss(&r)
+                    : dev + 10 * kml_sim_gauss(&r);
+    xs[i] = (day == 0 || day == 6 ? 700 : 1000) + ss[i] + dev +
+            30 * kml_sim_gauss(&r);
+  }
+  for (int i = 0; i < N; i++) {
+    double t = T0 + i * 300.0;
+    double s_h = 300 * sin(2 * M_PI * fmod(t + h, 86400) / 86400);
+    kml_forecast_update(&f, &c, t, i ? 300 : 0, xs[i], ss[i], s_h);
+    if (i >= 28 * 288 && i + ahead < N) {
+      double m, lo, hi;
+      kml_forecast_at(&f, &c, t, h, s_h, &m, &lo, &hi);
+      err += fabs(m - xs[i + ahead]);
+      n++;
+    }
+  }
+  return err / n;
+}
+
+/* How much of the level's deviation from base + weekly lasts a lead is
+ * measured (forecast.h): a passing deviation is no longer carried 6 h
+ * ahead, a lasting one still is. Mean absolute error over 20 seeds each
+ * (worst), before / after: passing 154.3 (190.0) / 138.2 (162.9),
+ * lasting 92.7 (118.1) / 93.3 (117.9); the pattern alone, the best
+ * forecast of the passing kind, about 122. */
+static void passing_deviation_is_not_carried(void **state) {
+  double passing = 0, lasting = 0;
+  for (unsigned long long s = 1; s <= 20; s++) {
+    passing += deviation_mae(0, 7000 + s) / 20;
+    lasting += deviation_mae(1, 7100 + s) / 20;
+  }
+  print_message("6 h MAE: passing deviation %.1f, lasting %.1f\n", passing,
+                lasting);
+  assert_true(passing < 145);
+  assert_true(lasting < 100);
 }
 
 static void validator_names_bad_fields(void **state) {
@@ -461,14 +521,23 @@ static void validator_names_bad_fields(void **state) {
   b = f;
   b.flags = 0x80;
   assert_false(kml_forecast_valid(&b, &why));
+  b = f;
+  b.dev_xx = -1;
+  assert_false(kml_forecast_valid(&b, &why));
+  assert_string_equal(why, "forecast deviation share");
+  b = f;
+  b.dev_rest = INFINITY;
+  assert_false(kml_forecast_valid(&b, &why));
+  assert_string_equal(why, "forecast deviation share");
 }
 
 /* The forecaster's share of the 1,416 bytes a series may cost: 60 bytes,
  * 124 more for the weekly test since the detector's daily profile became
  * 16-bit (model version 13), 20 for 8-bit weekly cells (version 14), and
- * 24 for 6-bit cells of 2 h (version 15). */
+ * 24 for 6-bit cells of 2 h (version 15), and 16 for the share of the
+ * level's deviation that lasts a lead (version 16). */
 static void fits_the_memory_budget(void **state) {
-  assert_true(sizeof(kml_forecast_t) <= 228);
+  assert_true(sizeof(kml_forecast_t) <= 244);
   assert_true(sizeof(kml_model_t) <= 1416);
 }
 
@@ -488,6 +557,7 @@ int main(void) {
       cmocka_unit_test(daily_series_is_not_weekly),
       cmocka_unit_test(random_walks_and_noise_are_not_weekly),
       cmocka_unit_test(weekly_cells_follow_the_week),
+      cmocka_unit_test(passing_deviation_is_not_carried),
       cmocka_unit_test(validator_names_bad_fields),
       cmocka_unit_test(fits_the_memory_budget),
   };

@@ -292,14 +292,18 @@ static void other_format_version_is_refused(void **state) {
   assert_int_equal(load(s, &ps, err), -1);
   assert_non_null(strstr(err, "another version"));
   /* model version 11 (1,416 bytes: a float daily profile) is never read
-   * as 16-bit codes: the whole file is refused, a fresh start */
+   * as 16-bit codes, though version 16 has 1,416 bytes too: its state
+   * format was 2, and the whole file is refused, a fresh start */
+  uint32_t fmt2 = 2;
   size = 1416;
+  memcpy(b + 8, &fmt2, 4);
   memcpy(b + 12, &size, 4);
   fix_checksum(b, len);
   write_file(b, len);
   assert_int_equal(load(s, &ps, err), -1);
-  assert_non_null(strstr(err, "model 1416 bytes"));
+  assert_non_null(strstr(err, "format 2, model 1416 bytes"));
   assert_int_equal(kml_store_size(s), 0);
+  memcpy(b + 8, &fmt, 4);
   /* nor version 13's 4-bit weekly cells (1,360 bytes) as 8-bit ones */
   size = 1360;
   memcpy(b + 12, &size, 4);
@@ -315,6 +319,14 @@ static void other_format_version_is_refused(void **state) {
   write_file(b, len);
   assert_int_equal(load(s, &ps, err), -1);
   assert_non_null(strstr(err, "model 1376 bytes"));
+  assert_int_equal(kml_store_size(s), 0);
+  /* nor version 15's (1,400 bytes) */
+  size = 1400;
+  memcpy(b + 12, &size, 4);
+  fix_checksum(b, len);
+  write_file(b, len);
+  assert_int_equal(load(s, &ps, err), -1);
+  assert_non_null(strstr(err, "model 1400 bytes"));
   assert_int_equal(kml_store_size(s), 0);
   free(b);
   kml_store_destroy(s);
