@@ -23,6 +23,7 @@
  *   likely, which delays a stall's notification by 3 to 6 intervals.
  *   tail.h still calibrates what the resulting surprise means. */
 #include "detector.h"
+#include "grid16.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -180,78 +181,40 @@ static int seen(const kml_detector_t *d, int b) {
   return d->prof_seen[b / 8] & (1u << (b % 8));
 }
 
-/* The daily profile in 16 bits. One grid, base + code * 2^exp, for the
- * whole profile: its steps follow the profile's range, not the values'
- * magnitude, so a swing of 10 on a level of 1e9 is kept (a float's step
- * there is 64), and a series on any scale (1e-20 or 1e30, negative) gets
- * the same relative precision. The grid is refitted when a value does
- * not fit (exp grows: the codes are rounded once more, by at most half a
- * new step) and, once a day, to the profile's range: the offset moves to
- * its middle by whole steps and exp shrinks while the codes fit in 3/4
- * of the range (both exact: codes are only shifted and doubled). So after
- * each daily refit a step is at most 1/24,576 of the profile's range
- * (half-range over 0.375 * KML_DET_PROF_MAX), and rounding at most half
- * a step: on NAB below 1e-3 of the residual sd. Codes never reach
- * -32768 or hold NaN: the values are finite (clamped in
- * kml_detector_update), and exp stays within +-KML_DET_PROF_EXP_MAX, wide
- * enough for any range of them. */
-#define PROF_TIGHT 0.75 /* the daily refit tightens to 3/4 of the codes */
-
-static double prof_step(const kml_detector_t *d) {
-  return ldexp(1.0, d->prof_exp);
-}
+/* The daily profile in 16 bits: one grid (grid16.h) for the whole
+ * profile, so its steps follow the profile's range, not the values'
+ * magnitude. The grid starts at the first value, grows when a value does
+ * not fit, and once a day (learn) is refitted to the profile's range,
+ * recentred and tightened (exact). So after each daily refit a step is at
+ * most 1/24,576 of the profile's range, and rounding at most half a step:
+ * on NAB below 1e-3 of the residual sd. Codes never hold NaN: the values
+ * are finite (clamped in kml_detector_update). */
+_Static_assert(KML_DET_PROF_MAX == KML_GRID16_MAX, "state files check codes");
+static const kml_grid16_rules_t prof_rules = {KML_DET_PROF_EXP_MAX, 0};
 
 static double prof_value(const kml_detector_t *d, int b) {
-  return d->prof_base + d->prof[b] * prof_step(d);
-}
-
-/* Smallest exponent whose grid holds half (a half-range, in value units)
- * within share * KML_DET_PROF_MAX codes, clamped to the allowed range. */
-static int prof_exp_for(double half, double share) {
-  if (!(half > 0))
-    return -KML_DET_PROF_EXP_MAX;
-  int e;
-  double m = frexp(half / (share * KML_DET_PROF_MAX), &e); /* m in [0.5, 1) */
-  if (m == 0.5)
-    e--; /* an exact power of two fits at the lower exponent */
-  return e < -KML_DET_PROF_EXP_MAX  ? -KML_DET_PROF_EXP_MAX
-         : e > KML_DET_PROF_EXP_MAX ? KML_DET_PROF_EXP_MAX
-                                    : e;
+  return kml_grid16_value(d->prof_base, d->prof[b], d->prof_exp);
 }
 
 /* Refit the grid to the seen bins and, when with_v, to value v as well:
- * grow exp when they do not fit, otherwise recentre and (daily) tighten.
- * O(bins). */
+ * grow exp when they do not fit, otherwise recentre and (daily, without
+ * v) tighten. O(bins). */
 static void prof_refit(kml_detector_t *d, int with_v, double v) {
-  double q = prof_step(d), lo = INFINITY, hi = -INFINITY;
+  kml_grid16_range_t r = kml_grid16_range_none();
   for (int b = 0; b < KML_DET_SEASON_BINS; b++)
-    if (seen(d, b)) {
-      lo = fmin(lo, d->prof[b]);
-      hi = fmax(hi, d->prof[b]);
-    }
-  if (with_v) {
-    double cv = (v - d->prof_base) / q;
-    lo = fmin(lo, cv);
-    hi = fmax(hi, cv);
-  }
-  if (!(lo <= hi)) /* nothing to fit */
+    if (seen(d, b))
+      kml_grid16_range_add(&r, d->prof[b]);
+  if (with_v)
+    kml_grid16_range_add(&r, kml_grid16_steps(d->prof_base, d->prof_exp, v));
+  if (kml_grid16_range_empty(&r)) /* nothing to fit */
     return;
-  double k = floor((lo + hi) / 2); /* whole steps: codes stay exact */
-  double half = fmax(hi - k, k - lo) * q;
-  int e = d->prof_exp, grow = prof_exp_for(half, 1.0);
-  int tight = prof_exp_for(half, PROF_TIGHT);
-  if (grow > e)
-    e = grow;
-  else if (!with_v && tight < e)
-    e = tight;
-  double scale = ldexp(1.0, d->prof_exp - e);
-  d->prof_base += k * q;
-  d->prof_exp = (int8_t)e;
+  kml_grid16_fit_t fit = kml_grid16_fit(&prof_rules, d->prof_exp, r, !with_v);
+  d->prof_base = kml_grid16_offset(&fit, d->prof_base);
+  d->prof_exp = (int8_t)fit.exp;
   d->prof_codes = 0;
   for (int b = 0; b < KML_DET_SEASON_BINS; b++)
     if (seen(d, b)) {
-      double c = nearbyint((d->prof[b] - k) * scale);
-      d->prof[b] = (int16_t)fmax(-KML_DET_PROF_MAX, fmin(KML_DET_PROF_MAX, c));
+      d->prof[b] = kml_grid16_recode(&fit, d->prof[b], 0);
       d->prof_codes += d->prof[b];
     }
 }
@@ -266,15 +229,14 @@ static void prof_store(kml_detector_t *d, int b, double v, double dither) {
     d->prof_base = v;
     d->prof_exp = (int8_t)-KML_DET_PROF_EXP_MAX;
   }
-  double c = floor((v - d->prof_base) / prof_step(d) + dither);
-  if (!(fabs(c) <= KML_DET_PROF_MAX)) {
+  double c = kml_grid16_dithered(d->prof_base, d->prof_exp, v, dither);
+  if (!kml_grid16_fits(c)) {
     prof_refit(d, 1, v);
-    c = floor((v - d->prof_base) / prof_step(d) + dither);
-    c = fmax(-KML_DET_PROF_MAX, fmin(KML_DET_PROF_MAX, c));
+    c = kml_grid16_dithered(d->prof_base, d->prof_exp, v, dither);
   }
   if (seen(d, b))
     d->prof_codes -= d->prof[b];
-  d->prof[b] = (int16_t)c;
+  d->prof[b] = kml_grid16_clamp(c);
   d->prof_codes += d->prof[b];
 }
 
@@ -287,7 +249,8 @@ double kml_detector_season(const kml_detector_t *d, double t, double resid) {
     b = (b + KML_DET_SEASON_BINS - 1) % KML_DET_SEASON_BINS;
   if (!seen(d, b))
     return 0;
-  return (d->prof[b] - (double)d->prof_codes / d->bins_seen) * prof_step(d);
+  return (d->prof[b] - (double)d->prof_codes / d->bins_seen) *
+         kml_grid16_step(d->prof_exp);
 }
 
 /* The whole profile moves with the offset: O(1) (exact up to the offset's

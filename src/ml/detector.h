@@ -71,8 +71,8 @@ typedef struct {
   uint16_t run_hist[KML_DET_RUN_BINS]; /* the run view's: one bin per step */
   /* The daily profile: bin b expects prof_base + prof[b] * 2^prof_exp. One
    * grid for the whole profile, fitted to its range (not to the values'
-   * magnitude), so rounding is at most 2^-16 of the range plus the float
-   * offset's own; codes stay within +-KML_DET_PROF_MAX (detector.c). */
+   * magnitude), so rounding is at most 2^-16 of the range plus the
+   * offset's own; codes stay within +-KML_DET_PROF_MAX (grid16.h). */
   int16_t prof[KML_DET_SEASON_BINS];
   uint8_t prof_seen[KML_DET_SEASON_BINS / 8];
   int32_t prof_codes; /* sum of prof[] over seen bins */

@@ -24,6 +24,7 @@
  *   8-bit cells of 2 h do not fit the budget.
  * - GSL gives the Student-t quantile of a young model's band. */
 #include "forecast.h"
+#include "grid16.h"
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -279,59 +280,41 @@ double kml_forecast_weekly(const kml_forecast_t *f, double t) {
 #define WEEK_EFFECT_ALPHA 0.1 /* with an effect worth modelling */
 #define WEEK_DAYS 28.0        /* days the test remembers */
 
+static const kml_grid16_rules_t visit_rules = {KML_FC_EXP_MAX, 1};
+
 static double visit_value(const kml_forecast_t *f, int k) {
   return f->visit[k] == KML_FC_VISIT_NONE
              ? NAN
-             : f->visit_ref + ldexp(f->visit[k], f->visit_exp);
+             : kml_grid16_value(f->visit_ref, f->visit[k], f->visit_exp);
 }
 
-/* Store v as cell k's last visit: one grid, visit_ref + code * 2^exp,
- * refitted at each store to the visits' range (the offset moves to its
- * middle by whole steps, exact; exp grows when v does not fit, rounding
- * once, and shrinks while the codes fit in 3/8 of the range, exact), so a
- * step is at most 1/24,576 of the range. O(cells), once per visit. */
+/* Store v as cell k's last visit: one grid (grid16.h) for the visits,
+ * refitted at each store to their range with v (recentred and tightened,
+ * exact; grown when v does not fit, rounding once), so a step is at most
+ * 1/24,576 of the range. The offset is a float: the recentred offset
+ * rounds to one, and that rounding is folded into the codes. O(cells),
+ * once per visit. */
 static void visit_store(kml_forecast_t *f, int k, double v) {
-  int any = 0;
-  double q = ldexp(1.0, f->visit_exp), lo = INFINITY, hi = -INFINITY;
+  kml_grid16_range_t r = kml_grid16_range_none();
   for (int j = 0; j < KML_FC_VISITS; j++)
-    if (j != k && f->visit[j] != KML_FC_VISIT_NONE) {
-      any = 1;
-      lo = fmin(lo, f->visit[j]);
-      hi = fmax(hi, f->visit[j]);
-    }
-  if (!any) { /* the first visit: the grid starts at it */
+    if (j != k && f->visit[j] != KML_FC_VISIT_NONE)
+      kml_grid16_range_add(&r, f->visit[j]);
+  if (kml_grid16_range_empty(&r)) { /* the first visit: the grid starts at it */
     f->visit_ref = (float)v;
     f->visit_exp = (int8_t)-KML_FC_EXP_MAX;
-    q = ldexp(1.0, f->visit_exp);
-    lo = hi = 0;
+    kml_grid16_range_add(&r, 0);
   }
-  double cv = (v - f->visit_ref) / q;
-  lo = fmin(lo, cv);
-  hi = fmax(hi, cv);
-  double mid = floor((lo + hi) / 2); /* whole steps: codes stay exact */
-  double half = fmax(hi - mid, mid - lo) * q;
-  int e = f->visit_exp, grow, tight;
-  frexp(half / 32767, &grow); /* 32767 * 2^grow > half */
-  frexp(half / (0.75 * 32767), &tight);
-  if (grow > e)
-    e = grow;
-  else if (tight < e)
-    e = tight;
-  e = e > KML_FC_EXP_MAX    ? KML_FC_EXP_MAX
-      : e < -KML_FC_EXP_MAX ? -KML_FC_EXP_MAX
-                            : e;
-  double scale = ldexp(1.0, f->visit_exp - e);
-  float ref = (float)(f->visit_ref + mid * q);
-  double moved = (f->visit_ref + mid * q - ref) / q; /* float rounding */
+  kml_grid16_range_add(&r, kml_grid16_steps(f->visit_ref, f->visit_exp, v));
+  kml_grid16_fit_t fit = kml_grid16_fit(&visit_rules, f->visit_exp, r, 1);
+  double to = kml_grid16_offset(&fit, f->visit_ref);
+  float ref = (float)to;
+  double moved = (to - ref) / fit.q; /* the float's rounding, in old steps */
   for (int j = 0; j < KML_FC_VISITS; j++)
-    if (j != k && f->visit[j] != KML_FC_VISIT_NONE) {
-      double c = nearbyint((f->visit[j] - mid + moved) * scale);
-      f->visit[j] = (int16_t)(c > 32767 ? 32767 : c < -32767 ? -32767 : c);
-    }
+    if (j != k && f->visit[j] != KML_FC_VISIT_NONE)
+      f->visit[j] = kml_grid16_recode(&fit, f->visit[j], moved);
   f->visit_ref = ref;
-  f->visit_exp = (int8_t)e;
-  double c = nearbyint((v - ref) / ldexp(1.0, e));
-  f->visit[k] = (int16_t)(c > 32767 ? 32767 : c < -32767 ? -32767 : c);
+  f->visit_exp = (int8_t)fit.exp;
+  f->visit[k] = kml_grid16_nearest(ref, fit.exp, v);
 }
 
 /* Cell k's visit ended with mean level a (y, not less base: a random
