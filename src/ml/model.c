@@ -3,6 +3,7 @@
  * state file must pass before it is trusted (a file with a valid checksum
  * can still be foreign or tampered with). */
 #include "model.h"
+#include "grid16.h"
 
 #include <math.h>
 #include <string.h>
@@ -285,10 +286,10 @@ static const char *profile_check(const kml_detector_t *d) {
     return "daily profile";
   for (int b = 0; b < KML_DET_SEASON_BINS; b++) {
     int is_seen = (d->prof_seen[b / 8] >> (b % 8)) & 1;
-    double v = d->prof_base + d->prof[b] * ldexp(1.0, d->prof_exp);
+    double v = kml_grid16_value(d->prof_base, d->prof[b], d->prof_exp);
     seen += (uint32_t)is_seen;
     codes += d->prof[b];
-    if (d->prof[b] < -KML_DET_PROF_MAX || (!is_seen && d->prof[b] != 0) ||
+    if (!kml_grid16_fits(d->prof[b]) || (!is_seen && d->prof[b] != 0) ||
         !value_ok(v))
       return "daily profile";
   }
