@@ -3,11 +3,11 @@
  *
  * Format 3 (native endianness; the file belongs to one host):
  *   "KMLSTATE" u32 format  u32 payload_size
+ *   records { u16 key_len (1..65535), key bytes (no NUL), payload bytes }
+ *   u64 count  u64 kml_hash_bytes() of everything before it
  * The header is what refuses a file of other models whole; format 3 has
  * format 2's framing, for model version 16, whose 1,416 bytes are those of
  * version 11 (its models would have been dropped one by one instead).
- *   records { u16 key_len (1..65535), key bytes (no NUL), payload bytes }
- *   u64 count  u64 kml_hash_bytes() of everything before it
  * Saving streams one shard's share of the store at a time (the store is
  * never copied whole), to PATH.tmp created 0600 without following links,
  * fsync'd and renamed over PATH: a crash leaves either the old or the new
