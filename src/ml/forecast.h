@@ -28,7 +28,8 @@
  *   one that lasts (the level moving) should. The share that lasts, k in
  *   [0, 1], is the regression of the error of the rest of the forecast
  *   (base + weekly + trend + season) one lead later on the deviation
- *   when the forecast was made, measured out of sample over about a week;
+ *   when the forecast was made, measured out of sample over about a week
+ *   (at most 255 leads);
  *   the forecast carries the deviation with weight 1 - (1 - k) h / lead up
  *   to the lead and k^(h / lead) beyond. Until measured, and without a
  *   profile (e.g. a forecast against a threshold, where a ramp must not
