@@ -311,15 +311,19 @@ static const char *detector_check(const kml_detector_t *d) {
   return why ? why : profile_check(d);
 }
 
-/* The forecaster's own ranges (forecast.h), and magnitudes a trend
- * smoothing its inputs can reach (a bounded overshoot). */
+/* The forecaster's own ranges (forecast.h), magnitudes a trend
+ * smoothing its inputs can reach (a bounded overshoot), and the deviation
+ * share's, which forecast.c clamps to the values' (NaN: none). */
 static const char *forecast_check(const kml_forecast_t *f) {
   const char *why;
   if (!kml_forecast_valid(f, &why))
     return why;
   double level = (double)f->level_hi + (double)f->level_lo;
   if (!value_ok(level / 100) || !value_ok(f->trend / 100) ||
-      !square_ok(f->var1 / 1e4) || !square_ok(f->var_lead / 1e4))
+      !square_ok(f->var1 / 1e4) || !square_ok(f->var_lead / 1e4) ||
+      !(isnan(f->dev) || value_ok(f->dev)) ||
+      !(isnan(f->dev_rest) || value_ok(f->dev_rest)) || !value_ok(f->dev_xy) ||
+      !value_ok(f->dev_xx))
     return "forecast state";
   return NULL;
 }

@@ -225,6 +225,8 @@ static void spoil_time(kml_model_t *m) { m->rate.last_time = 1e300; }
 static void spoil_fc_var(kml_model_t *m) { m->fc.var_lead = -1; }
 static void spoil_fc_day(kml_model_t *m) { m->fc.cell_exp = 127; }
 static void spoil_fc_level(kml_model_t *m) { m->fc.level_hi = NAN; }
+static void spoil_fc_dev(kml_model_t *m) { m->fc.dev = 3e38f; }
+static void spoil_fc_dev_xx(kml_model_t *m) { m->fc.dev_xx = 3e38f; }
 static void spoil_prof(kml_model_t *m) { m->det.bins_seen = 90; }
 static void spoil_prof_codes(kml_model_t *m) { m->det.prof_codes += 1; }
 static void spoil_prof_exp(kml_model_t *m) { m->det.prof_exp = -128; }
@@ -246,6 +248,8 @@ static void bad_fields_are_dropped_by_reason(void **state) {
                {spoil_fc_var, "forecast error variance"},
                {spoil_fc_day, "forecast weekly scale"},
                {spoil_fc_level, "forecast level"},
+               {spoil_fc_dev, "forecast state"},
+               {spoil_fc_dev_xx, "forecast state"},
                {spoil_prof, "daily profile"},
                {spoil_prof_codes, "daily profile"},
                {spoil_prof_exp, "daily profile"}};
