@@ -52,6 +52,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
     a = ap.parse_args()
+    # the driver is built here, so a figure never comes from a stale binary
+    subprocess.check_call(["make", "-s", "-C", a.build, "bench/bench_ingest"])
     r1, raw = ours(a.build, a.series, a.rounds, 1)
     r2, _ = ours(a.build, a.series, a.rounds, 2)
     r3, _ = ours(a.build, a.series, a.rounds, 1, ["forecast"])
