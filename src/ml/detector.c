@@ -243,12 +243,12 @@ static void prof_store(kml_detector_t *d, int b, double v, double dither) {
 double kml_detector_season(const kml_detector_t *d, double t, double resid) {
   if (d->bins_seen < 24 || d->last_t - d->t0 < 2 * DAY - DAY / 96 ||
       !(d->season_var < resid * d->var_l))
-    return 0;
+    return NAN;
   int b = season_bin(t);
   for (int k = 0; k < 8 && !seen(d, b); k++)
     b = (b + KML_DET_SEASON_BINS - 1) % KML_DET_SEASON_BINS;
   if (!seen(d, b))
-    return 0;
+    return NAN;
   return (d->prof[b] - (double)d->prof_codes / d->bins_seen) *
          kml_grid16_step(d->prof_exp);
 }

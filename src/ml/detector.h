@@ -133,7 +133,8 @@ void kml_detector_rebase(kml_detector_t *d);
 double kml_detector_memory_values(const kml_detector_t *d,
                                   const kml_detector_cfg_t *cfg);
 /* Seasonal offset the daily profile expects at time t (profile minus its
- * daily mean), or 0 until the series was seen over two days (and at least
+ * daily mean; exactly 0 where a bin equals the mean), or NAN when no
+ * profile is used: until the series was seen over two days (and at least
  * 24 of the bins), or when the profile does not explain the series
  * (residual variance not below `resid` times the variance: a trend is not
  * a season). A time of day between the series' own samples takes the

@@ -445,8 +445,15 @@ static double dev_keep(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
 void kml_forecast_update(kml_forecast_t *f, const kml_forecast_cfg_t *c,
                          double t, double step, double x, double season,
                          double season_ahead) {
-  if (!isfinite(x) || !isfinite(t) || !isfinite(season))
+  if (!isfinite(x) || !isfinite(t))
     return;
+  /* Whether a profile is used is said by the caller, never read from the
+   * offset's value: a profile in use gives exactly 0 where a bin equals
+   * its mean (integer codes, e.g. a quantised series), and reading
+   * that as "no profile" cleared the weekly cells twice. */
+  int seasoned = isfinite(season);
+  if (!seasoned)
+    season = 0;
   if (!isfinite(season_ahead))
     season_ahead = 0;
   double y = x - season;
@@ -455,7 +462,7 @@ void kml_forecast_update(kml_forecast_t *f, const kml_forecast_cfg_t *c,
     kml_forecast_init(f);
     set_level(f, y);
     f->base = (float)y;
-    f->flags = (uint8_t)(STARTED | (season != 0 ? SEASONED : 0));
+    f->flags = (uint8_t)(STARTED | (seasoned ? SEASONED : 0));
     return;
   }
   if (!(step > 0) || !isfinite(step))
@@ -465,7 +472,7 @@ void kml_forecast_update(kml_forecast_t *f, const kml_forecast_cfg_t *c,
   /* The cells hold deviations from the daily profile when there is one:
    * they start again when the profile starts or stops being used (and the
    * deviation pending was measured from the old base). */
-  if ((season != 0) != ((f->flags & SEASONED) != 0)) {
+  if (seasoned != ((f->flags & SEASONED) != 0)) {
     cells_clear(f);
     f->flags = (uint8_t)((f->flags ^ SEASONED) & ~KML_FC_WEEKLY);
     f->base = (float)y;
@@ -607,6 +614,8 @@ static int forecast_with(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
     return -1;
   if (!(h > 0))
     h = 0;
+  if (!isfinite(season_at_h)) /* no profile */
+    season_at_h = 0;
   double m = level_of(f) + trend_used(f, c) * damped(c, h) + woff + season_at_h;
   double d = deviation(f, now);
   if (isfinite(d))
@@ -640,6 +649,8 @@ double kml_forecast_breach(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
     return -1;
   double q = quantile(f, c);
   double s0 = season ? season(ctx, now) : 0;
+  if (!isfinite(s0)) /* no profile */
+    s0 = 0;
   if (level_of(f) + s0 >= threshold)
     return 0;
   /* The cells decoded once for the probes below. */

@@ -132,16 +132,19 @@ kml_forecast_cfg_t kml_forecast_defaults(void);
 void kml_forecast_init(kml_forecast_t *f);
 /* Learn value x at time t, step seconds after the previous value of the
  * series (<= 0 for the first). season is the expected seasonal offset at
- * t (0 for none): the forecaster models x - season. season_ahead is the
- * offset at t + lead as known now, the one kml_forecast_at will be given
- * (0 for none): the share of the level's deviation that lasts is measured
- * on the forecast as made. Non-finite x or t are ignored. */
+ * t, NAN when no daily profile is used: the forecaster models x - season.
+ * Whether a profile is used is its finiteness, not its value (a profile
+ * in use may give exactly 0); when that changes, the weekly cells start
+ * again. season_ahead is the offset at t + lead as known now, the one
+ * kml_forecast_at will be given (NAN for none): the share of the level's
+ * deviation that lasts is measured on the forecast as made. Non-finite x
+ * or t are ignored. */
 void kml_forecast_update(kml_forecast_t *f, const kml_forecast_cfg_t *c,
                          double t, double step, double x, double season,
                          double season_ahead);
 /* Point forecast and band h seconds after now (the time of the last
- * value); season_at_h: seasonal offset at now + h. Returns 0, or -1 before
- * the first value. */
+ * value); season_at_h: seasonal offset at now + h (NAN for none). Returns
+ * 0, or -1 before the first value. */
 int kml_forecast_at(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
                     double now, double h, double season_at_h, double *mean,
                     double *lower, double *upper);
@@ -151,7 +154,7 @@ int kml_forecast_ready(const kml_forecast_t *f, const kml_forecast_cfg_t *c);
 /* Seconds until the upper band first reaches threshold, searched up to
  * horizon seconds after now; -1 when it does not or the forecaster is not
  * ready; 0 when the level is already at or above it. season(t) may be
- * NULL. */
+ * NULL (or return NAN) for none. */
 double kml_forecast_breach(const kml_forecast_t *f, const kml_forecast_cfg_t *c,
                            double now, double threshold, double horizon,
                            double (*season)(const void *ctx, double t),

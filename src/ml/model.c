@@ -119,6 +119,8 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
   kml_detector_out_t d;
   double prev_t = m->det.n > 0 ? m->det.last_t : 0;
   double season = kml_detector_season(&m->det, t, TREND_SEASON_RESID);
+  if (!isfinite(season)) /* no profile used */
+    season = 0;
   kml_detector_update(&m->det, &cfg->detector, t, x, below, !incident, &d);
   double memory = kml_detector_memory_values(&m->det, &cfg->detector) * d.dt;
   /* the trend is judged on the series less its daily swing, when the
@@ -367,7 +369,7 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
    * this value: after it, the profile holds part of x and the forecast
    * errors the forecaster measures would be shrunk with it. */
   int seasonal = !isfinite(cfg->threshold);
-  double season = seasonal ? kml_model_forecast_season(m, t) : 0;
+  double season = seasonal ? kml_model_forecast_season(m, t) : NAN;
   /* What the models learn stays finite and fits a float (model.h). */
   double xl = x > KML_DET_VALUE_MAX    ? KML_DET_VALUE_MAX
               : x < -KML_DET_VALUE_MAX ? -KML_DET_VALUE_MAX
@@ -402,7 +404,7 @@ int kml_model_update(kml_model_t *m, const kml_model_cfg_t *cfg,
    * detector has learned x already): the forecaster measures how much of
    * its level's deviation lasts on the forecast as made. */
   double season_h =
-      seasonal ? kml_model_forecast_season(m, t + cfg->horizon) : 0;
+      seasonal ? kml_model_forecast_season(m, t + cfg->horizon) : NAN;
   if (learned) /* an absurd value is scored, never learned */
     kml_forecast_update(&m->fc, &fcfg, t, prev_t > 0 ? t - prev_t : 0, xl,
                         season, season_h);

@@ -131,7 +131,8 @@ int kml_model_reset(kml_model_t *m);
 unsigned kml_model_open_alerts(const kml_model_t *m);
 /* The daily swing the forecaster expects at time t: the detector's
  * profile (kml_detector_season) under the forecaster's own gate, wider
- * than the trend's (model.c). O(1). */
+ * than the trend's (model.c); NAN when the profile is not used (0 is an
+ * offset of a profile in use). O(1). */
 double kml_model_forecast_season(const kml_model_t *m, double t);
 /* Feed one raw sample; returns KML_RATE_OK when out was filled, another
  * kml_rate_result_t when the sample was refused or only stored. */

@@ -22,7 +22,7 @@
 
 static void feed(kml_forecast_t *f, const kml_forecast_cfg_t *c, double t,
                  double step, double x) {
-  kml_forecast_update(f, c, t, step, x, 0, 0);
+  kml_forecast_update(f, c, t, step, x, NAN, NAN); /* no daily profile */
 }
 
 static void linear_trend_is_extrapolated(void **state) {
@@ -304,7 +304,8 @@ static void daily_series_is_not_weekly(void **state) {
   kml_sim_rng_t r = {13};
   for (int i = 0; i < 28 * 288; i++) {
     double t = T0 + i * 300.0;
-    kml_forecast_update(&f, &c, t, 300, 1000 + 20 * kml_sim_gauss(&r), 0, 0);
+    kml_forecast_update(&f, &c, t, 300, 1000 + 20 * kml_sim_gauss(&r), NAN,
+                        NAN);
   }
   assert_false(f.flags & KML_FC_WEEKLY);
   assert_true(kml_forecast_weekly(&f, T0 + 40 * 86400.0) == 0);
@@ -324,7 +325,7 @@ static int flagged_weekly(int kind, unsigned long long seed, double scale) {
     double t = T0 + i * 300.0;
     int day = (int)fmod(floor(t / 86400) + 4, 7); /* 0: Sunday */
     int weekend = day == 0 || day == 6;
-    double hour = fmod(t, 86400) / 3600, season = 0, x;
+    double hour = fmod(t, 86400) / 3600, season = NAN, x; /* none */
     if (kind == 0)
       x = 1000 + 20 * kml_sim_gauss(&r);
     else if (kind == 1)
@@ -382,8 +383,7 @@ static double weekly_effect_rmse(unsigned long long seed) {
   kml_forecast_t f;
   kml_forecast_init(&f);
   kml_sim_rng_t r = {seed};
-  /* from a Sunday 0 h, values half way through each 5 min (a season of
-   * exactly 0 would mean none, and restart the cells) */
+  /* from a Sunday 0 h, values half way through each 5 min */
   double start = T0 - fmod(T0 + 4 * 86400.0, 7 * 86400.0);
   for (int i = 0; i < 35 * 288; i++) {
     double t = start + (i + 0.5) * 300.0;
@@ -412,6 +412,40 @@ static double weekly_effect_rmse(unsigned long long seed) {
  * whose visits would move it by less than half a step never moved), 8-bit
  * cells of 4 h 227 (236; what is left is the interpolation across the
  * dip's and the hump's edges), 6-bit cells of 2 h 191 (202). */
+/* A daily profile in use gives exactly 0 where a bin equals its mean
+ * (integer codes, e.g. a quantised series): the forecaster must not read
+ * that as "no profile". It clears its weekly cells and flag when the
+ * profile starts or stops being used, which an offset of 0 at one value
+ * did twice. Five weeks of office_and_dip on a passed season (the weekly
+ * flag set), then one value at an offset of exactly 0 and the same value
+ * at the smallest positive offset (x - offset is the same double): the
+ * state and the 6 h forecast after it are the same. */
+static void zero_season_is_a_season(void **state) {
+  kml_forecast_cfg_t c = kml_forecast_defaults();
+  kml_forecast_t f, g;
+  memset(&f, 0, sizeof(f));
+  kml_forecast_init(&f);
+  kml_sim_rng_t r = {6001};
+  double start = T0 - fmod(T0 + 4 * 86400.0, 7 * 86400.0), t = start;
+  for (int i = 0; i < 35 * 288; i++) {
+    t = start + (i + 0.5) * 300.0;
+    double season = 300 * sin(2 * M_PI * fmod(t, 86400) / 86400);
+    double x = 1000 + season + office_and_dip(t) + 150 * kml_sim_gauss(&r);
+    kml_forecast_update(&f, &c, t, i ? 300 : 0, x, season, NAN);
+  }
+  assert_true(f.flags & KML_FC_WEEKLY);
+  memcpy(&g, &f, sizeof(f));
+  t += 300;
+  kml_forecast_update(&f, &c, t, 300, 1000, 0.0, NAN);
+  kml_forecast_update(&g, &c, t, 300, 1000, 5e-324, NAN);
+  assert_true(f.flags & KML_FC_WEEKLY);
+  assert_memory_equal(&f, &g, sizeof(f));
+  double mf, mg, lo, hi;
+  assert_int_equal(kml_forecast_at(&f, &c, t, 6 * 3600, 0, &mf, &lo, &hi), 0);
+  assert_int_equal(kml_forecast_at(&g, &c, t, 6 * 3600, 0, &mg, &lo, &hi), 0);
+  assert_true(mf == mg);
+}
+
 static void weekly_cells_follow_the_week(void **state) {
   double sum = 0, worst = 0;
   for (unsigned long long s = 1; s <= 20; s++) {
@@ -557,6 +591,7 @@ int main(void) {
       cmocka_unit_test(daily_series_is_not_weekly),
       cmocka_unit_test(random_walks_and_noise_are_not_weekly),
       cmocka_unit_test(weekly_cells_follow_the_week),
+      cmocka_unit_test(zero_season_is_a_season),
       cmocka_unit_test(passing_deviation_is_not_carried),
       cmocka_unit_test(validator_names_bad_fields),
       cmocka_unit_test(fits_the_memory_budget),
