@@ -272,6 +272,22 @@ static void bad_fields_are_dropped_by_reason(void **state) {
   }
 }
 
+/* Write state file b (len bytes) with its header's format and payload
+ * size replaced, and check that loading it into s refuses the whole file
+ * with a message containing why. */
+static void assert_refused(kml_store_t *s, unsigned char *b, long len,
+                           uint32_t format, uint32_t size, const char *why) {
+  char err[256];
+  kml_persist_stats_t ps;
+  memcpy(b + 8, &format, 4);
+  memcpy(b + 12, &size, 4);
+  fix_checksum(b, len);
+  write_file(b, len);
+  assert_int_equal(load(s, &ps, err), -1);
+  assert_non_null(strstr(err, why));
+  assert_int_equal(kml_store_size(s), 0);
+}
+
 static void other_format_version_is_refused(void **state) {
   (void)state;
   kml_store_t *a = filled_store();
@@ -279,59 +295,21 @@ static void other_format_version_is_refused(void **state) {
   kml_persist_save(a, sizeof(kml_model_t), path, err, 256);
   long len;
   unsigned char *b = read_file(&len);
-  uint32_t old = 1;
-  memcpy(b + 8, &old, 4);
-  fix_checksum(b, len);
-  write_file(b, len);
+  uint32_t size = sizeof(kml_model_t);
   kml_store_t *s = new_store();
-  kml_persist_stats_t ps;
-  assert_int_equal(load(s, &ps, err), -1);
-  assert_non_null(strstr(err, "another version"));
+  assert_refused(s, b, len, 1, size, "another version");
   /* a payload size of another build too */
-  uint32_t fmt = KML_STATE_FORMAT, size = sizeof(kml_model_t) + 8;
-  memcpy(b + 8, &fmt, 4);
-  memcpy(b + 12, &size, 4);
-  fix_checksum(b, len);
-  write_file(b, len);
-  assert_int_equal(load(s, &ps, err), -1);
-  assert_non_null(strstr(err, "another version"));
+  assert_refused(s, b, len, KML_STATE_FORMAT, size + 8, "another version");
   /* model version 11 (1,416 bytes: a float daily profile) is never read
    * as 16-bit codes, though version 16 has 1,416 bytes too: its state
    * format was 2, and the whole file is refused, a fresh start */
-  uint32_t fmt2 = 2;
-  size = 1416;
-  memcpy(b + 8, &fmt2, 4);
-  memcpy(b + 12, &size, 4);
-  fix_checksum(b, len);
-  write_file(b, len);
-  assert_int_equal(load(s, &ps, err), -1);
-  assert_non_null(strstr(err, "format 2, model 1416 bytes"));
-  assert_int_equal(kml_store_size(s), 0);
-  memcpy(b + 8, &fmt, 4);
+  assert_refused(s, b, len, 2, 1416, "format 2, model 1416 bytes");
   /* nor version 13's 4-bit weekly cells (1,360 bytes) as 8-bit ones */
-  size = 1360;
-  memcpy(b + 12, &size, 4);
-  fix_checksum(b, len);
-  write_file(b, len);
-  assert_int_equal(load(s, &ps, err), -1);
-  assert_non_null(strstr(err, "model 1360 bytes"));
-  assert_int_equal(kml_store_size(s), 0);
+  assert_refused(s, b, len, KML_STATE_FORMAT, 1360, "model 1360 bytes");
   /* nor version 14's 8-bit cells of 4 h (1,376 bytes) */
-  size = 1376;
-  memcpy(b + 12, &size, 4);
-  fix_checksum(b, len);
-  write_file(b, len);
-  assert_int_equal(load(s, &ps, err), -1);
-  assert_non_null(strstr(err, "model 1376 bytes"));
-  assert_int_equal(kml_store_size(s), 0);
+  assert_refused(s, b, len, KML_STATE_FORMAT, 1376, "model 1376 bytes");
   /* nor version 15's (1,400 bytes) */
-  size = 1400;
-  memcpy(b + 12, &size, 4);
-  fix_checksum(b, len);
-  write_file(b, len);
-  assert_int_equal(load(s, &ps, err), -1);
-  assert_non_null(strstr(err, "model 1400 bytes"));
-  assert_int_equal(kml_store_size(s), 0);
+  assert_refused(s, b, len, KML_STATE_FORMAT, 1400, "model 1400 bytes");
   free(b);
   kml_store_destroy(s);
   kml_store_destroy(a);
