@@ -151,16 +151,21 @@ static int season_bin(double t) {
 }
 
 /* An absurd value: far outside anything the long mean and sd allow, once
- * they mean something. A run of them on one side and of one size (within a
- * factor of 1000) is a new level and is learned; wild counts the run (bits
- * 0-6) and keeps its side (bit 7), wild_decade its size. */
+ * they mean something. Absurd values that recur on one side and of one
+ * size (within a factor of 1000) are the series' own behaviour and are
+ * learned: a new level (in a row), and as well the counts of a series
+ * that sat at 0 before its first event, or an ISR that dips for one
+ * value at a time (apart: while the sd is the floor of a constant, every
+ * one of them is 1e7 sds out, and none was ever learned). wild counts
+ * them (bits 0-6) and keeps their side (bit 7), wild_decade their size;
+ * an absurd value of another side or size starts the count again, and
+ * the count fades with the memory (halved with the level view's
+ * histogram, learn). */
 static int absurd(kml_detector_t *d, double x) {
   double sd = sqrt(d->var_l) + 1e-3 * fabs(d->mean_l) + 1e-9;
   double dev = fabs(x - d->mean_l) / (KML_DET_WILD_SDS * sd);
-  if (d->n < 8 || !(dev > 1)) {
-    d->wild = 0;
+  if (d->n < 8 || !(dev > 1))
     return 0;
-  }
   double lg = floor(log10(dev)); /* 0 .. 48 */
   int decade = lg < 0 ? 0 : lg > 250 ? 250 : (int)lg;
   unsigned side = x > d->mean_l ? 0x80u : 0;
@@ -368,11 +373,14 @@ static void learn(kml_detector_t *d, int hist, int learn_runs, double x, int sb,
    * the first values, and for the season view only where the profile had
    * already seen this time of day (else the first day's residuals, which
    * are just the daily swing, would count as normal forever after). */
+  uint32_t level_total = d->hist_total[0];
   if (hist && d->n >= 8)
     for (int v = 0; v < KML_DET_RUN_VIEW; v++)
       if (v != 2 || seen(d, sb))
         hist_add(d->hist[v], KML_DET_BINS, &d->hist_total[v], &d->top[v],
                  bins[v], 2 * mem);
+  if (d->hist_total[0] < level_total) /* halved: so is the absurd count */
+    d->wild = (uint8_t)((d->wild & 0x80u) | ((d->wild & 0x7fu) >> 1));
   int run = run_after(d, x, d->step_l + 1e-3 * fabs(d->mean_l) + 1e-9);
   if (d->n >= 8)
     learn_run(d, run, hist, learn_runs, mem);

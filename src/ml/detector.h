@@ -64,7 +64,7 @@ typedef struct {
   float dt;                   /* typical seconds between values */
   uint8_t top[KML_DET_VIEWS]; /* highest non-empty bin + 1 (0: none) */
   int8_t run;   /* current run: its length, signed by its direction */
-  uint8_t wild; /* absurd values in a row (bits 0-6), their side (bit 7) */
+  uint8_t wild; /* absurd values of one size (bits 0-6), their side (7) */
   uint8_t wild_decade; /* their size: log10 of how far beyond the limit */
   uint32_t hist_total[KML_DET_VIEWS];
   uint16_t hist[KML_DET_VIEWS - 1][KML_DET_BINS]; /* counts, halved when full */
@@ -93,15 +93,20 @@ typedef struct {
 /* Numerical hygiene (kml_detector_update): values are clamped to
  * +-KML_DET_VALUE_MAX, so squares and float copies stay finite. Once 8
  * values were learned, a value more than KML_DET_WILD_SDS long sds from the
- * long mean is absurd: scored, not learned, unless KML_DET_WILD_RUN come in
- * a row on the same side and of one size (within a factor of 1000: a new level,
- * learned from then on), and 2 more per factor of 10 beyond 1e9 times the limit
- * (at most 120); the calibrated tail does not learn from an absurd value
- * either. 100 sds keeps tests/unit/test_extremes' storms of garbage from
- * widening the band (10,000 lets a derive series' sd grow 6,000-fold). On
- * the NAB subset (in sample, shipped defaults) it costs the score column
- * (36.6 standard, 49.2 at 10,000 sds, 48.7 with no limit: what it refuses
- * to learn there are real level changes) and gains notifications (34.4 vs
+ * long mean is absurd: scored, not learned, until KML_DET_WILD_RUN came on
+ * the same side and of one size (within a factor of 1000), and 2 more per
+ * factor of 10 beyond 1e9 times the limit (at most 120): in a row (a new
+ * level) or apart (the events of a count that sat at 0, or of a gauge that
+ * leaves its one value for one sample at a time: against a constant's sd
+ * floor a count of 1 after zeros is 1e9 sds out, an ISR of 3 down to 2 is
+ * 333), counted since the last absurd value of another side or size and
+ * halved with the memory; they are the series' own behaviour, learned from
+ * then on. The calibrated tail does not learn from an absurd value either.
+ * 100 sds keeps tests/unit/test_extremes' storms of garbage from widening
+ * the band (10,000 lets a derive series' sd grow 6,000-fold). On the NAB
+ * subset (in sample, shipped defaults) it costs the score column (36.6
+ * standard, 49.2 at 10,000 sds, 48.7 with no limit: what it refuses to
+ * learn there are real level changes) and gains notifications (34.4 vs
  * 31.2). */
 #define KML_DET_VALUE_MAX 1e30
 #define KML_DET_WILD_SDS 100.0
