@@ -155,12 +155,12 @@ static int season_bin(double t) {
  * size (within a factor of 1000) are the series' own behaviour and are
  * learned: a new level (in a row), and as well the counts of a series
  * that sat at 0 before its first event, or an ISR that dips for one
- * value at a time (apart: while the sd is the floor of a constant, every
- * one of them is 1e7 sds out, and none was ever learned). wild counts
- * them (bits 0-6) and keeps their side (bit 7), wild_decade their size;
- * an absurd value of another side or size starts the count again, and
- * the count fades with the memory (halved with the level view's
- * histogram, learn). */
+ * value at a time (apart: while the sd is the floor of a constant, a
+ * count of 1 is 1e9 sds out, 1e7 times the limit, and none was ever
+ * learned). wild counts them (bits 0-6) and keeps their side (bit 7),
+ * wild_decade their size; an absurd value of another side or size starts
+ * the count again, and the count fades with the memory (halved with the
+ * level view's histogram, learn). */
 static int absurd(kml_detector_t *d, double x) {
   double sd = sqrt(d->var_l) + 1e-3 * fabs(d->mean_l) + 1e-9;
   double dev = fabs(x - d->mean_l) / (KML_DET_WILD_SDS * sd);
