@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VIEWS 9 /* the detector's seven, "trend" and any other name */
+#define TREND KML_DET_VIEWS       /* the trend rule's notifications */
+#define OTHER (KML_DET_VIEWS + 1) /* any other name */
+#define VIEWS (KML_DET_VIEWS + 2)
 
 typedef struct {
   double notes, hours, at_event, most;
@@ -32,10 +34,10 @@ typedef struct {
 } tally_t;
 
 static int view_index(const char *v) {
-  for (int i = 0; i < 7; i++)
+  for (int i = 0; i < KML_DET_VIEWS; i++)
     if (strcmp(v, kml_detector_view_name(i)) == 0)
       return i;
-  return strcmp(v, "trend") == 0 ? 7 : 8;
+  return strcmp(v, "trend") == 0 ? TREND : OTHER;
 }
 
 static void run(kml_kind_t k, double interval, const kml_model_cfg_t *cfg,
@@ -80,12 +82,13 @@ static void run(kml_kind_t k, double interval, const kml_model_cfg_t *cfg,
 }
 
 static void print_views(const tally_t *t) {
-  static const char *const names[VIEWS] = {
-      "level", "jump", "season", "shift", "vol", "drift", "run", "trend", "?"};
   int any = 0;
   for (int v = 0; v < VIEWS; v++)
     if (t->by_view[v] > 0) {
-      printf("%s%s %.0f", any ? ", " : "", names[v], t->by_view[v]);
+      const char *name = v < KML_DET_VIEWS ? kml_detector_view_name(v)
+                         : v == TREND      ? "trend"
+                                           : "?";
+      printf("%s%s %.0f", any ? ", " : "", name, t->by_view[v]);
       any = 1;
     }
   printf("%s\n", any ? "" : "-");
