@@ -1,10 +1,11 @@
 /* persist: see persist.h. Both directions stream through stdio with a
- * running checksum (kml_hash_update): saving copies one shard at a time under
- * its lock (1/64 of the store) and writes it with no lock held; loading never
- * holds more than one record. Opening uses O_NOFOLLOW | O_NONBLOCK and fstat,
- * so a link, FIFO or device at the path is refused at once instead of being
- * followed or blocking collectd's init. */
+ * running checksum (kml_checksum; kml_hash for format 3): saving copies one
+ * shard at a time under its lock (1/64 of the store) and writes it with no lock
+ * held; loading never holds more than one record. Opening uses O_NOFOLLOW |
+ * O_NONBLOCK and fstat, so a link, FIFO or device at the path is refused at
+ * once instead of being followed or blocking collectd's init. */
 #include "persist.h"
+#include "../kml_checksum.h"
 #include "../kml_hash.h"
 
 #include <errno.h>
@@ -62,14 +63,14 @@ static void copy_series(const char *key, void *payload, void *ud) {
 
 typedef struct {
   FILE *f;
-  uint64_t hash;
+  kml_checksum_t sum;
   int failed; /* errno of the first failed write */
 } out_t;
 
 static void out_write(out_t *o, const void *p, size_t n) {
   if (o->failed || n == 0) /* an empty shard's buffer may still be NULL */
     return;
-  o->hash = kml_hash_update(o->hash, p, n);
+  kml_checksum_update(&o->sum, p, n);
   if (fwrite(p, 1, n, o->f) != n)
     o->failed = errno ? errno : EIO;
 }
@@ -101,7 +102,8 @@ static FILE *create_private(const char *path, char *err, size_t errlen) {
 /* Header, every shard's records, trailer; returns the count or -1. */
 static long write_all(kml_store_t *s, size_t payload_size, FILE *f,
                       const char *tmp, char *err, size_t errlen) {
-  out_t o = {.f = f, .hash = KML_HASH_INIT};
+  out_t o = {.f = f};
+  kml_checksum_init(&o.sum);
   uint32_t fmt = KML_STATE_FORMAT, ps = (uint32_t)payload_size;
   out_write(&o, magic, sizeof(magic));
   out_write(&o, &fmt, sizeof(fmt));
@@ -114,7 +116,7 @@ static long write_all(kml_store_t *s, size_t payload_size, FILE *f,
   }
   free(c.buf);
   out_write(&o, &c.count, sizeof(c.count));
-  uint64_t sum = kml_hash_final(o.hash);
+  uint64_t sum = kml_checksum_final(&o.sum);
   out_write(&o, &sum, sizeof(sum));
   if (c.oom) {
     snprintf(err, errlen, "out of memory writing %s", tmp);
@@ -160,16 +162,26 @@ long kml_persist_save(kml_store_t *s, size_t payload_size, const char *path,
 
 /* ------------------------------------------------------------------ load */
 
+/* A file being read, with the checksum of its format running. */
 typedef struct {
   FILE *f;
+  int fnv; /* format 3 */
   uint64_t hash;
+  kml_checksum_t sum;
 } in_t;
 
 static int in_read(in_t *in, void *p, size_t n) {
   if (fread(p, 1, n, in->f) != n)
     return -1;
-  in->hash = kml_hash_update(in->hash, p, n);
+  if (in->fnv)
+    in->hash = kml_hash_update(in->hash, p, n);
+  else
+    kml_checksum_update(&in->sum, p, n);
   return 0;
+}
+
+static uint64_t in_sum(const in_t *in) {
+  return in->fnv ? kml_hash_final(in->hash) : kml_checksum_final(&in->sum);
 }
 
 static void count_reason(kml_persist_stats_t *st, const char *why) {
@@ -192,6 +204,7 @@ static void count_reason(kml_persist_stats_t *st, const char *why) {
 typedef struct {
   kml_store_t *s;
   size_t payload_size;
+  int fnv; /* a file of format 3 */
   kml_payload_check_fn check;
   double now;
   kml_persist_stats_t *stats;
@@ -222,7 +235,8 @@ static void load_record(loader_t *l, uint16_t kl) {
 /* One pass over the records, which end at body_end. Pass 0 checks the
  * framing, count and checksum; pass 1 loads. Returns 0 or -1. */
 static int read_records(loader_t *l, FILE *f, long body_end, int pass) {
-  in_t in = {.f = f, .hash = KML_HASH_INIT};
+  in_t in = {.f = f, .fnv = l->fnv, .hash = KML_HASH_INIT};
+  kml_checksum_init(&in.sum);
   unsigned char head[HEAD_SIZE];
   if (fseek(f, 0, SEEK_SET) != 0 || in_read(&in, head, sizeof(head)) != 0)
     return -1;
@@ -242,7 +256,7 @@ static int read_records(loader_t *l, FILE *f, long body_end, int pass) {
   }
   if (in_read(&in, &count, sizeof(count)) != 0)
     return -1;
-  uint64_t expect = kml_hash_final(in.hash);
+  uint64_t expect = in_sum(&in);
   if (fread(&sum, 1, sizeof(sum), f) != sizeof(sum))
     return -1;
   return count == records && sum == expect ? 0 : -1;
@@ -304,7 +318,8 @@ long kml_persist_load(kml_store_t *s, size_t payload_size, const char *path,
   }
   memcpy(&fmt, head + 8, 4);
   memcpy(&ps, head + 12, 4);
-  if (fmt != KML_STATE_FORMAT || ps != payload_size) {
+  if ((fmt != KML_STATE_FORMAT && fmt != KML_STATE_FORMAT_FNV) ||
+      ps != payload_size) {
     snprintf(err, errlen,
              "%s was written by another version (format %u, model %u bytes; "
              "this one: %u, %zu bytes)",
@@ -318,6 +333,7 @@ long kml_persist_load(kml_store_t *s, size_t payload_size, const char *path,
   }
   *l = (loader_t){.s = s,
                   .payload_size = payload_size,
+                  .fnv = fmt == KML_STATE_FORMAT_FNV,
                   .check = check,
                   .now = now,
                   .stats = stats,

@@ -8,7 +8,7 @@
  * Input: byte 0 flags, then records. Flag 1: frame the records (u16 key
  * length, key, one model of payload) so they always parse; else the bytes
  * are used as they are, with the record count from the flags byte. */
-#include "kml_hash.h"
+#include "kml_checksum.h"
 #include "ml/model.h"
 #include "ml/persist.h"
 #include "ml/series.h"
@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(file + len, &count, 8);
     len += 8;
   }
-  uint64_t sum = kml_hash_bytes(file, len);
+  uint64_t sum = kml_checksum_bytes(file, len);
   memcpy(file + len, &sum, 8);
   len += 8;
   FILE *f = fopen(path, "wb");

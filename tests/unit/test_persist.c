@@ -1,13 +1,15 @@
 /* Unit tests for src/ml/persist.c and saver.c: state files round-trip,
- * are private (0600), and a truncated, tampered (checksum fixed up),
- * foreign-version or special file never crashes, blocks or loads a model
- * that fails kml_model_check; each dropped model is counted by reason. */
+ * are private (0600), and a truncated, torn, damaged, tampered (checksum
+ * fixed up), foreign-version or special file never crashes, blocks or
+ * loads a model that fails kml_model_check; each dropped model is counted
+ * by reason. Files of format 3 (FNV-1a checksum) still load. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 /* cmocka needs the three above first */
 #include <cmocka.h>
 
+#include "kml_checksum.h"
 #include "kml_hash.h"
 #include "ml/model.h"
 #include "ml/persist.h"
@@ -101,10 +103,25 @@ static void write_file(const unsigned char *b, long len) {
   fclose(f);
 }
 
-/* The checksum of everything before it, as a writer would. */
+/* The checksum of everything before it, as a writer of the header's
+ * format would: FNV-1a up to format 3, XXH64 from format 4. */
 static void fix_checksum(unsigned char *b, long len) {
-  uint64_t h = kml_hash_bytes(b, len - 8);
+  uint32_t fmt;
+  memcpy(&fmt, b + 8, 4);
+  uint64_t h =
+      fmt <= 3 ? kml_hash_bytes(b, len - 8) : kml_checksum_bytes(b, len - 8);
   memcpy(b + len - 8, &h, 8);
+}
+
+/* Does loading the file refuse it whole, with why in the reason? */
+static int refused(const char *why) {
+  kml_store_t *s = new_store();
+  kml_persist_stats_t ps;
+  char err[256] = "";
+  long n = load(s, &ps, err);
+  size_t size = kml_store_size(s);
+  kml_store_destroy(s);
+  return n == -1 && size == 0 && strstr(err, why) != NULL;
 }
 
 static void round_trip_keeps_every_model_and_is_private(void **state) {
@@ -154,6 +171,145 @@ static void truncated_file_loads_nothing(void **state) {
     kml_store_destroy(s);
   }
   free(b);
+  kml_store_destroy(a);
+}
+
+/* Format 4: the header says 4 and the checksum is XXH64 (kml_checksum)
+ * of everything before it. */
+static void saved_file_is_format_4_with_xxh64_checksum(void **state) {
+  (void)state;
+  kml_store_t *a = filled_store();
+  char err[256];
+  assert_int_equal(kml_persist_save(a, sizeof(kml_model_t), path, err, 256),
+                   N_SERIES);
+  long len;
+  unsigned char *b = read_file(&len);
+  uint32_t fmt, size;
+  memcpy(&fmt, b + 8, 4);
+  memcpy(&size, b + 12, 4);
+  assert_int_equal(fmt, 4);
+  assert_int_equal(size, sizeof(kml_model_t));
+  uint64_t sum;
+  memcpy(&sum, b + len - 8, 8);
+  assert_true(sum == kml_checksum_bytes(b, len - 8));
+  free(b);
+  kml_store_destroy(a);
+}
+
+/* A file of format 3, as the writer before format 4 made it (the same
+ * framing, the header's format 3 and an FNV-1a checksum), loads every
+ * model as it was; its checksum is checked as FNV-1a, never as XXH64, and
+ * a format-4 header with an FNV-1a checksum is refused. */
+static void format_3_file_loads_identically(void **state) {
+  (void)state;
+  kml_store_t *a = filled_store();
+  char err[256];
+  kml_persist_save(a, sizeof(kml_model_t), path, err, 256);
+  long len;
+  unsigned char *b = read_file(&len);
+  uint32_t three = 3, four = 4;
+  memcpy(b + 8, &three, 4);
+  uint64_t fnv = kml_hash_bytes(b, len - 8);
+  memcpy(b + len - 8, &fnv, 8);
+  write_file(b, len);
+  kml_store_t *s = new_store();
+  kml_persist_stats_t ps;
+  assert_int_equal(load(s, &ps, err), N_SERIES);
+  assert_int_equal(ps.dropped, 0);
+  for (int k = 0; k < N_SERIES; k++) {
+    char key[64];
+    snprintf(key, sizeof(key), "host/plugin-%d/gauge/value", k);
+    kml_model_t *ma = kml_store_find(a, key), *mb = kml_store_find(s, key);
+    assert_non_null(mb);
+    assert_memory_equal(ma, mb, sizeof(kml_model_t));
+    kml_store_release(a, ma);
+    kml_store_release(s, mb);
+  }
+  kml_store_destroy(s);
+  b[len / 2] ^= 0x10; /* damage is caught by FNV-1a in format 3 */
+  write_file(b, len);
+  assert_true(refused("corrupt"));
+  b[len / 2] ^= 0x10;
+  uint64_t xxh = kml_checksum_bytes(b, len - 8);
+  memcpy(b + len - 8, &xxh, 8); /* format 3 with an XXH64 checksum */
+  write_file(b, len);
+  assert_true(refused("corrupt"));
+  memcpy(b + 8, &four, 4); /* format 4 with an FNV-1a checksum */
+  fnv = kml_hash_bytes(b, len - 8);
+  memcpy(b + len - 8, &fnv, 8);
+  write_file(b, len);
+  assert_true(refused("corrupt"));
+  free(b);
+  kml_store_destroy(a);
+}
+
+/* Damage the checksum is there for, of files of format 4 and 3: a flipped
+ * bit anywhere (header, records, count, checksum), two words swapped, a
+ * zeroed block, and a torn file (the first half of a newer save over an
+ * older one of the same length). Each is refused whole. */
+static void damaged_and_torn_files_are_refused(void **state) {
+  (void)state;
+  kml_store_t *a = filled_store();
+  char err[256];
+  kml_persist_save(a, sizeof(kml_model_t), path, err, 256);
+  long len, len2;
+  unsigned char *old = read_file(&len);
+  kml_model_cfg_t cfg = kml_model_defaults();
+  for (int k = 0; k < N_SERIES; k++) { /* one value more each */
+    char key[64];
+    snprintf(key, sizeof(key), "host/plugin-%d/gauge/value", k);
+    kml_model_t *m = kml_store_find(a, key);
+    kml_output_t o;
+    kml_model_update(m, &cfg, KML_DS_GAUGE, 1.7e9 + 60 * 300, k, &o);
+    kml_store_release(a, m);
+  }
+  kml_persist_save(a, sizeof(kml_model_t), path, err, 256);
+  unsigned char *cur = read_file(&len2);
+  assert_int_equal(len2, len);
+  unsigned char *b = malloc(len);
+  for (uint32_t fmt = 3; fmt <= 4; fmt++) {
+    memcpy(old + 8, &fmt, 4);
+    memcpy(cur + 8, &fmt, 4);
+    fix_checksum(old, len);
+    fix_checksum(cur, len);
+    memcpy(b, cur, len);
+    write_file(b, len);
+    kml_store_t *s = new_store();
+    kml_persist_stats_t ps;
+    assert_int_equal(load(s, &ps, err), N_SERIES); /* undamaged */
+    kml_store_destroy(s);
+    kml_sim_rng_t r = {5};
+    for (int i = 0; i < 300; i++) { /* spread over the file, and its ends */
+      long at =
+          i < 40 ? (i < 20 ? i : len - 40 + i) : (long)(kml_sim_uni(&r) * len);
+      b[at] ^= (unsigned char)(1u << (i % 8));
+      write_file(b, len);
+      /* the header's magic and format are refused by name */
+      assert_true(refused(at < 8 ? "not a" : at < 16 ? "another" : "corrupt"));
+      b[at] ^= (unsigned char)(1u << (i % 8));
+    }
+    for (long at = 16; at + 16 <= len - TAIL; at += len / 7) {
+      unsigned char w[8];
+      memcpy(w, b + at, 8);
+      memcpy(b + at, b + at + 8, 8);
+      memcpy(b + at + 8, w, 8);
+      if (memcmp(b + at, b + at + 8, 8) != 0) {
+        write_file(b, len);
+        assert_true(refused("corrupt"));
+      }
+      memcpy(b, cur, len);
+      memset(b + at, 0, 4096 < len - TAIL - at ? 4096 : len - TAIL - at);
+      write_file(b, len);
+      assert_true(refused("corrupt"));
+      memcpy(b, cur, len);
+    }
+    memcpy(b + len / 2, old + len / 2, len - len / 2);
+    write_file(b, len);
+    assert_true(refused("corrupt"));
+  }
+  free(b);
+  free(cur);
+  free(old);
   kml_store_destroy(a);
 }
 
@@ -433,6 +589,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(round_trip_keeps_every_model_and_is_private),
       cmocka_unit_test(truncated_file_loads_nothing),
+      cmocka_unit_test(saved_file_is_format_4_with_xxh64_checksum),
+      cmocka_unit_test(format_3_file_loads_identically),
+      cmocka_unit_test(damaged_and_torn_files_are_refused),
       cmocka_unit_test(flipped_bytes_with_fixed_checksum_are_caught),
       cmocka_unit_test(bad_fields_are_dropped_by_reason),
       cmocka_unit_test(other_format_version_is_refused),
