@@ -12,7 +12,7 @@ on the same stream of values:
   B  the same plus the ml plugin with its documented defaults: one
      <Match> block selecting the series, Models "anomaly" (the forecaster
      learns, is not evaluated), no DerivedValues, MaxSeries 100000,
-     IdleTimeout 1d, a StateFile (saved every 5m, as shipped)
+     IdleTimeout 1d, a StateFile (saved every 15m, as shipped)
   C  (--csv) the same as A plus the csv plugin writing every value into a
      temporary directory: a common write plugin, for scale
 
@@ -69,6 +69,7 @@ PACKET = 1452  # collectd's default network buffer: datagrams above it are cut
 HOST_SERIES = 100  # series per host
 WARMUP_SECONDS = 86400  # src/ml/detector.c: one day, at least 32 values
 RANK_VALUES = 72  # values before the views rank anything (src/ml/model.h)
+STATE_INTERVAL = 900  # the ml plugin's default StateInterval (collectd.conf.d/ml.conf)
 
 # collectd's binary protocol (network.h): part types
 P_HOST, P_PLUGIN, P_PLUGIN_INSTANCE, P_TYPE, P_TYPE_INSTANCE = 0x0000, 0x0002, 0x0003, 0x0004, 0x0005
@@ -263,7 +264,7 @@ class Daemon:
                 "LoadPlugin ml",
                 "<Plugin ml>",
                 '  StateFile "%s/ml.state"' % self.dir,
-                '  StateInterval "5m"',
+                '  StateInterval "%ds"' % STATE_INTERVAL,
                 "  MaxSeries 100000",
                 '  IdleTimeout "1d"',
                 '  <Match "bench">',
@@ -581,7 +582,7 @@ def main():
     # window compresses days of values into seconds, so it holds little of
     # it. Per value at a real pace of one value per series every INTERVAL s:
     # the read callbacks' CPU per second times INTERVAL, and the state save
-    # (measured at shutdown, where the plugin saves too) every 5 min.
+    # (measured at shutdown, where the plugin saves too) every StateInterval.
     n = a.series + 1
     idle = statistics.median(results["B"][i]["idle_ns_per_s"] - results["A"][i]["idle_ns_per_s"]
                              for i in range(a.runs))
@@ -596,7 +597,7 @@ def main():
              results["B"][-1]["state_bytes"] / n))
     periodic = {}
     for iv in sorted({10.0, float(a.interval)}):
-        per_value = idle * iv / n + save * iv / 300 / n
+        per_value = idle * iv / n + save * iv / STATE_INTERVAL / n
         periodic[iv] = per_value
         print("  at one value per series every %g s: +%.0f ns per value, ratio with it %.3f"
               % (iv, per_value, (ml_ns + per_value) / a_ns))

@@ -916,7 +916,9 @@ static int ml_init(void) {
   store = s;
   if (ml_conf.state_file != NULL) {
     char err[512];
-    if (kml_persist_check_dir(ml_conf.state_file, err, sizeof(err)) != 0)
+    int writable =
+        kml_persist_check_dir(ml_conf.state_file, err, sizeof(err)) == 0;
+    if (!writable)
       ERROR(ML_LOG "cannot save state to %s: %s (models run, but start "
                    "fresh after every restart)",
             ml_conf.state_file, err);
@@ -927,6 +929,9 @@ static int ml_init(void) {
       ERROR(ML_LOG "cannot start the thread that saves %s: state is saved "
                    "at shutdown only",
             ml_conf.state_file);
+    else if (writable)
+      INFO(ML_LOG "models saved to %s every %.0f s and at shutdown",
+           ml_conf.state_file, ml_conf.state_interval);
   }
   evicted_seen = kml_store_evicted(store);
   ml_cause_init(CDTIME_T_TO_DOUBLE(plugin_get_interval()));

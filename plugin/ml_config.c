@@ -22,7 +22,7 @@
 #include "oconfig_value.h"
 
 ml_conf_t ml_conf = {
-    .max_series = 100000, .idle_timeout = 86400, .state_interval = 300};
+    .max_series = 100000, .idle_timeout = 86400, .state_interval = 900};
 
 static const char *const field_keys[F_MAX] = {
     "Host", "Plugin", "PluginInstance", "Type", "TypeInstance"};

@@ -392,5 +392,8 @@ def test_state_file_where_it_cannot_be_saved_is_said_at_start(tmp_path):
                 assert cannot and "/missing: No such file or directory" in cannot[0], out
             else:
                 assert not errors(out), out
+            # StateInterval's default, 15 min, said only where saving can work
+            saved = "models saved to %s every 900 s and at shutdown" % path
+            assert (saved in out) == (path == good), out
         finally:
             cd.cleanup()
