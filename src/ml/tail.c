@@ -35,6 +35,7 @@
 #include "tail.h"
 #include "gpd.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <string.h>
 
@@ -51,6 +52,8 @@
 #define FLOOR_SF 1e-6      /* a bounded tail continues exponentially here */
 #define CAP_SHARE 1e-3     /* a learned maximum is capped at this quantile */
 #define U_MIN 4.0          /* bits: a rarest view at p > 1/16 never counts */
+#define TIE STEP           /* excesses within u's step: ties, not tail */
+#define TIED_P 0.05        /* level of the test that tells ties apart */
 
 void kml_tail_init(kml_tail_t *tl) {
   memset(tl, 0, sizeof(*tl));
@@ -68,47 +71,105 @@ static double cluster_rate(const kml_tail_t *tl) {
   return (tl->clusters + PRIOR_CLUSTERS) / (tl->span + prior_t);
 }
 
+/* The excesses the fit sees: those beyond TIE (u's own step), less TIE.
+ * u only knows where it sits to within STEP, and a series whose
+ * surprise ties at a few values (a binned view scoring one recurring
+ * event, tail.h) keeps u just under one of them: the excesses within
+ * TIE then measure u's saw-tooth under that value, not the tail, and a
+ * fit to them says the tail ends (or thins) a fraction of a bit past it.
+ * So when the ring shows ties (tied()), the tail is fitted above u + TIE
+ * (peaks over a higher threshold are GPD too, with the same shape), and
+ * the share of maxima that reach it is counted apart. Returns how many;
+ * y[] gets them. */
+static int beyond(const kml_tail_t *tl, double *y) {
+  int k = 0;
+  for (int i = 0; i < tl->n_peaks; i++)
+    if (peak(tl, i) > TIE)
+      y[k++] = peak(tl, i) - TIE;
+  return k;
+}
+
+/* Share of cluster maxima beyond TIE after k of n (a prior worth
+ * PRIOR_PEAKS maxima of the ideal tail, which reaches TIE with
+ * exp(-TIE / IDEAL_SCALE)). */
+static double share(int k, int n) {
+  return (k + PRIOR_PEAKS * exp(-TIE / IDEAL_SCALE)) / (n + PRIOR_PEAKS);
+}
+
 /* The exponential tail with its scale unknown (a conjugate prior worth
  * PRIOR_PEAKS maxima at the ideal scale): its predictive distribution
- * after n maxima summing to S is a GPD with shape 1 / (n + a) and scale
- * (S + a ideal) / (n + a), heavier than any single exponential while the
+ * after k excesses summing to S is a GPD with shape 1 / (k + a) and scale
+ * (S + a ideal) / (k + a), heavier than any single exponential while the
  * maxima are few, the exponential itself when they are many. */
-static kml_gpd_t exp_predictive(const kml_tail_t *tl) {
+static kml_gpd_t exp_predictive(const double *y, int k) {
   double sum = 0, a = PRIOR_PEAKS;
-  for (int i = 0; i < tl->n_peaks; i++)
-    sum += peak(tl, i);
-  return (kml_gpd_t){1 / (tl->n_peaks + a),
-                     (sum + a * IDEAL_SCALE) / (tl->n_peaks + a)};
+  for (int i = 0; i < k; i++)
+    sum += y[i];
+  return (kml_gpd_t){1 / (k + a), (sum + a * IDEAL_SCALE) / (k + a)};
+}
+
+/* Are there ties? More maxima within TIE than the ideal tail puts there
+ * (1 - exp(-TIE / IDEAL_SCALE), 16%), at the TIED_P level: the binned
+ * views' tied surprises hold u's saw-tooth under them (half or more of
+ * the maxima within TIE on the saw-tooth and the cron every 15 min),
+ * while a young ring of continuous surprises (hot partitions, stalls and
+ * retention overtakes in simulated Kafka series, 8 to 16 maxima, 1 to 5
+ * within TIE) keeps every maximum: fitted above u + TIE it lost those
+ * within it, and the few left made its tail heavier or less bounded, so
+ * that incidents paged later (kafka-ml simulate --seed 5: a hot partition
+ * 248 intervals later, a retention overtake 22). */
+static int tied(int k, int n) {
+  double p0 = 1 - exp(-TIE / IDEAL_SCALE);
+  return n > k &&
+         gsl_cdf_binomial_Q((unsigned)(n - k - 1), p0, (unsigned)n) < TIED_P;
 }
 
 static void fit(kml_tail_t *tl) {
   double y[KML_TAIL_PEAKS];
-  int n = 0;
-  for (int i = 0; i < tl->n_peaks; i++)
-    y[n++] = peak(tl, i);
+  int n = tl->n_peaks, k = beyond(tl, y), lift = tied(k, n);
   kml_gpd_t g;
   tl->since_fit = 0;
-  if (n < MIN_FIT || kml_gpd_fit(y, n, &g) != 0)
+  if (n < MIN_FIT)
     return;
+  if (!lift) { /* every maximum, above u itself */
+    for (int i = 0; i < n; i++)
+      y[i] = peak(tl, i);
+    if (kml_gpd_fit(y, n, &g) != 0)
+      return;
+  } else if (k < MIN_FIT || kml_gpd_fit(y, k, &g) != 0) {
+    g = exp_predictive(y, k); /* few beyond TIE: the predictive, kept */
+  }
   /* Shapes in [MIN_SHAPE, MAX_SHAPE]: a fit more bounded than that (or a
    * degenerate one) falls back to the exponential with the shrunk mean
    * excess; a heavier one is capped. (bench/bench_calibration: the raw
    * fit, light or heavy, kept Gaussian, Laplace, lognormal, Poisson and
    * random-walk noise within 0.6 to 1.6 of budgets of 0.1 and 1.) */
   if (g.shape == 0 || !(g.shape >= MIN_SHAPE))
-    g = (kml_gpd_t){0, exp_predictive(tl).scale};
+    g = (kml_gpd_t){0, exp_predictive(y, lift ? k : n).scale};
   if (g.shape > MAX_SHAPE)
     g.shape = MAX_SHAPE;
   tl->shape = (float)g.shape;
   tl->scale = (float)g.scale;
+  tl->reach = lift ? (uint8_t)lround(255 * share(k, n)) : 0;
 }
 
-/* The excess model: the last fit, else (fewer than MIN_FIT maxima) the
- * exponential's predictive. */
-static kml_gpd_t model(const kml_tail_t *tl) {
-  if (tl->scale > 0)
+/* The excess model beyond u + *lift and the share *q of maxima that get
+ * there: the last fit (beyond TIE when it told ties apart, reach > 0;
+ * else beyond u), else (fewer than MIN_FIT maxima, too few to tell ties
+ * from a tail) the exponential's predictive of all the maxima, beyond u. */
+static kml_gpd_t model(const kml_tail_t *tl, double *q, double *lift) {
+  if (tl->scale > 0) { /* reach 0: a fit beyond u itself (no ties, or a
+                          state written before they were told apart) */
+    *q = tl->reach > 0 ? tl->reach / 255.0 : 1;
+    *lift = tl->reach > 0 ? TIE : 0;
     return (kml_gpd_t){tl->shape, tl->scale};
-  return exp_predictive(tl);
+  }
+  double y[KML_TAIL_PEAKS];
+  for (int i = 0; i < tl->n_peaks; i++)
+    y[i] = peak(tl, i);
+  *q = 1;
+  *lift = 0;
+  return exp_predictive(y, tl->n_peaks);
 }
 
 /* P(cluster maximum > u + y) under m; a bounded tail (shape < 0) goes on
@@ -123,13 +184,22 @@ static double excess_sf(const kml_gpd_t *m, double y) {
   return FLOOR_SF * exp(-(y - y0) / m->scale);
 }
 
+/* P(cluster maximum > u + y): 1 at u, falling linearly to the share q
+ * at lift (the ties' own width), the excess model beyond. */
+static double tail_sf(const kml_gpd_t *m, double q, double lift, double y) {
+  if (y < lift)
+    return 1 - (1 - q) * y / lift;
+  return q * excess_sf(m, y - lift);
+}
+
 static double rate_at(const kml_tail_t *tl, double g) {
-  kml_gpd_t m = model(tl);
+  double q, lift;
+  kml_gpd_t m = model(tl, &q, &lift);
   double y = g - tl->u;
   double r = cluster_rate(tl) * DAY;
   if (y < 0)
     return r * exp(-y / m.scale); /* the body: same slope, for the score */
-  r *= excess_sf(&m, y);
+  r *= tail_sf(&m, q, lift, y);
   return r > 1e-300 ? r : 1e-300;
 }
 
@@ -144,8 +214,11 @@ static void close_cluster(kml_tail_t *tl, int learn) {
   if (tl->cmax < 0)
     return;
   if (learn) {
-    kml_gpd_t m = model(tl);
-    double y = fmin(tl->cmax, kml_gpd_quantile(&m, CAP_SHARE));
+    double q, lift;
+    kml_gpd_t m = model(tl, &q, &lift);
+    double cap =
+        CAP_SHARE < q ? lift + kml_gpd_quantile(&m, CAP_SHARE / q) : lift;
+    double y = fmin(tl->cmax, cap);
     y = floor(y * KML_TAIL_UNITS);
     tl->peaks[tl->head] = (uint8_t)(y > 255 ? 255 : y < 0 ? 0 : y);
     tl->head = (uint8_t)((tl->head + 1) % KML_TAIL_PEAKS);

@@ -12,9 +12,14 @@
  *   rate(g) = clusters per day above u  x  P(cluster maximum > g)
  * The clusters per day are counted over the memory; the excesses of the
  * recent cluster maxima over u are fitted by a generalised Pareto
- * distribution (gpd.h, GSL) every few clusters. Until enough clusters were
- * seen, the prior is the ideal one: if each view's rank were an exact
- * p-value, g - u would be exponential with scale 1/ln 2 bits.
+ * distribution (gpd.h, GSL) every few clusters; when more of them sit
+ * within a quarter bit of u than the tail would put there, above u + a
+ * quarter bit (u's own step: within it, tied surprises and u's saw-tooth
+ * under them, not the tail; the share of maxima reaching it is counted
+ * apart).
+ * Until enough clusters were seen, the prior is the ideal one: if each
+ * view's rank were an exact p-value, g - u would be exponential with
+ * scale 1/ln 2 bits.
  *
  * u follows the series: it steps up a little with each exceedance (a
  * whole step per half hour that has one) and creeps down in time, so that
@@ -41,8 +46,11 @@ typedef struct {
   float cmax;         /* highest excess of the open cluster, -1 none */
   float clusters;     /* clusters counted, decayed over the memory */
   float span;         /* seconds observed, decayed the same way */
-  float shape, scale; /* GPD of the ring's excesses; scale 0: none */
-  uint8_t n_peaks, head, since_fit, pad;
+  float shape, scale; /* GPD of the ring's excesses (beyond a quarter
+                         bit, tail.c's TIE, when reach > 0); scale 0: none */
+  uint8_t n_peaks, head, since_fit;
+  uint8_t reach; /* share of maxima beyond TIE at the fit, /255 (0: a fit
+                    beyond u: no ties, or a state written before) */
   uint8_t peaks[KML_TAIL_PEAKS]; /* excesses of recent cluster maxima over
                                     u, in 1/KML_TAIL_UNITS bits */
 } kml_tail_t;

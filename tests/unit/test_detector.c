@@ -31,12 +31,14 @@ typedef struct {
   double event_score; /* highest score over [3000, 3003] */
 } run_t;
 
-/* Feed n values from gen; record alerts from index `from` on. */
-static run_t run(double (*gen)(int i, kml_sim_rng_t *r), int n, int from) {
+/* Feed n values from gen (noise from seed); record alerts from index
+ * `from` on. */
+static run_t run_seed(double (*gen)(int i, kml_sim_rng_t *r), int n, int from,
+                      unsigned seed) {
   kml_model_cfg_t cfg = kml_model_defaults();
   kml_model_t m;
   kml_model_init(&m);
-  kml_sim_rng_t r = {42};
+  kml_sim_rng_t r = {seed};
   run_t out = {.first_alert = -1, .argmax = -1};
   for (int i = 0; i < n; i++) {
     kml_output_t o;
@@ -61,6 +63,10 @@ static run_t run(double (*gen)(int i, kml_sim_rng_t *r), int n, int from) {
     }
   }
   return out;
+}
+
+static run_t run(double (*gen)(int i, kml_sim_rng_t *r), int n, int from) {
+  return run_seed(gen, n, from, 42);
 }
 
 static double noise(int i, kml_sim_rng_t *r) {
@@ -175,9 +181,17 @@ static void daily_profile_is_kept_on_any_scale(void **state) {
   free(m);
 }
 
+/* A steady trend is learned: 40 series of 20 days at 5 min page at most
+ * twice as often as the budget (0.02 a day) lets noise page, 15.3 times in
+ * their 764 series-days past index 500. (One series was asked for none,
+ * though the budget expects 0.4 in its 19 days: 12 of 40 seeds paged at
+ * least once before the tail told ties apart, 15 times in all; 16 after.) */
 static void steady_trend_raises_no_alert(void **state) {
-  run_t r = run(trend, 6000, 500);
-  assert_int_equal(r.alerts, 0);
+  int alerts = 0;
+  for (unsigned seed = 1; seed <= 40; seed++)
+    alerts += run_seed(trend, 6000, 500, seed).alerts;
+  print_message("steady trend: %d notifications in 40 series\n", alerts);
+  assert_true(alerts <= 2 * 0.02 * 40 * 5500 * STEP / 86400);
 }
 
 static void step_is_found_at_once(void **state) {
