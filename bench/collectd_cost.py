@@ -39,14 +39,20 @@ after start, B less A, per series.
 
 Work done per second rather than per value is measured apart, since the
 window compresses days of values into seconds: collectd's CPU while idle
-after the run (read callbacks; the ml plugin's scans its store every
-Interval) and the CPU of the shutdown (where the ml plugin saves its state,
-as it does every StateInterval), each B less A; they are printed per value
-at a real pace of one value per series every 10 s and every INTERVAL s.
+after the run and the CPU of the shutdown (where the ml plugin saves its
+state, as it does every StateInterval), each B less A; they are printed per
+value at a real pace of one value per series every 10 s and every INTERVAL
+s. The idle CPU is taken in IDLE_WINDOWS windows of one collectd Interval
+each, by thread: collectd's main thread (its value cache's timeout scan,
+uc_check_timeout, which visits every cache entry each Interval, in A as in
+B), the read threads (read callbacks: the network plugin's ReportStats,
+the ml plugin's expiry and ml_series) and the write threads (the values
+those callbacks dispatch); the median window of each, and the spread of
+the windows, since B less A is a small difference of two noisy figures.
 
 usage: bench/collectd_cost.py [--series 20000] [--interval 300] [--rounds 100]
                               [--runs 3] [--csv] [--quick] [--build DIR] [--json FILE]
-                              [--perf DIR]
+                              [--idle-windows 6] [--perf DIR]
 """
 import argparse
 import json
@@ -183,6 +189,29 @@ def cpu_ns(pid):
         with open("/proc/%d/stat" % pid) as f:
             x = f.read().rsplit(")", 1)[1].split()
         return (int(x[11]) + int(x[12])) * 1e9 / TICK
+
+
+def thread_cpu(pid):
+    """CPU in ns of pid's threads by kind: "main" (collectd's main thread:
+    after start it only runs the value cache's timeout scan each Interval),
+    "read" (reader#N: read callbacks), "write" (writer#N: write callbacks),
+    "other" (network, unixsock, the ml plugin's saver)."""
+    out = {"main": 0, "read": 0, "write": 0, "other": 0}
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                ns = int(f.read().split()[0])
+            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                comm = f.read().strip()
+        except FileNotFoundError:
+            continue
+        kind = "main" if int(t) == pid else "read" if comm.startswith("reader") else \
+            "write" if comm.startswith("writer") else "other"
+        out[kind] += ns
+    return out
+
+
+IDLE_KINDS = ("main", "read", "write", "other")
 
 
 def rss_kib(pid):
@@ -465,11 +494,20 @@ def one_run(kind, a, stream, t0):
         for s in ("ERROR", "error:"):
             if s in log and kind != "C":
                 res.setdefault("errors", []).extend(l for l in log.splitlines() if s in l)
-        # what collectd spends without values, per second: read callbacks
-        # (the ml plugin's scans its store every Interval)
-        i0, w0 = cpu_ns(d.proc.pid), time.time()
-        time.sleep(a.idle)
-        res["idle_ns_per_s"] = (cpu_ns(d.proc.pid) - i0) / (time.time() - w0)
+        # what collectd spends without values, per second, in windows of one
+        # Interval (each holds one timeout scan and one call of each read
+        # callback), by kind of thread; the median window of each kind
+        windows = []
+        for _ in range(a.idle_windows):
+            i0, w0 = thread_cpu(d.proc.pid), time.time()
+            time.sleep(a.collectd_interval)
+            i1, dt = thread_cpu(d.proc.pid), time.time() - w0
+            win = {k: (i1[k] - i0[k]) / dt for k in IDLE_KINDS}
+            win["total"] = sum(win.values())
+            windows.append(win)
+        res["idle_windows"] = windows
+        res["idle"] = {k: statistics.median(w[k] for w in windows) for k in IDLE_KINDS + ("total",)}
+        res["idle_ns_per_s"] = res["idle"]["total"]
         res["shutdown_ns"] = d.stop()
         state = os.path.join(d.dir, "ml.state")
         res["state_bytes"] = os.path.getsize(state) if os.path.exists(state) else 0
@@ -495,8 +533,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=None, help="untimed rounds first (default: the warm-up + 10)")
     ap.add_argument("--runs", type=int, default=3, help="A/B pairs, alternated")
     ap.add_argument("--collectd-interval", type=float, default=10, help="collectd's Interval (read callbacks)")
-    ap.add_argument("--idle", type=float, default=None,
-                    help="seconds of idle CPU measured after the run (default 2 Intervals)")
+    ap.add_argument("--idle-windows", type=int, default=6,
+                    help="windows of one Interval in which idle CPU is measured after the run")
     ap.add_argument("--csv", action="store_true", help="also C: A plus the csv plugin")
     ap.add_argument("--max-drop", type=float, default=0.001, help="share of values that may be lost")
     ap.add_argument("--quick", action="store_true", help="a smoke test: 2000 series at 3600 s, 2 runs")
@@ -506,8 +544,8 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.series, a.interval, a.rounds, a.runs, a.collectd_interval = 2000, 3600, 30, 2, 1
-    if a.idle is None:
-        a.idle = 2 * a.collectd_interval
+        a.idle_windows = min(a.idle_windows, 3)
+    a.idle_windows = max(a.idle_windows, 1)
     warm_values = max(math.ceil(WARMUP_SECONDS / a.interval), 32) + 1
     if a.warmup is None:
         a.warmup = max(warm_values, RANK_VALUES) + 10
@@ -586,11 +624,32 @@ def main():
     n = a.series + 1
     idle = statistics.median(results["B"][i]["idle_ns_per_s"] - results["A"][i]["idle_ns_per_s"]
                              for i in range(a.runs))
+    # idle CPU by kind of thread: each run's median window, B less A, and
+    # the spread of the single windows, so that a difference of the size of
+    # the windows' own noise reads as such
+    print("idle CPU per second (%d windows of one Interval per run; median window per run, all runs' "
+          "windows min-max):" % a.idle_windows)
+    idle_by = {}
+    for k in IDLE_KINDS + ("total",):
+        meds = {x: [r["idle"][k] for r in results[x]] for x in ("A", "B")}
+        diff = [meds["B"][i] - meds["A"][i] for i in range(a.runs)]
+        spread = {x: [w[k] for r in results[x] for w in r["idle_windows"]] for x in ("A", "B")}
+        idle_by[k] = statistics.median(diff)
+        print("  %-5s A %s us (windows %.0f-%.0f), B %s us (windows %.0f-%.0f); B - A %s us, median %.1f us "
+              "(%.2f ns per series and Interval)"
+              % (k, " ".join("%.1f" % (x / 1e3) for x in meds["A"]), min(spread["A"]) / 1e3, max(spread["A"]) / 1e3,
+                 " ".join("%.1f" % (x / 1e3) for x in meds["B"]), min(spread["B"]) / 1e3, max(spread["B"]) / 1e3,
+                 " ".join("%+.1f" % (x / 1e3) for x in diff), idle_by[k] / 1e3,
+                 idle_by[k] * a.collectd_interval / n))
+    a_idle = statistics.median(r["idle_ns_per_s"] for r in results["A"])
+    print("  collectd's own (A) idle CPU: %.0f ns per series and Interval, %.2f us per value at one value "
+          "every %g s (not in A's per-value figure)" % (a_idle * a.collectd_interval / n, a_idle * a.interval / n / 1e3,
+                                                        a.interval))
     shut = [results["B"][i]["shutdown_ns"] - results["A"][i]["shutdown_ns"] for i in range(a.runs)
             if results["B"][i]["shutdown_ns"] is not None and results["A"][i]["shutdown_ns"] is not None]
     save = statistics.median(shut) if shut else float("nan")
     a_ns = statistics.median(r["ns"] for r in results["A"])
-    print("periodic work of the ml plugin for %d series: read callbacks %.0f ns per second more than A "
+    print("periodic work of the ml plugin for %d series: idle CPU %.0f ns per second more than A "
           "(%.1f ns per series and Interval of %g s); state save at shutdown %.1f ms more than A (%.0f ns per "
           "series; %d bytes per series on disk)"
           % (n, idle, idle * a.collectd_interval / n, a.collectd_interval, save / 1e6, save / n,
@@ -606,7 +665,7 @@ def main():
         with open(a.json, "w") as f:
             json.dump({"series": n, "values_per_run": a.rounds * stream.n_idents, "past_warmup": past,
                        "ratio": med, "ratios": ratios, "ml_ns": ml_ns, "mem_bytes": mem,
-                       "idle_ns_per_s": idle, "save_ns": save, "periodic_ns_per_value": periodic,
+                       "idle_ns_per_s": idle, "idle_by_thread": idle_by, "save_ns": save, "periodic_ns_per_value": periodic,
                        "runs": results}, f, indent=1)
 
 

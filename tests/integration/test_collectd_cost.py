@@ -2,7 +2,8 @@
 collectd (no Kafka). Checks what can go wrong without timing anything:
 both configurations took every value sent, the ml configuration really
 modelled them (the plugin's ml_series count, a probe series' ml_score once
-its views rank values) and the ratio is a number."""
+its views rank values), the ratio is a number and the idle CPU was taken
+in several windows, by kind of thread."""
 import json
 import math
 import os
@@ -33,6 +34,9 @@ def test_quick_run_takes_every_value_and_models_them(tmp_path):
             assert run["at_last"] == series, run
             assert run["cpu_ns"] > 0 and math.isfinite(run["ns"]), run
             assert not run.get("errors"), run
+            # idle CPU: one figure per window and kind of thread
+            assert len(run["idle_windows"]) >= 2, run
+            assert all(set(w) == {"main", "read", "write", "other", "total"} for w in run["idle_windows"]), run
     for run in r["runs"]["B"]:
         # the ml plugin held a model per series and scored the probe
         assert run["ml_held"] == series, run
@@ -40,3 +44,5 @@ def test_quick_run_takes_every_value_and_models_them(tmp_path):
     assert math.isfinite(r["ratio"]) and all(math.isfinite(x) for x in r["ratios"])
     assert math.isfinite(r["ml_ns"]) and math.isfinite(r["mem_bytes"])
     assert "ratio (B - A) / A" in p.stdout
+    assert set(r["idle_by_thread"]) == {"main", "read", "write", "other", "total"}
+    assert "windows" in p.stdout
