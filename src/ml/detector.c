@@ -35,6 +35,10 @@
 #define TAIL_MIN 16    /* ... and at least this many values */
 #define SLOPE_MIN 0.25 /* bits per bin past the top, at least */
 #define SLOPE_MAX 6.0  /* and at most */
+/* A rebase measures the level against the profile where the profile
+ * explains the series: residual variance below half the variance, as the
+ * trend takes the profile out (model.c). */
+#define REBASE_SEASON_RESID 0.5
 
 static const char *const view_names[KML_DET_VIEWS] = {
     "level", "jump", "season", "shift", "vol", "drift", "run"};
@@ -261,10 +265,16 @@ double kml_detector_season(const kml_detector_t *d, double t, double resid) {
 /* The whole profile moves with the offset: O(1) (exact up to the offset's
  * own double rounding). */
 void kml_detector_rebase(kml_detector_t *d) {
-  double shift = d->mean_s - d->mean_l;
+  /* the recent level against what the profile expected of it, where the
+   * profile explains the series (kml_detector_season), else against the
+   * long mean: at a time of day away from the daily mean, the difference
+   * to the long mean is the season's, not a change of level */
+  double off = kml_detector_season(d, d->last_t, REBASE_SEASON_RESID);
+  double shift = d->mean_s - d->mean_l - (isfinite(off) ? off : 0);
   if (!isfinite(shift))
     return;
-  d->mean_l = d->mean_m = d->mean_s;
+  d->mean_l += shift;
+  d->mean_m = d->mean_s;
   if (d->bins_seen > 0)
     d->prof_base += shift;
 }

@@ -130,8 +130,10 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
                          double t, double x, double learn_below, int learn_runs,
                          kml_detector_out_t *out);
 /* Accept the recent level as the new normal (after a lasting level shift):
- * the long mean and the daily profile move by the shift; what was learned
- * about the noise is kept. O(1): the profile's offset moves. */
+ * the long mean and the daily profile move by the shift, the recent level
+ * less what the profile expected of it where the profile explains the
+ * series (else less the long mean); what was learned about the noise is
+ * kept. O(1): the profile's offset moves. */
 void kml_detector_rebase(kml_detector_t *d);
 /* Values of history the memory holds at the detector's interval (at least
  * the minimum a rank needs). O(1). */
