@@ -35,10 +35,6 @@
 #define TAIL_MIN 16    /* ... and at least this many values */
 #define SLOPE_MIN 0.25 /* bits per bin past the top, at least */
 #define SLOPE_MAX 6.0  /* and at most */
-/* A rebase measures the level against the profile where the profile
- * explains the series: residual variance below half the variance, as the
- * trend takes the profile out (model.c). */
-#define REBASE_SEASON_RESID 0.5
 
 static const char *const view_names[KML_DET_VIEWS] = {
     "level", "jump", "season", "shift", "vol", "drift", "run"};
@@ -269,7 +265,7 @@ void kml_detector_rebase(kml_detector_t *d) {
    * profile explains the series (kml_detector_season), else against the
    * long mean: at a time of day away from the daily mean, the difference
    * to the long mean is the season's, not a change of level */
-  double off = kml_detector_season(d, d->last_t, REBASE_SEASON_RESID);
+  double off = kml_detector_season(d, d->last_t, KML_DET_SEASON_EXPLAINS);
   double shift = d->mean_s - d->mean_l - (isfinite(off) ? off : 0);
   if (!isfinite(shift))
     return;

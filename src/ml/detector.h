@@ -147,6 +147,10 @@ double kml_detector_memory_values(const kml_detector_t *d,
  * a season). A time of day between the series' own samples takes the
  * nearest earlier bin. O(1). */
 double kml_detector_season(const kml_detector_t *d, double t, double resid);
+/* The profile explains the series where its residual variance is below
+ * half the variance: the trend takes it out (model.c) and a rebase
+ * measures the level against it (kml_detector_rebase) from there on. */
+#define KML_DET_SEASON_EXPLAINS 0.5
 /* The run view's own rate, for a run longer than every run in memory:
  * events per day, on normal data, of runs at least as long as the current
  * one (the run the last value continued or started); INFINITY for no run,

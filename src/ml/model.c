@@ -18,15 +18,15 @@
  * costs NAB and the budget on random walks). */
 #define HOLD_RATE 0.3
 
-/* The daily profile is taken out of the trend when the residual variance
- * is below half the variance. The forecaster takes it while below 0.7:
+/* The daily profile is taken out of the trend where it explains the
+ * series (KML_DET_SEASON_EXPLAINS, detector.h: the residual variance below
+ * half the variance). The forecaster takes it while below 0.7:
  * the profile's own noise (it forgets per day since model version 8)
  * keeps the share of a swing that explains about half of the variance
  * near one half, where the season went on and off and each switch moved
  * the forecast by the swing (NAB's nyc_taxi at 30 min: MASE 2.13, 1.62
  * at 0.7; bench/forecast.py). On white noise the profile's residual
  * variance exceeds the variance, so it stays off. */
-#define TREND_SEASON_RESID 0.5
 #define FORECAST_SEASON_RESID 0.7
 
 double kml_model_forecast_season(const kml_model_t *m, double t) {
@@ -118,7 +118,7 @@ static int anomaly(kml_model_t *m, const kml_model_cfg_t *cfg, double t,
       incident || kml_tail_open_rate(&m->tail) <= HOLD_RATE ? -1 : INFINITY;
   kml_detector_out_t d;
   double prev_t = m->det.n > 0 ? m->det.last_t : 0;
-  double season = kml_detector_season(&m->det, t, TREND_SEASON_RESID);
+  double season = kml_detector_season(&m->det, t, KML_DET_SEASON_EXPLAINS);
   if (!isfinite(season)) /* no profile used */
     season = 0;
   kml_detector_update(&m->det, &cfg->detector, t, x, below, !incident, &d);
