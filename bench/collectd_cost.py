@@ -622,8 +622,6 @@ def main():
     # the read callbacks' CPU per second times INTERVAL, and the state save
     # (measured at shutdown, where the plugin saves too) every StateInterval.
     n = a.series + 1
-    idle = statistics.median(results["B"][i]["idle_ns_per_s"] - results["A"][i]["idle_ns_per_s"]
-                             for i in range(a.runs))
     # idle CPU by kind of thread: each run's median window, B less A, and
     # the spread of the single windows, so that a difference of the size of
     # the windows' own noise reads as such
@@ -641,6 +639,7 @@ def main():
                  " ".join("%.1f" % (x / 1e3) for x in meds["B"]), min(spread["B"]) / 1e3, max(spread["B"]) / 1e3,
                  " ".join("%+.1f" % (x / 1e3) for x in diff), idle_by[k] / 1e3,
                  idle_by[k] * a.collectd_interval / n))
+    idle = idle_by["total"]
     a_idle = statistics.median(r["idle_ns_per_s"] for r in results["A"])
     print("  collectd's own (A) idle CPU: %.0f ns per series and Interval, %.2f us per value at one value "
           "every %g s (not in A's per-value figure)" % (a_idle * a.collectd_interval / n, a_idle * a.interval / n / 1e3,
