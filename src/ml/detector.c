@@ -35,6 +35,7 @@
 #define TAIL_MIN 16    /* ... and at least this many values */
 #define SLOPE_MIN 0.25 /* bits per bin past the top, at least */
 #define SLOPE_MAX 6.0  /* and at most */
+#define GAP_STEPS 0.5  /* gap_allowance: median |step| / mean |step|, least */
 
 static const char *const view_names[KML_DET_VIEWS] = {
     "level", "jump", "season", "shift", "vol", "drift", "run"};
@@ -305,19 +306,64 @@ static int run_after(const kml_detector_t *d, double x, double step_l) {
   return run > 127 ? 127 : run < -127 ? -127 : run;
 }
 
+/* The median statistic of view v: the median of its histogram,
+ * interpolated within the bin (bin_of: bin 6 + 6 log2(1 + s); bin 0 holds
+ * the zeros). A spike moves one count, not the median. */
+static double hist_median(const kml_detector_t *d, int v) {
+  const uint16_t *h = d->hist[v];
+  double half = 0.5 * d->hist_total[v], c = 0;
+  for (int b = 0; b < d->top[v]; b++) {
+    if (c + h[b] >= half && h[b] > 0)
+      return fmax(0, exp2((b + (half - c) / h[b]) / 6.0 - 1) - 1);
+    c += h[b];
+  }
+  return 0;
+}
+
+/* A step across a gap of span intervals (the time since the previous value
+ * over the typical interval; a gap: at least one interval missed, span 2,
+ * not a value a little late) is divided by what the elapsed time allows
+ * where the series diffuses: a random walk moves sqrt(span) steps' worth
+ * across a gap, no series further than its own spread. Both from robust
+ * spreads the views' histograms hold:
+ * - the spread: the median |x - long mean| (the level view's median times
+ *   the long sd; a spike inflates the sd, not the median), over the mean
+ *   |step| and 0.598 (Gaussian noise: median |x - mean| 0.674 sd, mean
+ *   |step| 2 / sqrt(pi) sd), so g is 1 for white noise and g^2 the steps a
+ *   walk takes to cross the spread;
+ * - diffusion, not jumps: the median |step| (the jump view's median) at
+ *   least GAP_STEPS of the mean |step| (Gaussian steps 0.85, Laplace 0.69).
+ *   A series that moves by rare jumps, as one that switches between levels
+ *   does, has a mean |step| made by its switches and a median |step| made
+ *   by its noise (NAB's rogue_agent_key_hold: below 0.35); there a step
+ *   across a gap is a step like any other.
+ * No new state. */
+static double gap_allowance(const kml_detector_t *d, double span) {
+  if (!(span >= 2) || d->hist_total[0] < 2 * MIN_VALUES ||
+      d->hist_total[1] < 2 * MIN_VALUES || !(d->step_l > 0))
+    return 1;
+  double floor_sd = 1e-3 * fabs(d->mean_l) + 1e-9;
+  double spread = hist_median(d, 0) * (sqrt(d->var_l) + floor_sd);
+  double steps = hist_median(d, 1) * (d->step_l + floor_sd) / d->step_l;
+  if (!(steps >= GAP_STEPS))
+    return 1;
+  double g = spread / (0.598 * (d->step_l + floor_sd));
+  return fmax(1, fmin(sqrt(span), g));
+}
+
 /* Histogram of view v. */
 static const uint16_t *hist_of_c(const kml_detector_t *d, int v) {
   return v == KML_DET_RUN_VIEW ? d->run_hist : d->hist[v];
 }
 
 /* The statistics of x against the state before x (see detector.h). */
-static void views(const kml_detector_t *d, double x, int sb, double *s,
-                  kml_detector_out_t *out, double *mean_s_new,
+static void views(const kml_detector_t *d, double x, double a, int sb,
+                  double *s, kml_detector_out_t *out, double *mean_s_new,
                   double *step_s_new, double *mean_m_new) {
   /* A floor for scales: a tiny fraction of the magnitude, and never 0. */
   double floor_sd = 1e-3 * fabs(d->mean_l) + 1e-9;
   double sd_l = sqrt(d->var_l) + floor_sd;
-  double step = fabs(x - d->prev);
+  double step = fabs(x - d->prev) / a;
   double step_l = d->step_l + floor_sd;
   double prof = seen(d, sb) ? prof_value(d, sb) : d->mean_l;
   double season_sd = sqrt(d->season_var) + floor_sd;
@@ -330,7 +376,7 @@ static void views(const kml_detector_t *d, double x, int sb, double *s,
   s[3] = fabs(*mean_s_new - d->mean_l) / sd_l;
   s[4] = *step_s_new / step_l;
   s[5] = fabs(*mean_m_new - d->mean_l) / sd_l;
-  s[6] = abs(run_after(d, x, step_l));
+  s[6] = abs(run_after(d, x, a * step_l));
   out->expected = prof;
   out->scale = season_sd;
 }
@@ -371,9 +417,9 @@ static void learn_run(kml_detector_t *d, int run, int hist, int learn_runs,
              2 * mem);
 }
 
-static void learn(kml_detector_t *d, int hist, int learn_runs, double x, int sb,
-                  int new_day, const int *bins, double mem, double mean_s_new,
-                  double step_s_new, double mean_m_new) {
+static void learn(kml_detector_t *d, int hist, int learn_runs, double x,
+                  double a, int sb, int new_day, const int *bins, double mem,
+                  double mean_s_new, double step_s_new, double mean_m_new) {
   double lambda = 1.0 / (d->n + 1 < mem ? d->n + 1 : mem);
   /* Learn what is normal only once the statistics mean something: after
    * the first values, and for the season view only where the profile had
@@ -387,11 +433,11 @@ static void learn(kml_detector_t *d, int hist, int learn_runs, double x, int sb,
                  bins[v], 2 * mem);
   if (d->hist_total[0] < level_total) /* halved: so is the absurd count */
     d->wild = (uint8_t)((d->wild & 0x80u) | ((d->wild & 0x7fu) >> 1));
-  int run = run_after(d, x, d->step_l + 1e-3 * fabs(d->mean_l) + 1e-9);
+  int run = run_after(d, x, a * (d->step_l + 1e-3 * fabs(d->mean_l) + 1e-9));
   if (d->n >= 8)
     learn_run(d, run, hist, learn_runs, mem);
   d->run = (int8_t)run;
-  double step = fabs(x - d->prev);
+  double step = fabs(x - d->prev) / a;
   double prof = seen(d, sb) ? prof_value(d, sb) : d->mean_l;
   double dm = x - d->mean_l;
   d->mean_l += lambda * dm;
@@ -451,6 +497,7 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
 
   /* a new day: this value's bin is earlier than the last one's */
   int new_day = d->n > 0 && season_bin(t) < season_bin(d->last_t);
+  double span = d->n > 0 && d->dt > 0 ? (t - d->last_t) / d->dt : 1;
   track_time(d, t);
   out->dt = d->dt > 0 ? d->dt : 1;
   double mem = kml_detector_memory_values(d, cfg);
@@ -459,8 +506,9 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
     d->prev = d->mean_l = d->mean_s = d->mean_m = x;
     d->var_l = 0;
   }
+  double a = gap_allowance(d, span);
   double s[KML_DET_VIEWS], mean_s_new, step_s_new, mean_m_new;
-  views(d, x, sb, s, out, &mean_s_new, &step_s_new, &mean_m_new);
+  views(d, x, a, sb, s, out, &mean_s_new, &step_s_new, &mean_m_new);
   int bins[KML_DET_VIEWS];
   for (int v = 0; v < KML_DET_VIEWS; v++)
     bins[v] = bin_of(s[v]);
@@ -476,8 +524,8 @@ void kml_detector_update(kml_detector_t *d, const kml_detector_cfg_t *cfg,
     return;
   out->learned = 1;
   int hist = out->surprise <= learn_below;
-  learn(d, hist, learn_runs, x, sb, new_day, bins, mem, mean_s_new, step_s_new,
-        mean_m_new);
+  learn(d, hist, learn_runs, x, a, sb, new_day, bins, mem, mean_s_new,
+        step_s_new, mean_m_new);
   d->prev = x;
   d->n++;
 }

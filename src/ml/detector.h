@@ -10,6 +10,10 @@
  *   run     steps of more than KML_DET_RUN_K long mean |step| in one
  *           direction, one after another (a stall: lag rising with the
  *           clock interval after interval)
+ * A step across a gap (an interval or more missed) counts, in jump, vol
+ * and run, as the step over the time elapsed where the series diffuses
+ * like a random walk: divided by up to sqrt(span), at most its spread in
+ * steps (detector.c, gap_allowance).
  * Each statistic is ranked against its own decayed history (a log-bin
  * histogram): its tail probability says how rare the value is for this
  * series. The surprise g = -log2(min over the views) is what tail.h turns

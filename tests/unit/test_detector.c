@@ -421,6 +421,70 @@ static void rebase_keeps_the_season(void **state) {
   assert_int_equal(worst, 0);
 }
 
+/* A random walk (steps of sd 1 at 5 min) with a gap of 10 min to 2 h a day
+ * (none on the first two days), days days from seed: its notifications
+ * from day 2 on, and those within 30 min of a gap's end. A spike of
+ * spike step sds (0: none) comes as the first value after the last gap. */
+static void walk_with_gaps(unsigned seed, int days, double spike, int *all,
+                           int *at_gap, int *spike_found) {
+  kml_model_cfg_t cfg = kml_model_defaults();
+  kml_model_t m;
+  kml_model_init(&m);
+  kml_sim_rng_t r = {seed};
+  double level = 1000, gap_to = 0;
+  int n = days * 288, last_gap = -1;
+  *all = *at_gap = *spike_found = 0;
+  for (int i = 0; i < n; i++) {
+    level += kml_sim_gauss(&r);
+    int day = i / 288, at = i % 288;
+    /* the day's gap: from a time of day and for 2 to 24 intervals */
+    int from = (int)((seed * 97 + day * 61) % 250);
+    int len = 2 + (int)((seed * 13 + day * 7) % 23);
+    if (day >= 2 && at >= from && at < from + len)
+      continue;
+    int after_gap = day >= 2 && at == from + len;
+    double x = level;
+    if (after_gap && day == days - 1 && spike > 0) {
+      x += spike;
+      last_gap = i;
+    }
+    if (after_gap)
+      gap_to = i;
+    kml_output_t o;
+    kml_model_update(&m, &cfg, KML_DS_GAUGE, T0 + i * STEP, x, &o);
+    if (i == last_gap && o.alert != KML_ALERT_OKAY)
+      *spike_found = 1;
+    if (day >= 2 && o.alert_changed && o.alert != KML_ALERT_OKAY) {
+      (*all)++;
+      *at_gap += gap_to > 0 && i - gap_to < 6;
+    }
+  }
+}
+
+static void step_across_a_gap_is_judged_by_the_time_it_took(void **state) {
+  /* A walk moves sqrt(span) steps' worth across a gap of span intervals:
+   * the first value after a gap is no jump. 20 seeds of 10 days (160
+   * series-days past the first two, about 3 notifications at the budget
+   * of 0.02 a day); before, 11 notifications, all 11 at a gap's end. A
+   * spike of 60 step sds after a 2-h gap (sqrt(24) allowed) still pages. */
+  (void)state;
+  int all = 0, at_gap = 0, spikes = 0;
+  for (unsigned seed = 1; seed <= 20; seed++) {
+    int a, g, f;
+    walk_with_gaps(seed, 10, 0, &a, &g, &f);
+    all += a;
+    at_gap += g;
+    walk_with_gaps(seed, 10, 60, &a, &g, &f);
+    spikes += f;
+  }
+  print_message("random walk with gaps, 20 seeds x 8 days: %d notifications, "
+                "%d at a gap's end; a spike after a gap paged on %d of 20\n",
+                all, at_gap, spikes);
+  assert_true(at_gap <= 3);
+  assert_true(all <= 6);
+  assert_true(spikes >= 18);
+}
+
 static void maintenance_window_keeps_a_planned_change_quiet(void **state) {
   /* declared ten minutes before the step, for two hours: no notification
    * at all, and the new level is normal afterwards */
@@ -630,6 +694,7 @@ int main(void) {
       cmocka_unit_test(stall_in_a_young_series_is_notified_soon),
       cmocka_unit_test(level_shift_notifies_once_and_is_relearned),
       cmocka_unit_test(rebase_keeps_the_season),
+      cmocka_unit_test(step_across_a_gap_is_judged_by_the_time_it_took),
       cmocka_unit_test(maintenance_window_keeps_a_planned_change_quiet),
       cmocka_unit_test(reset_forgets_and_reports_an_open_incident),
       cmocka_unit_test(restored_state_meeting_a_reset_series_fires_once),
