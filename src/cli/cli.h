@@ -22,6 +22,7 @@ typedef struct {
   kml_ds_kind_t kind;
   int zscore;      /* baseline detector instead of the models */
   int horizon_set; /* --horizon given: write the forecast columns */
+  int why;         /* --why: write rate,surprise,view */
   int quiet;
   int strict;         /* refuse unsorted input instead of sorting it */
   const char *column; /* value column (NULL: "value") */

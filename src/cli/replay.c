@@ -55,16 +55,17 @@ void kml_cli_replay_usage(FILE *f) {
       "OUTDIR/\n"
       "<its name>), with the columns timestamp,value,anomaly_score,expected,"
       "lower,\n"
-      "upper,alert[,forecast,eta,forecast_alert],notification (the severity "
-      "of the\n"
-      "notification the plugin would send then). Results are written to a "
-      "temporary\n"
-      "file and renamed into place: never through a symlink, never over one "
-      "of the\n"
-      "inputs (refused). In a directory, series without the value column "
-      "(collectd's\n"
-      "rx,tx types) are "
-      "skipped with a warning; --column picks another column.\n\n"
+      "upper,alert[,forecast,eta,forecast_alert],notification[,rate,surprise,"
+      "view]\n"
+      "(notification: the severity of the notification the plugin would "
+      "send then).\n"
+      "Results are written to a temporary file and renamed into place: never "
+      "through\n"
+      "a symlink, never over one of the inputs (refused). In a directory, "
+      "series\n"
+      "without the value column (collectd's rx,tx types) are skipped with a "
+      "warning;\n"
+      "--column picks another column.\n\n"
       "  -o, --output DIR      results directory (default: results)\n"
       "  -k, --kind KIND       gauge (default), derive, counter, absolute\n"
       "      --column NAME     value column or RRD data source (default: "
@@ -93,6 +94,17 @@ void kml_cli_replay_usage(FILE *f) {
       "      --detector NAME   model (default) or zscore (the rolling\n"
       "                        z-score baseline over 200 values, alerting\n"
       "                        through the same state machine)\n"
+      "      --why             adds the columns rate (events per day at "
+      "least this\n"
+      "                        surprising on normal data: the figure "
+      "compared with\n"
+      "                        --budget), surprise (bits, of the rarest "
+      "view) and\n"
+      "                        view (the most surprised: level, jump, "
+      "season,\n"
+      "                        shift, vol, drift, run, trend); zscore "
+      "fills only\n"
+      "                        rate\n"
       "  -q, --quiet           no progress or summary (else on stderr)\n"
       "      --version         print the version\n"
       "Input: a header naming timestamp (or time, epoch) and value; times "
@@ -148,6 +160,9 @@ static int replay_option(void *ctx, int c, const char *arg, char *err,
     return kml_cli_duration_arg("--horizon", arg, 0, 30 * 86400.0,
                                 KML_CONF_MIN_OPEN, &o->cfg.horizon, err,
                                 errlen);
+  case 'Y':
+    o->why = 1;
+    return 0;
   case 'D':
     if (strcmp(arg, "zscore") == 0 || strcmp(arg, "model") == 0) {
       o->zscore = strcmp(arg, "zscore") == 0;
@@ -177,6 +192,7 @@ int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
       {"threshold", required_argument, 0, 'T'},
       {"horizon", required_argument, 0, 'H'},
       {"detector", required_argument, 0, 'D'},
+      {"why", no_argument, 0, 'Y'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   int verdict =
@@ -200,6 +216,21 @@ int kml_cli_replay_parse(int argc, char **argv, kml_replay_opts_t *o, char *err,
  * through the models' own alert state machine. */
 static const char *const severity[] = {"OKAY", "WARNING", "FAILURE"};
 
+/* --why: the rate compared with the budget, the bits of the rarest view
+ * (empty when none) and that view (empty when none). */
+static void why_columns(FILE *f, double rate, double surprise,
+                        const char *view) {
+  if (isfinite(rate))
+    fprintf(f, ",%.6g", rate);
+  else
+    fputs(",", f);
+  if (surprise >= 0)
+    fprintf(f, ",%.3f", surprise);
+  else
+    fputs(",", f);
+  fprintf(f, ",%s", view != NULL && strcmp(view, "none") != 0 ? view : "");
+}
+
 static int replay_zscore(replay_t *r, const kml_csv_series_t *s, FILE *f,
                          int fc) {
   kml_baseline_t b;
@@ -220,8 +251,12 @@ static int replay_zscore(replay_t *r, const kml_csv_series_t *s, FILE *f,
         kml_alert_update(&a, &r->o->cfg.alert, s->t[i], rate, p < 0.01, &st);
     int alert = changed && st != KML_ALERT_OKAY;
     r->detections += alert;
-    fprintf(f, "%s,%.10g,%.6f,,,,%d%s,%s\n", s->stamp[i], s->x[i], sc, alert,
+    fprintf(f, "%s,%.10g,%.6f,,,,%d%s,%s", s->stamp[i], s->x[i], sc, alert,
             fc ? ",,-1,0" : "", changed ? severity[st] : "");
+    /* its rate is what it compares with the budget; it has no views */
+    if (r->o->why)
+      why_columns(f, rate, -1, NULL);
+    fputc('\n', f);
   }
   kml_baseline_free(&b);
   return 0;
@@ -244,14 +279,18 @@ static void replay_model(replay_t *r, const kml_csv_series_t *s, FILE *f,
       if (fc)
         fprintf(f, ",%.10g,%.0f,%d", o.forecast, o.eta, (int)o.fc_alert);
       /* notification: what the plugin would send now, by severity */
-      fprintf(f, ",%s%s%s%s\n", o.alert_changed ? severity[o.alert] : "",
+      fprintf(f, ",%s%s%s%s", o.alert_changed ? severity[o.alert] : "",
               o.alert_changed && fc && o.fc_changed ? ";" : "",
               fc && o.fc_changed ? "forecast " : "",
               fc && o.fc_changed ? severity[o.fc_alert] : "");
+      if (r->o->why)
+        why_columns(f, o.rate, o.surprise, o.view);
+      fputc('\n', f);
       r->detections += alert;
       r->forecasts += fc && o.fc_changed && o.fc_alert != KML_ALERT_OKAY;
     } else { /* refused or first counter sample: keep the row, score 0 */
-      fprintf(f, "%s,,0,,,,0%s,\n", s->stamp[i], fc ? ",,-1,0" : "");
+      fprintf(f, "%s,,0,,,,0%s,%s\n", s->stamp[i], fc ? ",,-1,0" : "",
+              r->o->why ? ",,," : "");
     }
   }
   r->cold += !warm;
@@ -300,8 +339,9 @@ static int replay_file(replay_t *r, const kml_source_t *j,
   int fc = isfinite(r->o->cfg.threshold) || r->o->horizon_set;
   fprintf(w.f,
           "timestamp,value,anomaly_score,expected,lower,upper,alert%s,"
-          "notification\n",
-          fc ? ",forecast,eta,forecast_alert" : "");
+          "notification%s\n",
+          fc ? ",forecast,eta,forecast_alert" : "",
+          r->o->why ? ",rate,surprise,view" : "");
   if (r->o->zscore) {
     if (replay_zscore(r, &s, w.f, fc) != 0) {
       kml_cli_out_abort(&w);

@@ -72,6 +72,35 @@ def test_replay_of_less_than_the_warm_up_says_why_nothing_was_notified(tmp_path)
     assert p.returncode == 0, p.stderr
     assert not re.search(r" 0 anomaly and", p.stderr) and "warm-up" not in p.stderr, p.stderr
 
+def test_replay_why_says_what_paged(tmp_path):
+    """--why adds rate,surprise,view: where a spike after the warm-up pages,
+    its rate is below the budget (0.02 a day) and a view is named; the
+    zscore detector has no views; without --why the header is unchanged."""
+    import random
+    rnd = random.Random(7)
+    rows = ["%d,%f" % (1767225600 + 300 * i, (60 if i == 700 else 0) + 10 + rnd.gauss(0, 1))
+            for i in range(800)]
+    f = tmp_path / "spike.csv"
+    f.write_text("epoch,value\n" + "\n".join(rows) + "\n")
+    base = "timestamp,value,anomaly_score,expected,lower,upper,alert,notification"
+    p = run("replay", "-q", "--why", "-o", tmp_path / "w", f)
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "w" / "spike.csv").read_text()
+    assert text.splitlines()[0] == base + ",rate,surprise,view"
+    rows = list(csv.DictReader(text.splitlines()))
+    first = next(r for r in rows if r["alert"] == "1")
+    assert first["timestamp"] == str(1767225600 + 300 * 700), first
+    assert float(first["rate"]) < 0.02 and float(first["surprise"]) > 0, first
+    assert first["view"] in ("level", "jump", "season", "shift", "vol", "drift", "run", "trend"), first
+    p = run("replay", "-q", "--why", "--detector", "zscore", "-o", tmp_path / "z", f)
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(open(tmp_path / "z" / "spike.csv")))
+    assert all(r["view"] == "" and r["surprise"] == "" for r in rows)
+    assert float(rows[700]["rate"]) < 0.02 and rows[700]["alert"] == "1", rows[700]
+    assert run("replay", "-q", "-o", tmp_path / "d", f).returncode == 0
+    assert (tmp_path / "d" / "spike.csv").read_text().splitlines()[0] == base
+
+
 def test_plot_writes_a_png_and_an_svg(tmp_path):
     sim = tmp_path / "sim"
     run("simulate", "-o", sim, "--copies", 1, "--days", 3)
