@@ -151,6 +151,12 @@ static int season_bin(double t) {
                                     : (int)b;
 }
 
+/* A floor for the views' scales: a tiny fraction of the magnitude, and
+ * never 0 (a constant series still has a scale to divide by). */
+static double scale_floor(const kml_detector_t *d) {
+  return 1e-3 * fabs(d->mean_l) + 1e-9;
+}
+
 /* An absurd value: far outside anything the long mean and sd allow, once
  * they mean something. Absurd values that recur on one side and of one
  * size (within a factor of 1000) are the series' own behaviour and are
@@ -163,7 +169,7 @@ static int season_bin(double t) {
  * the count again, and the count fades with the memory (halved with the
  * level view's histogram, learn). */
 static int absurd(kml_detector_t *d, double x) {
-  double sd = sqrt(d->var_l) + 1e-3 * fabs(d->mean_l) + 1e-9;
+  double sd = sqrt(d->var_l) + scale_floor(d);
   double dev = fabs(x - d->mean_l) / (KML_DET_WILD_SDS * sd);
   if (d->n < 8 || !(dev > 1))
     return 0;
@@ -342,7 +348,7 @@ static double gap_allowance(const kml_detector_t *d, double span) {
   if (!(span >= 2) || d->hist_total[0] < 2 * MIN_VALUES ||
       d->hist_total[1] < 2 * MIN_VALUES || !(d->step_l > 0))
     return 1;
-  double floor_sd = 1e-3 * fabs(d->mean_l) + 1e-9;
+  double floor_sd = scale_floor(d);
   double spread = hist_median(d, 0) * (sqrt(d->var_l) + floor_sd);
   double steps = hist_median(d, 1) * (d->step_l + floor_sd) / d->step_l;
   if (!(steps >= GAP_STEPS))
@@ -360,8 +366,7 @@ static const uint16_t *hist_of_c(const kml_detector_t *d, int v) {
 static void views(const kml_detector_t *d, double x, double a, int sb,
                   double *s, kml_detector_out_t *out, double *mean_s_new,
                   double *step_s_new, double *mean_m_new) {
-  /* A floor for scales: a tiny fraction of the magnitude, and never 0. */
-  double floor_sd = 1e-3 * fabs(d->mean_l) + 1e-9;
+  double floor_sd = scale_floor(d);
   double sd_l = sqrt(d->var_l) + floor_sd;
   double step = fabs(x - d->prev) / a;
   double step_l = d->step_l + floor_sd;
@@ -433,7 +438,7 @@ static void learn(kml_detector_t *d, int hist, int learn_runs, double x,
                  bins[v], 2 * mem);
   if (d->hist_total[0] < level_total) /* halved: so is the absurd count */
     d->wild = (uint8_t)((d->wild & 0x80u) | ((d->wild & 0x7fu) >> 1));
-  int run = run_after(d, x, a * (d->step_l + 1e-3 * fabs(d->mean_l) + 1e-9));
+  int run = run_after(d, x, a * (d->step_l + scale_floor(d)));
   if (d->n >= 8)
     learn_run(d, run, hist, learn_runs, mem);
   d->run = (int8_t)run;
