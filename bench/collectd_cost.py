@@ -88,6 +88,18 @@ def part_string(kind, s):
     return struct.pack("!HH", kind, 4 + len(b)) + b
 
 
+# a values part of one gauge: its head; the 8 bytes of the double follow
+VALUES_HEAD = struct.pack("!HHHB", P_VALUES, 4 + 2 + 9, 1, DS_GAUGE)
+
+
+def full_record(h, p, t, ti):
+    """One value with every part of its identity (the first of a datagram,
+    or a datagram of its own): host, plugin, type, type instance, values
+    head."""
+    return (part_string(P_HOST, h) + part_string(P_PLUGIN, p) + part_string(P_TYPE, t) +
+            part_string(P_TYPE_INSTANCE, ti) + VALUES_HEAD)
+
+
 def part_number(kind, n):
     return struct.pack("!HHQ", kind, 12, n)
 
@@ -123,13 +135,11 @@ class Stream:
                 rec += part_string(P_PLUGIN, p)
             if cur[2] != t:
                 rec += part_string(P_TYPE, t)
-            rec += part_string(P_TYPE_INSTANCE, ti)
-            rec += struct.pack("!HHHB", P_VALUES, 4 + 2 + 9, 1, DS_GAUGE)
+            rec += part_string(P_TYPE_INSTANCE, ti) + VALUES_HEAD
             if len(buf) + len(rec) + 8 > PACKET:
                 self.packets.append((buf, slots))
                 buf, slots = bytearray(head), []
-                rec = (part_string(P_HOST, h) + part_string(P_PLUGIN, p) + part_string(P_TYPE, t) +
-                       part_string(P_TYPE_INSTANCE, ti) + struct.pack("!HHHB", P_VALUES, 4 + 2 + 9, 1, DS_GAUGE))
+                rec = full_record(h, p, t, ti)
             buf += rec
             slots.append((len(buf), i))
             buf += b"\0" * 8
@@ -137,10 +147,7 @@ class Stream:
         self.packets.append((buf, slots))
         # the marker alone, resent when the kernel dropped a datagram of the
         # round (send_round): the time at offset 4, the value at the end
-        h, p, t, ti = idents[-1]
-        self.marker = bytearray(head + part_string(P_HOST, h) + part_string(P_PLUGIN, p) +
-                                part_string(P_TYPE, t) + part_string(P_TYPE_INSTANCE, ti) +
-                                struct.pack("!HHHB", P_VALUES, 4 + 2 + 9, 1, DS_GAUGE) + b"\0" * 8)
+        self.marker = bytearray(head + full_record(*idents[-1]) + b"\0" * 8)
         # per series: a level, a daily amplitude and a phase; noise from a table
         self.base = [50 + (i * 37) % 900 for i in range(self.n_idents)]
         self.amp = [0.1 * b for b in self.base]
