@@ -453,12 +453,18 @@ static void flush_pending(void) {
                       e->label, &e->out);
       continue;
     }
-    char hint[512] = "";
+    /* room for every key whole (a key of collectd's longest fields is
+     * about 640 bytes); off never passes the end */
+    char hint[KML_CORR_TOP * (sizeof(targets[0].top[0].key) + 48)] = "";
     size_t off = 0;
-    for (int k = 0; k < KML_CORR_TOP && targets[i].top[k].key[0]; k++)
-      off += ssnprintf(hint + off, sizeof(hint) - off, "%s%s (r=%.2f, lag %d)",
+    for (int k = 0;
+         k < KML_CORR_TOP && targets[i].top[k].key[0] && off < sizeof(hint);
+         k++) {
+      int w = snprintf(hint + off, sizeof(hint) - off, "%s%s (r=%.2f, lag %d)",
                        k ? "; " : "", targets[i].top[k].key,
                        targets[i].top[k].r, targets[i].top[k].lag);
+      off += w > 0 ? (size_t)w : 0;
+    }
     notify(&vl, e->ds, e->destination, &e->out, hint,
            e->kind == KML_PENDING_RESET ? END_RESET
            : e->out.relearned == 2      ? END_STILL_MOVING

@@ -7,7 +7,8 @@ usage: feeder.py SPEC...   where SPEC is  COUNT:LEVEL[:NOISE]
                            or ramp:COUNT:FROM:TO[:NOISE]
   values start at time T0 (env KML_T0, default now - total*STEP) and are STEP
   (env KML_STEP, default 60) seconds apart; noise is seeded and reproducible;
-  env KML_SEASON=A adds a daily cycle of amplitude A.
+  env KML_SEASON=A adds a daily cycle of amplitude A; env KML_IDENT2 names
+  series (blank-separated identifiers) fed 2 * value + 5 at the same times.
 """
 import os
 import random
@@ -32,8 +33,9 @@ for s in specs:
         v = level + (end - level) * i / max(1, count - 1) + noise * rnd.gauss(0, 1)
         v += float(os.environ.get("KML_SEASON", "0")) * math.sin(2 * math.pi * (t % 86400) / 86400)
         sys.stdout.write("PUTVAL %s interval=%g %d:%.6f\n" % (ident, step, int(t), v))
-        if os.environ.get("KML_IDENT2"):  # a second series that moves with it
-            sys.stdout.write("PUTVAL %s interval=%g %d:%.6f\n" % (os.environ["KML_IDENT2"], step, int(t), 2 * v + 5))
+        # series that move with it (KML_IDENT2: identifiers, blank-separated)
+        for twin in os.environ.get("KML_IDENT2", "").split():
+            sys.stdout.write("PUTVAL %s interval=%g %d:%.6f\n" % (twin, step, int(t), 2 * v + 5))
         t += step
 sys.stdout.flush()
 sys.stderr.write("feeder done, last time %d\n" % int(t - step))

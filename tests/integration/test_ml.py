@@ -94,6 +94,29 @@ def test_anomaly_notification_then_okay_and_derived_values(tmp_path):
         assert "feeder/ml-exec-test" not in cd.log_text()
 
 
+def test_an_anomaly_correlated_with_long_named_series_names_them_all(tmp_path):
+    """The correlated series are named in one meta string: three with
+    identifiers near collectd's longest (127-byte instances) once ran past
+    that string's buffer and took the daemon down with the notification."""
+    state = str(tmp_path / "ml.state")
+    os.chmod(str(tmp_path), 0o777)
+    twins = ["feeder/exec-%s/gauge-%s" % (c * 120, "t" * 120) for c in "abc"]
+    cfg = ml_config(state, ["1500:50:2", "4:120:1", "300:50:2"], season=20).replace(
+        "KML_IDENT2=feeder/exec-test/gauge-twin", "KML_IDENT2=" + " ".join(twins))
+    assert twins[2] in cfg
+    with Collectd(cfg, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        bad = wait_for(lambda: [n for n in anomaly_notifications(cd)
+                                if n["Severity"] in ("WARNING", "FAILURE") and n["TypeInstance"] == "signal"],
+                       60, "an anomaly notification at NotificationExec")
+        corr = bad[0]["meta"].get("correlated", "")
+        for twin in twins:  # each named whole, with its correlation
+            assert twin + "/value (r=1.00" in corr, corr
+        assert corr.count("; ") == 2, corr
+        wait_for(lambda: [x for x in anomaly_notifications(cd, "OKAY") if x["TypeInstance"] == "signal"],
+                 60, "the OKAY notification")
+        assert cd.proc.poll() is None, cd.log_text()[-2000:]
+
+
 def test_an_idle_series_with_an_open_alert_gets_its_okay(tmp_path):
     """A series that stops while its incident is open (a deleted group, a
     host gone): after IdleTimeout its model is dropped and an OKAY says
