@@ -30,11 +30,6 @@ typedef struct {
   double still_s; /* of those, the shortest time without a commit seen */
 } group_sum_t;
 
-static void gpart_key(char *out, size_t len, const char *group,
-                      const char *topic, int32_t p) {
-  snprintf(out, len, "%s\x1f%s\x1f%d", group, topic, (int)p);
-}
-
 /* Seconds until the log start passes the committed offset: the gap closes
  * at the retention's advance minus the group's own progress. NAN when it
  * does not close (the group keeps ahead) or a rate is unknown. */
@@ -66,7 +61,7 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
   const kml_partition_t *kp = t ? kml_topic_partition(t, o->partition) : NULL;
   if (kp == NULL || o->committed < 0)
     return;
-  char ti[KML_NAME_MAX + 1], key[1200];
+  char ti[KML_NAME_MAX + 1], key[600], gbuf[1200];
   unsigned d = e->r->detail;
   if (d & (KML_DETAIL_COMMITTED | KML_DETAIL_LAG | KML_DETAIL_LAG_SECONDS |
            KML_DETAIL_GROUP_STATUS))
@@ -76,8 +71,11 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
     put(e, pi, "kafka_committed", ti, (double)o->committed, 1, g->id);
 
   int created;
-  gpart_key(key, sizeof(key), g->id, o->topic, o->partition);
-  gpart_mem_t *gm = kml_map_get(e->r->gparts, key, e->r->round, &created);
+  char *gkey = key_printf(gbuf, sizeof(gbuf), "%s\x1f%s\x1f%d", g->id, o->topic,
+                          (int)o->partition);
+  gpart_mem_t *gm =
+      gkey ? kml_map_get(e->r->gparts, gkey, e->r->round, &created) : NULL;
+  key_done(gkey, gbuf);
   if (gm != NULL && created)
     gm->consumed = gm->consumed_s = NAN;
   if (gm != NULL && (created || o->committed != gm->last_committed)) {
@@ -167,9 +165,12 @@ static void lost_event(const emit_t *e, const kml_group_t *g, const char *pi,
   } else
     snprintf(ev.message, sizeof(ev.message),
              "group %.80s: committed offsets are within the log again", g->id);
-  snprintf(key, sizeof(key), "%s\x1flost", g->id);
-  transition(e, e->r->galerts, key,
+  char *k = key_printf(key, sizeof(key), "%s\x1flost", g->id);
+  if (k == NULL)
+    return;
+  transition(e, e->r->galerts, k,
              sum->lost_partitions > 0 ? KML_SEV_FAILURE : KML_SEV_OKAY, &ev);
+  key_done(k, key);
 }
 
 /* WARNING while the group's largest lag in seconds is over LagSLASeconds. */
@@ -207,8 +208,11 @@ static void sla_event(const emit_t *e, const kml_group_t *g, const char *pi,
     snprintf(ev.message, sizeof(ev.message),
              "group %.80s is within its lag SLA again (%.0f s behind)", g->id,
              sum->lag_s_max);
-  snprintf(key, sizeof(key), "%s\x1fsla", g->id);
-  transition(e, e->r->galerts, key, over ? KML_SEV_WARNING : KML_SEV_OKAY, &ev);
+  char *k = key_printf(key, sizeof(key), "%s\x1fsla", g->id);
+  if (k == NULL)
+    return;
+  transition(e, e->r->galerts, k, over ? KML_SEV_WARNING : KML_SEV_OKAY, &ev);
+  key_done(k, key);
 }
 
 /* WARNING while partitions with a commit go without one (stalled, or
@@ -252,9 +256,12 @@ static void stall_event(const emit_t *e, const kml_group_t *g, const char *pi,
   } else
     snprintf(ev.message, sizeof(ev.message), "group %.80s is consuming again",
              g->id);
-  snprintf(key, sizeof(key), "%s\x1fstall", g->id);
-  transition(e, e->r->galerts, key, stalled ? KML_SEV_WARNING : KML_SEV_OKAY,
+  char *k = key_printf(key, sizeof(key), "%s\x1fstall", g->id);
+  if (k == NULL)
+    return;
+  transition(e, e->r->galerts, k, stalled ? KML_SEV_WARNING : KML_SEV_OKAY,
              &ev);
+  key_done(k, key);
 }
 
 static void group_events(const emit_t *e, const kml_group_t *g, const char *pi,
@@ -332,11 +339,13 @@ static void group_storm(const emit_t *e, const kml_group_t *g, group_mem_t *m,
  * unknown spread keeps the alert as it is. */
 static void group_ordering(const emit_t *e, const kml_group_t *g,
                            const char *pi, kml_ordering_acc_t *acc) {
-  char key[600];
-  snprintf(key, sizeof(key), "%s\x1fordering", g->id);
+  char buf[600];
+  char *key = key_printf(buf, sizeof(buf), "%s\x1fordering", g->id);
   kml_ordering_result_t r;
   int measured = kml_ordering_spread(acc, &r);
   kml_ordering_reset(acc);
+  if (key == NULL)
+    return;
   const alert_mem_t *a = kml_map_find(e->r->galerts, key);
   double threshold = e->r->o.ordering_skew_seconds;
   if (!measured || !(threshold > 0)) {
@@ -346,6 +355,7 @@ static void group_ordering(const emit_t *e, const kml_group_t *g,
     if (measured)
       gput(e, KML_GDETAIL_ORDERING_SKEW, pi, "kafka_ordering_skew", "",
            r.spread, 0, g->id);
+    key_done(key, buf);
     return;
   }
   gput(e, KML_GDETAIL_ORDERING_SKEW, pi, "kafka_ordering_skew", "", r.spread, 0,
@@ -357,6 +367,7 @@ static void group_ordering(const emit_t *e, const kml_group_t *g,
       &r, threshold, a ? (kml_severity_t)a->state : KML_SEV_OKAY);
   kml_ordering_event(&r, g->id, threshold, sev, &ev);
   transition(e, e->r->galerts, key, sev, &ev);
+  key_done(key, buf);
 }
 
 /* When an Empty group's offsets started to age toward expiry, in seconds
@@ -470,13 +481,13 @@ static int group_values(const emit_t *e, const kml_snapshot_t *s,
 static int keep_unmeasured(const char *key, void *ud) {
   const kml_report_t *r = ud;
   const char *sep = strchr(key, '\x1f');
-  char id[600];
+  char buf[600];
   size_t n = sep ? (size_t)(sep - key) : strlen(key);
-  if (n >= sizeof(id))
+  char *id = key_printf(buf, sizeof(buf), "%.*s", (int)n, key);
+  if (id == NULL)
     return 1; /* cannot tell: keep */
-  memcpy(id, key, n);
-  id[n] = '\0';
   const group_mem_t *m = kml_map_find(r->groups, id);
+  key_done(id, buf);
   return m != NULL && m->unmeasured == r->round;
 }
 
@@ -505,12 +516,11 @@ static void close_gone_group(const char *key, void *value, void *ud) {
       keep_unmeasured(key, e->r))
     return;
   const char *type = group_alert_type(sep + 1);
-  char id[512], pi[KML_NAME_MAX + 1];
-  size_t n = (size_t)(sep - key);
-  if (type == NULL || n >= sizeof(id))
+  char buf[512], pi[KML_NAME_MAX + 1];
+  char *id =
+      type ? key_printf(buf, sizeof(buf), "%.*s", (int)(sep - key), key) : NULL;
+  if (id == NULL)
     return;
-  memcpy(id, key, n);
-  id[n] = '\0';
   a->state = KML_SEV_OKAY;
   name_pi(pi, sizeof(pi), "group", id);
   kml_event_t ev = {.severity = KML_SEV_OKAY,
@@ -524,6 +534,7 @@ static void close_gone_group(const char *key, void *value, void *ud) {
            "offsets expired): its alert is closed",
            id);
   e->sink->event(&ev, e->sink->ud);
+  key_done(id, buf);
 }
 
 /* Groups are marked unmeasured in their own memory (group_mem_t), not in

@@ -34,7 +34,9 @@
 #include "status.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Time constant of the smoothed rates behind the retention ETA: retention
@@ -206,11 +208,40 @@ static inline void transition(const emit_t *e, kml_map_t *m, const char *key,
   e->sink->event(ev, e->sink->ud);
 }
 
+/* A map key (or a name) printed whole: into buf[len] when it fits, else
+ * into a new allocation (a group id may be 32,767 bytes long: cut, two
+ * keys of one group, or two groups, would share one memory). NULL when out
+ * of memory; key_done() frees what is not buf. */
+__attribute__((format(printf, 3, 4))) static inline char *
+key_printf(char *buf, size_t len, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, len, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return NULL;
+  if ((size_t)n < len)
+    return buf;
+  char *k = malloc((size_t)n + 1);
+  if (k == NULL)
+    return NULL;
+  va_start(ap, fmt);
+  vsnprintf(k, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return k;
+}
+
+static inline void key_done(char *key, const char *buf) {
+  if (key != buf)
+    free(key);
+}
+
 static inline void name_pi(char *out, size_t len, const char *prefix,
                            const char *name) {
   char tmp[600];
-  snprintf(tmp, sizeof(tmp), "%s-%s", prefix, name);
-  kml_str_sanitize(out, len, tmp, 0);
+  char *whole = key_printf(tmp, sizeof(tmp), "%s-%s", prefix, name);
+  kml_str_sanitize(out, len, whole ? whole : tmp, 0);
+  key_done(whole, tmp);
 }
 
 static inline void name_ti(char *out, size_t len, const char *topic,

@@ -482,6 +482,61 @@ static void deleted_group_is_forgotten(void **state) {
   free(rec);
 }
 
+/* Kafka puts no bound on a group id short of 32,767 bytes: a long one
+ * keeps its alerts apart (stopped, over its SLA, lost messages each its
+ * own, opened once), and once the group is deleted each open one gets its
+ * OKAY. */
+static int events_of(const rec_t *rec, int from, const char *type,
+                     kml_severity_t sev) {
+  int n = 0;
+  for (int i = from; i < rec->n_events; i++)
+    n += strstr(rec->events[i].id, type) != NULL &&
+         rec->events[i].severity == sev;
+  return n;
+}
+
+static void a_long_group_id_keeps_its_alerts_apart(void **state) {
+  kml_report_t *r = report(30, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  char id[2001];
+  memset(id, 'g', sizeof(id) - 1);
+  id[sizeof(id) - 1] = '\0';
+  double t = 1000;
+  for (int i = 0; i < 8; i++, t += 10) {
+    kml_snapshot_t *s = snap(t);
+    add_broker(s, 1);
+    kml_topic_t *tp = add_topic(s, "t", 2);
+    set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
+    set_part(tp, 1, 1, 0, 0);
+    add_commit(add_group(s, id, KML_GROUP_EMPTY, 0), "t", 0, 0);
+    run(r, s, rec);
+  }
+  /* stopped and over its SLA: one WARNING each, nothing else */
+  assert_int_equal(events_of(rec, 0, "/kafka_group_status/", KML_SEV_WARNING),
+                   1);
+  assert_int_equal(events_of(rec, 0, "/kafka_lag_seconds/", KML_SEV_WARNING),
+                   1);
+  assert_int_equal(events_of(rec, 0, "/kafka_lost_messages/", KML_SEV_OKAY), 0);
+  assert_int_equal(rec->n_events, 2);
+  int n = rec->n_events;
+  kml_snapshot_t *s = snap(t);
+  add_broker(s, 1);
+  kml_topic_t *tp = add_topic(s, "t", 2);
+  set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
+  set_part(tp, 1, 1, 0, 0);
+  run(r, s, rec);
+  assert_int_equal(rec->n_events, n + 2);
+  for (int i = n; i < rec->n_events; i++) {
+    assert_int_equal(rec->events[i].severity, KML_SEV_OKAY);
+    assert_non_null(
+        strstr(rec->events[i].message, "no committed offsets any more"));
+  }
+  assert_int_equal(events_of(rec, n, "/kafka_group_status/", KML_SEV_OKAY), 1);
+  assert_int_equal(events_of(rec, n, "/kafka_lag_seconds/", KML_SEV_OKAY), 1);
+  kml_report_destroy(r);
+  free(rec);
+}
+
 /* Deleted while the collection runs: the group list names it, but its
  * description says Dead and it has no committed offset left (what
  * OffsetFetch answers for a group that is gone). True facts go out
@@ -1444,6 +1499,7 @@ int main(void) {
       cmocka_unit_test(failed_group_step_sweeps_nothing),
       cmocka_unit_test(deleted_group_is_forgotten),
       cmocka_unit_test(group_deleted_during_collection),
+      cmocka_unit_test(a_long_group_id_keeps_its_alerts_apart),
       cmocka_unit_test(rates_survive_leader_moves),
       cmocka_unit_test(a_rate_needs_an_interval),
       cmocka_unit_test(lost_broker_and_under_replication),
