@@ -908,6 +908,7 @@ static int ml_init(void) {
   if (store != NULL)
     return 0;
   own_types_known = types_known();
+  ml_config_check_types(); /* before the write callback sees the blocks */
   /* The queue and the eviction hook exist before the write threads can
    * see the store (they look at `store` first). */
   pending = kml_pending_new(PENDING_MAX);

@@ -403,6 +403,68 @@ static int config_peers(oconfig_item_t *ci) {
   return 0;
 }
 
+/* Why no value list can carry Types name f ("TYPE", the data source
+ * "value" of TYPE, or "TYPE.DS"): collectd knows no such type, the type
+ * has several data sources (or one not named "value") and f names none,
+ * or the type has no data source DS. NULL when some value list can. */
+static const char *feature_problem(const char *f, char *why, size_t len) {
+  char type[DATA_MAX_NAME_LEN], names[256] = "";
+  const char *dot = strchr(f, '.');
+  size_t tl = dot ? (size_t)(dot - f) : strlen(f);
+  if (tl >= sizeof(type))
+    tl = sizeof(type) - 1;
+  memcpy(type, f, tl);
+  type[tl] = '\0';
+  const data_set_t *ds = plugin_get_ds(type);
+  if (ds == NULL) {
+    snprintf(why, len,
+             "collectd knows no type %s (a TypesDB file must list it)", type);
+    return why;
+  }
+  const char *want = dot ? dot + 1 : "value";
+  size_t off = 0;
+  for (size_t i = 0; i < ds->ds_num; i++) {
+    if (strcmp(ds->ds[i].name, want) == 0)
+      return NULL;
+    if (off < sizeof(names))
+      off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+                              i ? ", " : "", ds->ds[i].name);
+  }
+  if (dot != NULL)
+    snprintf(why, len, "type %s has no data source %s (it has %s)", type, want,
+             names);
+  else
+    snprintf(why, len,
+             "type %s has the data source%s %s; name one, e.g. "
+             "\"%s.%s\"",
+             type, ds->ds_num > 1 ? "s" : "", names, type,
+             ds->ds_num > 0 ? ds->ds[0].name : "value");
+  return why;
+}
+
+void ml_config_check_types(void) {
+  size_t kept = 0;
+  for (size_t i = 0; i < ml_conf.n_peers; i++) {
+    peers_t *pp = ml_conf.peers[i];
+    int bad = 0;
+    for (int f = 0; f < pp->mcfg.n_features; f++) {
+      char why[512];
+      if (feature_problem(pp->mcfg.feature[f], why, sizeof(why)) == NULL)
+        continue;
+      ERROR(ML_LOG "<Peers \"%s\"> Types \"%s\": %s", pp->name,
+            pp->mcfg.feature[f], why);
+      bad = 1;
+    }
+    if (bad) {
+      ERROR(ML_LOG "<Peers \"%s\"> disabled because of the error above",
+            pp->name);
+      peers_free(pp);
+    } else
+      ml_conf.peers[kept++] = pp;
+  }
+  ml_conf.n_peers = kept;
+}
+
 /* One global option of <Plugin ml>; 0, or -1 after logging. */
 static int config_global(oconfig_item_t *c) {
   kml_conf_value_t v = oconfig_value(c);

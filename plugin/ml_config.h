@@ -67,6 +67,10 @@ extern ml_conf_t ml_conf;
 /* collectd's complex config callback for <Plugin ml>. Always 0: a bad
  * block is disabled with a log line, never the daemon. */
 int ml_config(oconfig_item_t *ci);
+/* At init, once collectd knows its types: disable (log and free) each
+ * <Peers> block whose Types name a value no value list can carry. Call
+ * before the write callback can see the blocks. */
+void ml_config_check_types(void);
 /* Free every block and the state file name (shutdown, or a bad global
  * option that disables the plugin's blocks). */
 void ml_config_free(void);

@@ -330,6 +330,37 @@ def test_threshold_without_the_forecast_model_is_warned():
         cd.cleanup()
 
 
+def test_peers_types_collectd_cannot_deliver_disable_the_block():
+    """A Types name that no value can carry (a type collectd does not know,
+    a type of several data sources named without one, a data source the
+    type lacks) would leave the block comparing nothing, forever: an error
+    names it and the block is disabled; the other blocks run."""
+    cases = [
+        ('"kafka_rttt" "kafka_leaders"', 'Types "kafka_rttt": collectd knows no type kafka_rttt'),
+        ('"if_octets" "kafka_rtt"', 'Types "if_octets": type if_octets has the data sources rx, tx; '
+                                    'name one, e.g. "if_octets.rx"'),
+        ('"load.mid" "kafka_rtt"', 'Types "load.mid": type load has no data source mid '
+                                   '(it has shortterm, midterm, longterm)'),
+    ]
+    blocks = "".join('  <Peers "p-%d">\n    Plugin "^kafka$"\n    Types %s\n  </Peers>\n' % (i, t)
+                     for i, (t, _) in enumerate(cases))
+    body = ('<Plugin ml>\n%s  <Peers "good">\n    Plugin "^kafka$"\n'
+            '    Types "kafka_rtt" "if_octets.tx" "load.midterm"\n  </Peers>\n</Plugin>\n') % blocks
+    cd = Collectd(body, plugins=("ml",))
+    try:
+        rc, out = cd.test_once()
+        assert rc == 0, out
+        errs = errors(out)
+        for i, (_, want) in enumerate(cases):
+            mine = [l for l in errs if '<Peers "p-%d">' % i in l]
+            assert any(want in l for l in mine), (want, mine)
+            assert any("disabled because of the error above" in l for l in mine), mine
+        assert not [l for l in errs if '"good"' in l], errs
+        assert "ml plugin: 0 match block(s), 1 peers block(s)" in out, out
+    finally:
+        cd.cleanup()
+
+
 def test_shadowed_match_is_warned_naming_the_block_before_it():
     """`kafka-ml tune` output included after the shipped ml.conf: a <Match>
     whose selectors an earlier block has too (or more of them) never models
