@@ -333,9 +333,11 @@ static void derive(const value_list_t *vl, const char *ds_name,
 #define PENDING_MAX 256
 static kml_pending_queue_t *pending;
 
-static void defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
-                         const char *ds, const char *key, const match_t *m,
-                         const kml_output_t *o) {
+/* Returns 0, or -1 when not queued (bounded queue full: counted and
+ * warned about at the flush; or out of memory growing it). */
+static int defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
+                        const char *ds, const char *key, const match_t *m,
+                        const kml_output_t *o) {
   kml_pending_t e = {.kind = kind,
                      .time = vl->time,
                      .threshold = m ? m->cfg.threshold : NAN,
@@ -353,7 +355,12 @@ static void defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
       meta_data_get_string(vl->meta, "destination", &dest) == 0 && dest != NULL)
     sstrncpy(e.destination, dest, sizeof(e.destination));
   sfree(dest);
-  kml_pending_push(pending, &e);
+  /* An OKAY ended off the write path (an operator's reset, a series gone
+   * idle) must go out whatever else is queued: it may grow the queue. The
+   * write path's changes stay bounded (no allocation there). */
+  if (kind == KML_PENDING_RESET || kind == KML_PENDING_IDLE)
+    return kml_pending_push_grow(pending, &e);
+  return kml_pending_push(pending, &e);
 }
 
 /* Why a series stopped being modelled, ended_visit's ud. */
@@ -409,7 +416,8 @@ static void rank_visit(const char *key, void *payload, void *ud) {
   kml_corr_rank(c->t, c->n, key, w, n);
 }
 
-static void flush_pending(void) {
+/* One batch of at most PENDING_MAX entries; returns how many it took. */
+static size_t flush_batch(void) {
   static kml_pending_t local[PENDING_MAX];
   static kml_corr_target_t targets[PENDING_MAX];
   uint64_t dropped;
@@ -473,6 +481,19 @@ static void flush_pending(void) {
            chains ? &chains[i] : NULL);
   }
   free(chains);
+  return n;
+}
+
+/* Everything queued when the read callback starts (a reset may have queued
+ * more than one batch); what is pushed meanwhile waits for the next read. */
+static void flush_pending(void) {
+  size_t left = kml_pending_count(pending);
+  do {
+    size_t n = flush_batch();
+    if (n == 0)
+      break;
+    left = n < left ? left - n : 0;
+  } while (left > 0);
 }
 
 static void feed(const match_t *m, const data_set_t *ds,
@@ -755,10 +776,8 @@ typedef struct {
   size_t matched;
   size_t seen;                         /* series in the store */
   char example[6 * DATA_MAX_NAME_LEN]; /* the first key seen */
-  struct {
-    char key[6 * DATA_MAX_NAME_LEN];
-  } ended[PENDING_MAX];
-  size_t n_ended;
+  cdtime_t time;                       /* the OKAYs' time */
+  size_t not_queued; /* OKAYs of ended incidents lost (out of memory) */
 } request_t;
 
 static void request_visit(const char *key, void *payload, void *ud) {
@@ -772,8 +791,18 @@ static void request_visit(const char *key, void *payload, void *ud) {
     kml_model_maintain(payload, r->until);
     return;
   }
-  if (kml_model_reset(payload) && r->n_ended < PENDING_MAX)
-    sstrncpy(r->ended[r->n_ended++].key, key, sizeof(r->ended[0].key));
+  if (!kml_model_reset(payload))
+    return;
+  /* Queued here, with the series' shard locked like every change of it, and
+   * without a cap: each incident the reset ends gets its OKAY, or its alert
+   * would stay open downstream. */
+  value_list_t vl;
+  char ds[DATA_MAX_NAME_LEN] = "value";
+  key_fields(key, &vl, ds, sizeof(ds));
+  vl.time = r->time;
+  kml_output_t o = {.alert = KML_ALERT_OKAY, .alert_changed = 1};
+  if (defer_notify(KML_PENDING_RESET, &vl, ds, key, NULL, &o) != 0)
+    r->not_queued++;
 }
 
 static const char *meta_string(const notification_t *n, const char *name) {
@@ -825,6 +854,7 @@ static int ml_notification(const notification_t *n, user_data_t *ud) {
   double start =
       n->time > 0 ? CDTIME_T_TO_DOUBLE(n->time) : CDTIME_T_TO_DOUBLE(cdtime());
   r->until = start + secs;
+  r->time = n->time > 0 ? n->time : cdtime();
   kml_store_foreach(store, request_visit, r);
   regfree(&r->re);
   if (r->matched == 0)
@@ -842,14 +872,10 @@ static int ml_notification(const notification_t *n, user_data_t *ud) {
     INFO(ML_LOG "maintenance of %zu series matching \"%s\" for %.0f s "
                 "(%s)",
          r->matched, series, secs, n->message);
-  for (size_t i = 0; i < r->n_ended; i++) {
-    value_list_t vl;
-    char ds[DATA_MAX_NAME_LEN] = "value";
-    key_fields(r->ended[i].key, &vl, ds, sizeof(ds));
-    vl.time = n->time > 0 ? n->time : cdtime();
-    kml_output_t o = {.alert = KML_ALERT_OKAY, .alert_changed = 1};
-    defer_notify(KML_PENDING_RESET, &vl, ds, r->ended[i].key, NULL, &o);
-  }
+  if (r->not_queued > 0)
+    ERROR(ML_LOG "reset of \"%s\": out of memory queueing the OKAYs: %zu "
+                 "ended incident(s) get none, their alerts stay open",
+          series, r->not_queued);
   free(r);
   return 0;
 }

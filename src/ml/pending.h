@@ -4,7 +4,11 @@
  * the order they happened whatever thread ran them; the read callback takes
  * the whole queue at once, ranks correlations for all of it in one scan of
  * the store (correlate.h) and dispatches in order.
- * Bounded: pushes beyond the capacity are counted and dropped. */
+ * Bounded: pushes beyond the capacity are counted and dropped; except the
+ * OKAYs of incidents ended off the write path (an operator's reset, series
+ * gone idle), which must all go out: kml_pending_push_grow queues them
+ * beyond the capacity, and take() hands the queue out cap entries at a
+ * time. */
 #ifndef KML_ML_PENDING_H
 #define KML_ML_PENDING_H
 
@@ -51,11 +55,18 @@ void kml_pending_destroy(kml_pending_queue_t *q);
 /* Append a copy of *e. Returns 0, or -1 when full (counted as dropped).
  * Thread-safe; never blocks on anything but the queue's own lock. */
 int kml_pending_push(kml_pending_queue_t *q, const kml_pending_t *e);
-/* Move every entry, oldest first, into out (which holds cap entries);
- * *dropped gets the pushes refused since the last take. Returns how many.
- * Thread-safe. */
+/* Append a copy of *e whatever the queue holds, growing it (allocates):
+ * entries pushed so do not count against the capacity, so they never make
+ * kml_pending_push refuse. Returns 0, or -1 when out of memory (not queued,
+ * not counted as dropped: the caller says so). Thread-safe. */
+int kml_pending_push_grow(kml_pending_queue_t *q, const kml_pending_t *e);
+/* Move the oldest entries, at most cap, into out (which holds cap entries);
+ * *dropped gets the pushes refused since the last take. Returns how many;
+ * the rest wait for the next take. Thread-safe. */
 size_t kml_pending_take(kml_pending_queue_t *q, kml_pending_t *out,
                         uint64_t *dropped);
+/* Entries waiting. Thread-safe. */
+size_t kml_pending_count(kml_pending_queue_t *q);
 /* Capacity given to kml_pending_new. */
 size_t kml_pending_cap(const kml_pending_queue_t *q);
 

@@ -33,6 +33,63 @@ static void keeps_order_and_counts_drops(void **state) {
   kml_pending_destroy(q);
 }
 
+/* A reset ending more incidents than the capacity: each OKAY pushed with
+ * kml_pending_push_grow is kept, in order, after what the write path
+ * queued, and comes out cap at a time; the write path stays bounded by cap
+ * meanwhile, and the queue keeps working once the backlog is out. */
+static void grown_entries_all_come_out_in_batches(void **state) {
+  (void)state;
+  kml_pending_queue_t *q = kml_pending_new(4);
+  assert_non_null(q);
+  kml_pending_t e = {.kind = KML_PENDING_ANOMALY};
+  uint64_t t = 0;
+  for (int i = 0; i < 3; i++) {
+    e.time = t++;
+    assert_int_equal(kml_pending_push(q, &e), 0);
+  }
+  e.kind = KML_PENDING_RESET;
+  for (int i = 0; i < 300; i++) {
+    e.time = t++;
+    assert_int_equal(kml_pending_push_grow(q, &e), 0);
+  }
+  assert_int_equal(kml_pending_count(q), 303);
+  /* bounded pushes count only bounded entries: one more fits, then no */
+  e.kind = KML_PENDING_ANOMALY;
+  e.time = t++;
+  assert_int_equal(kml_pending_push(q, &e), 0);
+  assert_int_equal(kml_pending_push(q, &e), -1);
+  kml_pending_t out[4];
+  uint64_t dropped, want = 0;
+  size_t got, total = 0, takes = 0;
+  while ((got = kml_pending_take(q, out, &dropped)) > 0) {
+    assert_true(got <= 4);
+    assert_int_equal(dropped, takes == 0 ? 1 : 0);
+    for (size_t i = 0; i < got; i++) {
+      assert_int_equal(out[i].time, want);
+      assert_int_equal(out[i].kind, want >= 3 && want < 303
+                                        ? KML_PENDING_RESET
+                                        : KML_PENDING_ANOMALY);
+      want++;
+    }
+    total += got;
+    takes++;
+    /* the write path goes on between reads: bounded by what it queued */
+    if (takes == 10) {
+      e.time = 304; /* after the 304 queued before */
+      assert_int_equal(kml_pending_push(q, &e), 0);
+    }
+  }
+  assert_int_equal(total, 305);
+  assert_int_equal(want, 305);
+  assert_int_equal(kml_pending_count(q), 0);
+  e.time = 7;
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(kml_pending_push(q, &e), i < 4 ? 0 : -1);
+  assert_int_equal(kml_pending_take(q, out, &dropped), 4);
+  assert_int_equal(dropped, 1);
+  kml_pending_destroy(q);
+}
+
 /* Four threads update one series in turn (its lock) and push the state
  * they produced before unlocking: the queue must show 0, 1, 2, ... */
 static kml_pending_queue_t *shared_q;
@@ -71,6 +128,7 @@ static void one_series_stays_in_order_across_threads(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(keeps_order_and_counts_drops),
+      cmocka_unit_test(grown_entries_all_come_out_in_batches),
       cmocka_unit_test(one_series_stays_in_order_across_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
