@@ -472,23 +472,41 @@ static int group_values(const emit_t *e, const kml_snapshot_t *s,
   return 1;
 }
 
-/* Keys "<group>\x1f..." of groups this collection could not read stay
- * (ud: the report; such a group's memory is marked with the round). A
- * group id holding byte 0x1f is looked up by its first part: at worst its
- * memory restarts after a collection that could not read it. Looking into
- * r->groups while it is swept is safe: a sweep calls keep between
- * removals. */
-static int keep_unmeasured(const char *key, void *ud) {
-  const kml_report_t *r = ud;
-  const char *sep = strchr(key, '\x1f');
+/* The memory of groups this collection could not read stays (ud: the
+ * report; such a group's memory is marked with the round): the group
+ * whose id is the first n bytes of key. Looking into r->groups while it is
+ * swept is safe: a sweep calls keep between removals. */
+static int keep_id(const kml_report_t *r, const char *key, size_t n) {
   char buf[600];
-  size_t n = sep ? (size_t)(sep - key) : strlen(key);
   char *id = key_printf(buf, sizeof(buf), "%.*s", (int)n, key);
   if (id == NULL)
     return 1; /* cannot tell: keep */
   const group_mem_t *m = kml_map_find(r->groups, id);
   key_done(id, buf);
   return m != NULL && m->unmeasured == r->round;
+}
+
+/* A group id is any bytes Kafka allows, 0x1f included, so a key is split
+ * from its end, where the fields that follow the id hold no 0x1f (a kind
+ * of alert; a topic, whose name Kafka limits to [a-zA-Z0-9._-], and a
+ * partition number). r->groups: the key is the id. */
+static int keep_group(const char *key, void *ud) {
+  return keep_id(ud, key, strlen(key));
+}
+
+/* r->galerts: "<group>\x1f<kind>". */
+static int keep_galert(const char *key, void *ud) {
+  const char *sep = strrchr(key, '\x1f');
+  return keep_id(ud, key, sep ? (size_t)(sep - key) : strlen(key));
+}
+
+/* r->gparts: "<group>\x1f<topic>\x1f<partition>". */
+static int keep_gpart(const char *key, void *ud) {
+  size_t n = strlen(key);
+  for (int seps = 0; n > 0;)
+    if (key[--n] == '\x1f' && ++seps == 2)
+      return keep_id(ud, key, n);
+  return keep_id(ud, key, strlen(key));
 }
 
 /* The type of the notification behind a group alert key's kind. */
@@ -513,7 +531,7 @@ static void close_gone_group(const char *key, void *value, void *ud) {
   alert_mem_t *a = value;
   const char *sep = strrchr(key, '\x1f');
   if (a->round == e->r->round || a->state == KML_SEV_OKAY || sep == NULL ||
-      keep_unmeasured(key, e->r))
+      keep_galert(key, e->r))
     return;
   const char *type = group_alert_type(sep + 1);
   char buf[512], pi[KML_NAME_MAX + 1];
@@ -561,8 +579,8 @@ void kml_report_groups(const emit_t *e, const kml_snapshot_t *s) {
    * saying so. */
   if ((s->complete & KML_STEP_GROUP_LIST) && !unmarked) {
     kml_map_foreach(r->galerts, close_gone_group, (void *)e);
-    kml_map_sweep_keep(r->groups, r->round, keep_unmeasured, r);
-    kml_map_sweep_keep(r->gparts, r->round, keep_unmeasured, r);
-    kml_map_sweep_keep(r->galerts, r->round, keep_unmeasured, r);
+    kml_map_sweep_keep(r->groups, r->round, keep_group, r);
+    kml_map_sweep_keep(r->gparts, r->round, keep_gpart, r);
+    kml_map_sweep_keep(r->galerts, r->round, keep_galert, r);
   }
 }

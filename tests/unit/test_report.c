@@ -537,6 +537,57 @@ static void a_long_group_id_keeps_its_alerts_apart(void **state) {
   free(rec);
 }
 
+/* A group id holding byte 0x1f (Kafka allows any bytes): while its
+ * offsets cannot be read its alerts stay open and its memory stays, as for
+ * any group; when it can be read again each alert gets one OKAY. */
+static kml_snapshot_t *stopped_group(double t, const char *id, int readable) {
+  kml_snapshot_t *s = snap(t);
+  add_broker(s, 1);
+  kml_topic_t *tp = add_topic(s, "t", 2);
+  set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
+  set_part(tp, 1, 1, 0, 0);
+  int64_t c = readable == 2 ? (int64_t)(t - 1000) : 0;
+  kml_group_t *g = add_group(
+      s, id, readable == 2 ? KML_GROUP_STABLE : KML_GROUP_EMPTY, readable == 2);
+  add_commit(g, "t", 0, c);
+  add_commit(g, "t", 1, 0);
+  if (!readable) { /* its offsets cannot be read (ACL, coordinator moving) */
+    g->measured = KML_GROUP_DESCRIBED;
+    g->err = 29; /* GROUP_AUTHORIZATION_FAILED */
+    s->complete &= ~KML_STEP_GROUPS;
+  }
+  return s;
+}
+
+static void a_group_id_holding_0x1f_keeps_its_memory_unread(void **state) {
+  kml_report_t *r = report(30, 1);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  const char *id = "a\x1f"
+                   "b\x1f"
+                   "c";
+  double t = 1000;
+  for (int i = 0; i < 6; i++, t += 10)
+    run(r, stopped_group(t, id, 1), rec);
+  assert_int_equal(events_of(rec, 0, "/kafka_group_status/", KML_SEV_WARNING),
+                   1);
+  assert_int_equal(events_of(rec, 0, "/kafka_lag_seconds/", KML_SEV_WARNING),
+                   1);
+  int n = rec->n_events;
+  for (int i = 0; i < 3; i++, t += 10)
+    run(r, stopped_group(t, id, 0), rec);
+  assert_int_equal(rec->n_events, n); /* not deleted: nothing closed */
+  /* still stopped when read again: its memory says so, nothing new */
+  run(r, stopped_group(t, id, 1), rec);
+  t += 10;
+  assert_int_equal(rec->n_events, n);
+  run(r, stopped_group(t, id, 2), rec); /* caught up: one OKAY each */
+  assert_int_equal(events_of(rec, n, "/kafka_group_status/", KML_SEV_OKAY), 1);
+  assert_int_equal(events_of(rec, n, "/kafka_lag_seconds/", KML_SEV_OKAY), 1);
+  assert_int_equal(rec->n_events, n + 2);
+  kml_report_destroy(r);
+  free(rec);
+}
+
 /* Deleted while the collection runs: the group list names it, but its
  * description says Dead and it has no committed offset left (what
  * OffsetFetch answers for a group that is gone). True facts go out
@@ -1500,6 +1551,7 @@ int main(void) {
       cmocka_unit_test(deleted_group_is_forgotten),
       cmocka_unit_test(group_deleted_during_collection),
       cmocka_unit_test(a_long_group_id_keeps_its_alerts_apart),
+      cmocka_unit_test(a_group_id_holding_0x1f_keeps_its_memory_unread),
       cmocka_unit_test(rates_survive_leader_moves),
       cmocka_unit_test(a_rate_needs_an_interval),
       cmocka_unit_test(lost_broker_and_under_replication),
