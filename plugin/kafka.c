@@ -683,14 +683,18 @@ static int kafka_init(void) {
     }
     char cb_name[DATA_MAX_NAME_LEN + 8];
     ssnprintf(cb_name, sizeof(cb_name), "kafka/%s", c->name);
+    /* collectd 5.12 calls free_func on the user data of a registration
+     * it refuses (plugin_register_complex_read: calloc failure, or a read
+     * callback of the same name already registered): c is freed on
+     * failure, so it is neither freed again nor read here (its name is in
+     * cb_name). */
     int rc = plugin_register_complex_read(
         "kafka", cb_name, kafka_read, c->interval,
         &(user_data_t){.data = c, .free_func = cluster_free});
-    if (rc != 0) {
+    if (rc != 0)
       ERROR(KAFKA_LOG "cluster %s: registering the read callback failed",
-            c->name);
-      cluster_free(c);
-    } else
+            cb_name + strlen("kafka/"));
+    else
       started++;
     clusters[i] = NULL; /* owned by collectd's read list now */
   }

@@ -3,6 +3,7 @@ read): each one disables only its own block, with an error line that names
 the option and the block; nothing is rounded, truncated or guessed."""
 import os
 import re
+import subprocess
 
 from harness import SRC, Collectd, bootstrap
 
@@ -428,3 +429,28 @@ def test_state_file_where_it_cannot_be_saved_is_said_at_start(tmp_path):
             assert (saved in out) == (path == good), out
         finally:
             cd.cleanup()
+
+
+def test_a_read_callback_name_already_taken_disables_only_its_cluster():
+    """Another plugin already holds the read callback name "kafka/taken":
+    collectd refuses the <Cluster "taken"> block's registration (and frees
+    the block itself, as collectd 5.12 does with the user data of a
+    registration it refuses). One error names the block; the daemon runs
+    on and the other block collects. No Kafka needed: registration comes
+    before any read."""
+    cd = Collectd('<Plugin kafka>\n  <Cluster "taken">\n    Brokers "127.0.0.1:1"\n    Timeout 1\n'
+                  '  </Cluster>\n  <Cluster "free">\n    Brokers "127.0.0.1:1"\n    Timeout 1\n'
+                  '  </Cluster>\n</Plugin>\n', plugins=("takes_read_name", "kafka"))
+    try:
+        so = os.path.join(cd.dir, "plugins", "takes_read_name.so")
+        subprocess.run(["gcc", "-shared", "-fPIC", "-DHAVE_CONFIG_H", "-I/usr/include/collectd",
+                        os.path.join(SRC, "tests", "integration", "plugins", "takes_read_name.c"),
+                        "-o", so], check=True)
+        rc, out = cd.test_once()
+        assert rc == 0, out
+        mine = [l for l in errors(out) if "kafka plugin" in l]
+        assert mine == [l for l in mine if "cluster taken: registering the read callback failed" in l], out
+        assert len(mine) == 1, out
+        assert cd.identifiers("free"), "the other block runs"
+    finally:
+        cd.cleanup()
