@@ -245,7 +245,8 @@ static void notify_forecast(const value_list_t *vl, const char *ds_name,
 /* The OKAY of an alert whose series is no longer modelled: ended "idle"
  * (KML_PENDING_IDLE: IdleTimeout without a value) or "evicted"
  * (KML_PENDING_EVICTED: MaxSeries reached, the least recently updated
- * series of a full shard made room for a new one). */
+ * series of a full shard made room for a new one); or of a forecast alert
+ * whose model an operator reset (KML_PENDING_RESET). */
 static void notify_ended(const value_list_t *vl, const char *ds,
                          const char *model, kml_pending_kind_t kind) {
   notification_t n = notification_for(vl, KML_ALERT_OKAY);
@@ -257,6 +258,9 @@ static void notify_ended(const value_list_t *vl, const char *ds,
               "%.150s is dropped to make room for a new series, "
               "MaxSeries (%zu) being reached: its %s alert ends",
               what, ml_conf.max_series, model);
+  else if (kind == KML_PENDING_RESET)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.150s was reset on request: its %s alert ends", what, model);
   else
     ssnprintf(n.message, sizeof(n.message),
               "%.150s has had no value for %s (IdleTimeout): its %s alert "
@@ -265,8 +269,10 @@ static void notify_ended(const value_list_t *vl, const char *ds,
               model);
   plugin_notification_meta_add_string(&n, "model", model);
   plugin_notification_meta_add_string(&n, "data_source", ds);
-  plugin_notification_meta_add_string(
-      &n, "ended", kind == KML_PENDING_EVICTED ? "evicted" : "idle");
+  plugin_notification_meta_add_string(&n, "ended",
+                                      kind == KML_PENDING_EVICTED ? "evicted"
+                                      : kind == KML_PENDING_RESET ? "reset"
+                                                                  : "idle");
   plugin_dispatch_notification(&n);
   if (n.meta != NULL)
     plugin_notification_meta_free(n.meta);
@@ -460,6 +466,12 @@ static size_t flush_batch(void) {
       notify_forecast(&vl, e->ds, e->destination, e->threshold, e->horizon,
                       e->label, &e->out);
       continue;
+    }
+    if (e->kind == KML_PENDING_RESET) {
+      if (e->out.fc_changed)
+        notify_ended(&vl, e->ds, "forecast", e->kind);
+      if (!e->out.alert_changed)
+        continue; /* no anomaly incident was open */
     }
     /* room for every key whole (a key of collectd's longest fields is
      * about 640 bytes); off never passes the end */
@@ -791,7 +803,10 @@ static void request_visit(const char *key, void *payload, void *ud) {
     kml_model_maintain(payload, r->until);
     return;
   }
-  if (!kml_model_reset(payload))
+  /* both alerts: the model starts again, its forecast state too */
+  unsigned open = kml_model_open_alerts(payload);
+  kml_model_reset(payload);
+  if (open == 0)
     return;
   /* Queued here, with the series' shard locked like every change of it, and
    * without a cap: each incident the reset ends gets its OKAY, or its alert
@@ -800,7 +815,10 @@ static void request_visit(const char *key, void *payload, void *ud) {
   char ds[DATA_MAX_NAME_LEN] = "value";
   key_fields(key, &vl, ds, sizeof(ds));
   vl.time = r->time;
-  kml_output_t o = {.alert = KML_ALERT_OKAY, .alert_changed = 1};
+  kml_output_t o = {.alert = KML_ALERT_OKAY,
+                    .fc_alert = KML_ALERT_OKAY,
+                    .alert_changed = (open & KML_MODEL_OPEN_ANOMALY) != 0,
+                    .fc_changed = (open & KML_MODEL_OPEN_FORECAST) != 0};
   if (defer_notify(KML_PENDING_RESET, &vl, ds, key, NULL, &o) != 0)
     r->not_queued++;
 }

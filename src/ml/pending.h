@@ -22,7 +22,9 @@
 typedef enum {
   KML_PENDING_ANOMALY = 0,  /* out.alert changed */
   KML_PENDING_FORECAST = 1, /* out.fc_alert changed */
-  KML_PENDING_RESET = 2,    /* an operator's reset ended an anomaly alert */
+  KML_PENDING_RESET = 2,    /* an operator's reset ended the alerts
+                               out.alert_changed (anomaly) and
+                               out.fc_changed (forecast) */
   KML_PENDING_EVICTED = 3,  /* the series was evicted (MaxSeries) with the
                                alerts out.alert_changed (anomaly) and
                                out.fc_changed (forecast) open */

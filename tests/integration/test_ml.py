@@ -560,6 +560,38 @@ def test_maintenance_window_and_reset_requests(tmp_path):
         assert len([n for n in anomalies(cd, "b") if n["Severity"] != "OKAY"]) == 1, anomalies(cd, "b")
 
 
+def test_a_reset_ends_an_open_forecast_alert_with_its_okay(tmp_path):
+    """A series with an open forecast alert (its threshold forecast to be
+    crossed) is reset on request: its model starts again, so its forecast
+    alert ends with one OKAY saying why, or it would stay open downstream
+    until the new model forecast the crossing again."""
+    fc = """<Match "fc">
+    Plugin "^rampy$"
+    Models "forecast"
+    Forecast "30m"
+    Threshold 1000
+  </Match>"""
+    step = 60
+    t = int(time.time()) - 700 * step
+    forecast = lambda cd, sev: [n for n in cd.notifications() if n.get("Plugin") == "rampy"
+                                and n["meta"].get("model") == "forecast" and n["Severity"] == sev]
+    with ml_on_unixsock(tmp_path, "none", fc) as (cd, u, sock):
+        for i in range(625):  # 200 calm values at 100, then 2 more a minute up to 950
+            u.send("PUTVAL ctl/rampy/gauge-x interval=%d %d:%d" % (step, t, 100 + 2 * max(0, i - 200)))
+            t += step
+        wait_for(lambda: forecast(cd, "WARNING"), 60, "the forecast WARNING")
+        assert not forecast(cd, "FAILURE") and not forecast(cd, "OKAY"), cd.notifications()
+        u.send('PUTNOTIF severity=okay time=%d plugin=ml type=reset '
+               's:series=^ctl/rampy/ message="moved"' % t)
+        ok = wait_for(lambda: forecast(cd, "OKAY"), 30, "the forecast OKAY of the reset")
+        assert ok[0]["meta"].get("ended") == "reset", ok
+        assert ok[0]["message"] == "gauge x of rampy was reset on request: its forecast alert ends", ok
+        time.sleep(3)  # one OKAY only, and no anomaly OKAY (no anomaly was open)
+        assert len(forecast(cd, "OKAY")) == 1, forecast(cd, "OKAY")
+        assert not [n for n in cd.notifications() if n.get("Plugin") == "rampy"
+                    and n["meta"].get("model") == "anomaly"], cd.notifications()
+
+
 def test_a_lag_that_keeps_rising_stays_open_until_the_models_memory(tmp_path):
     """A slow consumer through a real collectd: its lag jumps, then keeps
     rising. The incident is notified once and stays open while the lag
