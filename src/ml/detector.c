@@ -36,6 +36,7 @@
 #define SLOPE_MIN 0.25 /* bits per bin past the top, at least */
 #define SLOPE_MAX 6.0  /* and at most */
 #define GAP_STEPS 0.5  /* gap_allowance: median |step| / mean |step|, least */
+#define RESCALE 2.0    /* rescale_views: the long sd grew this much at once */
 
 static const char *const view_names[KML_DET_VIEWS] = {
     "level", "jump", "season", "shift", "vol", "drift", "run"};
@@ -422,6 +423,63 @@ static void learn_run(kml_detector_t *d, int run, int hist, int learn_runs,
              2 * mem);
 }
 
+/* The level, shift and drift views measure in long sds. When one value
+ * multiplies the long sd by RESCALE or more (a spike learned in a series
+ * that was flat, whose sd was its floor or its first noise), what those
+ * views hold was measured against a scale that is gone: a spike of 60
+ * against the sd of a flat line sat at 40-90 sds (the top bins), and every
+ * later spike, measured against the sd that spike widened, ranked far below
+ * it however much larger it was, for as long as the histograms held it (up
+ * to twice the memory). Their counts are moved to where the same deviations
+ * sit on the new scale (a bin's middle statistic times the old sd over the
+ * new): the first spike stays in memory, at its size in the new sds. The
+ * last bin holds every statistic past it (90 sds up to 1e9 and more: a count
+ * of 1 after zeros), whose size is unknown: it stays where it is. A
+ * doubling: a statistic measured against half the scale sits a doubling of 1
+ * + s higher, 6 bins, past the bins' resolution. In noise the sd doubles at
+ * once only for a value about sqrt(3 m) sds out, m the values the long mean
+ * weighs (n + 1, at most the memory's): below the absurd rule's 100 sds only
+ * while m is under ~3,300 (a series' first days; at 5 min, 66 sds with the
+ * whole memory). The views measured in mean |steps| (jump, vol) are left
+ * alone. No state. */
+static void rescale_hist(uint16_t *h, uint32_t *total, uint8_t *top,
+                         double ratio) {
+  uint32_t moved[KML_DET_BINS] = {0}, most = 0;
+  for (int b = 0; b < KML_DET_BINS; b++)
+    if (h[b] > 0) {
+      int to = b == 0 || b == KML_DET_BINS - 1
+                   ? b
+                   : bin_of((exp2((b + 0.5) / 6.0) - 1) * ratio);
+      moved[to] += h[b];
+      if (moved[to] > most)
+        most = moved[to];
+    }
+  int shift = 0;
+  while ((most >> shift) > UINT16_MAX)
+    shift++;
+  uint32_t sum = 0;
+  int t = 0;
+  for (int b = 0; b < KML_DET_BINS; b++) {
+    h[b] = (uint16_t)(moved[b] >> shift);
+    sum += h[b];
+    if (h[b] > 0)
+      t = b + 1;
+  }
+  *total = sum;
+  *top = (uint8_t)t;
+}
+
+static void rescale_views(kml_detector_t *d, double sd_before) {
+  double sd = sqrt(d->var_l) + scale_floor(d);
+  if (d->n < 8 || !(sd >= RESCALE * sd_before))
+    return;
+  static const int sd_views[] = {0, 3, 5}; /* level, shift, drift */
+  for (int k = 0; k < 3; k++) {
+    int v = sd_views[k];
+    rescale_hist(d->hist[v], &d->hist_total[v], &d->top[v], sd_before / sd);
+  }
+}
+
 static void learn(kml_detector_t *d, int hist, int learn_runs, double x,
                   double a, int sb, int new_day, const int *bins, double mem,
                   double mean_s_new, double step_s_new, double mean_m_new) {
@@ -445,8 +503,10 @@ static void learn(kml_detector_t *d, int hist, int learn_runs, double x,
   double step = fabs(x - d->prev) / a;
   double prof = seen(d, sb) ? prof_value(d, sb) : d->mean_l;
   double dm = x - d->mean_l;
+  double sd_before = sqrt(d->var_l) + scale_floor(d);
   d->mean_l += lambda * dm;
   d->var_l = (1 - lambda) * (d->var_l + lambda * dm * dm);
+  rescale_views(d, sd_before);
   if (d->n > 0)
     d->step_l += lambda * (step - d->step_l);
   d->step_s = step_s_new;

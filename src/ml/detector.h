@@ -14,6 +14,9 @@
  * and run, as the step over the time elapsed where the series diffuses
  * like a random walk: divided by up to sqrt(span), at most its spread in
  * steps (detector.c, gap_allowance).
+ * When one value doubles the long sd (a first spike learned in a flat
+ * series), the views measured in long sds (level, shift, drift) move what
+ * their histograms hold to the new scale (detector.c, rescale_views).
  * Each statistic is ranked against its own decayed history (a log-bin
  * histogram): its tail probability says how rare the value is for this
  * series. The surprise g = -log2(min over the views) is what tail.h turns
