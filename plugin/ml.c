@@ -48,6 +48,13 @@ static kml_store_t *store; /* the models of every series, by identifier */
 static double last_save;
 static kml_saver_t *saver;    /* writes the state file off collectd's threads */
 static uint64_t evicted_seen; /* evictions already reported */
+
+/* Values stamped ahead of this host's clock (kml_model_clock): counted on
+ * the write path, logged by the read callback, one line per interval. */
+static pthread_mutex_t ahead_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t ahead_refused, ahead_restarted;
+static double ahead_by; /* the last refused value: seconds ahead */
+static char ahead_key[6 * DATA_MAX_NAME_LEN], restarted_key[sizeof(ahead_key)];
 /* collectd knows the ml_* types (ml.types.db): the plugin's own values
  * (ml_series, DerivedValues) are dispatched only then. */
 static bool own_types_known = true;
@@ -261,6 +268,11 @@ static void notify_ended(const value_list_t *vl, const char *ds,
   else if (kind == KML_PENDING_RESET)
     ssnprintf(n.message, sizeof(n.message),
               "%.150s was reset on request: its %s alert ends", what, model);
+  else if (kind == KML_PENDING_CLOCK)
+    ssnprintf(n.message, sizeof(n.message),
+              "%.150s had values stamped after this host's clock (the clock "
+              "was set back): its model starts again and its %s alert ends",
+              what, model);
   else
     ssnprintf(n.message, sizeof(n.message),
               "%.150s has had no value for %s (IdleTimeout): its %s alert "
@@ -272,6 +284,7 @@ static void notify_ended(const value_list_t *vl, const char *ds,
   plugin_notification_meta_add_string(&n, "ended",
                                       kind == KML_PENDING_EVICTED ? "evicted"
                                       : kind == KML_PENDING_RESET ? "reset"
+                                      : kind == KML_PENDING_CLOCK ? "clock"
                                                                   : "idle");
   plugin_dispatch_notification(&n);
   if (n.meta != NULL)
@@ -455,7 +468,8 @@ static size_t flush_batch(void) {
   for (size_t i = 0; i < n; i++) {
     kml_pending_t *e = &local[i];
     value_list_t vl = pending_vl(e);
-    if (e->kind == KML_PENDING_EVICTED || e->kind == KML_PENDING_IDLE) {
+    if (e->kind == KML_PENDING_EVICTED || e->kind == KML_PENDING_IDLE ||
+        e->kind == KML_PENDING_CLOCK) {
       if (e->out.alert_changed)
         notify_ended(&vl, e->ds, "anomaly", e->kind);
       if (e->out.fc_changed)
@@ -508,18 +522,38 @@ static void flush_pending(void) {
   } while (left > 0);
 }
 
+static void note_ahead(uint64_t *count, char *key, const char *id, double by) {
+  pthread_mutex_lock(&ahead_lock);
+  (*count)++;
+  sstrncpy(key, id, sizeof(ahead_key));
+  if (by > 0)
+    ahead_by = by;
+  pthread_mutex_unlock(&ahead_lock);
+}
+
 static void feed(const match_t *m, const data_set_t *ds,
                  const value_list_t *vl) {
   char id[6 * DATA_MAX_NAME_LEN];
   double t = CDTIME_T_TO_DOUBLE(vl->time);
+  double now = CDTIME_T_TO_DOUBLE(cdtime());
   for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++) {
     series_key(id, sizeof(id), vl, ds->ds[i].name);
     int created;
-    kml_model_t *model =
-        kml_store_acquire(store, id, CDTIME_T_TO_DOUBLE(cdtime()), &created);
+    kml_model_t *model = kml_store_acquire(store, id, now, &created);
     if (model == NULL) {
       ERROR(ML_LOG "out of memory for series %s", id);
       return;
+    }
+    unsigned open;
+    if (kml_model_clock(model, t, now, &open) == KML_MODEL_CLOCK_RESTARTED) {
+      /* its OKAYs first, then what the new model says (same shard lock) */
+      kml_output_t o = {.alert = KML_ALERT_OKAY,
+                        .fc_alert = KML_ALERT_OKAY,
+                        .alert_changed = (open & KML_MODEL_OPEN_ANOMALY) != 0,
+                        .fc_changed = (open & KML_MODEL_OPEN_FORECAST) != 0};
+      if (open != 0)
+        defer_notify(KML_PENDING_CLOCK, vl, ds->ds[i].name, id, NULL, &o);
+      note_ahead(&ahead_restarted, restarted_key, id, 0);
     }
     kml_output_t out;
     int rc = kml_model_update(model, &m->cfg, ds_kind(ds->ds[i].type), t,
@@ -563,6 +597,15 @@ static void process(const data_set_t *ds, const value_list_t *vl) {
     return;
   if (vl->meta != NULL && meta_data_exists(vl->meta, ML_DERIVED_META))
     return;
+  /* Ahead of the clock: no model, peer or cause series learns it (nor is
+   * made for it), see kml_model_clock. */
+  double t = CDTIME_T_TO_DOUBLE(vl->time), now = CDTIME_T_TO_DOUBLE(cdtime());
+  if (t > now + KML_MODEL_AHEAD_MAX) {
+    char id[6 * DATA_MAX_NAME_LEN];
+    series_key(id, sizeof(id), vl, ds->ds_num > 0 ? ds->ds[0].name : "");
+    note_ahead(&ahead_refused, ahead_key, id, t - now);
+    return;
+  }
   ml_cause_feed(ds, vl);
   for (size_t i = 0; i < ml_conf.n_peers; i++)
     if (match_fields(ml_conf.peers[i]->re, ml_conf.peers[i]->has, vl))
@@ -753,10 +796,36 @@ static void expire_idle(double now) {
   }
 }
 
+/* One line per interval for values stamped ahead of the clock. */
+static void report_ahead(void) {
+  char key[sizeof(ahead_key)], rkey[sizeof(ahead_key)];
+  pthread_mutex_lock(&ahead_lock);
+  uint64_t refused = ahead_refused, restarted = ahead_restarted;
+  double by = ahead_by;
+  sstrncpy(key, ahead_key, sizeof(key));
+  sstrncpy(rkey, restarted_key, sizeof(rkey));
+  ahead_refused = ahead_restarted = 0;
+  pthread_mutex_unlock(&ahead_lock);
+  if (refused > 0)
+    WARNING(ML_LOG
+            "%" PRIu64 " value list(s) stamped more than %.0f s after "
+            "this host's clock were not modelled since the last interval "
+            "(the last: %s, %.0f s ahead): check the clock of the "
+            "host that sent them",
+            refused, KML_MODEL_AHEAD_MAX, key, by);
+  if (restarted > 0)
+    WARNING(ML_LOG "%" PRIu64 " series had a last value stamped more than "
+                   "%.0f s after this host's clock (the clock was set back, "
+                   "or the state file was written while it was ahead): "
+                   "their models start again (the last: %s)",
+            restarted, KML_MODEL_AHEAD_MAX, rkey);
+}
+
 static int ml_read(void) {
   if (store == NULL)
     return 0;
   double now = CDTIME_T_TO_DOUBLE(cdtime());
+  report_ahead();
   expire_idle(now);
   ml_cause_expire(now - ml_conf.idle_timeout);
   flush_pending();

@@ -239,6 +239,20 @@ int kml_model_reset(kml_model_t *m) {
   return open;
 }
 
+kml_model_clock_t kml_model_clock(kml_model_t *m, double t, double now,
+                                  unsigned *open) {
+  *open = 0;
+  if (!isfinite(now))
+    return KML_MODEL_CLOCK_OK;
+  if (t > now + KML_MODEL_AHEAD_MAX)
+    return KML_MODEL_CLOCK_AHEAD;
+  if (!(m->rate.last_time > now + KML_MODEL_AHEAD_MAX))
+    return KML_MODEL_CLOCK_OK;
+  *open = kml_model_open_alerts(m);
+  kml_model_reset(m);
+  return KML_MODEL_CLOCK_RESTARTED;
+}
+
 /* Statistics learn from values within +-KML_DET_VALUE_MAX: a mean stays
  * below that, a variance below its square (4x: differences). */
 #define VALUE_BOUND (1.01 * KML_DET_VALUE_MAX)

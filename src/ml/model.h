@@ -124,6 +124,24 @@ void kml_model_maintain(kml_model_t *m, double until);
 /* Forget everything learned about the series (a planned reset): it warms
  * up again. Returns 1 when an incident was open (an OKAY is due). */
 int kml_model_reset(kml_model_t *m);
+/* Times ahead of the clock. A value stamped more than KML_MODEL_AHEAD_MAX
+ * seconds after the clock (now) is refused (KML_MODEL_CLOCK_AHEAD): learnt,
+ * it would make every later value of the series "not newer than the last"
+ * until the clock reaches it, and a state file keeps that across restarts.
+ * A model whose last value is stamped more than KML_MODEL_AHEAD_MAX after
+ * the clock (the clock was set back, or a state file was written under a
+ * clock that was ahead) is reset to learn again from t
+ * (KML_MODEL_CLOCK_RESTARTED, *open: the alerts that were open, see
+ * kml_model_open_alerts; their OKAYs are due). Else KML_MODEL_CLOCK_OK and
+ * m is untouched. Call before kml_model_update with the value's time. */
+#define KML_MODEL_AHEAD_MAX 600.0
+typedef enum {
+  KML_MODEL_CLOCK_OK = 0,
+  KML_MODEL_CLOCK_AHEAD = 1,
+  KML_MODEL_CLOCK_RESTARTED = 2,
+} kml_model_clock_t;
+kml_model_clock_t kml_model_clock(kml_model_t *m, double t, double now,
+                                  unsigned *open);
 /* Which of m's alerts are open (not OKAY): KML_MODEL_OPEN_ANOMALY and/or
  * KML_MODEL_OPEN_FORECAST; 0 when none. Pure. */
 #define KML_MODEL_OPEN_ANOMALY 1u

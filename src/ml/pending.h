@@ -29,6 +29,8 @@ typedef enum {
                                alerts out.alert_changed (anomaly) and
                                out.fc_changed (forecast) open */
   KML_PENDING_IDLE = 4,     /* the same, dropped after IdleTimeout */
+  KML_PENDING_CLOCK = 5,    /* the same, the model reset because its last
+                               value was stamped ahead of the clock */
 } kml_pending_kind_t;
 
 typedef struct {

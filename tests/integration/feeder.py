@@ -6,7 +6,8 @@ exec plugin does not restart it).
 usage: feeder.py SPEC...   where SPEC is  COUNT:LEVEL[:NOISE]
                            or ramp:COUNT:FROM:TO[:NOISE]
   values start at time T0 (env KML_T0, default now - total*STEP) and are STEP
-  (env KML_STEP, default 60) seconds apart; noise is seeded and reproducible;
+  (env KML_STEP, default 60) seconds apart (env KML_T0S: one start time per
+  SPEC, comma-separated, instead); noise is seeded and reproducible;
   env KML_SEASON=A adds a daily cycle of amplitude A; env KML_IDENT2 names
   series (blank-separated identifiers) fed 2 * value + 5 at the same times.
 """
@@ -22,7 +23,10 @@ step = float(os.environ.get("KML_STEP", "60"))
 t = float(os.environ.get("KML_T0", time.time() - total * step))
 rnd = random.Random(7)
 ident = os.environ.get("KML_IDENT", "feeder/exec-test/gauge-signal")
-for s in specs:
+starts = [float(x) for x in os.environ.get("KML_T0S", "").split(",") if x]
+for k, s in enumerate(specs):
+    if k < len(starts):
+        t = starts[k]
     ramp = s[0] == "ramp"
     if ramp:
         s = s[1:]

@@ -181,6 +181,31 @@ def test_learned_state_survives_kill9(tmp_path):
         assert float(bad[0]["meta"]["value"]) > 100
 
 
+def test_a_value_stamped_hours_ahead_does_not_blind_the_series(tmp_path):
+    """One value stamped two hours after the clock (a sender whose clock is
+    ahead, a clock set back since) once became the series' last time: every
+    later value was "not newer than the last" and dropped at debug level
+    until the clock reached it, and the state file kept it across restarts.
+    Now it is refused with a warning and the values that follow are
+    modelled."""
+    state = str(tmp_path / "ml.state")
+    os.chmod(str(tmp_path), 0o777)
+    now = int(time.time())
+    cfg = ml_config(state, ["1:50:0", "30:50:2"]).replace(
+        '"KML_STEP=300"', '"KML_STEP=300" "KML_T0S=%d,%d"' % (now + 7200, now - 31 * 300))
+    with Collectd(cfg, notify_exec=True, plugins=("ml",), write_threads=1) as cd:
+        wait_for(lambda: "stamped more than 600 s after this host's clock" in cd.log_text(), 20,
+                 "the warning about the value ahead")
+        assert re.search(r"\(the last: feeder/exec-test/gauge-(signal|twin)/value, 7[12]\d\d s ahead\)",
+                         cd.log_text())
+        scores = wait_for(lambda: [t for t, _ in cd.values("feeder", "ml", "ml_score", "exec-test", "gauge-signal")
+                                   if t < now] if len(cd.values("feeder", "ml", "ml_score", "exec-test",
+                                                                "gauge-signal")) >= 30 else None,
+                          30, "the values after it modelled")
+        assert len(scores) == 30, scores
+        assert not [t for t, _ in cd.values("feeder", "ml", "ml_score", "exec-test", "gauge-signal") if t > now]
+
+
 def test_corrupt_state_file_gives_warning_and_fresh_start(tmp_path):
     state = str(tmp_path / "ml.state")
     os.chmod(str(tmp_path), 0o777)

@@ -577,6 +577,49 @@ static void reset_forgets_and_reports_an_open_incident(void **state) {
   }
 }
 
+/* A value stamped hours after the clock is refused; a model whose last
+ * value is stamped hours after the clock (set back since) starts again
+ * from the next value, and says which alerts it ends. Before, the value
+ * ahead was learnt and every later value was refused as not newer. */
+static void times_ahead_of_the_clock_never_blind_a_series(void **state) {
+  kml_model_cfg_t cfg = kml_model_defaults();
+  kml_model_t m;
+  kml_model_init(&m);
+  kml_sim_rng_t r = {42};
+  kml_output_t o;
+  unsigned open;
+  int i = 0;
+  for (; i < 3001; i++) {
+    double t = T0 + i * STEP;
+    assert_int_equal(kml_model_clock(&m, t, t, &open), KML_MODEL_CLOCK_OK);
+    kml_model_update(&m, &cfg, KML_DS_GAUGE, t, spike(i, &r), &o);
+  }
+  assert_true(o.alert_changed && o.alert != KML_ALERT_OKAY);
+  double last = T0 + (i - 1) * STEP;
+  uint64_t n = m.n;
+  /* two hours ahead of the clock: refused, the model untouched */
+  assert_int_equal(kml_model_clock(&m, last + 7200, last + 1, &open),
+                   KML_MODEL_CLOCK_AHEAD);
+  assert_int_equal(open, 0);
+  assert_int_equal(m.n, n);
+  /* ahead by less than KML_MODEL_AHEAD_MAX: a sender's small skew */
+  assert_int_equal(kml_model_clock(&m, last + 599, last, &open),
+                   KML_MODEL_CLOCK_OK);
+  /* the clock set back two hours: the model starts again from t */
+  double now = last - 7200;
+  assert_int_equal(kml_model_clock(&m, now, now, &open),
+                   KML_MODEL_CLOCK_RESTARTED);
+  assert_int_equal(open, KML_MODEL_OPEN_ANOMALY);
+  assert_int_equal(m.n, 0);
+  assert_int_equal(kml_model_update(&m, &cfg, KML_DS_GAUGE, now, 10, &o),
+                   KML_RATE_OK);
+  assert_true(isfinite(o.score) && o.score >= 0 && o.score <= 1);
+  assert_int_equal(kml_model_clock(&m, now + STEP, now + STEP, &open),
+                   KML_MODEL_CLOCK_OK);
+  /* a clock that is not a time changes nothing */
+  assert_int_equal(kml_model_clock(&m, now, NAN, &open), KML_MODEL_CLOCK_OK);
+}
+
 /* Consumer lag in seconds: 60 +- noise, with its history reset (0, then
  * climbing back over an hour) from index `reset_at` on. */
 static int reset_at = 1 << 30;
@@ -758,6 +801,7 @@ int main(void) {
       cmocka_unit_test(restored_state_meeting_a_reset_series_fires_once),
       cmocka_unit_test(band_of_a_non_negative_gauge_stops_at_zero),
       cmocka_unit_test(warm_up_is_a_time_at_any_interval),
+      cmocka_unit_test(times_ahead_of_the_clock_never_blind_a_series),
       cmocka_unit_test(check_finds_a_damaged_state),
       cmocka_unit_test(nan_input_leaves_state_untouched),
       cmocka_unit_test(state_fits_the_budget),
