@@ -92,6 +92,7 @@ kml_snapshot_t *kml_collect(kml_client_t *c, const kml_collect_opts_t *o) {
   double t0 = kml_clock_mono_ms();
   double deadline = t0 + o->timeout_ms;
   s->started = kml_clock_wall();
+  s->mono = t0 / 1e3;
 
   int n = kml_collect_metadata(rk, s, o->topics, o->timeout_ms);
   double t_step = kml_clock_mono_ms();

@@ -152,7 +152,8 @@ void kml_report_run(kml_report_t *r, const kml_snapshot_t *s,
               .sink = sink,
               .s = s,
               .time = s->started,
-              .now = s->started + s->duration};
+              .now = s->started + s->duration,
+              .rate_now = (s->mono > 0 ? s->mono : s->started) + s->duration};
   r->errors_total += s->errors + !s->ok;
   put(&e, "cluster", "kafka_up", "", s->ok ? 1 : 0, 0, NULL);
   put(&e, "cluster", "kafka_collect_seconds", "", s->duration, 0, NULL);

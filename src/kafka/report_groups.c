@@ -83,11 +83,11 @@ static void group_partition(const emit_t *e, const kml_snapshot_t *s,
     gm->moved_t = e->now;
   }
   if (gm != NULL) {
-    gm->consumed = rate_of(&gm->committed, e->now, o->committed);
+    gm->consumed = rate_of(&gm->committed, e->rate_now, o->committed);
     if (isfinite(gm->consumed)) {
       gm->consumed_s =
-          smooth(gm->consumed_s, gm->consumed, e->now - gm->consumed_t);
-      gm->consumed_t = e->now;
+          smooth(gm->consumed_s, gm->consumed, e->rate_now - gm->consumed_t);
+      gm->consumed_t = e->rate_now;
     }
   }
   /* Without both water marks, or without the members (STALL or STOP), the

@@ -147,8 +147,9 @@ typedef struct {
   kml_report_t *r;
   const kml_report_sink_t *sink;
   const kml_snapshot_t *s;
-  double time; /* collection start: the values' timestamp */
-  double now;  /* when the offsets were read: lag-in-seconds clock */
+  double time;     /* collection start: the values' timestamp */
+  double now;      /* when the offsets were read: lag-in-seconds clock */
+  double rate_now; /* the same on the rates' clock (snapshot.h: mono) */
   struct history *history; /* NULL when out of memory: every group
                               partition is looked at by kml_report_arrivals() */
 } emit_t;

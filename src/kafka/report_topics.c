@@ -19,11 +19,11 @@ static part_mem_t *observe_partition(const emit_t *e, const char *topic,
     m->undated = -1;
   }
   kml_lag_observe(&m->ring, e->now, kp->high);
-  m->in_rate = rate_of(&m->high, e->now, kp->high);
-  double adv = rate_of(&m->low, e->now, kp->low);
+  m->in_rate = rate_of(&m->high, e->rate_now, kp->high);
+  double adv = rate_of(&m->low, e->rate_now, kp->low);
   if (isfinite(adv)) {
-    m->retention = smooth(m->retention, adv, e->now - m->retention_t);
-    m->retention_t = e->now;
+    m->retention = smooth(m->retention, adv, e->rate_now - m->retention_t);
+    m->retention_t = e->rate_now;
   }
   return m;
 }

@@ -115,7 +115,10 @@ typedef struct {
 } kml_group_t;
 
 typedef struct {
-  double started;  /* wall clock (seconds since epoch) when collection began */
+  double started; /* wall clock (seconds since epoch) when collection began */
+  double mono;    /* the monotonic clock (kml_clock_mono) then: the rates' time,
+                     which a wall clock set back does not stop; 0 unknown
+                     (rates then use started) */
   double duration; /* seconds the collection took */
   /* Seconds of it that each step took (the configs step runs beside the
    * groups and the watermarks): where a collection's time goes. */

@@ -662,6 +662,29 @@ static void rates_survive_leader_moves(void **state) {
   free(rec);
 }
 
+/* The wall clock set back an hour (an NTP step after a start with a clock
+ * ahead): the rates go on, timed by the monotonic clock. Before, every
+ * rate was unknown until the wall clock was past its last time again: no
+ * messages-in, replicated-in or consumed rate for the hour. */
+static void rates_go_on_when_the_wall_clock_is_set_back(void **state) {
+  kml_report_t *r = report(0, 0);
+  rec_t *rec = calloc(1, sizeof(*rec));
+  for (int i = 0; i < 6; i++) {
+    double wall = 1e9 + 10 * i - (i >= 3 ? 3600 : 0);
+    kml_snapshot_t *s =
+        simple(wall, 1000 + 50 * i, 1000 + 50 * i, 900 + 20 * i, 900, 1);
+    s->mono = 5000 + 10 * i;
+    run(r, s, rec);
+    if (i == 0)
+      continue;
+    assert_true(fabs(val(rec, "topic-t/kafka_messages_in/") - 10) < 1e-9);
+    assert_true(fabs(val(rec, "broker-1/kafka_messages_in/") - 10) < 1e-9);
+    assert_true(fabs(val(rec, "group-g/kafka_consumed/") - 2) < 1e-9);
+  }
+  kml_report_destroy(r);
+  free(rec);
+}
+
 /* A rate needs an interval. Broker 2 leads and holds nothing: at the
  * first collection its rates are unknown (not 0), from the second on they
  * are 0; broker 1 leads an idle partition: 0 once it has two marks. A
@@ -1554,6 +1577,7 @@ int main(void) {
       cmocka_unit_test(a_group_id_holding_0x1f_keeps_its_memory_unread),
       cmocka_unit_test(rates_survive_leader_moves),
       cmocka_unit_test(a_rate_needs_an_interval),
+      cmocka_unit_test(rates_go_on_when_the_wall_clock_is_set_back),
       cmocka_unit_test(lost_broker_and_under_replication),
       cmocka_unit_test(retention_eta_counts_the_consumer),
       cmocka_unit_test(burst_after_idle_does_not_break_the_sla),
