@@ -382,6 +382,28 @@ static int defer_notify(kml_pending_kind_t kind, const value_list_t *vl,
   return kml_pending_push(pending, &e);
 }
 
+/* Queue the OKAYs of the alerts a model had open (open: see
+ * kml_model_open_alerts) when it stops (kind: evicted, idle, reset or
+ * clock), for the series of vl; 0, or -1 when not queued (defer_notify). */
+static int defer_ended(kml_pending_kind_t kind, const value_list_t *vl,
+                       const char *ds, const char *key, unsigned open) {
+  kml_output_t o = {.alert = KML_ALERT_OKAY,
+                    .fc_alert = KML_ALERT_OKAY,
+                    .alert_changed = (open & KML_MODEL_OPEN_ANOMALY) != 0,
+                    .fc_changed = (open & KML_MODEL_OPEN_FORECAST) != 0};
+  return defer_notify(kind, vl, ds, key, NULL, &o);
+}
+
+/* The same for a series known by its key alone, at time t. */
+static int defer_ended_key(kml_pending_kind_t kind, const char *key,
+                           unsigned open, cdtime_t t) {
+  value_list_t vl;
+  char ds[DATA_MAX_NAME_LEN] = "value";
+  key_fields(key, &vl, ds, sizeof(ds));
+  vl.time = t;
+  return defer_ended(kind, &vl, ds, key, open);
+}
+
 /* Why a series stopped being modelled, ended_visit's ud. */
 static const kml_pending_kind_t ended_evicted = KML_PENDING_EVICTED;
 static const kml_pending_kind_t ended_idle = KML_PENDING_IDLE;
@@ -397,17 +419,8 @@ static const kml_pending_kind_t ended_idle = KML_PENDING_IDLE;
  * the OKAY comes last. */
 static void ended_visit(const char *key, void *payload, void *ud) {
   unsigned open = kml_model_open_alerts(payload);
-  if (open == 0)
-    return;
-  value_list_t vl;
-  char ds[DATA_MAX_NAME_LEN] = "value";
-  key_fields(key, &vl, ds, sizeof(ds));
-  vl.time = cdtime();
-  kml_output_t o = {.alert = KML_ALERT_OKAY,
-                    .fc_alert = KML_ALERT_OKAY,
-                    .alert_changed = (open & KML_MODEL_OPEN_ANOMALY) != 0,
-                    .fc_changed = (open & KML_MODEL_OPEN_FORECAST) != 0};
-  defer_notify(*(const kml_pending_kind_t *)ud, &vl, ds, key, NULL, &o);
+  if (open != 0)
+    defer_ended_key(*(const kml_pending_kind_t *)ud, key, open, cdtime());
 }
 
 /* The value list a pending entry describes (identifier and time only). */
@@ -547,12 +560,8 @@ static void feed(const match_t *m, const data_set_t *ds,
     unsigned open;
     if (kml_model_clock(model, t, now, &open) == KML_MODEL_CLOCK_RESTARTED) {
       /* its OKAYs first, then what the new model says (same shard lock) */
-      kml_output_t o = {.alert = KML_ALERT_OKAY,
-                        .fc_alert = KML_ALERT_OKAY,
-                        .alert_changed = (open & KML_MODEL_OPEN_ANOMALY) != 0,
-                        .fc_changed = (open & KML_MODEL_OPEN_FORECAST) != 0};
       if (open != 0)
-        defer_notify(KML_PENDING_CLOCK, vl, ds->ds[i].name, id, NULL, &o);
+        defer_ended(KML_PENDING_CLOCK, vl, ds->ds[i].name, id, open);
       note_ahead(&ahead_restarted, restarted_key, id, 0);
     }
     kml_output_t out;
@@ -880,15 +889,7 @@ static void request_visit(const char *key, void *payload, void *ud) {
   /* Queued here, with the series' shard locked like every change of it, and
    * without a cap: each incident the reset ends gets its OKAY, or its alert
    * would stay open downstream. */
-  value_list_t vl;
-  char ds[DATA_MAX_NAME_LEN] = "value";
-  key_fields(key, &vl, ds, sizeof(ds));
-  vl.time = r->time;
-  kml_output_t o = {.alert = KML_ALERT_OKAY,
-                    .fc_alert = KML_ALERT_OKAY,
-                    .alert_changed = (open & KML_MODEL_OPEN_ANOMALY) != 0,
-                    .fc_changed = (open & KML_MODEL_OPEN_FORECAST) != 0};
-  if (defer_notify(KML_PENDING_RESET, &vl, ds, key, NULL, &o) != 0)
+  if (defer_ended_key(KML_PENDING_RESET, key, open, r->time) != 0)
     r->not_queued++;
 }
 
