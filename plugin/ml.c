@@ -544,11 +544,11 @@ static void note_ahead(uint64_t *count, char *key, const char *id, double by) {
   pthread_mutex_unlock(&ahead_lock);
 }
 
-static void feed(const match_t *m, const data_set_t *ds,
-                 const value_list_t *vl) {
+/* now: this host's clock when process() took the value list. */
+static void feed(const match_t *m, const data_set_t *ds, const value_list_t *vl,
+                 double now) {
   char id[6 * DATA_MAX_NAME_LEN];
   double t = CDTIME_T_TO_DOUBLE(vl->time);
-  double now = CDTIME_T_TO_DOUBLE(cdtime());
   for (size_t i = 0; i < ds->ds_num && i < vl->values_len; i++) {
     series_key(id, sizeof(id), vl, ds->ds[i].name);
     int created;
@@ -621,7 +621,7 @@ static void process(const data_set_t *ds, const value_list_t *vl) {
       peers_feed(ml_conf.peers[i], ds, vl);
   for (size_t i = 0; i < ml_conf.n_matches; i++)
     if (match_vl(ml_conf.matches[i], vl)) {
-      feed(ml_conf.matches[i], ds, vl);
+      feed(ml_conf.matches[i], ds, vl, now);
       break; /* first matching block wins, like a filter chain rule */
     }
 }
