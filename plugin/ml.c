@@ -414,9 +414,10 @@ static const kml_pending_kind_t ended_idle = KML_PENDING_IDLE;
  * state change, or the alert would stay up (and alertmanager-notify
  * --refresh keep it firing) for a series no longer modelled. Runs with the
  * series' shard locked (kml_store_on_evict on a write thread,
- * kml_store_expire_each in the read callback): no dispatch and no
- * allocation here; queued after any change of the series still waiting,
- * the OKAY comes last. */
+ * kml_store_expire_each in the read callback): no dispatch here, and an
+ * allocation only for an idle series' OKAY (the read callback's, which
+ * may grow the queue: defer_notify); queued after any change of the
+ * series still waiting, the OKAY comes last. */
 static void ended_visit(const char *key, void *payload, void *ud) {
   unsigned open = kml_model_open_alerts(payload);
   if (open != 0)
