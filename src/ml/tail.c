@@ -205,15 +205,16 @@ static void fit(kml_tail_t *tl) {
    * excess; a heavier one is capped. (bench/bench_calibration: the raw
    * fit, light or heavy, kept Gaussian, Laplace, lognormal, Poisson and
    * random-walk noise within 0.6 to 1.6 of budgets of 0.1 and 1.) */
+  double mean_scale = exp_predictive(y, lift ? k : n).scale;
+  double q = lift ? share(k, n) : 1; /* of the maxima, beyond the lift */
   if (g.shape == 0 || !(g.shape >= MIN_SHAPE))
-    g = (kml_gpd_t){0, exp_predictive(y, lift ? k : n).scale};
+    g = (kml_gpd_t){0, mean_scale};
   if (g.shape > MAX_SHAPE)
     g.shape = MAX_SHAPE;
-  g = fit_upper(tl, g, lift ? share(k, n) : 1, lift ? TIE : 0,
-                exp_predictive(y, lift ? k : n).scale);
+  g = fit_upper(tl, g, q, lift ? TIE : 0, mean_scale);
   tl->shape = (float)g.shape;
   tl->scale = (float)g.scale;
-  tl->reach = lift ? (uint8_t)lround(255 * share(k, n)) : 0;
+  tl->reach = lift ? (uint8_t)lround(255 * q) : 0;
 }
 
 /* The excess model beyond u + *lift and the share *q of maxima that get
