@@ -450,6 +450,17 @@ static int open_group_alerts(const rec_t *rec) {
   return n;
 }
 
+/* One broker and topic "t": partition 0 written at a message a second
+ * since t = 1000, partition 1 empty; no group yet. */
+static kml_snapshot_t *producing(double t) {
+  kml_snapshot_t *s = snap(t);
+  add_broker(s, 1);
+  kml_topic_t *tp = add_topic(s, "t", 2);
+  set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
+  set_part(tp, 1, 1, 0, 0);
+  return s;
+}
+
 /* A deleted group (the complete list no longer names it) is forgotten:
  * each alert it left open is closed by one OKAY saying why, never again,
  * and a new group of the same name starts afresh. */
@@ -463,11 +474,7 @@ static void deleted_group_is_forgotten(void **state) {
   assert_int_equal(open, 2); /* stopped, and over its SLA */
   int n = rec->n_events;
   for (int i = 0; i < 2; i++, t += 10) {
-    kml_snapshot_t *s = snap(t);
-    add_broker(s, 1);
-    kml_topic_t *tp = add_topic(s, "t", 2);
-    set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
-    set_part(tp, 1, 1, 0, 0);
+    kml_snapshot_t *s = producing(t);
     run(r, s, rec);
     assert_true(val(rec, "cluster/kafka_groups/") == 0);
   }
@@ -503,11 +510,7 @@ static void a_long_group_id_keeps_its_alerts_apart(void **state) {
   id[sizeof(id) - 1] = '\0';
   double t = 1000;
   for (int i = 0; i < 8; i++, t += 10) {
-    kml_snapshot_t *s = snap(t);
-    add_broker(s, 1);
-    kml_topic_t *tp = add_topic(s, "t", 2);
-    set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
-    set_part(tp, 1, 1, 0, 0);
+    kml_snapshot_t *s = producing(t);
     add_commit(add_group(s, id, KML_GROUP_EMPTY, 0), "t", 0, 0);
     run(r, s, rec);
   }
@@ -519,11 +522,7 @@ static void a_long_group_id_keeps_its_alerts_apart(void **state) {
   assert_int_equal(events_of(rec, 0, "/kafka_lost_messages/", KML_SEV_OKAY), 0);
   assert_int_equal(rec->n_events, 2);
   int n = rec->n_events;
-  kml_snapshot_t *s = snap(t);
-  add_broker(s, 1);
-  kml_topic_t *tp = add_topic(s, "t", 2);
-  set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
-  set_part(tp, 1, 1, 0, 0);
+  kml_snapshot_t *s = producing(t);
   run(r, s, rec);
   assert_int_equal(rec->n_events, n + 2);
   for (int i = n; i < rec->n_events; i++) {
@@ -541,11 +540,7 @@ static void a_long_group_id_keeps_its_alerts_apart(void **state) {
  * offsets cannot be read its alerts stay open and its memory stays, as for
  * any group; when it can be read again each alert gets one OKAY. */
 static kml_snapshot_t *stopped_group(double t, const char *id, int readable) {
-  kml_snapshot_t *s = snap(t);
-  add_broker(s, 1);
-  kml_topic_t *tp = add_topic(s, "t", 2);
-  set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
-  set_part(tp, 1, 1, 0, 0);
+  kml_snapshot_t *s = producing(t);
   int64_t c = readable == 2 ? (int64_t)(t - 1000) : 0;
   kml_group_t *g = add_group(
       s, id, readable == 2 ? KML_GROUP_STABLE : KML_GROUP_EMPTY, readable == 2);
@@ -604,11 +599,7 @@ static void group_deleted_during_collection(void **state) {
   assert_int_equal(open, 2);
   int n = rec->n_events;
   for (int i = 0; i < 3; i++, t += 10) {
-    kml_snapshot_t *s = snap(t);
-    add_broker(s, 1);
-    kml_topic_t *tp = add_topic(s, "t", 2);
-    set_part(tp, 0, 1, 0, (int64_t)(t - 1000));
-    set_part(tp, 1, 1, 0, 0);
+    kml_snapshot_t *s = producing(t);
     if (i != 1) /* listed, read, and gone (the second time: not listed) */
       add_group(s, "g", KML_GROUP_DEAD, 0);
     run(r, s, rec);
